@@ -1,0 +1,44 @@
+/*-------------------------------------------------------------------------
+ *
+ * metrics.h
+ *	  Evaluation metrics, computed as scikit-learn defines them.
+ *
+ * Regression: r2, rmse, mae.  Classification: accuracy, precision, recall,
+ * f1 (binary: the second class in ml_classes order is positive; multiclass:
+ * macro averages, 0 where a class is never predicted, as scikit-learn's
+ * zero_division default), log_loss (probabilities clipped to [1e-15,
+ * 1 - 1e-15]) and roc_auc (binary; one-vs-rest macro for multiclass; ties
+ * count one half).  A metric that is undefined on the data (roc_auc with one
+ * class present, r2 of a constant target) is NaN.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ML_METRICS_H
+#define ML_METRICS_H
+
+#include "ml.h"
+
+#define ML_MAX_METRICS 8
+
+typedef struct MLMetricSet
+{
+	int			n;
+	const char *names[ML_MAX_METRICS];
+	double		values[ML_MAX_METRICS];
+} MLMetricSet;
+
+extern void metrics_regression(const double *y, const double *pred, size_t n,
+							   MLMetricSet *out);
+
+/* y holds class indexes; proba is n x k, row-major */
+extern void metrics_classification(const double *y, const double *proba,
+								   size_t n, int k, MLMetricSet *out);
+
+extern double metrics_roc_auc_binary(const double *positive, const double *score, size_t n);
+
+extern double metrics_get(const MLMetricSet *m, const char *name);
+
+/* the metric that decides deployment and its direction */
+extern const char *metrics_key(MLTask task);
+
+#endif							/* ML_METRICS_H */

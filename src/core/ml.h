@@ -1,0 +1,91 @@
+/*-------------------------------------------------------------------------
+ *
+ * ml.h
+ *	  Common types of the pure-C core of mlsql and the shim through which it
+ *	  reaches its host.
+ *
+ * Everything under src/core and src/algo includes this header and never
+ * postgres.h.  The host (src/pg inside the server, test/unit/shim_unit.c in
+ * the unit-test runner) implements the five shim functions:
+ *
+ *	ml_alloc / ml_realloc / ml_free	memory (palloc in a training context, or
+ *									malloc); ml_alloc returns zeroed memory
+ *									and never returns NULL
+ *	ml_error						report an error and never return (ereport
+ *									ERROR, or abort in unit tests unless a
+ *									test has armed a catcher)
+ *	ml_check_interrupts				CHECK_FOR_INTERRUPTS, called from every
+ *									outer training loop
+ *
+ * Metric logging (ml_log_metric) is implemented in the core itself: it
+ * appends to the fit context's log, which src/pg writes to mlsql.metrics in
+ * the same transaction as the run.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ML_H
+#define ML_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* Error classes; src/pg maps each to a SQLSTATE. */
+typedef enum MLErrorCode
+{
+	ML_ERR_PARAM = 1,			/* bad parameter: INVALID_PARAMETER_VALUE */
+	ML_ERR_DATA,				/* bad data (NaN, shape): DATA_EXCEPTION */
+	ML_ERR_LIMIT,				/* too big: PROGRAM_LIMIT_EXCEEDED */
+	ML_ERR_CORRUPT,				/* bad model bytes: DATA_CORRUPTED */
+	ML_ERR_INTERNAL				/* can't happen: INTERNAL_ERROR */
+} MLErrorCode;
+
+typedef enum MLTask
+{
+	ML_REGRESSION = 1,
+	ML_CLASSIFICATION = 2
+} MLTask;
+
+#define ML_TASK_BIT(t)	(1u << (t))
+
+/* shim: implemented by the host */
+extern void *ml_alloc(size_t size);
+extern void *ml_realloc(void *ptr, size_t size);
+extern void ml_free(void *ptr);
+extern void ml_error(MLErrorCode code, const char *hint, const char *fmt,...)
+			__attribute__((noreturn, format(printf, 3, 4)));
+extern void ml_check_interrupts(void);
+
+/* checked size arithmetic: errors with ML_ERR_LIMIT on overflow */
+extern size_t ml_mul_size(size_t a, size_t b);
+extern size_t ml_add_size(size_t a, size_t b);
+extern char *ml_strdup(const char *s);
+
+/* task names: "regression", "classification" */
+extern const char *ml_task_name(MLTask task);
+
+/*
+ * Fit context: what a learner may use besides its data and parameters.  The
+ * metric log collects (split, name, step, value) rows in order.
+ */
+typedef struct MLMetricRow
+{
+	const char *split;			/* static string: "train", "validation", "test" */
+	const char *name;			/* static string: "log_loss", "r2", ... */
+	int			step;			/* iteration, or -1 for a final value */
+	double		value;
+} MLMetricRow;
+
+typedef struct MLFitContext
+{
+	uint64_t	seed;			/* the run's seed: every random choice flows from it */
+	int			threads;		/* worker threads allowed (1 = none) */
+	MLMetricRow *metrics;		/* metric log, grown by ml_log_metric */
+	size_t		n_metrics;
+	size_t		cap_metrics;
+} MLFitContext;
+
+extern void ml_log_metric(MLFitContext *ctx, const char *split,
+						  const char *name, int step, double value);
+
+#endif							/* ML_H */

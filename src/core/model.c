@@ -1,0 +1,145 @@
+/*-------------------------------------------------------------------------
+ *
+ * model.c
+ *	  Model serialization and prediction through the learner interface.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "model.h"
+
+#include <math.h>
+#include <string.h>
+
+static const uint8_t magic[4] = {'M', 'L', 'S', 'Q'};
+
+void
+model_write(const MLModel *m, MLBuffer *out)
+{
+	MLBuffer	payload;
+	uint32_t	crc;
+
+	buffer_put_bytes(out, magic, 4);
+	buffer_put_u16(out, ML_FORMAT_VERSION);
+	buffer_put_u16(out, m->learner->id);
+	buffer_put_u8(out, (uint8_t) m->task);
+	buffer_put_u8(out, (uint8_t) m->label_type);
+	buffer_put_u32(out, (uint32_t) m->n_features);
+	for (size_t j = 0; j < m->n_features; j++)
+		buffer_put_str(out, m->feature_names[j]);
+	buffer_put_str(out, m->target_name);
+	buffer_put_u32(out, (uint32_t) m->n_classes);
+	for (int c = 0; c < m->n_classes; c++)
+	{
+		buffer_put_str(out, m->class_labels[c]);
+		buffer_put_f64(out, m->class_values[c]);
+	}
+	buffer_init(&payload);
+	m->learner->write(m->state, &payload);
+	buffer_put_u32(out, (uint32_t) payload.len);
+	buffer_put_bytes(out, payload.data, payload.len);
+	ml_free(payload.data);
+	crc = crc32c(0, out->data, out->len);
+	buffer_put_u32(out, crc);
+}
+
+MLModel *
+model_read(const uint8_t *data, size_t len)
+{
+	MLReader	r;
+	MLReader	pr;
+	MLModel    *m;
+	uint32_t	stored,
+				crc;
+	uint16_t	version,
+				id;
+	uint8_t		task,
+				label_type;
+	size_t		payload_len;
+
+	if (len < 4 + 2 + 2 + 2 + 4 + 4 + 4 + 4 + 4 || memcmp(data, magic, 4) != 0)
+		ml_error(ML_ERR_CORRUPT, NULL, "bytes are not an mlsql model");
+	reader_init(&r, data + len - 4, 4);
+	stored = reader_u32(&r);
+	crc = crc32c(0, data, len - 4);
+	if (crc != stored)
+		ml_error(ML_ERR_CORRUPT, NULL,
+				 "model checksum mismatch: stored %08x, computed %08x", stored, crc);
+
+	reader_init(&r, data, len - 4);
+	r.pos = 4;
+	version = reader_u16(&r);
+	if (version != ML_FORMAT_VERSION)
+		ml_error(ML_ERR_CORRUPT, NULL, "unsupported model format version %u", version);
+	id = reader_u16(&r);
+	m = ml_alloc(sizeof(MLModel));
+	m->learner = learner_find_id(id);
+	if (m->learner == NULL)
+		ml_error(ML_ERR_CORRUPT, NULL, "model names unknown learner id %u", id);
+	task = reader_u8(&r);
+	label_type = reader_u8(&r);
+	if (task != ML_REGRESSION && task != ML_CLASSIFICATION)
+		ml_error(ML_ERR_CORRUPT, NULL, "model has unknown task %u", task);
+	if (label_type > ML_LABEL_TEXT ||
+		(task == ML_REGRESSION) != (label_type == ML_LABEL_NONE))
+		ml_error(ML_ERR_CORRUPT, NULL, "model has invalid label type %u", label_type);
+	if (!(m->learner->tasks & ML_TASK_BIT(task)))
+		ml_error(ML_ERR_CORRUPT, NULL, "model's learner does not support its task");
+	m->task = task;
+	m->label_type = label_type;
+	m->n_features = reader_count(&r, 4, ML_MAX_FEATURES);
+	m->feature_names = ml_alloc(sizeof(char *) * (m->n_features + 1));
+	for (size_t j = 0; j < m->n_features; j++)
+		m->feature_names[j] = reader_str(&r, ML_MAX_NAME);
+	m->target_name = reader_str(&r, ML_MAX_NAME);
+	m->n_classes = (int) reader_count(&r, 12, ML_MAX_CLASSES);
+	if ((task == ML_CLASSIFICATION) != (m->n_classes >= 2))
+		ml_error(ML_ERR_CORRUPT, NULL, "model has %d classes for task %s",
+				 m->n_classes, ml_task_name(task));
+	m->class_labels = ml_alloc(sizeof(char *) * (m->n_classes + 1));
+	m->class_values = ml_alloc(sizeof(double) * (m->n_classes + 1));
+	for (int c = 0; c < m->n_classes; c++)
+	{
+		m->class_labels[c] = reader_str(&r, ML_MAX_NAME * 16);
+		m->class_values[c] = reader_f64(&r);
+	}
+	payload_len = reader_count(&r, 1, UINT32_MAX);
+	reader_init(&pr, r.data + r.pos, payload_len);
+	r.pos += payload_len;
+	reader_expect_end(&r);
+	m->state = m->learner->read(&pr, m->n_features, m->n_classes);
+	reader_expect_end(&pr);
+	return m;
+}
+
+void
+model_predict(const MLModel *m, const double *X, size_t n, double *out)
+{
+	m->learner->predict(m->state, X, n, out);
+}
+
+void
+model_predict_value(const MLModel *m, const double *X, size_t n, double *out)
+{
+	if (m->task == ML_REGRESSION)
+	{
+		model_predict(m, X, n, out);
+		return;
+	}
+	else
+	{
+		size_t		k = (size_t) m->n_classes;
+		double	   *p = ml_alloc(ml_mul_size(ml_mul_size(n, k), sizeof(double)));
+
+		model_predict(m, X, n, p);
+		for (size_t i = 0; i < n; i++)
+		{
+			size_t		best = 0;
+
+			for (size_t c = 1; c < k; c++)
+				if (p[i * k + c] > p[i * k + best])
+					best = c;
+			out[i] = (double) best;
+		}
+		ml_free(p);
+	}
+}

@@ -1,0 +1,109 @@
+/*-------------------------------------------------------------------------
+ *
+ * model.h
+ *	  The learner interface, the model container and the model byte format.
+ *
+ * Every learner (ensembles too) is an MLLearner: one file in src/algo and
+ * one line in src/algo/registry.c.  A model is the learner's state plus what
+ * scoring needs to map inputs and outputs: feature names, target name and
+ * class labels.
+ *
+ * Model bytes (all integers little-endian):
+ *
+ *	"MLSQ"					magic, 4 bytes
+ *	u16 format version		ML_FORMAT_VERSION
+ *	u16 learner id			stable per learner, never reused
+ *	u8 task, u8 label type
+ *	u32 n_features, then n_features strings (u32 length + bytes)
+ *	string target name
+ *	u32 n_classes, then per class: string label, f64 numeric value
+ *	u32 payload length, payload (the learner's write)
+ *	u32 CRC-32C of every byte before it
+ *
+ * model_read verifies the checksum before parsing anything and bounds every
+ * length, so corrupted bytes are an error, never a crash.  Nothing in the
+ * format depends on time or memory addresses: the same data and seed give
+ * byte-identical models.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ML_MODEL_H
+#define ML_MODEL_H
+
+#include "ml.h"
+#include "buffer.h"
+#include "dataset.h"
+#include "params.h"
+
+#define ML_FORMAT_VERSION 1
+#define ML_MAX_FEATURES 100000
+#define ML_MAX_CLASSES 100000
+#define ML_MAX_NAME 4096
+
+typedef enum MLLabelType
+{
+	ML_LABEL_NONE = 0,			/* regression */
+	ML_LABEL_NUMERIC = 1,
+	ML_LABEL_BOOL = 2,
+	ML_LABEL_TEXT = 3
+} MLLabelType;
+
+typedef struct MLLearner
+{
+	const char *name;			/* "logistic" */
+	uint16_t	id;				/* stable id in model bytes */
+	uint32_t	tasks;			/* ML_TASK_BIT(ML_REGRESSION) | ... */
+	const MLParamSpec *params;	/* NULL-name terminated */
+	const char *doc;			/* one line */
+
+	/*
+	 * Fit on train (valid may be NULL).  Classification datasets hold class
+	 * indexes in y and n_classes >= 2.  Returns the learner's state.
+	 */
+	void	   *(*fit) (const MLDataset *train, const MLDataset *valid,
+						const MLParams *params, MLFitContext *ctx);
+
+	/*
+	 * Score n rows of X (row-major, n x p).  Writes n values for regression
+	 * or n x k class probabilities (row-major) for classification.
+	 */
+	void		(*predict) (const void *state, const double *X, size_t n,
+							double *out);
+	void		(*write) (const void *state, MLBuffer *out);
+	/* read and validate the payload; p and k come from the model header */
+	void	   *(*read) (MLReader *in, size_t p, int k);
+	/* learner details (coefficients, ...) as one JSON object */
+	void		(*describe) (const void *state, MLBuffer *json);
+} MLLearner;
+
+typedef struct MLModel
+{
+	const MLLearner *learner;
+	MLTask		task;
+	MLLabelType label_type;
+	size_t		n_features;
+	char	  **feature_names;
+	char	   *target_name;
+	int			n_classes;		/* 0 for regression */
+	char	  **class_labels;	/* text form of each label */
+	double	   *class_values;	/* numeric value (numeric / bool labels) */
+	void	   *state;
+} MLModel;
+
+/* learner registry (src/algo/registry.c) */
+extern const MLLearner *learner_find(const char *name);
+extern const MLLearner *learner_find_id(uint16_t id);
+/* "baseline, linear, logistic" */
+extern const char *learner_names(void);
+
+extern void model_write(const MLModel *m, MLBuffer *out);
+extern MLModel *model_read(const uint8_t *data, size_t len);
+
+/* out: n values, or n x k probabilities (classification) */
+extern void model_predict(const MLModel *m, const double *X, size_t n, double *out);
+
+/* one output per row: value, or index of the most probable class */
+extern void model_predict_value(const MLModel *m, const double *X, size_t n,
+								double *out);
+
+#endif							/* ML_MODEL_H */

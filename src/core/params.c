@@ -1,0 +1,203 @@
+/*-------------------------------------------------------------------------
+ *
+ * params.c
+ *	  Validation of learner parameters against their specs.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "params.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *
+type_name(MLParamType t)
+{
+	switch (t)
+	{
+		case ML_PARAM_INT:
+			return "integer";
+		case ML_PARAM_FLOAT:
+			return "number";
+		case ML_PARAM_BOOL:
+			return "boolean";
+		case ML_PARAM_STRING:
+			return "string";
+	}
+	return "?";
+}
+
+/* "alpha (number), max_iter (integer)" for hints */
+static char *
+list_params(const MLParamSpec *spec)
+{
+	MLBuffer	b;
+
+	buffer_init(&b);
+	for (int i = 0; spec[i].name; i++)
+		buffer_printf(&b, "%s%s (%s)", i ? ", " : "", spec[i].name, type_name(spec[i].type));
+	if (b.len == 0)
+		buffer_printf(&b, "none");
+	buffer_put_u8(&b, '\0');
+	return (char *) b.data;
+}
+
+static bool
+choice_ok(const char *choices, const char *v)
+{
+	size_t		n = strlen(v);
+	const char *p = choices;
+
+	while (p && *p)
+	{
+		const char *e = strchr(p, ',');
+		size_t		len = e ? (size_t) (e - p) : strlen(p);
+
+		if (len == n && strncmp(p, v, n) == 0)
+			return true;
+		p = e ? e + 1 : NULL;
+	}
+	return false;
+}
+
+MLParams *
+params_resolve(const char *learner, const MLParamSpec *spec,
+			   const MLParamValue *given, size_t n_given)
+{
+	MLParams   *p = ml_alloc(sizeof(MLParams));
+	int			n = 0;
+
+	while (spec[n].name)
+		n++;
+	p->spec = spec;
+	p->n = n;
+	p->num = ml_alloc(sizeof(double) * (n ? n : 1));
+	p->str = ml_alloc(sizeof(char *) * (n ? n : 1));
+	for (int i = 0; i < n; i++)
+	{
+		p->num[i] = spec[i].def;
+		p->str[i] = spec[i].def_str;
+	}
+
+	for (size_t g = 0; g < n_given; g++)
+	{
+		const MLParamValue *v = &given[g];
+		const MLParamSpec *s = NULL;
+		int			i;
+
+		for (i = 0; i < n; i++)
+			if (strcmp(spec[i].name, v->name) == 0)
+			{
+				s = &spec[i];
+				break;
+			}
+		if (s == NULL)
+			ml_error(ML_ERR_PARAM, list_params(spec),
+					 "unknown parameter \"%s\" for algorithm \"%s\"", v->name, learner);
+
+		switch (s->type)
+		{
+			case ML_PARAM_INT:
+			case ML_PARAM_FLOAT:
+				if (v->kind != ML_VALUE_NUMBER)
+					ml_error(ML_ERR_PARAM, list_params(spec),
+							 "parameter \"%s\" of algorithm \"%s\" must be a %s",
+							 v->name, learner, type_name(s->type));
+				if (!isfinite(v->num))
+					ml_error(ML_ERR_PARAM, NULL,
+							 "parameter \"%s\" of algorithm \"%s\" must be finite",
+							 v->name, learner);
+				if (s->type == ML_PARAM_INT && v->num != floor(v->num))
+					ml_error(ML_ERR_PARAM, NULL,
+							 "parameter \"%s\" of algorithm \"%s\" must be an integer, got %g",
+							 v->name, learner, v->num);
+				if (v->num < s->min || v->num > s->max)
+				{
+					MLBuffer	h;
+
+					buffer_init(&h);
+					buffer_printf(&h, "Valid range is %g .. %g.", s->min, s->max);
+					buffer_put_u8(&h, '\0');
+					ml_error(ML_ERR_PARAM, (char *) h.data,
+							 "parameter \"%s\" of algorithm \"%s\" is out of range: %g",
+							 v->name, learner, v->num);
+				}
+				p->num[i] = v->num;
+				break;
+			case ML_PARAM_BOOL:
+				if (v->kind != ML_VALUE_BOOL)
+					ml_error(ML_ERR_PARAM, list_params(spec),
+							 "parameter \"%s\" of algorithm \"%s\" must be a boolean",
+							 v->name, learner);
+				p->num[i] = v->num;
+				break;
+			case ML_PARAM_STRING:
+				if (v->kind != ML_VALUE_STRING)
+					ml_error(ML_ERR_PARAM, NULL,
+							 "parameter \"%s\" of algorithm \"%s\" must be a string",
+							 v->name, learner);
+				if (s->choices && !choice_ok(s->choices, v->str))
+					ml_error(ML_ERR_PARAM, NULL,
+							 "invalid value \"%s\" for parameter \"%s\" of algorithm \"%s\"",
+							 v->str, v->name, learner);
+				p->str[i] = ml_strdup(v->str);
+				break;
+		}
+	}
+	return p;
+}
+
+static int
+find(const MLParams *p, const char *name)
+{
+	for (int i = 0; i < p->n; i++)
+		if (strcmp(p->spec[i].name, name) == 0)
+			return i;
+	ml_error(ML_ERR_INTERNAL, NULL, "parameter \"%s\" is not declared", name);
+}
+
+double
+params_get_num(const MLParams *p, const char *name)
+{
+	return p->num[find(p, name)];
+}
+
+const char *
+params_get_str(const MLParams *p, const char *name)
+{
+	return p->str[find(p, name)];
+}
+
+void
+params_to_json(const MLParams *p, MLBuffer *out)
+{
+	buffer_put_u8(out, '{');
+	for (int i = 0; i < p->n; i++)
+	{
+		const MLParamSpec *s = &p->spec[i];
+
+		if (i > 0)
+			buffer_printf(out, ", ");
+		buffer_json_str(out, s->name);
+		buffer_printf(out, ": ");
+		switch (s->type)
+		{
+			case ML_PARAM_INT:
+				buffer_printf(out, "%.0f", p->num[i]);
+				break;
+			case ML_PARAM_FLOAT:
+				buffer_json_num(out, p->num[i]);
+				break;
+			case ML_PARAM_BOOL:
+				buffer_printf(out, "%s", p->num[i] != 0 ? "true" : "false");
+				break;
+			case ML_PARAM_STRING:
+				if (p->str[i])
+					buffer_json_str(out, p->str[i]);
+				else
+					buffer_printf(out, "null");
+				break;
+		}
+	}
+	buffer_put_u8(out, '}');
+}

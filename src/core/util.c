@@ -1,0 +1,65 @@
+/*-------------------------------------------------------------------------
+ *
+ * util.c
+ *	  Small helpers of the core: checked size arithmetic, strings, task
+ *	  names and the metric log of a fit context.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "ml.h"
+
+#include <string.h>
+
+size_t
+ml_mul_size(size_t a, size_t b)
+{
+	if (a != 0 && b > SIZE_MAX / a)
+		ml_error(ML_ERR_LIMIT, NULL, "requested size overflows (%zu * %zu)", a, b);
+	return a * b;
+}
+
+size_t
+ml_add_size(size_t a, size_t b)
+{
+	if (b > SIZE_MAX - a)
+		ml_error(ML_ERR_LIMIT, NULL, "requested size overflows (%zu + %zu)", a, b);
+	return a + b;
+}
+
+char *
+ml_strdup(const char *s)
+{
+	size_t		n = strlen(s);
+	char	   *d = ml_alloc(n + 1);
+
+	memcpy(d, s, n + 1);
+	return d;
+}
+
+const char *
+ml_task_name(MLTask task)
+{
+	return task == ML_CLASSIFICATION ? "classification" : "regression";
+}
+
+void
+ml_log_metric(MLFitContext *ctx, const char *split, const char *name,
+			  int step, double value)
+{
+	if (ctx == NULL)
+		return;
+	if (ctx->n_metrics == ctx->cap_metrics)
+	{
+		size_t		cap = ctx->cap_metrics ? ctx->cap_metrics * 2 : 64;
+
+		ctx->metrics = ctx->metrics
+			? ml_realloc(ctx->metrics, ml_mul_size(cap, sizeof(MLMetricRow)))
+			: ml_alloc(ml_mul_size(cap, sizeof(MLMetricRow)));
+		ctx->cap_metrics = cap;
+	}
+	ctx->metrics[ctx->n_metrics].split = split;
+	ctx->metrics[ctx->n_metrics].name = name;
+	ctx->metrics[ctx->n_metrics].step = step;
+	ctx->metrics[ctx->n_metrics].value = value;
+	ctx->n_metrics++;
+}

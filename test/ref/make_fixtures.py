@@ -1,0 +1,112 @@
+#!/usr/bin/python3
+"""Write the data sets and scikit-learn reference values the tests compare with.
+
+Run under Debian's /usr/bin/python3 (python3-sklearn) from the repository root:
+
+    /usr/bin/python3 test/ref/make_fixtures.py
+
+Outputs are committed, so the test suite needs no Python:
+  test/data/breast_cancer.csv    scikit-learn's breast cancer data, 569 x 30 + target
+  test/data/diabetes.csv         scikit-learn's diabetes data (scaled), 442 x 10 + target
+  test/data/iris.csv             iris, 150 x 4 + species name (multiclass, text labels)
+  test/fixtures/ridge_diabetes.csv         Ridge / LinearRegression coefficients
+  test/fixtures/logistic_breast_cancer.csv StandardScaler + LogisticRegression probabilities
+  test/fixtures/logistic_iris.csv          the same, multinomial, on iris
+  test/fixtures/metrics_sklearn.txt        metric values on seeded random predictions
+"""
+import csv
+import re
+
+import numpy as np
+import sklearn
+from sklearn import datasets, metrics
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+
+def snake(name):
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def write_csv(path, header, rows):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        for r in rows:
+            w.writerow(r)
+
+
+def fmt(v):
+    return repr(float(v))
+
+
+def main():
+    bc = datasets.load_breast_cancer()
+    cols = [snake(c) for c in bc.feature_names]
+    write_csv("test/data/breast_cancer.csv", ["id"] + cols + ["diagnosis", "target"],
+              [[i + 1] + [fmt(v) for v in x] + [bc.target_names[t], int(t)]
+               for i, (x, t) in enumerate(zip(bc.data, bc.target))])
+
+    db = datasets.load_diabetes()
+    write_csv("test/data/diabetes.csv", ["id"] + list(db.feature_names) + ["target"],
+              [[i + 1] + [fmt(v) for v in x] + [fmt(t)]
+               for i, (x, t) in enumerate(zip(db.data, db.target))])
+
+    ir = datasets.load_iris()
+    icols = [snake(c.replace("(cm)", "")) for c in ir.feature_names]
+    write_csv("test/data/iris.csv", ["id"] + icols + ["species"],
+              [[i + 1] + [fmt(v) for v in x] + [ir.target_names[t]]
+               for i, (x, t) in enumerate(zip(ir.data, ir.target))])
+
+    # Ridge and least squares on the whole diabetes data
+    rows = []
+    for alpha in (0.0, 0.1, 1.0, 10.0):
+        m = LinearRegression() if alpha == 0 else Ridge(alpha=alpha, solver="cholesky")
+        m.fit(db.data, db.target)
+        rows.append([fmt(alpha), fmt(m.intercept_)] + [fmt(c) for c in m.coef_])
+    write_csv("test/fixtures/ridge_diabetes.csv",
+              ["alpha", "intercept"] + ["coef_%d" % j for j in range(10)], rows)
+
+    # Logistic regression, standardized, on all rows (C = 1 / alpha)
+    for name, X, y, path in (
+            ("bc", bc.data, bc.target, "test/fixtures/logistic_breast_cancer.csv"),
+            ("iris", ir.data, ir.target, "test/fixtures/logistic_iris.csv")):
+        pipe = make_pipeline(StandardScaler(),
+                             LogisticRegression(C=1.0, tol=1e-12, max_iter=100000))
+        pipe.fit(X, y)
+        P = pipe.predict_proba(X)
+        write_csv(path, ["id"] + ["p%d" % c for c in range(P.shape[1])],
+                  [[i + 1] + [fmt(v) for v in p] for i, p in enumerate(P)])
+
+    # Metrics on seeded random predictions
+    rng = np.random.RandomState(7)
+    with open("test/fixtures/metrics_sklearn.txt", "w") as f:
+        for n, k in ((50, 2), (200, 2), (120, 3), (300, 4)):
+            y = rng.randint(0, k, size=n)
+            y[:k] = np.arange(k)
+            logits = rng.normal(size=(n, k)) + 1.5 * np.eye(k)[y]
+            logits = np.round(logits, 1)          # creates ties
+            P = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+            pred = P.argmax(axis=1)
+            avg = "binary" if k == 2 else "macro"
+            f.write("case %d %d\n" % (n, k))
+            for t, p in zip(y, P):
+                f.write("%d %s\n" % (t, " ".join(repr(float(v)) for v in p)))
+            vals = {
+                "accuracy": metrics.accuracy_score(y, pred),
+                "precision": metrics.precision_score(y, pred, average=avg, zero_division=0),
+                "recall": metrics.recall_score(y, pred, average=avg, zero_division=0),
+                "f1": metrics.f1_score(y, pred, average=avg, zero_division=0),
+                "log_loss": metrics.log_loss(y, P, labels=list(range(k))),
+                "roc_auc": (metrics.roc_auc_score(y, P[:, 1]) if k == 2 else
+                            metrics.roc_auc_score(y, P, multi_class="ovr", average="macro")),
+            }
+            for key, v in vals.items():
+                f.write("%s %s\n" % (key, repr(float(v))))
+            f.write("end\n")
+    print("fixtures written with scikit-learn", sklearn.__version__)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,535 @@
+/*
+ * test_main.c
+ *	  Unit tests of src/core and src/algo, run without a server.  Prints one
+ *	  "ok" / "not ok" line per test and "unit: N passed, N failed".
+ *	  Run from the repository root (fixtures are read from test/fixtures).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "unit.h"
+#include "core/buffer.h"
+#include "core/dataset.h"
+#include "core/linalg.h"
+#include "core/metrics.h"
+#include "core/model.h"
+#include "core/params.h"
+
+/* ---- buffer and checksum ---- */
+
+static void
+test_crc32c(void)
+{
+	CHECK(crc32c(0, "123456789", 9) == 0xE3069283u);
+	/* chaining equals one pass */
+	CHECK(crc32c(crc32c(0, "1234", 4), "56789", 5) == 0xE3069283u);
+}
+
+static void
+test_buffer_roundtrip(void)
+{
+	MLBuffer	b;
+	MLReader	r;
+	char	   *s;
+
+	buffer_init(&b);
+	buffer_put_u8(&b, 7);
+	buffer_put_u16(&b, 0xBEEF);
+	buffer_put_u32(&b, 0xDEADBEEF);
+	buffer_put_u64(&b, 0x0123456789ABCDEFull);
+	buffer_put_f64(&b, -2.5);
+	buffer_put_str(&b, "héllo");
+	reader_init(&r, b.data, b.len);
+	CHECK(reader_u8(&r) == 7);
+	CHECK(reader_u16(&r) == 0xBEEF);
+	CHECK(reader_u32(&r) == 0xDEADBEEF);
+	CHECK(reader_u64(&r) == 0x0123456789ABCDEFull);
+	CHECK(reader_f64(&r) == -2.5);
+	s = reader_str(&r, 100);
+	CHECK(strcmp(s, "héllo") == 0);
+	reader_expect_end(&r);
+	/* little-endian on the wire */
+	CHECK(b.data[1] == 0xEF && b.data[2] == 0xBE);
+	/* reading past the end is an error, not a read */
+	EXPECT_ERROR(ML_ERR_CORRUPT, reader_u32(&r));
+	/* a string length larger than what remains */
+	reader_init(&r, b.data + 23, b.len - 23);
+	EXPECT_ERROR(ML_ERR_CORRUPT, reader_str(&r, 2));
+	free(b.data);
+}
+
+/* ---- params ---- */
+
+static const MLParamSpec spec[] = {
+	{"alpha", ML_PARAM_FLOAT, 1.0, 0.0, 10.0, NULL, NULL, "penalty"},
+	{"iters", ML_PARAM_INT, 5, 1, 100, NULL, NULL, "iterations"},
+	{"flag", ML_PARAM_BOOL, 0, 0, 1, NULL, NULL, "a flag"},
+	{"mode", ML_PARAM_STRING, 0, 0, 0, "a", "a,bb,c", "a mode"},
+	{NULL}
+};
+
+static void
+test_params(void)
+{
+	MLParamValue v[3] = {
+		{"alpha", ML_VALUE_NUMBER, 0.5, NULL},
+		{"mode", ML_VALUE_STRING, 0, "bb"},
+		{"flag", ML_VALUE_BOOL, 1, NULL},
+	};
+	MLParams   *p = params_resolve("t", spec, v, 3);
+	MLParamValue bad;
+	MLBuffer	j;
+
+	CHECK(params_get_num(p, "alpha") == 0.5);
+	CHECK(params_get_num(p, "iters") == 5);
+	CHECK(params_get_num(p, "flag") == 1);
+	CHECK(strcmp(params_get_str(p, "mode"), "bb") == 0);
+	buffer_init(&j);
+	params_to_json(p, &j);
+	buffer_put_u8(&j, 0);
+	CHECK(strcmp((char *) j.data,
+				 "{\"alpha\": 0.5, \"iters\": 5, \"flag\": true, \"mode\": \"bb\"}") == 0);
+
+	bad = (MLParamValue) {"alhpa", ML_VALUE_NUMBER, 1, NULL};
+	EXPECT_ERROR(ML_ERR_PARAM, params_resolve("t", spec, &bad, 1));
+	CHECK(strstr(unit_last_msg, "alhpa") != NULL);
+	bad = (MLParamValue) {"alpha", ML_VALUE_STRING, 0, "big"};
+	EXPECT_ERROR(ML_ERR_PARAM, params_resolve("t", spec, &bad, 1));
+	bad = (MLParamValue) {"alpha", ML_VALUE_NUMBER, 11, NULL};
+	EXPECT_ERROR(ML_ERR_PARAM, params_resolve("t", spec, &bad, 1));
+	bad = (MLParamValue) {"iters", ML_VALUE_NUMBER, 2.5, NULL};
+	EXPECT_ERROR(ML_ERR_PARAM, params_resolve("t", spec, &bad, 1));
+	bad = (MLParamValue) {"flag", ML_VALUE_NUMBER, 1, NULL};
+	EXPECT_ERROR(ML_ERR_PARAM, params_resolve("t", spec, &bad, 1));
+	bad = (MLParamValue) {"mode", ML_VALUE_STRING, 0, "b"};
+	EXPECT_ERROR(ML_ERR_PARAM, params_resolve("t", spec, &bad, 1));
+	bad = (MLParamValue) {"alpha", ML_VALUE_NUMBER, NAN, NULL};
+	EXPECT_ERROR(ML_ERR_PARAM, params_resolve("t", spec, &bad, 1));
+}
+
+/* ---- split ---- */
+
+static MLDataset *
+toy_classes(size_t n, int k)
+{
+	MLDataset  *d = dataset_create(n, 2, k);
+
+	for (size_t i = 0; i < n; i++)
+	{
+		d->X[i] = (double) i;
+		d->X[n + i] = (double) (i * 7 % 13);
+		d->y[i] = (double) ((i * 5 + i / 3) % (size_t) k);
+	}
+	return d;
+}
+
+static void
+test_split(void)
+{
+	MLDataset  *d = toy_classes(1000, 3);
+	size_t	   *tr,
+			   *te,
+			   *tr2,
+			   *te2,
+				ntr,
+				nte,
+				ntr2,
+				nte2;
+	size_t		per_class[3] = {0},
+				per_class_test[3] = {0};
+
+	dataset_split(d, 0.25, 42, &tr, &ntr, &te, &nte);
+	CHECK(ntr + nte == 1000);
+	for (size_t i = 0; i < 1000; i++)
+		per_class[(int) d->y[i]]++;
+	for (size_t i = 0; i < nte; i++)
+		per_class_test[(int) d->y[te[i]]]++;
+	/* stratified: each class contributes round(n_c / 4) */
+	for (int c = 0; c < 3; c++)
+		CHECK(per_class_test[c] == (size_t) floor(per_class[c] * 0.25 + 0.5));
+
+	/* deterministic */
+	dataset_split(d, 0.25, 42, &tr2, &ntr2, &te2, &nte2);
+	CHECK(nte2 == nte && memcmp(te, te2, nte * sizeof(size_t)) == 0);
+	/* another seed, another split */
+	dataset_split(d, 0.25, 43, &tr2, &ntr2, &te2, &nte2);
+	CHECK(nte2 == nte && memcmp(te, te2, nte * sizeof(size_t)) != 0);
+
+	/* a function of the row: reversing the rows keeps the same rows in test */
+	{
+		MLDataset  *r = dataset_create(1000, 2, 3);
+		size_t		same = 0;
+
+		for (size_t i = 0; i < 1000; i++)
+		{
+			r->X[i] = d->X[999 - i];
+			r->X[1000 + i] = d->X[1000 + 999 - i];
+			r->y[i] = d->y[999 - i];
+		}
+		dataset_split(r, 0.25, 42, &tr2, &ntr2, &te2, &nte2);
+		CHECK(nte2 == nte);
+		for (size_t i = 0; i < nte2; i++)
+			for (size_t t = 0; t < nte; t++)
+				if (te[t] == 999 - te2[i])
+					same++;
+		CHECK(same == nte);
+	}
+
+	/* test_size 0 keeps everything for training */
+	dataset_split(d, 0.0, 42, &tr2, &ntr2, &te2, &nte2);
+	CHECK(ntr2 == 1000 && nte2 == 0);
+}
+
+/* ---- metrics ---- */
+
+static void
+test_metrics_hand(void)
+{
+	double		y[] = {3, -0.5, 2, 7};
+	double		p[] = {2.5, 0.0, 2, 8};
+	MLMetricSet m;
+	double		yb[] = {0, 0, 1, 1};
+	double		pb[] = {0.9, 0.1, 0.6, 0.4, 0.65, 0.35, 0.2, 0.8};
+
+	metrics_regression(y, p, 4, &m);
+	/* scikit-learn's documented example: r2 0.9486..., mae 0.5 */
+	CHECK_NEAR(metrics_get(&m, "r2"), 0.9486081370449679, 1e-12);
+	CHECK_NEAR(metrics_get(&m, "mae"), 0.5, 1e-12);
+	CHECK_NEAR(metrics_get(&m, "rmse"), sqrt(0.375), 1e-12);
+
+	/* scores for class 1: 0.1, 0.4, 0.35, 0.8 -> roc_auc 0.75 */
+	metrics_classification(yb, pb, 4, 2, &m);
+	CHECK_NEAR(metrics_get(&m, "roc_auc"), 0.75, 1e-12);
+	CHECK_NEAR(metrics_get(&m, "accuracy"), 0.75, 1e-12);
+	CHECK_NEAR(metrics_get(&m, "precision"), 1.0, 1e-12);
+	CHECK_NEAR(metrics_get(&m, "recall"), 0.5, 1e-12);
+	CHECK_NEAR(metrics_get(&m, "f1"), 2.0 / 3.0, 1e-12);
+	CHECK_NEAR(metrics_get(&m, "log_loss"),
+			   -(log(0.9) + log(0.6) + log(0.35) + log(0.8)) / 4, 1e-12);
+
+	/* ties count one half */
+	{
+		double		pos[] = {0, 1, 0, 1};
+		double		sc[] = {0.5, 0.5, 0.2, 0.9};
+
+		CHECK_NEAR(metrics_roc_auc_binary(pos, sc, 4), 0.875, 1e-12);
+	}
+}
+
+/*
+ * test/fixtures/metrics_sklearn.txt: cases produced by
+ * test/ref/make_fixtures.py with scikit-learn.  Per case:
+ *   case <n> <k>
+ *   n lines: <label> <k probabilities>
+ *   <metric> <value> lines, then "end"
+ */
+static void
+test_metrics_sklearn(void)
+{
+	FILE	   *f = fopen("test/fixtures/metrics_sklearn.txt", "r");
+	char		word[64];
+	int			cases = 0;
+
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	while (fscanf(f, "%63s", word) == 1)
+	{
+		size_t		n;
+		int			k;
+		double	   *y,
+				   *p;
+		MLMetricSet m;
+
+		if (strcmp(word, "case") != 0 || fscanf(f, "%zu %d", &n, &k) != 2)
+		{
+			CHECK(!"malformed fixture");
+			break;
+		}
+		y = ml_alloc(n * sizeof(double));
+		p = ml_alloc(n * k * sizeof(double));
+		for (size_t i = 0; i < n; i++)
+		{
+			if (fscanf(f, "%lf", &y[i]) != 1)
+				CHECK(!"malformed fixture row");
+			for (int c = 0; c < k; c++)
+				if (fscanf(f, "%lf", &p[i * k + c]) != 1)
+					CHECK(!"malformed fixture row");
+		}
+		metrics_classification(y, p, n, k, &m);
+		while (fscanf(f, "%63s", word) == 1 && strcmp(word, "end") != 0)
+		{
+			double		want;
+
+			if (fscanf(f, "%lf", &want) != 1)
+				break;
+			if (fabs(metrics_get(&m, word) - want) > 1e-9)
+			{
+				unit_failures++;
+				fprintf(stderr, "  case %d: %s = %.12g, scikit-learn %.12g\n",
+						cases, word, metrics_get(&m, word), want);
+			}
+		}
+		free(y);
+		free(p);
+		cases++;
+	}
+	fclose(f);
+	CHECK(cases >= 3);
+}
+
+/* ---- learners and models ---- */
+
+static MLModel *
+fit_model(const char *learner, MLDataset *d, const MLParamValue *v, size_t nv)
+{
+	MLModel    *m = ml_alloc(sizeof(MLModel));
+	MLFitContext ctx = {0};
+	static char *names[] = {"a", "b", "c", "d"};
+
+	m->learner = learner_find(learner);
+	m->task = d->n_classes ? ML_CLASSIFICATION : ML_REGRESSION;
+	m->label_type = d->n_classes ? ML_LABEL_NUMERIC : ML_LABEL_NONE;
+	m->n_features = d->n_cols;
+	m->feature_names = names;
+	m->target_name = "y";
+	m->n_classes = d->n_classes;
+	if (d->n_classes)
+	{
+		m->class_labels = ml_alloc(sizeof(char *) * d->n_classes);
+		m->class_values = ml_alloc(sizeof(double) * d->n_classes);
+		for (int c = 0; c < d->n_classes; c++)
+		{
+			m->class_labels[c] = ml_alloc(16);
+			snprintf(m->class_labels[c], 16, "%d", c);
+			m->class_values[c] = c;
+		}
+	}
+	ctx.seed = 42;
+	m->state = m->learner->fit(d, NULL,
+							   params_resolve(learner, m->learner->params, v, nv), &ctx);
+	return m;
+}
+
+static void
+test_linear_exact(void)
+{
+	MLDataset  *d = dataset_create(50, 2, 0);
+	MLModel    *m;
+	double		x[2] = {1, 1},
+				out;
+
+	for (size_t i = 0; i < 50; i++)
+	{
+		d->X[i] = (double) i;
+		d->X[50 + i] = sin((double) i);
+		d->y[i] = 2 * d->X[i] - 3 * d->X[50 + i] + 5;
+	}
+	m = fit_model("linear", d, NULL, 0);
+	model_predict(m, x, 1, &out);
+	CHECK_NEAR(out, 2 - 3 + 5, 1e-9);
+
+	/* ridge, one feature: w = Sxy / (Sxx + alpha) on centered data */
+	{
+		MLDataset  *r = dataset_create(5, 1, 0);
+		double		xs[] = {1, 2, 3, 4, 10},
+					ys[] = {2, 1, 4, 3, 9},
+					sxx = 0,
+					sxy = 0,
+					w,
+					zero = 0;
+		MLParamValue a = {"alpha", ML_VALUE_NUMBER, 2.0, NULL};
+
+		memcpy(r->X, xs, sizeof(xs));
+		memcpy(r->y, ys, sizeof(ys));
+		for (int i = 0; i < 5; i++)
+		{
+			sxx += (xs[i] - 4) * (xs[i] - 4);
+			sxy += (xs[i] - 4) * (ys[i] - 3.8);
+		}
+		w = sxy / (sxx + 2.0);
+		m = fit_model("linear", r, &a, 1);
+		model_predict(m, &zero, 1, &out);
+		CHECK_NEAR(out, 3.8 - 4 * w, 1e-12);
+	}
+
+	/* collinear columns with alpha = 0: minimum-norm least squares */
+	{
+		MLDataset  *c = dataset_create(20, 2, 0);
+
+		for (size_t i = 0; i < 20; i++)
+		{
+			c->X[i] = (double) i;
+			c->X[20 + i] = (double) i;
+			c->y[i] = 4.0 * i + 1;
+		}
+		m = fit_model("linear", c, NULL, 0);
+		model_predict(m, x, 1, &out);
+		CHECK_NEAR(out, 4.0 * 1 + 1, 1e-9);
+	}
+}
+
+static void
+test_logistic(void)
+{
+	MLDataset  *d = dataset_create(400, 2, 2);
+	MLDataset  *d3 = dataset_create(600, 2, 3);
+	MLModel    *m;
+	double	   *proba = ml_alloc(400 * 2 * sizeof(double));
+	double	   *X = ml_alloc(600 * 2 * sizeof(double));
+	double	   *p3 = ml_alloc(600 * 3 * sizeof(double));
+	MLMetricSet ms;
+	MLParamValue tight[2] = {{"tol", ML_VALUE_NUMBER, 1e-9, NULL},
+	{"max_iter", ML_VALUE_NUMBER, 1000, NULL}};
+
+	for (size_t i = 0; i < 400; i++)
+	{
+		double		a = sin(i * 1.7) * 3,
+					b = cos(i * 0.9) * 2;
+
+		d->X[i] = a;
+		d->X[400 + i] = b;
+		d->y[i] = (a + 0.5 * b + 0.3 * sin(i * 13.1) > 0) ? 1 : 0;
+		X[2 * i] = a;
+		X[2 * i + 1] = b;
+	}
+	m = fit_model("logistic", d, tight, 2);
+	model_predict(m, X, 400, proba);
+	metrics_classification(d->y, proba, 400, 2, &ms);
+	CHECK(metrics_get(&ms, "accuracy") > 0.9);
+	CHECK(metrics_get(&ms, "roc_auc") > 0.97);
+	for (size_t i = 0; i < 400; i++)
+		CHECK_NEAR(proba[2 * i] + proba[2 * i + 1], 1.0, 1e-12);
+
+	for (size_t i = 0; i < 600; i++)
+	{
+		double		a = sin(i * 1.3) * 3,
+					b = cos(i * 0.7) * 3;
+
+		d3->X[i] = a;
+		d3->X[600 + i] = b;
+		d3->y[i] = a > 1 ? 2 : (b > 0 ? 1 : 0);
+		X[2 * i] = a;
+		X[2 * i + 1] = b;
+	}
+	m = fit_model("logistic", d3, tight, 2);
+	model_predict(m, X, 600, p3);
+	metrics_classification(d3->y, p3, 600, 3, &ms);
+	CHECK(metrics_get(&ms, "accuracy") > 0.85);
+	CHECK_NEAR(p3[0] + p3[1] + p3[2], 1.0, 1e-12);
+}
+
+static void
+test_model_bytes(void)
+{
+	MLDataset  *d = dataset_create(200, 2, 2);
+	MLModel    *m1,
+			   *m2,
+			   *r;
+	MLBuffer	b1,
+				b2;
+	double		x[2] = {0.3, -1.2},
+				o1[2],
+				o2[2];
+	size_t		corrupt_ok = 0;
+
+	for (size_t i = 0; i < 200; i++)
+	{
+		d->X[i] = sin(i * 0.37);
+		d->X[200 + i] = cos(i * 0.11);
+		d->y[i] = d->X[i] + 0.2 * d->X[200 + i] > 0.1 ? 1 : 0;
+	}
+	m1 = fit_model("logistic", d, NULL, 0);
+	m2 = fit_model("logistic", d, NULL, 0);
+	buffer_init(&b1);
+	buffer_init(&b2);
+	model_write(m1, &b1);
+	model_write(m2, &b2);
+	CHECK(b1.len == b2.len && memcmp(b1.data, b2.data, b1.len) == 0);
+
+	r = model_read(b1.data, b1.len);
+	model_predict(m1, x, 1, o1);
+	model_predict(r, x, 1, o2);
+	CHECK(o1[0] == o2[0] && o1[1] == o2[1]);
+	CHECK(r->n_features == 2 && strcmp(r->feature_names[1], "b") == 0);
+	CHECK(r->n_classes == 2 && strcmp(r->class_labels[1], "1") == 0);
+
+	/* every single-byte corruption and every truncation is an error */
+	for (size_t i = 0; i < b1.len; i++)
+	{
+		uint8_t		save = b1.data[i];
+
+		b1.data[i] ^= 0x5A;
+		EXPECT_ERROR(ML_ERR_CORRUPT, model_read(b1.data, b1.len));
+		b1.data[i] = save;
+		EXPECT_ERROR(ML_ERR_CORRUPT, model_read(b1.data, i));
+		corrupt_ok++;
+	}
+	CHECK(corrupt_ok == b1.len);
+}
+
+static double
+quad(const double *x, double *g, void *arg)
+{
+	/* f = (x0 - 3)^2 + 10 (x1 + 1)^2 + x0 x1 */
+	(void) arg;
+	g[0] = 2 * (x[0] - 3) + x[1];
+	g[1] = 20 * (x[1] + 1) + x[0];
+	return (x[0] - 3) * (x[0] - 3) + 10 * (x[1] + 1) * (x[1] + 1) + x[0] * x[1];
+}
+
+static void
+test_lbfgs(void)
+{
+	double		x[2] = {0, 0};
+	bool		conv;
+
+	lbfgs_minimize(quad, NULL, NULL, x, 2, 100, 1e-10, &conv);
+	CHECK(conv);
+	/* solve 2x0 + x1 = 6, x0 + 20 x1 = -20 */
+	CHECK_NEAR(x[0], (120.0 + 20) / 39.0, 1e-8);
+	CHECK_NEAR(x[1], (-40.0 - 6) / 39.0, 1e-8);
+}
+
+static const struct
+{
+	const char *name;
+	unit_fn		fn;
+}			tests[] = {
+	{"crc32c", test_crc32c},
+	{"buffer_roundtrip", test_buffer_roundtrip},
+	{"params", test_params},
+	{"split", test_split},
+	{"metrics_hand", test_metrics_hand},
+	{"metrics_sklearn", test_metrics_sklearn},
+	{"linear_exact", test_linear_exact},
+	{"logistic", test_logistic},
+	{"model_bytes", test_model_bytes},
+	{"lbfgs", test_lbfgs},
+};
+
+int
+main(void)
+{
+	int			passed = 0,
+				failed = 0;
+
+	linalg_set_threads(1);
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+	{
+		unit_failures = 0;
+		tests[i].fn();
+		if (unit_failures == 0)
+		{
+			printf("ok - unit/%s\n", tests[i].name);
+			passed++;
+		}
+		else
+		{
+			printf("not ok - unit/%s\n", tests[i].name);
+			failed++;
+		}
+	}
+	printf("unit: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

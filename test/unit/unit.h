@@ -1,0 +1,55 @@
+/*
+ * unit.h
+ *	  A tiny test harness for the pure-C core: CHECK records a failure and
+ *	  carries on; EXPECT_ERROR runs a statement that must call ml_error with
+ *	  the given code (the unit shim longjmps back instead of aborting).
+ */
+#ifndef UNIT_H
+#define UNIT_H
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdio.h>
+
+#include "core/ml.h"
+
+extern int	unit_failures;		/* failures in the current test */
+extern jmp_buf *unit_catch;		/* armed by EXPECT_ERROR */
+extern int	unit_last_code;
+extern char unit_last_msg[1024];
+
+#define CHECK(cond) do { \
+	if (!(cond)) { \
+		unit_failures++; \
+		fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
+	} } while (0)
+
+#define CHECK_NEAR(a, b, tol) do { \
+	double _a = (a), _b = (b); \
+	if (!(fabs(_a - _b) <= (tol))) { \
+		unit_failures++; \
+		fprintf(stderr, "  %s:%d: %s = %.17g, expected %.17g (tol %g)\n", \
+				__FILE__, __LINE__, #a, _a, _b, (double) (tol)); \
+	} } while (0)
+
+#define EXPECT_ERROR(code, stmt) do { \
+	jmp_buf _jb; \
+	unit_last_code = 0; \
+	unit_catch = &_jb; \
+	if (setjmp(_jb) == 0) { \
+		stmt; \
+		unit_catch = NULL; \
+		unit_failures++; \
+		fprintf(stderr, "  %s:%d: expected an error from %s\n", __FILE__, __LINE__, #stmt); \
+	} else { \
+		unit_catch = NULL; \
+		if (unit_last_code != (code)) { \
+			unit_failures++; \
+			fprintf(stderr, "  %s:%d: error code %d, expected %d (%s)\n", \
+					__FILE__, __LINE__, unit_last_code, (int) (code), unit_last_msg); \
+		} \
+	} } while (0)
+
+typedef void (*unit_fn) (void);
+
+#endif
