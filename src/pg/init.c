@@ -1,0 +1,116 @@
+/*-------------------------------------------------------------------------
+ *
+ * init.c
+ *	  Module load, GUCs, and the shim through which src/core and src/algo
+ *	  reach PostgreSQL: palloc, ereport and CHECK_FOR_INTERRUPTS.
+ *
+ * Core code allocates in CurrentMemoryContext; callers run it inside a
+ * memory context of their own that they delete on every exit path (an
+ * ERROR unwinds through the owning transaction's contexts).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+#include <stdarg.h>
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+#include "core/linalg.h"
+#include "pg/mlsql_pg.h"
+
+PG_MODULE_MAGIC;
+
+int			mlsql_threads = 0;
+int			mlsql_max_memory_kb = 1048576;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("mlsql.threads",
+							"Worker threads a training may use (0 = all cores).",
+							"Valid range is 0 .. 1024.",
+							&mlsql_threads,
+							0, 0, 1024,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("mlsql.max_memory",
+							"Largest training matrix a backend may build.",
+							"Valid range is 1MB .. 2TB.",
+							&mlsql_max_memory_kb,
+							1048576, 1024, INT_MAX,
+							PGC_USERSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	MarkGUCPrefixReserved("mlsql");
+
+	/* OpenBLAS's thread pool and forked backends do not mix: one thread */
+	linalg_set_threads(1);
+}
+
+void *
+ml_alloc(size_t size)
+{
+	return palloc_extended(size ? size : 1, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+}
+
+void *
+ml_realloc(void *ptr, size_t size)
+{
+	if (ptr == NULL)
+		return ml_alloc(size);
+	return repalloc_huge(ptr, size ? size : 1);
+}
+
+void
+ml_free(void *ptr)
+{
+	if (ptr != NULL)
+		pfree(ptr);
+}
+
+void
+ml_error(MLErrorCode code, const char *hint, const char *fmt,...)
+{
+	char		msg[1024];
+	va_list		ap;
+	int			sqlstate;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	switch (code)
+	{
+		case ML_ERR_PARAM:
+			sqlstate = ERRCODE_INVALID_PARAMETER_VALUE;
+			break;
+		case ML_ERR_DATA:
+			sqlstate = ERRCODE_DATA_EXCEPTION;
+			break;
+		case ML_ERR_LIMIT:
+			sqlstate = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+			break;
+		case ML_ERR_CORRUPT:
+			sqlstate = ERRCODE_DATA_CORRUPTED;
+			break;
+		default:
+			sqlstate = ERRCODE_INTERNAL_ERROR;
+			break;
+	}
+	ereport(ERROR,
+			(errcode(sqlstate),
+			 errmsg_internal("%s", msg),
+			 hint ? errhint("%s", hint) : 0));
+	pg_unreachable();
+}
+
+void
+ml_check_interrupts(void)
+{
+	CHECK_FOR_INTERRUPTS();
+}

@@ -1,0 +1,741 @@
+/*-------------------------------------------------------------------------
+ *
+ * predict.c
+ *	  Scoring: the backend model cache, model references, ml_predict,
+ *	  ml_predict_proba, ml_predict_label, ml_classes, ml_evaluate,
+ *	  ml_model_info and ml_deploy.
+ *
+ * Model bytes are immutable once written, so deserialized models are cached
+ * per backend by model id for the life of the backend, each in its own
+ * memory context under CacheMemoryContext.  A project reference ('p',
+ * 'p@3', 'p@alias') is resolved to a model id once per query and per
+ * reference, in the calling expression's fn_extra: a new deployment is seen
+ * by the next query, and the per-row path does no catalog lookup and no
+ * allocation beyond its result.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/typcache.h"
+
+#include "core/buffer.h"
+#include "core/metrics.h"
+#include "pg/mlsql_pg.h"
+
+typedef struct ModelCacheEntry
+{
+	int64		model_id;		/* hash key */
+	MemoryContext cxt;			/* owns model */
+	MLModel    *model;
+} ModelCacheEntry;
+
+static HTAB *model_cache = NULL;
+
+/*
+ * model_for_id: the deserialized model with this id, from the backend cache
+ * or read from mlsql.models.  Errors when there is no such model or its
+ * bytes are corrupted.  The result lives as long as the backend.
+ */
+MLModel *
+model_for_id(int64 model_id)
+{
+	ModelCacheEntry *e;
+	bool		found;
+	MemoryContext cxt,
+				old;
+	bytea	   *b;
+	MLModel    *m;
+	bool		isnull;
+	int			rc;
+
+	if (model_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(ModelCacheEntry);
+		ctl.hcxt = CacheMemoryContext;
+		model_cache = hash_create("mlsql model cache", 64, &ctl,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	e = hash_search(model_cache, &model_id, HASH_FIND, NULL);
+	if (e)
+		return e->model;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	rc = SPI_execute_with_args("SELECT model FROM mlsql.models WHERE id = $1",
+							   1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(model_id)},
+							   NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "model lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model " INT64_FORMAT " does not exist", model_id)));
+	b = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("model " INT64_FORMAT " has no bytes", model_id)));
+
+	/* deserialize under SPI memory: an error frees the partial model */
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "mlsql model",
+								ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	m = model_read((const uint8_t *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+	MemoryContextSwitchTo(old);
+	MemoryContextSetParent(cxt, CacheMemoryContext);
+	SPI_finish();
+
+	e = hash_search(model_cache, &model_id, HASH_ENTER, &found);
+	e->cxt = cxt;
+	e->model = m;
+	return m;
+}
+
+static bool
+all_digits(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/*
+ * resolve_model_ref: 'project' -> its deployed model, 'project@3' ->
+ * version 3, 'project@alias' -> the aliased model.
+ */
+int64
+resolve_model_ref(const char *ref, int64 *project_id)
+{
+	char	   *name = pstrdup(ref);
+	char	   *at = strchr(name, '@');
+	const char *suffix = NULL;
+	int64		pid,
+				mid = 0;
+	bool		isnull;
+	int			rc;
+
+	if (at)
+	{
+		*at = '\0';
+		suffix = at + 1;
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	pid = catalog_project_id(name, false, NULL);
+	if (pid == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("project \"%s\" does not exist", name),
+				 errhint("Train a model with ml_train('%s', ...) first.", name)));
+	if (suffix == NULL)
+	{
+		mid = catalog_deployed_model(pid);
+		if (mid == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("project \"%s\" has no deployed model", name),
+					 errhint("Deploy a version with ml_deploy('%s', version), or score one with '%s@version'.",
+							 name, name)));
+	}
+	else
+	{
+		bool		by_version = all_digits(suffix);
+
+		if (by_version)
+		{
+			int32		version = pg_strtoint32(suffix);
+
+			rc = SPI_execute_with_args("SELECT id FROM mlsql.models WHERE project_id = $1 AND version = $2",
+									   2, (Oid[]) {INT8OID, INT4OID},
+									   (Datum[]) {Int64GetDatum(pid), Int32GetDatum(version)},
+									   NULL, true, 1);
+		}
+		else
+			rc = SPI_execute_with_args("SELECT model_id FROM mlsql.aliases WHERE project_id = $1 AND alias = $2",
+									   2, (Oid[]) {INT8OID, TEXTOID},
+									   (Datum[]) {Int64GetDatum(pid), CStringGetTextDatum(suffix)},
+									   NULL, true, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "model reference lookup failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 by_version
+					 ? errmsg("project \"%s\" has no version %s", name, suffix)
+					 : errmsg("project \"%s\" has no alias \"%s\"", name, suffix)));
+		mid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	SPI_finish();
+	if (project_id)
+		*project_id = pid;
+	return mid;
+}
+
+/* ---- per-call state ---- */
+
+typedef enum PredictOutput
+{
+	OUT_VALUE,
+	OUT_PROBA,
+	OUT_LABEL
+} PredictOutput;
+
+typedef struct PredictState
+{
+	bool		resolved;
+	char	   *ref;			/* last text reference, or NULL */
+	int64		ref_id;			/* last model id argument */
+	MLModel    *model;
+	double	   *row;			/* n_features */
+	double	   *out;			/* n_classes or 1 */
+	/* record inputs: mapping from the row type to the model's features */
+	Oid			tuptype;
+	int32		tuptypmod;
+	TupleDesc	tupdesc;
+	int		   *attno;			/* per feature, 0-based */
+	Oid		   *atttype;		/* per feature, base type */
+	Datum	   *values;
+	bool	   *nulls;
+} PredictState;
+
+static PredictState *
+predict_state(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+														  sizeof(PredictState));
+	return fcinfo->flinfo->fn_extra;
+}
+
+static void
+set_model(FunctionCallInfo fcinfo, PredictState *st, MLModel *m)
+{
+	MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
+
+	if (st->model == m)
+		return;
+	st->model = m;
+	st->row = MemoryContextAllocZero(mcxt, sizeof(double) * Max(m->n_features, 1));
+	st->out = MemoryContextAllocZero(mcxt, sizeof(double) * Max(m->n_classes, 1));
+	st->tuptype = InvalidOid;	/* remap record columns */
+}
+
+/* the model named by argument 0: text reference or bigint id */
+static MLModel *
+model_arg(FunctionCallInfo fcinfo, bool by_id)
+{
+	PredictState *st = predict_state(fcinfo);
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("model reference must not be NULL")));
+	if (by_id)
+	{
+		int64		id = PG_GETARG_INT64(0);
+
+		if (!st->resolved || st->ref_id != id)
+		{
+			set_model(fcinfo, st, model_for_id(id));
+			st->ref_id = id;
+			st->resolved = true;
+		}
+	}
+	else
+	{
+		text	   *t = PG_GETARG_TEXT_PP(0);
+		size_t		len = VARSIZE_ANY_EXHDR(t);
+
+		if (!st->resolved || st->ref == NULL || strlen(st->ref) != len ||
+			memcmp(st->ref, VARDATA_ANY(t), len) != 0)
+		{
+			char	   *ref = text_to_cstring(t);
+			int64		id = resolve_model_ref(ref, NULL);
+
+			set_model(fcinfo, st, model_for_id(id));
+			if (st->ref)
+				pfree(st->ref);
+			st->ref = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, ref);
+			st->resolved = true;
+		}
+	}
+	return st->model;
+}
+
+static double
+feature_value(Datum d, Oid t, const char *name)
+{
+	switch (t)
+	{
+		case INT2OID:
+			return DatumGetInt16(d);
+		case INT4OID:
+			return DatumGetInt32(d);
+		case INT8OID:
+			return (double) DatumGetInt64(d);
+		case FLOAT4OID:
+			return DatumGetFloat4(d);
+		case FLOAT8OID:
+			return DatumGetFloat8(d);
+		case NUMERICOID:
+			return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, d));
+		case BOOLOID:
+			return DatumGetBool(d) ? 1.0 : 0.0;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("column \"%s\" has type %s, which is not numeric", name, format_type_be(t))));
+	return 0;
+}
+
+/* fill st->row from argument 1: float8[] or a record mapped by name */
+static void
+features_arg(FunctionCallInfo fcinfo, PredictState *st, bool is_record)
+{
+	MLModel    *m = st->model;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("features must not be NULL")));
+	if (!is_record)
+	{
+		ArrayType  *a = PG_GETARG_ARRAYTYPE_P(1);
+		int			n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+		const double *v;
+
+		if (ARR_NDIM(a) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("features must be a one-dimensional array")));
+		if ((size_t) n != m->n_features)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("expected %zu features, got %d", m->n_features, n),
+					 errhint("Pass the features in the order of the training columns: %s%s.",
+							 m->n_features > 0 ? m->feature_names[0] : "",
+							 m->n_features > 1 ? ", ..." : "")));
+		if (ARR_HASNULL(a))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("features array contains NULL")));
+		v = (const double *) ARR_DATA_PTR(a);
+		for (int j = 0; j < n; j++)
+		{
+			if (!isfinite(v[j]))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("feature %d (\"%s\") is %s", j + 1, m->feature_names[j],
+								isnan(v[j]) ? "NaN" : "infinite")));
+			st->row[j] = v[j];
+		}
+	}
+	else
+	{
+		HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(1);
+		Oid			tuptype = HeapTupleHeaderGetTypeId(rec);
+		int32		tuptypmod = HeapTupleHeaderGetTypMod(rec);
+		HeapTupleData tuple;
+
+		if (st->tuptype != tuptype || st->tuptypmod != tuptypmod)
+		{
+			MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+			TupleDesc	td = lookup_rowtype_tupdesc(tuptype, tuptypmod);
+
+			st->tupdesc = CreateTupleDescCopy(td);
+			ReleaseTupleDesc(td);
+			st->attno = palloc(sizeof(int) * Max(m->n_features, 1));
+			st->atttype = palloc(sizeof(Oid) * Max(m->n_features, 1));
+			st->values = palloc(sizeof(Datum) * Max(st->tupdesc->natts, 1));
+			st->nulls = palloc(sizeof(bool) * Max(st->tupdesc->natts, 1));
+			MemoryContextSwitchTo(old);
+			for (size_t j = 0; j < m->n_features; j++)
+			{
+				int			found = -1;
+
+				for (int a = 0; a < st->tupdesc->natts; a++)
+				{
+					Form_pg_attribute att = TupleDescAttr(st->tupdesc, a);
+
+					if (!att->attisdropped && strcmp(NameStr(att->attname), m->feature_names[j]) == 0)
+					{
+						found = a;
+						break;
+					}
+				}
+				if (found < 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_UNDEFINED_COLUMN),
+							 errmsg("row has no column \"%s\", a feature of the model",
+									m->feature_names[j]),
+							 errhint("Score rows that have every training column; extra columns are ignored.")));
+				st->attno[j] = found;
+				st->atttype[j] = getBaseType(TupleDescAttr(st->tupdesc, found)->atttypid);
+			}
+			st->tuptype = tuptype;
+			st->tuptypmod = tuptypmod;
+		}
+		tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
+		ItemPointerSetInvalid(&tuple.t_self);
+		tuple.t_tableOid = InvalidOid;
+		tuple.t_data = rec;
+		heap_deform_tuple(&tuple, st->tupdesc, st->values, st->nulls);
+		for (size_t j = 0; j < m->n_features; j++)
+		{
+			int			a = st->attno[j];
+			double		v;
+
+			if (st->nulls[a])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("feature column \"%s\" is NULL", m->feature_names[j]),
+						 errhint("Fill it in the query, e.g. coalesce(%s, 0).",
+								 quote_identifier(m->feature_names[j]))));
+			v = feature_value(st->values[a], st->atttype[j], m->feature_names[j]);
+			if (!isfinite(v))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("feature column \"%s\" is %s", m->feature_names[j],
+								isnan(v) ? "NaN" : "infinite")));
+			st->row[j] = v;
+		}
+	}
+}
+
+static int
+argmax(const double *p, int k)
+{
+	int			best = 0;
+
+	for (int c = 1; c < k; c++)
+		if (p[c] > p[best])
+			best = c;
+	return best;
+}
+
+static Datum
+predict_common(FunctionCallInfo fcinfo, bool by_id, bool is_record, PredictOutput what)
+{
+	MLModel    *m = model_arg(fcinfo, by_id);
+	PredictState *st = fcinfo->flinfo->fn_extra;
+
+	if (m->task == ML_REGRESSION && what != OUT_VALUE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s needs a classification model, this one is regression",
+						what == OUT_PROBA ? "ml_predict_proba" : "ml_predict_label"),
+				 errhint("Use ml_predict.")));
+	if (m->task == ML_CLASSIFICATION && what == OUT_VALUE && m->label_type == ML_LABEL_TEXT)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("model predicts text labels, which ml_predict cannot return as float8"),
+				 errhint("Use ml_predict_label for the label, or ml_predict_proba for probabilities.")));
+
+	features_arg(fcinfo, st, is_record);
+	model_predict(m, st->row, 1, st->out);
+
+	if (m->task == ML_REGRESSION)
+		PG_RETURN_FLOAT8(st->out[0]);
+	if (what == OUT_PROBA)
+	{
+		Datum	   *d = palloc(sizeof(Datum) * m->n_classes);
+
+		for (int c = 0; c < m->n_classes; c++)
+			d[c] = Float8GetDatum(st->out[c]);
+		PG_RETURN_ARRAYTYPE_P(construct_array(d, m->n_classes, FLOAT8OID, 8,
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	}
+	if (what == OUT_LABEL)
+		PG_RETURN_TEXT_P(cstring_to_text(m->class_labels[argmax(st->out, m->n_classes)]));
+	PG_RETURN_FLOAT8(m->class_values[argmax(st->out, m->n_classes)]);
+}
+
+#define PREDICT_ENTRY(sym, by_id, is_record, what) \
+	PG_FUNCTION_INFO_V1(sym); \
+	Datum sym(PG_FUNCTION_ARGS); \
+	Datum sym(PG_FUNCTION_ARGS) { return predict_common(fcinfo, by_id, is_record, what); }
+
+PREDICT_ENTRY(mlsql_predict_ref_array, false, false, OUT_VALUE)
+PREDICT_ENTRY(mlsql_predict_ref_record, false, true, OUT_VALUE)
+PREDICT_ENTRY(mlsql_predict_id_array, true, false, OUT_VALUE)
+PREDICT_ENTRY(mlsql_predict_id_record, true, true, OUT_VALUE)
+PREDICT_ENTRY(mlsql_predict_proba_ref_array, false, false, OUT_PROBA)
+PREDICT_ENTRY(mlsql_predict_proba_ref_record, false, true, OUT_PROBA)
+PREDICT_ENTRY(mlsql_predict_proba_id_array, true, false, OUT_PROBA)
+PREDICT_ENTRY(mlsql_predict_proba_id_record, true, true, OUT_PROBA)
+PREDICT_ENTRY(mlsql_predict_label_ref_array, false, false, OUT_LABEL)
+PREDICT_ENTRY(mlsql_predict_label_ref_record, false, true, OUT_LABEL)
+PREDICT_ENTRY(mlsql_predict_label_id_array, true, false, OUT_LABEL)
+PREDICT_ENTRY(mlsql_predict_label_id_record, true, true, OUT_LABEL)
+
+/* ---- ml_classes ---- */
+
+static Datum
+classes_common(FunctionCallInfo fcinfo, bool by_id)
+{
+	MLModel    *m = model_arg(fcinfo, by_id);
+	Datum	   *d;
+
+	if (m->task != ML_CLASSIFICATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("regression models have no classes")));
+	d = palloc(sizeof(Datum) * m->n_classes);
+	for (int c = 0; c < m->n_classes; c++)
+		d[c] = CStringGetTextDatum(m->class_labels[c]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(d, m->n_classes, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+PG_FUNCTION_INFO_V1(mlsql_classes_ref);
+Datum
+mlsql_classes_ref(PG_FUNCTION_ARGS)
+{
+	return classes_common(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(mlsql_classes_id);
+Datum
+mlsql_classes_id(PG_FUNCTION_ARGS)
+{
+	return classes_common(fcinfo, true);
+}
+
+/* ---- ml_model_info ---- */
+
+static Datum
+info_common(FunctionCallInfo fcinfo, bool by_id)
+{
+	MLModel    *m = model_arg(fcinfo, by_id);
+	MLBuffer	b;
+
+	buffer_init(&b);
+	buffer_printf(&b, "{\"algorithm\": ");
+	buffer_json_str(&b, m->learner->name);
+	buffer_printf(&b, ", \"task\": ");
+	buffer_json_str(&b, ml_task_name(m->task));
+	buffer_printf(&b, ", \"target\": ");
+	buffer_json_str(&b, m->target_name);
+	buffer_printf(&b, ", \"features\": [");
+	for (size_t j = 0; j < m->n_features; j++)
+	{
+		if (j)
+			buffer_printf(&b, ", ");
+		buffer_json_str(&b, m->feature_names[j]);
+	}
+	buffer_printf(&b, "]");
+	if (m->task == ML_CLASSIFICATION)
+	{
+		buffer_printf(&b, ", \"classes\": [");
+		for (int c = 0; c < m->n_classes; c++)
+		{
+			if (c)
+				buffer_printf(&b, ", ");
+			buffer_json_str(&b, m->class_labels[c]);
+		}
+		buffer_printf(&b, "]");
+	}
+	buffer_printf(&b, ", \"model\": ");
+	m->learner->describe(m->state, &b);
+	buffer_printf(&b, "}");
+	return json_text_to_jsonb((const char *) b.data, b.len);
+}
+
+PG_FUNCTION_INFO_V1(mlsql_model_info_ref);
+Datum
+mlsql_model_info_ref(PG_FUNCTION_ARGS)
+{
+	return info_common(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(mlsql_model_info_id);
+Datum
+mlsql_model_info_id(PG_FUNCTION_ARGS)
+{
+	return info_common(fcinfo, true);
+}
+
+/* ---- ml_evaluate ---- */
+
+typedef struct LabelIndex
+{
+	const char *label;
+	int			index;
+} LabelIndex;
+
+static int
+cmp_label(const void *a, const void *b)
+{
+	return strcmp(((const LabelIndex *) a)->label, ((const LabelIndex *) b)->label);
+}
+
+static Datum
+evaluate_common(FunctionCallInfo fcinfo, bool by_id)
+{
+	MLModel    *m = model_arg(fcinfo, by_id);
+	char	   *source;
+	SourceData *src;
+	MLDataset	d = {0};
+	MLMetricSet ms;
+	MLBuffer	b;
+	Datum		result;
+	MemoryContext caller = CurrentMemoryContext;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source must not be NULL")));
+	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	src = source_read(source, m->target_name, m->feature_names, (int) m->n_features, true);
+	d.n_rows = src->n_rows;
+	d.n_cols = src->n_features;
+	d.X = src->X;
+	d.n_classes = m->n_classes;
+	if (m->task == ML_REGRESSION)
+	{
+		if (!src->target_numeric)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("target column \"%s\" of type %s cannot be scored by a regression model",
+							m->target_name, format_type_be(src->target_type))));
+		d.y = src->y_num;
+	}
+	else
+	{
+		LabelIndex *idx = palloc(sizeof(LabelIndex) * m->n_classes);
+		char		buf[64];
+
+		for (int c = 0; c < m->n_classes; c++)
+		{
+			idx[c].label = m->class_labels[c];
+			idx[c].index = c;
+		}
+		qsort(idx, m->n_classes, sizeof(LabelIndex), cmp_label);
+		d.y = palloc_extended(Max(d.n_rows, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+		for (size_t i = 0; i < d.n_rows; i++)
+		{
+			LabelIndex	key = {source_label(src, i, buf, sizeof(buf)), 0};
+			LabelIndex *hit = bsearch(&key, idx, m->n_classes, sizeof(LabelIndex), cmp_label);
+
+			if (hit == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("target value \"%s\" is not a class of the model", key.label),
+						 errhint("The model knows the classes listed by ml_classes.")));
+			d.y[i] = hit->index;
+		}
+	}
+	mlsql_evaluate_dataset(m, &d, &ms);
+
+	buffer_init(&b);
+	buffer_printf(&b, "{\"n_rows\": %zu", d.n_rows);
+	for (int i = 0; i < ms.n; i++)
+	{
+		buffer_printf(&b, ", ");
+		buffer_json_str(&b, ms.names[i]);
+		buffer_printf(&b, ": ");
+		buffer_json_num(&b, ms.values[i]);
+	}
+	buffer_printf(&b, "}");
+	{
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		result = json_text_to_jsonb((const char *) b.data, b.len);
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(mlsql_evaluate_ref);
+Datum
+mlsql_evaluate_ref(PG_FUNCTION_ARGS)
+{
+	return evaluate_common(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(mlsql_evaluate_id);
+Datum
+mlsql_evaluate_id(PG_FUNCTION_ARGS)
+{
+	return evaluate_common(fcinfo, true);
+}
+
+/* ---- ml_deploy ---- */
+
+PG_FUNCTION_INFO_V1(mlsql_deploy);
+Datum
+mlsql_deploy(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *project;
+	int32		version;
+	int64		pid,
+				mid,
+				previous;
+	Datum		vals[4];
+	bool		nulls[4] = {0};
+	bool		isnull;
+	int			rc;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("project and version must not be NULL")));
+	project = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	version = PG_GETARG_INT32(1);
+	InitMaterializedSRF(fcinfo, 0);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	pid = catalog_project_id(project, true, NULL);
+	if (pid == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("project \"%s\" does not exist", project)));
+	rc = SPI_execute_with_args("SELECT id FROM mlsql.models WHERE project_id = $1 AND version = $2",
+							   2, (Oid[]) {INT8OID, INT4OID},
+							   (Datum[]) {Int64GetDatum(pid), Int32GetDatum(version)},
+							   NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "model lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("project \"%s\" has no version %d", project, version),
+				 errhint("The versions are listed in mlsql.models.")));
+	mid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	/* a model that cannot be read must not go live */
+	(void) model_for_id(mid);
+	previous = catalog_deployed_model(pid);
+	catalog_deploy(pid, mid, "manual");
+
+	vals[0] = CStringGetTextDatum(project);
+	vals[1] = Int32GetDatum(version);
+	vals[2] = Int64GetDatum(mid);
+	vals[3] = Int64GetDatum(previous);
+	nulls[3] = previous == 0;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, vals, nulls);
+	SPI_finish();
+	return (Datum) 0;
+}

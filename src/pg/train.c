@@ -1,0 +1,841 @@
+/*-------------------------------------------------------------------------
+ *
+ * train.c
+ *	  ml_train: read a source, split it, fit a learner, evaluate it against
+ *	  the baseline, and record everything in the mlsql catalog.
+ *
+ * The whole training runs inside one SPI connection; its procedure memory
+ * context holds the data, the model and every temporary, and SPI_finish (or
+ * the transaction's abort on error) frees them all.  Catalog rows are
+ * written at the end, in the caller's transaction: an error anywhere leaves
+ * nothing behind.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+
+#include "core/buffer.h"
+#include "core/metrics.h"
+#include "pg/mlsql_pg.h"
+
+#define MAX_CLASSES 1000
+#define CLASSIFY_MAX_DISTINCT 20
+
+PG_FUNCTION_INFO_V1(mlsql_train);
+
+/* ---- parameters ---- */
+
+MLParams *
+params_from_jsonb(const MLLearner *learner, Jsonb *params)
+{
+	MLParamValue *vals;
+	size_t		n = 0;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+
+	if (params == NULL)
+		return params_resolve(learner->name, learner->params, NULL, 0);
+	if (!JB_ROOT_IS_OBJECT(params) || JB_ROOT_IS_SCALAR(params))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("params must be a JSON object"),
+				 errhint("For example: '{\"alpha\": 0.5}'.")));
+	vals = palloc0(sizeof(MLParamValue) * (JsonContainerSize(&params->root) + 1));
+	it = JsonbIteratorInit(&params->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (tok == WJB_VALUE)
+		{
+			MLParamValue *p = &vals[n++];
+
+			p->name = key;
+			switch (v.type)
+			{
+				case jbvNumeric:
+					p->kind = ML_VALUE_NUMBER;
+					p->num = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+																NumericGetDatum(v.val.numeric)));
+					break;
+				case jbvBool:
+					p->kind = ML_VALUE_BOOL;
+					p->num = v.val.boolean ? 1 : 0;
+					break;
+				case jbvString:
+					p->kind = ML_VALUE_STRING;
+					p->str = pnstrdup(v.val.string.val, v.val.string.len);
+					break;
+				default:
+					p->kind = ML_VALUE_OTHER;
+					break;
+			}
+		}
+	}
+	return params_resolve(learner->name, learner->params, vals, n);
+}
+
+/* ---- labels ---- */
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+static int
+cmp_cstring(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* distinct values of a numeric target, sorted; returns the count */
+static size_t
+distinct_numbers(const double *y, size_t n, double **out)
+{
+	double	   *v = palloc_extended(Max(n, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+	size_t		k = 0;
+
+	memcpy(v, y, n * sizeof(double));
+	qsort(v, n, sizeof(double), cmp_double);
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || v[i] != v[k - 1])
+			v[k++] = v[i];
+	*out = v;
+	return k;
+}
+
+/*
+ * Fill the model's class labels from the target and turn y into class
+ * indexes.  Numeric labels sort numerically, bool labels false < true, text
+ * labels by byte order.
+ */
+static void
+build_classes(SourceData *src, MLModel *m, double *y)
+{
+	size_t		n = src->n_rows;
+	size_t		k;
+
+	if (src->y_text == NULL)
+	{
+		double	   *vals;
+		char		buf[64];
+
+		k = distinct_numbers(src->y_num, n, &vals);
+		if (k > MAX_CLASSES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("target column \"%s\" has %zu distinct values, more than %d classes",
+							src->target_name, k, MAX_CLASSES),
+					 errhint("Use task => 'regression' for a continuous target.")));
+		m->label_type = src->target_bool ? ML_LABEL_BOOL : ML_LABEL_NUMERIC;
+		m->n_classes = (int) k;
+		m->class_values = palloc(sizeof(double) * Max(k, 1));
+		m->class_labels = palloc(sizeof(char *) * Max(k, 1));
+		for (size_t c = 0; c < k; c++)
+		{
+			SourceData	one = *src;
+
+			one.y_num = &vals[c];
+			m->class_values[c] = vals[c];
+			m->class_labels[c] = pstrdup(source_label(&one, 0, buf, sizeof(buf)));
+		}
+		for (size_t i = 0; i < n; i++)
+		{
+			double	   *hit = bsearch(&src->y_num[i], vals, k, sizeof(double), cmp_double);
+
+			y[i] = (double) (hit - vals);
+		}
+	}
+	else
+	{
+		char	  **v = palloc_extended(Max(n, 1) * sizeof(char *), MCXT_ALLOC_HUGE);
+
+		memcpy(v, src->y_text, n * sizeof(char *));
+		qsort(v, n, sizeof(char *), cmp_cstring);
+		k = 0;
+		for (size_t i = 0; i < n; i++)
+			if (k == 0 || strcmp(v[i], v[k - 1]) != 0)
+				v[k++] = v[i];
+		if (k > MAX_CLASSES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("target column \"%s\" has %zu distinct values, more than %d classes",
+							src->target_name, k, MAX_CLASSES)));
+		m->label_type = ML_LABEL_TEXT;
+		m->n_classes = (int) k;
+		m->class_labels = v;
+		m->class_values = palloc0(sizeof(double) * Max(k, 1));
+		for (size_t c = 0; c < k; c++)
+			m->class_values[c] = (double) c;
+		for (size_t i = 0; i < n; i++)
+		{
+			char	  **hit = bsearch(&src->y_text[i], v, k, sizeof(char *), cmp_cstring);
+
+			y[i] = (double) (hit - v);
+		}
+	}
+	if (k < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("target column \"%s\" has a single class \"%s\"",
+						src->target_name, m->class_labels[0]),
+				 errhint("Classification needs at least two classes.")));
+}
+
+/* classification when the target is bool / text, or integer with few values */
+static MLTask
+infer_task(SourceData *src)
+{
+	Oid			t = src->target_type;
+
+	if (!src->target_numeric)
+		return ML_CLASSIFICATION;
+	if (t == INT2OID || t == INT4OID || t == INT8OID)
+	{
+		double	   *vals;
+
+		if (distinct_numbers(src->y_num, src->n_rows, &vals) <= CLASSIFY_MAX_DISTINCT)
+			return ML_CLASSIFICATION;
+	}
+	return ML_REGRESSION;
+}
+
+/* ---- evaluation ---- */
+
+/*
+ * Score a dataset with a model and compute the task's metrics.  The dataset
+ * is column-major; models read rows, so rows are transposed in blocks.
+ */
+void
+mlsql_evaluate_dataset(const MLModel *m, const MLDataset *d, MLMetricSet *out)
+{
+	size_t		n = d->n_rows,
+				p = d->n_cols,
+				k = m->task == ML_CLASSIFICATION ? (size_t) m->n_classes : 1;
+	double	   *pred = palloc_extended(Max(n, 1) * k * sizeof(double), MCXT_ALLOC_HUGE);
+	double	   *block = palloc(sizeof(double) * 256 * Max(p, 1));
+
+	for (size_t start = 0; start < n; start += 256)
+	{
+		size_t		len = Min(256, n - start);
+
+		for (size_t i = 0; i < len; i++)
+			for (size_t j = 0; j < p; j++)
+				block[i * p + j] = d->X[j * n + start + i];
+		model_predict(m, block, len, pred + start * k);
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (m->task == ML_CLASSIFICATION)
+		metrics_classification(d->y, pred, n, (int) k, out);
+	else
+		metrics_regression(d->y, pred, n, out);
+	pfree(pred);
+	pfree(block);
+}
+
+static void
+metrics_json(MLBuffer *b, const MLMetricSet *m, const char *split)
+{
+	buffer_printf(b, "{");
+	for (int i = 0; i < m->n; i++)
+	{
+		buffer_json_str(b, m->names[i]);
+		buffer_printf(b, ": ");
+		buffer_json_num(b, m->values[i]);
+		buffer_printf(b, ", ");
+	}
+	buffer_printf(b, "\"split\": ");
+	buffer_json_str(b, split);
+	buffer_printf(b, "}");
+}
+
+/* ---- catalog writes ---- */
+
+static Datum *
+grow_datums(Datum *p, int cap)
+{
+	return p ? repalloc(p, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
+}
+
+typedef struct MetricRows
+{
+	int			n,
+				cap;
+	Datum	   *split,
+			   *name,
+			   *step,
+			   *value;
+	bool	   *step_null;
+} MetricRows;
+
+static void
+add_metric(MetricRows *r, const char *split, const char *name, int step, double value)
+{
+	if (r->n == r->cap)
+	{
+		r->cap = r->cap ? r->cap * 2 : 64;
+		r->split = grow_datums(r->split, r->cap);
+		r->name = grow_datums(r->name, r->cap);
+		r->step = grow_datums(r->step, r->cap);
+		r->value = grow_datums(r->value, r->cap);
+		r->step_null = r->step_null ? repalloc(r->step_null, sizeof(bool) * r->cap)
+			: palloc(sizeof(bool) * r->cap);
+	}
+	r->split[r->n] = CStringGetTextDatum(split);
+	r->name[r->n] = CStringGetTextDatum(name);
+	r->step[r->n] = Int32GetDatum(step);
+	r->step_null[r->n] = step < 0;
+	r->value[r->n] = Float8GetDatum(value);
+	r->n++;
+}
+
+static void
+add_metric_set(MetricRows *r, const char *split, const MLMetricSet *m)
+{
+	for (int i = 0; i < m->n; i++)
+		add_metric(r, split, m->names[i], -1, m->values[i]);
+}
+
+static void
+write_metrics(int64 run_id, MetricRows *r)
+{
+	int			dims[1] = {r->n},
+				lbs[1] = {1};
+	Datum		vals[5];
+	int			rc;
+
+	if (r->n == 0)
+		return;
+	vals[0] = Int64GetDatum(run_id);
+	vals[1] = PointerGetDatum(construct_array(r->split, r->n, TEXTOID, -1, false, TYPALIGN_INT));
+	vals[2] = PointerGetDatum(construct_array(r->name, r->n, TEXTOID, -1, false, TYPALIGN_INT));
+	vals[3] = PointerGetDatum(construct_md_array(r->step, r->step_null, 1, dims, lbs,
+												 INT4OID, 4, true, TYPALIGN_INT));
+	vals[4] = PointerGetDatum(construct_array(r->value, r->n, FLOAT8OID, 8,
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	rc = SPI_execute_with_args("INSERT INTO mlsql.metrics (run_id, split, name, step, value) "
+							   "SELECT $1, s, n, st, v FROM "
+							   "unnest($2::text[], $3::text[], $4::int[], $5::float8[]) AS u(s, n, st, v)",
+							   5, (Oid[]) {INT8OID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, FLOAT8ARRAYOID},
+							   vals, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "metrics insert failed: %s", SPI_result_code_string(rc));
+}
+
+static int64
+insert_returning_id(const char *sql, int nargs, Oid *types, Datum *vals, const char *nulls)
+{
+	bool		isnull;
+	int			rc = SPI_execute_with_args(sql, nargs, types, vals, nulls, false, 0);
+
+	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "catalog insert failed: %s", SPI_result_code_string(rc));
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+static Datum
+jsonb_datum(MLBuffer *b)
+{
+	return json_text_to_jsonb((const char *) b->data, b->len);
+}
+
+static double
+seconds_between(struct timespec a, struct timespec b)
+{
+	return (double) (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+}
+
+static double
+tv_seconds(struct timeval t)
+{
+	return t.tv_sec + t.tv_usec / 1e6;
+}
+
+/* the deployed model's score on the key metric, for deploy => 'if_better' */
+static double
+deployed_score(int64 deployed_id, const MLModel *m, const MLDataset *eval, const char *key)
+{
+	MLModel    *old = model_for_id(deployed_id);
+	bool		same = old->task == m->task && old->n_features == m->n_features &&
+		old->n_classes == m->n_classes && eval->n_rows > 0;
+	int			rc;
+	bool		isnull;
+	Datum		v;
+
+	for (size_t j = 0; same && j < m->n_features; j++)
+		same = strcmp(old->feature_names[j], m->feature_names[j]) == 0;
+	for (int c = 0; same && c < m->n_classes; c++)
+		same = strcmp(old->class_labels[c], m->class_labels[c]) == 0;
+	if (same)
+	{
+		/* fair comparison: score the deployed model on the new split */
+		MLMetricSet ms;
+
+		mlsql_evaluate_dataset(old, eval, &ms);
+		return metrics_get(&ms, key);
+	}
+
+	/* different inputs: fall back to the score recorded for it */
+	rc = SPI_execute_with_args("SELECT mt.value FROM mlsql.models mo "
+							   "JOIN mlsql.metrics mt ON mt.run_id = mo.run_id "
+							   "WHERE mo.id = $1 AND mt.name = $2 AND mt.step IS NULL "
+							   "AND mt.split IN ('test', 'train') "
+							   "ORDER BY mt.split = 'test' DESC LIMIT 1",
+							   2, (Oid[]) {INT8OID, TEXTOID},
+							   (Datum[]) {Int64GetDatum(deployed_id), CStringGetTextDatum(key)},
+							   NULL, true, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed == 0)
+		return NAN;
+	v = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? NAN : DatumGetFloat8(v);
+}
+
+static char *
+arg_text(FunctionCallInfo fcinfo, int i, const char *name)
+{
+	if (PG_ARGISNULL(i))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", name)));
+	return text_to_cstring(PG_GETARG_TEXT_PP(i));
+}
+
+/* text[] -> C strings; NULL elements are an error */
+static char **
+text_array(ArrayType *a, int *n, const char *what)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	char	  **out;
+
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", what)));
+	deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
+	out = palloc(sizeof(char *) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain NULL", what)));
+		out[i] = TextDatumGetCString(elems[i]);
+	}
+	return out;
+}
+
+Datum
+mlsql_train(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *project = arg_text(fcinfo, 0, "project");
+	char	   *source = arg_text(fcinfo, 1, "source");
+	char	   *target = arg_text(fcinfo, 2, "target");
+	char	   *algorithm = arg_text(fcinfo, 3, "algorithm");
+	Jsonb	   *params_jb = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
+	char	   *task_arg = PG_ARGISNULL(5) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(5));
+	char	  **features = NULL;
+	int			n_features = 0;
+	double		test_size;
+	int64		seed;
+	char	   *deploy = arg_text(fcinfo, 9, "deploy");
+	const MLLearner *learner;
+	SourceData *src;
+	MLTask		task;
+	MLModel    *model;
+	MLModel    *base_model;
+	MLDataset  *all,
+			   *train,
+			   *test;
+	size_t	   *train_rows,
+			   *test_rows,
+				n_train,
+				n_test;
+	MLParams   *params;
+	MLFitContext ctx = {0};
+	struct timespec t0,
+				t1;
+	struct rusage ru0,
+				ru1;
+	MLMetricSet m_train,
+				m_test,
+				b_train,
+				b_test;
+	MLBuffer	bytes,
+				js;
+	MetricRows	rows = {0},
+				brows = {0};
+	int64		project_id,
+				dataset_id,
+				experiment_id,
+				run_id,
+				base_run_id,
+				model_id,
+				deployed_id;
+	int32		version;
+	bool		deployed = false;
+	char	   *existing_task = NULL;
+	double		train_seconds,
+				peak_bytes;
+	const char *eval_split;
+	Datum		result[9];
+	bool		result_null[9] = {0};
+	Datum		metrics_d,
+				baseline_d;
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	if (PG_ARGISNULL(7))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("test_size must not be NULL")));
+	if (PG_ARGISNULL(8))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("seed must not be NULL")));
+	test_size = PG_GETARG_FLOAT8(7);
+	seed = PG_GETARG_INT64(8);
+
+	if (project[0] == '\0' || strchr(project, '@') != NULL || strlen(project) > 200)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid project name \"%s\"", project),
+				 errhint("A project name is 1 to 200 characters and has no \"@\" (it separates versions and aliases).")));
+	learner = learner_find(algorithm);
+	if (learner == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown algorithm \"%s\"", algorithm),
+				 errhint("Available algorithms: %s.", learner_names())));
+	if (!(test_size >= 0.0 && test_size < 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("test_size must be in [0, 1), got %g", test_size),
+				 errhint("Use 0.25 to hold out a quarter of the rows, or 0 to train on all of them.")));
+	if (strcmp(deploy, "if_better") != 0 && strcmp(deploy, "always") != 0 &&
+		strcmp(deploy, "never") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid deploy \"%s\"", deploy),
+				 errhint("Use 'if_better', 'always' or 'never'.")));
+	if (task_arg && strcmp(task_arg, "regression") != 0 &&
+		strcmp(task_arg, "classification") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid task \"%s\"", task_arg),
+				 errhint("Use 'regression' or 'classification', or NULL to infer it from the target.")));
+	if (!PG_ARGISNULL(6))
+	{
+		features = text_array(PG_GETARG_ARRAYTYPE_P(6), &n_features, "features");
+		if (n_features == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("features must not be empty"),
+					 errhint("Pass NULL to use every column but the target.")));
+	}
+	/* an obviously bad params object fails before any data is read */
+	if (params_jb && (!JB_ROOT_IS_OBJECT(params_jb) || JB_ROOT_IS_SCALAR(params_jb)))
+		(void) params_from_jsonb(learner, params_jb);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	src = source_read(source, target, features, n_features, true);
+
+	/* task, labels and the training matrix */
+	if (task_arg)
+		task = strcmp(task_arg, "regression") == 0 ? ML_REGRESSION : ML_CLASSIFICATION;
+	else
+		task = infer_task(src);
+	if (task == ML_REGRESSION && !src->target_numeric)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("target column \"%s\" of type %s cannot be a regression target",
+						target, format_type_be(src->target_type)),
+				 errhint("Use task => 'classification'.")));
+
+	model = palloc0(sizeof(MLModel));
+	model->task = task;
+	model->n_features = src->n_features;
+	model->feature_names = src->feature_names;
+	model->target_name = src->target_name;
+	all = palloc0(sizeof(MLDataset));
+	all->n_rows = src->n_rows;
+	all->n_cols = src->n_features;
+	all->X = src->X;
+	if (task == ML_CLASSIFICATION)
+	{
+		all->y = palloc_extended(Max(src->n_rows, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+		build_classes(src, model, all->y);
+		all->n_classes = model->n_classes;
+	}
+	else
+	{
+		model->label_type = ML_LABEL_NONE;
+		all->y = src->y_num;
+	}
+
+	/* the project keeps one task */
+	project_id = catalog_project_id(project, false, &existing_task);
+	if (project_id != 0 && strcmp(existing_task, ml_task_name(task)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("project \"%s\" is a %s project, this training is %s",
+						project, existing_task, ml_task_name(task)),
+				 errhint("Use another project name, or pass task => '%s'.", existing_task)));
+
+	/* "linear" on a classification target is logistic regression */
+	if (task == ML_CLASSIFICATION && strcmp(learner->name, "linear") == 0)
+		learner = learner_find("logistic");
+	if (!(learner->tasks & ML_TASK_BIT(task)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("algorithm \"%s\" does not support %s", learner->name, ml_task_name(task)),
+				 errhint("Use \"linear\" for regression.")));
+	params = params_from_jsonb(learner, params_jb);
+	model->learner = learner;
+
+	/* split */
+	dataset_split(all, test_size, (uint64_t) seed, &train_rows, &n_train, &test_rows, &n_test);
+	if (n_train < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("source has %zu rows, training needs at least 2", src->n_rows)));
+	train = dataset_subset(all, train_rows, n_train);
+	test = dataset_subset(all, test_rows, n_test);
+
+	/* fit */
+	ctx.seed = (uint64_t) seed;
+	ctx.threads = mlsql_threads;
+	getrusage(RUSAGE_SELF, &ru0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	model->state = learner->fit(train, NULL, params, &ctx);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	getrusage(RUSAGE_SELF, &ru1);
+	train_seconds = seconds_between(t0, t1);
+	peak_bytes = (double) MemoryContextMemAllocated(CurrentMemoryContext, true);
+
+	/* baseline on the same split */
+	base_model = palloc0(sizeof(MLModel));
+	*base_model = *model;
+	base_model->learner = learner_find("baseline");
+	base_model->state = base_model->learner->fit(train, NULL,
+												 params_resolve("baseline", base_model->learner->params, NULL, 0),
+												 NULL);
+
+	mlsql_evaluate_dataset(model, train, &m_train);
+	mlsql_evaluate_dataset(base_model, train, &b_train);
+	if (n_test > 0)
+	{
+		mlsql_evaluate_dataset(model, test, &m_test);
+		mlsql_evaluate_dataset(base_model, test, &b_test);
+		eval_split = "test";
+	}
+	else
+	{
+		m_test = m_train;
+		b_test = b_train;
+		eval_split = "train";
+		ereport(NOTICE,
+				(errmsg("test_size is 0: metrics describe the training data")));
+	}
+
+	buffer_init(&bytes);
+	model_write(model, &bytes);
+
+	/* ---- catalog ---- */
+	SPI_execute_with_args("INSERT INTO mlsql.projects (name, task) VALUES ($1, $2) "
+						  "ON CONFLICT (name) DO NOTHING",
+						  2, (Oid[]) {TEXTOID, TEXTOID},
+						  (Datum[]) {CStringGetTextDatum(project), CStringGetTextDatum(ml_task_name(task))},
+						  NULL, false, 0);
+	project_id = catalog_project_id(project, true, &existing_task);
+	if (project_id == 0 || strcmp(existing_task, ml_task_name(task)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("project \"%s\" is a %s project, this training is %s",
+						project, existing_task ? existing_task : "?", ml_task_name(task))));
+
+	buffer_init(&js);
+	buffer_printf(&js, "[");
+	for (int f = 0; f < src->n_features; f++)
+	{
+		buffer_printf(&js, "%s{\"name\": ", f ? ", " : "");
+		buffer_json_str(&js, src->feature_names[f]);
+		buffer_printf(&js, ", \"type\": ");
+		buffer_json_str(&js, format_type_be(src->feature_types[f]));
+		buffer_printf(&js, ", \"role\": \"feature\"}");
+	}
+	buffer_printf(&js, ", {\"name\": ");
+	buffer_json_str(&js, target);
+	buffer_printf(&js, ", \"type\": ");
+	buffer_json_str(&js, format_type_be(src->target_type));
+	buffer_printf(&js, ", \"role\": \"target\"}]");
+	dataset_id = insert_returning_id(
+									 "INSERT INTO mlsql.datasets (source, n_rows, columns, fingerprint) "
+									 "VALUES ($1, $2, $3, $4) RETURNING id",
+									 4, (Oid[]) {TEXTOID, INT8OID, JSONBOID, TEXTOID},
+									 (Datum[]) {CStringGetTextDatum(source), Int64GetDatum((int64) src->n_rows),
+		jsonb_datum(&js),
+	CStringGetTextDatum(psprintf("%016llx", (unsigned long long) dataset_fingerprint(all)))},
+									 NULL);
+
+	buffer_init(&js);
+	buffer_printf(&js, "{\"source\": ");
+	buffer_json_str(&js, source);
+	buffer_printf(&js, ", \"target\": ");
+	buffer_json_str(&js, target);
+	buffer_printf(&js, ", \"algorithm\": ");
+	buffer_json_str(&js, algorithm);
+	buffer_printf(&js, ", \"task\": ");
+	buffer_json_str(&js, ml_task_name(task));
+	buffer_printf(&js, ", \"features\": [");
+	for (int f = 0; f < src->n_features; f++)
+	{
+		if (f)
+			buffer_printf(&js, ", ");
+		buffer_json_str(&js, src->feature_names[f]);
+	}
+	buffer_printf(&js, "], \"test_size\": ");
+	buffer_json_num(&js, test_size);
+	buffer_printf(&js, ", \"seed\": " INT64_FORMAT ", \"deploy\": ", seed);
+	buffer_json_str(&js, deploy);
+	buffer_printf(&js, "}");
+	experiment_id = insert_returning_id(
+										"INSERT INTO mlsql.experiments (project_id, name, kind, config) "
+										"VALUES ($1, 'train', 'train', $2) RETURNING id",
+										2, (Oid[]) {INT8OID, JSONBOID},
+										(Datum[]) {Int64GetDatum(project_id), jsonb_datum(&js)}, NULL);
+
+	buffer_init(&js);
+	params_to_json(params, &js);
+	run_id = insert_returning_id(
+								 "INSERT INTO mlsql.runs (experiment_id, project_id, algorithm, params, seed, "
+								 "dataset_id, status, started_at, finished_at, train_seconds, rows_per_second, "
+								 "peak_memory_bytes, cpu_user_seconds, cpu_system_seconds, mlsql_version, "
+								 "pg_version, task, n_train, n_test) "
+								 "VALUES ($1, $2, $3, $4, $5, $6, 'finished', now(), clock_timestamp(), $7, $8, "
+								 "$9, $10, $11, $12, current_setting('server_version'), $13, $14, $15) "
+								 "RETURNING id",
+								 15,
+								 (Oid[]) {INT8OID, INT8OID, TEXTOID, JSONBOID, INT8OID, INT8OID, FLOAT8OID,
+		FLOAT8OID, INT8OID, FLOAT8OID, FLOAT8OID, TEXTOID, TEXTOID, INT8OID, INT8OID},
+								 (Datum[]) {Int64GetDatum(experiment_id), Int64GetDatum(project_id),
+			CStringGetTextDatum(learner->name), jsonb_datum(&js), Int64GetDatum(seed),
+			Int64GetDatum(dataset_id), Float8GetDatum(train_seconds),
+			Float8GetDatum(train_seconds > 0 ? n_train / train_seconds : 0),
+			Int64GetDatum((int64) peak_bytes),
+			Float8GetDatum(tv_seconds(ru1.ru_utime) - tv_seconds(ru0.ru_utime)),
+			Float8GetDatum(tv_seconds(ru1.ru_stime) - tv_seconds(ru0.ru_stime)),
+			CStringGetTextDatum(MLSQL_VERSION), CStringGetTextDatum(ml_task_name(task)),
+		Int64GetDatum((int64) n_train), Int64GetDatum((int64) n_test)},
+								 NULL);
+
+	for (size_t i = 0; i < ctx.n_metrics; i++)
+		add_metric(&rows, ctx.metrics[i].split, ctx.metrics[i].name,
+				   ctx.metrics[i].step, ctx.metrics[i].value);
+	add_metric_set(&rows, "train", &m_train);
+	if (n_test > 0)
+		add_metric_set(&rows, "test", &m_test);
+	write_metrics(run_id, &rows);
+
+	base_run_id = insert_returning_id(
+									  "INSERT INTO mlsql.runs (experiment_id, parent_run_id, project_id, algorithm, "
+									  "params, seed, dataset_id, status, started_at, finished_at, mlsql_version, "
+									  "pg_version, task, n_train, n_test) "
+									  "VALUES ($1, $2, $3, 'baseline', '{}', $4, $5, 'finished', now(), "
+									  "clock_timestamp(), $6, current_setting('server_version'), $7, $8, $9) "
+									  "RETURNING id",
+									  9,
+									  (Oid[]) {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID,
+		INT8OID, INT8OID},
+									  (Datum[]) {Int64GetDatum(experiment_id), Int64GetDatum(run_id),
+			Int64GetDatum(project_id), Int64GetDatum(seed), Int64GetDatum(dataset_id),
+			CStringGetTextDatum(MLSQL_VERSION), CStringGetTextDatum(ml_task_name(task)),
+		Int64GetDatum((int64) n_train), Int64GetDatum((int64) n_test)},
+									  NULL);
+	add_metric_set(&brows, "train", &b_train);
+	if (n_test > 0)
+		add_metric_set(&brows, "test", &b_test);
+	write_metrics(base_run_id, &brows);
+
+	{
+		bytea	   *b = palloc(VARHDRSZ + bytes.len);
+		bool		isnull;
+		int			rc;
+
+		SET_VARSIZE(b, VARHDRSZ + bytes.len);
+		memcpy(VARDATA(b), bytes.data, bytes.len);
+		rc = SPI_execute_with_args("SELECT COALESCE(max(version), 0) + 1 FROM mlsql.models "
+								   "WHERE project_id = $1",
+								   1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)},
+								   NULL, false, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "model version lookup failed");
+		version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		model_id = insert_returning_id(
+									   "INSERT INTO mlsql.models (project_id, version, run_id, algorithm, model, "
+									   "size_bytes, hash) VALUES ($1, $2, $3, $4, $5, $6, "
+									   "encode(sha256($5), 'hex')) RETURNING id",
+									   6, (Oid[]) {INT8OID, INT4OID, INT8OID, TEXTOID, BYTEAOID, INT4OID},
+									   (Datum[]) {Int64GetDatum(project_id), Int32GetDatum(version),
+				Int64GetDatum(run_id), CStringGetTextDatum(learner->name),
+			PointerGetDatum(b), Int32GetDatum((int32) bytes.len)},
+									   NULL);
+	}
+
+	/* deployment */
+	deployed_id = catalog_deployed_model(project_id);
+	if (strcmp(deploy, "always") == 0 || (strcmp(deploy, "if_better") == 0 && deployed_id == 0))
+		deployed = true;
+	else if (strcmp(deploy, "if_better") == 0)
+	{
+		const char *key = metrics_key(task);
+		double		new_score = metrics_get(&m_test, key);
+		double		old_score = deployed_score(deployed_id, model, n_test > 0 ? test : train, key);
+
+		deployed = isfinite(new_score) && (!isfinite(old_score) || new_score > old_score);
+	}
+	if (deployed)
+		catalog_deploy(project_id, model_id, deploy);
+
+	/* result row; tuplestore_putvalues copies, so SPI memory may go after */
+	buffer_init(&js);
+	metrics_json(&js, &m_test, eval_split);
+	metrics_d = jsonb_datum(&js);
+	buffer_init(&js);
+	metrics_json(&js, &b_test, eval_split);
+	baseline_d = jsonb_datum(&js);
+
+	result[0] = CStringGetTextDatum(project);
+	result[1] = Int32GetDatum(version);
+	result[2] = Int64GetDatum(model_id);
+	result[3] = Int64GetDatum(run_id);
+	result[4] = CStringGetTextDatum(learner->name);
+	result[5] = CStringGetTextDatum(ml_task_name(task));
+	result[6] = metrics_d;
+	result[7] = baseline_d;
+	result[8] = BoolGetDatum(deployed);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, result, result_null);
+
+	SPI_finish();
+	return (Datum) 0;
+}
