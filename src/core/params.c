@@ -35,9 +35,9 @@ list_params(const MLParamSpec *spec)
 
 	buffer_init(&b);
 	for (int i = 0; spec[i].name; i++)
-		buffer_printf(&b, "%s%s (%s)", i ? ", " : "", spec[i].name, type_name(spec[i].type));
-	if (b.len == 0)
-		buffer_printf(&b, "none");
+		buffer_printf(&b, "%s%s (%s)", i ? ", " : "Valid parameters: ",
+					  spec[i].name, type_name(spec[i].type));
+	buffer_printf(&b, "%s", b.len == 0 ? "This algorithm takes no parameters." : ".");
 	buffer_put_u8(&b, '\0');
 	return (char *) b.data;
 }

@@ -375,11 +375,14 @@ features_arg(FunctionCallInfo fcinfo, PredictState *st, bool is_record)
 				{
 					Form_pg_attribute att = TupleDescAttr(st->tupdesc, a);
 
-					if (!att->attisdropped && strcmp(NameStr(att->attname), m->feature_names[j]) == 0)
-					{
-						found = a;
-						break;
-					}
+					if (att->attisdropped || strcmp(NameStr(att->attname), m->feature_names[j]) != 0)
+						continue;
+					if (found >= 0)
+						ereport(ERROR,
+								(errcode(ERRCODE_AMBIGUOUS_COLUMN),
+								 errmsg("row has more than one column named \"%s\"",
+										m->feature_names[j])));
+					found = a;
 				}
 				if (found < 0)
 					ereport(ERROR,

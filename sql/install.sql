@@ -1,0 +1,47 @@
+-- install: objects of the extension, their registration and properties
+SELECT extname, extversion, extrelocatable FROM pg_extension WHERE extname = 'mlsql';
+
+-- the catalog tables of DESIGN.md
+SELECT c.relname
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'mlsql' AND c.relkind = 'r'
+ORDER BY 1;
+
+-- pg_dump keeps every catalog table and sequence
+SELECT c::regclass AS dumped
+FROM pg_extension e, unnest(e.extconfig) c
+WHERE e.extname = 'mlsql'
+ORDER BY 1::text;
+
+-- every SQL function has a comment and runs as the caller
+SELECT p.oid::regprocedure AS missing_comment_or_definer
+FROM pg_proc p
+JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'mlsql'
+WHERE obj_description(p.oid, 'pg_proc') IS NULL OR p.prosecdef;
+
+-- every catalog table has a comment
+SELECT c.relname AS table_without_comment
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'mlsql' AND c.relkind = 'r' AND obj_description(c.oid, 'pg_class') IS NULL;
+
+-- scoring is STABLE PARALLEL SAFE; training is VOLATILE
+SELECT proname, provolatile, proparallel, count(*) AS overloads
+FROM pg_proc
+WHERE proname LIKE 'ml\_%' AND pronamespace = 'public'::regnamespace
+GROUP BY 1, 2, 3
+ORDER BY 1;
+
+-- settings
+LOAD 'mlsql';
+SHOW mlsql.max_memory;
+SHOW mlsql.threads;
+SET mlsql.threads = -1;
+SET mlsql.max_memory = '512kB';
+SET mlsql.no_such_setting = 1;
+
+-- drop and re-create leaves nothing behind
+DROP EXTENSION mlsql;
+SELECT count(*) AS leftover_schema FROM pg_namespace WHERE nspname = 'mlsql';
+CREATE EXTENSION mlsql;
+SELECT count(*) AS projects FROM mlsql.projects;
