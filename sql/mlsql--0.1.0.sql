@@ -43,7 +43,7 @@ COMMENT ON TABLE mlsql.experiments IS 'one call that produced runs (ml_train, a 
 CREATE TABLE mlsql.runs (
     id                  bigserial PRIMARY KEY,
     experiment_id       bigint NOT NULL REFERENCES mlsql.experiments (id) ON DELETE CASCADE,
-    parent_run_id       bigint REFERENCES mlsql.runs (id) ON DELETE CASCADE,
+    parent_run_id       bigint,             -- no foreign key: pg_dump restores config tables row by row
     project_id          bigint NOT NULL REFERENCES mlsql.projects (id) ON DELETE CASCADE,
     algorithm           text NOT NULL,
     params              jsonb NOT NULL,
@@ -65,6 +65,7 @@ CREATE TABLE mlsql.runs (
     n_test              bigint
 );
 CREATE INDEX ON mlsql.runs (project_id);
+CREATE INDEX ON mlsql.runs (parent_run_id);
 COMMENT ON TABLE mlsql.runs IS 'one fit: learner, resolved params (defaults included), seed, timings; the baseline of a run is its child run';
 
 CREATE TABLE mlsql.metrics (

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <math.h>
+#include <stdlib.h>
 
 void
 buffer_init(MLBuffer *b)
@@ -129,10 +130,21 @@ buffer_printf(MLBuffer *b, const char *fmt,...)
 void
 buffer_json_num(MLBuffer *b, double v)
 {
-	if (isfinite(v))
-		buffer_printf(b, "%.17g", v);
-	else
+	char		text[32];
+
+	if (!isfinite(v))
+	{
 		buffer_printf(b, "null");
+		return;
+	}
+	/* the shortest of 15..17 significant digits that reads back exactly */
+	for (int prec = 15; prec <= 17; prec++)
+	{
+		snprintf(text, sizeof(text), "%.*g", prec, v);
+		if (strtod(text, NULL) == v)
+			break;
+	}
+	buffer_printf(b, "%s", text);
 }
 
 void

@@ -42,7 +42,7 @@ extern void buffer_put_str(MLBuffer *b, const char *s);
 /* append printf-style text (for JSON descriptions); no terminating NUL kept */
 extern void buffer_printf(MLBuffer *b, const char *fmt,...)
 			__attribute__((format(printf, 2, 3)));
-/* append a JSON number: finite doubles with 17 significant digits, else null */
+/* append a JSON number: the shortest exact decimal of a finite double, else null */
 extern void buffer_json_num(MLBuffer *b, double v);
 /* append a JSON string literal with escaping */
 extern void buffer_json_str(MLBuffer *b, const char *s);

@@ -1,0 +1,67 @@
+-- test/sql/demo.sql: the tour of the README, run by test/demo.sh on
+-- scikit-learn's breast cancer, diabetes and iris data.
+\set ON_ERROR_STOP 1
+\pset footer off
+SET client_min_messages = warning;
+CREATE EXTENSION mlsql;
+\i test/sql/data.sql
+RESET client_min_messages;
+
+\echo
+\echo '== 1. Train: logistic regression on breast cancer (569 rows, 30 features, 25% held out)'
+SELECT project, version, algorithm, task, deployed,
+       jsonb_pretty(metrics) AS test_metrics, jsonb_pretty(baseline) AS baseline
+FROM ml_train('cancer', 'bc_train', 'target', 'logistic');
+
+\echo '== 2. Score rows inside a query'
+SELECT id, diagnosis, target, ml_predict('cancer', b) AS predicted,
+       ml_predict_label('cancer', b) AS label,
+       round((ml_predict_proba('cancer', b))[2]::numeric, 4) AS p_benign
+FROM bc b ORDER BY id LIMIT 8;
+SELECT ml_classes('cancer') AS classes,
+       count(*) AS rows_scored,
+       round(avg((ml_predict('cancer', b) = target)::int), 4) AS accuracy_all_rows
+FROM bc b;
+
+\echo '== 3. Evaluate a model on any data with its columns'
+SELECT jsonb_pretty(ml_evaluate('cancer', 'SELECT * FROM bc WHERE id % 2 = 0')) AS even_rows;
+
+\echo '== 4. Regression: ridge on diabetes, multinomial on iris (text labels)'
+SELECT project, algorithm, task, round((metrics->>'r2')::numeric, 4) AS r2,
+       round((metrics->>'rmse')::numeric, 2) AS rmse, round((baseline->>'rmse')::numeric, 2) AS baseline_rmse
+FROM ml_train('diabetes', 'diabetes_train', 'target', 'linear', '{"alpha": 0.1}');
+SELECT project, algorithm, round((metrics->>'accuracy')::numeric, 4) AS accuracy,
+       round((metrics->>'f1')::numeric, 4) AS macro_f1
+FROM ml_train('iris', 'iris_train', 'species', 'logistic');
+SELECT ml_predict_label('iris', i) AS predicted, species, count(*)
+FROM iris i GROUP BY 1, 2 ORDER BY 1, 2;
+
+\echo '== 5. A second version: deployed only if it beats the live one on the new test split'
+SELECT project, version, deployed, round((metrics->>'accuracy')::numeric, 4) AS accuracy
+FROM ml_train('cancer', 'SELECT mean_radius, mean_texture, target FROM bc', 'target', 'logistic');
+SELECT project, version, previous_model_id FROM ml_deploy('cancer', 1);
+
+\echo '== 6. The catalog'
+SELECT id, name, task, owner FROM mlsql.projects ORDER BY id;
+SELECT r.id AS run, p.name AS project, r.parent_run_id AS parent, r.algorithm, r.status,
+       r.n_train, r.n_test, round(r.train_seconds::numeric, 4) AS train_s,
+       round(r.rows_per_second::numeric) AS rows_per_s, r.params
+FROM mlsql.runs r JOIN mlsql.projects p ON p.id = r.project_id ORDER BY r.id;
+SELECT m.run_id AS run, m.split, m.name, round(m.value::numeric, 4) AS value
+FROM mlsql.metrics m
+WHERE m.run_id = (SELECT run_id FROM mlsql.models WHERE version = 1
+                  AND project_id = (SELECT id FROM mlsql.projects WHERE name = 'cancer'))
+  AND m.step IS NULL
+ORDER BY m.split, m.name;
+SELECT step, round(value::numeric, 5) AS train_log_loss
+FROM mlsql.metrics
+WHERE name = 'log_loss' AND step IS NOT NULL
+  AND run_id = (SELECT run_id FROM mlsql.models WHERE version = 1
+                AND project_id = (SELECT id FROM mlsql.projects WHERE name = 'cancer'))
+ORDER BY step;
+SELECT mo.id, p.name AS project, mo.version, mo.algorithm, mo.size_bytes, left(mo.hash, 16) AS sha256
+FROM mlsql.models mo JOIN mlsql.projects p ON p.id = mo.project_id ORDER BY mo.id;
+SELECT d.id, p.name AS project, m.version, d.strategy, d.previous_model_id, d.deployed_by
+FROM mlsql.deployments d JOIN mlsql.projects p ON p.id = d.project_id
+JOIN mlsql.models m ON m.id = d.model_id ORDER BY d.id;
+SELECT id, source, n_rows, fingerprint FROM mlsql.datasets ORDER BY id;
