@@ -59,6 +59,7 @@ INSERT INTO cases (sql) VALUES
 ($$SELECT ml_train('e', 'bc', 'target', features => ARRAY[]::text[])$$),
 ($$SELECT ml_train('e', 'bc', 'target', features => ARRAY['mean_radius', NULL])$$),
 ($$SELECT ml_train('e', 'SELECT target FROM bc', 'target')$$),
+($$SELECT ml_train('e', 'SELECT mean_radius AS x, mean_area AS x, target FROM bc', 'target')$$),
 -- arguments
 ($$SELECT ml_train('e', 'bc_train', 'target', test_size => 1)$$),
 ($$SELECT ml_train('e', 'bc_train', 'target', test_size => -0.1)$$),

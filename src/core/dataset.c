@@ -122,29 +122,32 @@ dataset_split(const MLDataset *d, double test_size, uint64_t seed,
 	}
 	qsort(hr, n, sizeof(HashedRow), cmp_hashed);
 
-	for (int g = 0; g < groups; g++)
 	{
-		size_t		count = 0,
-					want,
-					taken = 0;
+		size_t	   *count = ml_alloc(sizeof(size_t) * groups);
+		size_t	   *want = ml_alloc(sizeof(size_t) * groups);
 
 		for (size_t i = 0; i < n; i++)
-			if (groups == 1 || (int) d->y[hr[i].row] == g)
-				count++;
-		want = (size_t) floor(count * test_size + 0.5);
-		if (groups > 1 && want >= count && count > 0)
-			want = count - 1;	/* keep each class in training */
-		if (groups == 1 && want >= count && count > 0)
-			want = count - 1;
-		for (size_t i = 0; i < n && taken < want; i++)
+			count[groups == 1 ? 0 : (int) d->y[i]]++;
+		for (int g = 0; g < groups; g++)
 		{
-			if (groups == 1 || (int) d->y[hr[i].row] == g)
+			want[g] = (size_t) floor(count[g] * test_size + 0.5);
+			if (want[g] >= count[g] && count[g] > 0)
+				want[g] = count[g] - 1; /* keep each class in training */
+		}
+		/* rows in hash order: the first want[g] of each group go to test */
+		for (size_t i = 0; i < n; i++)
+		{
+			int			g = groups == 1 ? 0 : (int) d->y[hr[i].row];
+
+			if (want[g] > 0)
 			{
 				is_test[hr[i].row] = true;
-				taken++;
+				want[g]--;
+				nt++;
 			}
 		}
-		nt += taken;
+		ml_free(count);
+		ml_free(want);
 	}
 
 	*n_test = nt;

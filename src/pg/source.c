@@ -221,6 +221,14 @@ source_read(const char *source, const char *target, char **features,
 		{
 			if (TupleDescAttr(td, i)->attisdropped || i == target_col)
 				continue;
+			for (int g = 0; g < s->n_features; g++)
+				if (strcmp(NameStr(TupleDescAttr(td, cols[g])->attname),
+						   NameStr(TupleDescAttr(td, i)->attname)) == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_AMBIGUOUS_COLUMN),
+							 errmsg("source has more than one column named \"%s\"",
+									NameStr(TupleDescAttr(td, i)->attname)),
+							 errhint("Give the columns distinct names in a query source.")));
 			cols[s->n_features++] = i;
 		}
 	}
