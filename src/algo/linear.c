@@ -19,6 +19,7 @@
 #include "../core/model.h"
 #include "../core/linalg.h"
 
+#include <math.h>
 #include <string.h>
 
 typedef struct Linear
@@ -102,6 +103,10 @@ linear_fit(const MLDataset *train, const MLDataset *valid,
 	m->intercept = ymean;
 	for (size_t j = 0; j < p; j++)
 		m->intercept -= xmean[j] * m->coef[j];
+	for (size_t j = 0; j <= p; j++)
+		if (!isfinite(j < p ? m->coef[j] : m->intercept))
+			ml_error(ML_ERR_DATA, "Rescale the features or the target; their values overflow double precision.",
+					 "least squares produced non-finite coefficients");
 	ml_free(Xc);
 	ml_free(yc);
 	ml_free(xmean);

@@ -168,6 +168,10 @@ logistic_fit(const MLDataset *train, const MLDataset *valid,
 	{
 		double		s = std[j] > 0 ? std[j] : 1.0;
 
+		if (!isfinite(mean[j]) || !isfinite(std[j]))
+			ml_error(ML_ERR_DATA, "Rescale the feature; its values overflow double precision.",
+					 "feature %zu has values too large to standardize", j + 1);
+
 		std[j] = s;
 		for (size_t i = 0; i < n; i++)
 			Xs[j * n + i] = (train->X[j * n + i] - mean[j]) / s;

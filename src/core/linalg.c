@@ -160,7 +160,11 @@ max_abs(const double *a, size_t n)
 	double		m = 0;
 
 	for (size_t i = 0; i < n; i++)
+	{
+		if (isnan(a[i]))
+			return NAN;			/* never "converged" on a NaN gradient */
 		m = fmax(m, fabs(a[i]));
+	}
 	return m;
 }
 
@@ -178,6 +182,7 @@ lbfgs_minimize(MLObjective f, MLIterHook on_iter, void *arg,
 	double	   *gn = ml_alloc(n * sizeof(double));
 	double	   *S = ml_alloc(ml_mul_size(n, M * sizeof(double)));
 	double	   *Y = ml_alloc(ml_mul_size(n, M * sizeof(double)));
+	double	   *ynew = ml_alloc(n * sizeof(double));
 	double		rho[M],
 				alpha[M];
 	int			stored = 0,
@@ -186,6 +191,9 @@ lbfgs_minimize(MLObjective f, MLIterHook on_iter, void *arg,
 	double		fx = f(x, g, arg);
 
 	*converged = false;
+	if (!isfinite(fx) || isnan(max_abs(g, n)))
+		ml_error(ML_ERR_DATA, "Rescale the features: some values are too large.",
+				 "the training objective is not finite at the start");
 	for (iter = 0; iter < max_iter; iter++)
 	{
 		double		gd,
@@ -257,20 +265,24 @@ lbfgs_minimize(MLObjective f, MLIterHook on_iter, void *arg,
 			break;
 		}
 
-		/* update the (s, y) history */
+		/* update the (s, y) history; d is free now and holds s */
 		{
-			double	   *s = S + head * n,
-					   *y = Y + head * n;
 			double		sy;
 
 			for (size_t i = 0; i < n; i++)
 			{
-				s[i] = xn[i] - x[i];
-				y[i] = gn[i] - g[i];
+				d[i] = xn[i] - x[i];
+				ynew[i] = gn[i] - g[i];
 			}
-			sy = dot(s, y, n);
-			if (sy > 1e-10 * sqrt(dot(s, s, n) * dot(y, y, n)))
+			if (isnan(max_abs(gn, n)))
+				ml_error(ML_ERR_DATA, "Rescale the features: some values are too large.",
+						 "the training gradient is not finite");
+			sy = dot(d, ynew, n);
+			/* keep only pairs with positive curvature: H stays positive definite */
+			if (sy > 1e-10 * sqrt(dot(d, d, n) * dot(ynew, ynew, n)))
 			{
+				memcpy(S + head * n, d, n * sizeof(double));
+				memcpy(Y + head * n, ynew, n * sizeof(double));
 				rho[head] = 1.0 / sy;
 				head = (head + 1) % M;
 				if (stored < M)
@@ -298,5 +310,6 @@ lbfgs_minimize(MLObjective f, MLIterHook on_iter, void *arg,
 	ml_free(gn);
 	ml_free(S);
 	ml_free(Y);
+	ml_free(ynew);
 	return iter;
 }

@@ -76,6 +76,9 @@ cmp_scored(const void *a, const void *b)
 	double		x = ((const Scored *) a)->score,
 				y = ((const Scored *) b)->score;
 
+	/* a total order even with NaN (lowest), so qsort stays well defined */
+	if (isnan(x) || isnan(y))
+		return isnan(y) - isnan(x);
 	return (x > y) - (x < y);
 }
 

@@ -61,6 +61,9 @@ extern size_t ml_mul_size(size_t a, size_t b);
 extern size_t ml_add_size(size_t a, size_t b);
 extern char *ml_strdup(const char *s);
 
+/* setting-independent text of a number (class labels); buf has 32 bytes */
+extern void ml_format_double(double v, char *buf);
+
 /* task names: "regression", "classification" */
 extern const char *ml_task_name(MLTask task);
 

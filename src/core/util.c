@@ -8,6 +8,9 @@
  */
 #include "ml.h"
 
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 size_t
@@ -62,4 +65,25 @@ ml_log_metric(MLFitContext *ctx, const char *split, const char *name,
 	ctx->metrics[ctx->n_metrics].step = step;
 	ctx->metrics[ctx->n_metrics].value = value;
 	ctx->n_metrics++;
+}
+
+/*
+ * ml_format_double: a setting-independent text form of a number, used for
+ * class labels: integers below 2^53 without exponent, others as the shortest
+ * of 15..17 significant digits that reads back exactly.  buf holds 32 bytes.
+ */
+void
+ml_format_double(double v, char *buf)
+{
+	if (v == floor(v) && fabs(v) < 9007199254740992.0)
+	{
+		snprintf(buf, 32, "%.0f", v == 0 ? 0.0 : v);
+		return;
+	}
+	for (int prec = 15; prec <= 17; prec++)
+	{
+		snprintf(buf, 32, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
 }

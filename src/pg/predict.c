@@ -5,9 +5,9 @@
  *	  ml_predict_proba, ml_predict_label, ml_classes, ml_evaluate,
  *	  ml_model_info and ml_deploy.
  *
- * Model bytes are immutable once written, so deserialized models are cached
- * per backend by model id for the life of the backend, each in its own
- * memory context under CacheMemoryContext.  A project reference ('p',
+ * Deserialized models are cached per backend by model id, each in its own
+ * memory context under CacheMemoryContext, and used while the row's sha256
+ * and row version still match (one index lookup per query and reference).  A project reference ('p',
  * 'p@3', 'p@alias') is resolved to a model id once per query and per
  * reference, in the calling expression's fn_extra: a new deployment is seen
  * by the next query, and the per-row path does no catalog lookup and no
@@ -39,6 +39,7 @@ typedef struct ModelCacheEntry
 	int64		model_id;		/* hash key */
 	MemoryContext cxt;			/* owns model */
 	MLModel    *model;
+	char		hash[96];		/* "sha256:xmin" of the row it was read from */
 } ModelCacheEntry;
 
 static HTAB *model_cache = NULL;
@@ -58,6 +59,7 @@ model_for_id(int64 model_id)
 	bytea	   *b;
 	MLModel    *m;
 	bool		isnull;
+	char	   *hash;
 	int			rc;
 
 	if (model_cache == NULL)
@@ -70,13 +72,16 @@ model_for_id(int64 model_id)
 		model_cache = hash_create("mlsql model cache", 64, &ctl,
 								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
-	e = hash_search(model_cache, &model_id, HASH_FIND, NULL);
-	if (e)
-		return e->model;
 
+	/*
+	 * One small lookup per query and reference: the cached model is used
+	 * only while the row's sha256 and xmin are the ones it was read from
+	 * (ids can be reused after DROP EXTENSION, and rows can be updated by
+	 * hand; either changes the row version).
+	 */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute_with_args("SELECT model FROM mlsql.models WHERE id = $1",
+	rc = SPI_execute_with_args("SELECT hash || ':' || xmin FROM mlsql.models WHERE id = $1",
 							   1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(model_id)},
 							   NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
@@ -85,6 +90,19 @@ model_for_id(int64 model_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("model " INT64_FORMAT " does not exist", model_id)));
+	hash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	e = hash_search(model_cache, &model_id, HASH_FIND, NULL);
+	if (e && hash && strcmp(e->hash, hash) == 0)
+	{
+		SPI_finish();
+		return e->model;
+	}
+
+	rc = SPI_execute_with_args("SELECT model FROM mlsql.models WHERE id = $1",
+							   1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(model_id)},
+							   NULL, true, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed == 0)
+		elog(ERROR, "model lookup failed: %s", SPI_result_code_string(rc));
 	b = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	if (isnull)
 		ereport(ERROR,
@@ -98,11 +116,17 @@ model_for_id(int64 model_id)
 	m = model_read((const uint8_t *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
 	MemoryContextSwitchTo(old);
 	MemoryContextSetParent(cxt, CacheMemoryContext);
-	SPI_finish();
 
+	/*
+	 * A stale entry's model is not freed: a caller may still hold it for the
+	 * rest of its statement.  Stale entries only arise when a model row's
+	 * bytes change, which mlsql itself never does.
+	 */
 	e = hash_search(model_cache, &model_id, HASH_ENTER, &found);
 	e->cxt = cxt;
 	e->model = m;
+	strlcpy(e->hash, hash ? hash : "", sizeof(e->hash));
+	SPI_finish();
 	return m;
 }
 
@@ -357,8 +381,12 @@ features_arg(FunctionCallInfo fcinfo, PredictState *st, bool is_record)
 
 		if (st->tuptype != tuptype || st->tuptypmod != tuptypmod)
 		{
-			MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-			TupleDesc	td = lookup_rowtype_tupdesc(tuptype, tuptypmod);
+			MemoryContext old;
+			TupleDesc	td;
+
+			st->tuptype = InvalidOid;	/* until the mapping is complete */
+			old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+			td = lookup_rowtype_tupdesc(tuptype, tuptypmod);
 
 			st->tupdesc = CreateTupleDescCopy(td);
 			ReleaseTupleDesc(td);

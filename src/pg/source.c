@@ -74,7 +74,7 @@ source_sql(const char *source)
 
 	names = stringToQualifiedNameList(source);
 	rv = makeRangeVarFromNameList(names);
-	relid = RangeVarGetRelid(rv, NoLock, true);
+	relid = RangeVarGetRelid(rv, AccessShareLock, true);
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
@@ -162,10 +162,10 @@ source_label(const SourceData *s, size_t i, char *buf, size_t buflen)
 	if (s->target_bool)
 		return s->y_num[i] != 0 ? "true" : "false";
 	{
-		char	   *t = float8out_internal(s->y_num[i]);
+		char		t[32];
 
+		ml_format_double(s->y_num[i], t);
 		strlcpy(buf, t, buflen);
-		pfree(t);
 		return buf;
 	}
 }

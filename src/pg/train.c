@@ -182,6 +182,12 @@ build_classes(SourceData *src, MLModel *m, double *y)
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("target column \"%s\" has %zu distinct values, more than %d classes",
 							src->target_name, k, MAX_CLASSES)));
+		for (size_t c = 0; c < k; c++)
+			if (strlen(v[c]) > ML_MAX_NAME * 16)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("class label of %zu bytes in target column \"%s\" exceeds the limit of %d bytes",
+								strlen(v[c]), src->target_name, ML_MAX_NAME * 16)));
 		m->label_type = ML_LABEL_TEXT;
 		m->n_classes = (int) k;
 		m->class_labels = v;
@@ -660,6 +666,8 @@ mlsql_train(PG_FUNCTION_ARGS)
 
 	buffer_init(&bytes);
 	model_write(model, &bytes);
+	/* a model that cannot be read back must never reach the catalog */
+	(void) model_read(bytes.data, bytes.len);
 
 	/* ---- catalog ---- */
 	SPI_execute_with_args("INSERT INTO mlsql.projects (name, task) VALUES ($1, $2) "
