@@ -11,7 +11,7 @@ CORE_SRCS = $(wildcard src/core/*.c) $(wildcard src/algo/*.c)
 PG_SRCS = $(wildcard src/pg/*.c)
 OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 
-REGRESS = install train predict evaluate deploy errors
+REGRESS = install train predict evaluate deploy errors preprocess
 REGRESS_OPTS = --load-extension=mlsql
 
 BLAS_CFLAGS := $(shell pkg-config --cflags openblas)
@@ -39,3 +39,6 @@ unittest: test/unit/run
 	test/unit/run
 
 .PHONY: unittest
+
+# PGXS tracks no header dependencies without --enable-depend: rebuild on any header change
+$(OBJS): $(wildcard src/core/*.h) $(wildcard src/pg/*.h)

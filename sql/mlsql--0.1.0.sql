@@ -62,7 +62,9 @@ CREATE TABLE mlsql.runs (
     pg_version          text NOT NULL,
     task                text NOT NULL,
     n_train             bigint,
-    n_test              bigint
+    n_test              bigint,
+    n_validation        bigint,
+    preprocess          jsonb               -- the fitted pipeline: per column imputation, encoding, scaling, NULLs imputed
 );
 CREATE INDEX ON mlsql.runs (project_id);
 CREATE INDEX ON mlsql.runs (parent_run_id);
@@ -196,6 +198,13 @@ COMMENT ON FUNCTION ml_predict_label(text, float8[]) IS 'predicted label as the 
 COMMENT ON FUNCTION ml_predict_label(text, record) IS 'predicted label as the original text; columns mapped by name';
 COMMENT ON FUNCTION ml_predict_label(bigint, float8[]) IS 'predicted label with model id';
 COMMENT ON FUNCTION ml_predict_label(bigint, record) IS 'predicted label with model id; columns mapped by name';
+
+CREATE FUNCTION ml_transform(project text, features record) RETURNS float8[]
+AS 'MODULE_PATHNAME', 'mlsql_transform_ref_record' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION ml_transform(model_id bigint, features record) RETURNS float8[]
+AS 'MODULE_PATHNAME', 'mlsql_transform_id_record' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml_transform(text, record) IS 'the row after the model''s preprocessing: the features its learner sees, the input of the float8[] forms';
+COMMENT ON FUNCTION ml_transform(bigint, record) IS 'the row after a model id''s preprocessing';
 
 CREATE FUNCTION ml_classes(project text) RETURNS text[]
 AS 'MODULE_PATHNAME', 'mlsql_classes_ref' LANGUAGE C STABLE PARALLEL SAFE;

@@ -52,7 +52,8 @@ SELECT mo.version, mo.algorithm, mo.size_bytes = octet_length(mo.model) AS size_
        mo.hash = encode(sha256(mo.model), 'hex') AS hash_ok,
        substr(mo.model, 1, 4) AS magic,
        d.n_rows, d.fingerprint ~ '^[0-9a-f]{16}$' AS fingerprint_ok,
-       jsonb_array_length(d.columns) AS n_columns, d.columns->30 AS target_column
+       jsonb_array_length(d.columns) AS n_columns,
+       d.columns->30->>'name' AS target, d.columns->30->>'role' AS role, d.columns->30->>'distinct' AS classes
 FROM mlsql.models mo JOIN mlsql.runs r ON r.id = mo.run_id
 JOIN mlsql.datasets d ON d.id = r.dataset_id
 WHERE mo.project_id = (SELECT id FROM mlsql.projects WHERE name = 'cancer');

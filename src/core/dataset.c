@@ -174,3 +174,284 @@ dataset_fingerprint(const MLDataset *d)
 		h = ml_mix64(h ^ row_hash(d, i, 0));
 	return h;
 }
+
+uint64_t
+ml_hash_string(uint64_t h, const char *s)
+{
+	uint64_t	f = 1469598103934665603ull;
+
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+		f = (f ^ *p) * 1099511628211ull;
+	return ml_mix64(h ^ f);
+}
+
+uint64_t
+raw_row_hash(const MLRawColumn *cols, int n_cols, const double *y,
+			 const char *const *y_text, size_t i, uint64_t seed)
+{
+	uint64_t	h = ml_mix64(seed);
+
+	for (int c = 0; c < n_cols; c++)
+	{
+		if (cols[c].kind == ML_COL_CATEGORICAL)
+			h = cols[c].str[i] ? ml_hash_string(h, cols[c].str[i]) : ml_mix64(h ^ 0x5bd1e995ull);
+		else if (isnan(cols[c].num[i]))
+			h = ml_mix64(h ^ 0x27d4eb2full);
+		else
+			h = hash_double(h, cols[c].num[i]);
+	}
+	if (y_text)
+		return y_text[i] ? ml_hash_string(h, y_text[i]) : ml_mix64(h ^ 0x165667b1ull);
+	return y ? hash_double(h, y[i]) : h;
+}
+
+typedef struct TimedRow
+{
+	double		t;
+	uint64_t	hash;
+	size_t		row;
+} TimedRow;
+
+static int
+cmp_timed(const void *a, const void *b)
+{
+	const TimedRow *x = a,
+			   *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->row < y->row ? -1 : (x->row > y->row);
+}
+
+void
+split_assign(MLSplitStrategy strategy, size_t n, const uint64_t *hash,
+			 const double *y, int n_classes, const double *time,
+			 double test_size, uint8_t *assign)
+{
+	memset(assign, ML_ASSIGN_TRAIN, n);
+	if (n == 0 || test_size <= 0)
+		return;
+	if (strategy == ML_SPLIT_RANDOM)
+	{
+		size_t		nt = 0,
+					first = n;
+
+		for (size_t i = 0; i < n; i++)
+			if ((double) (hash[i] >> 11) * 0x1.0p-53 < test_size)
+			{
+				assign[i] = ML_ASSIGN_TEST;
+				nt++;
+				first = first == n ? i : first;
+			}
+		if (nt == n)
+			assign[first] = ML_ASSIGN_TRAIN;
+		return;
+	}
+	if (strategy == ML_SPLIT_TIME)
+	{
+		TimedRow   *tr = ml_alloc(ml_mul_size(n, sizeof(TimedRow)));
+		size_t		want = (size_t) floor(n * test_size + 0.5);
+
+		if (want >= n)
+			want = n - 1;
+		for (size_t i = 0; i < n; i++)
+		{
+			tr[i].t = time[i];
+			tr[i].hash = hash[i];
+			tr[i].row = i;
+		}
+		qsort(tr, n, sizeof(TimedRow), cmp_timed);
+		for (size_t i = n - want; i < n; i++)
+			assign[tr[i].row] = ML_ASSIGN_TEST;
+		ml_free(tr);
+		return;
+	}
+	/* stratified */
+	{
+		int			groups = n_classes > 0 ? n_classes : 1;
+		HashedRow  *hr = ml_alloc(ml_mul_size(n, sizeof(HashedRow)));
+		size_t	   *count = ml_alloc(sizeof(size_t) * groups);
+		size_t	   *want = ml_alloc(sizeof(size_t) * groups);
+
+		for (size_t i = 0; i < n; i++)
+		{
+			hr[i].hash = hash[i];
+			hr[i].row = i;
+			count[groups == 1 ? 0 : (int) y[i]]++;
+		}
+		qsort(hr, n, sizeof(HashedRow), cmp_hashed);
+		for (int g = 0; g < groups; g++)
+		{
+			want[g] = (size_t) floor(count[g] * test_size + 0.5);
+			if (want[g] >= count[g] && count[g] > 0)
+				want[g] = count[g] - 1;
+		}
+		for (size_t i = 0; i < n; i++)
+		{
+			int			g = groups == 1 ? 0 : (int) y[hr[i].row];
+
+			if (want[g] > 0)
+			{
+				assign[hr[i].row] = ML_ASSIGN_TEST;
+				want[g]--;
+			}
+		}
+		ml_free(hr);
+		ml_free(count);
+		ml_free(want);
+	}
+}
+
+typedef struct ValCount
+{
+	const char *s;
+	size_t		count;
+} ValCount;
+
+static int
+cmp_vc(const void *a, const void *b)
+{
+	const ValCount *x = a,
+			   *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->s, y->s);
+}
+
+static int
+cmp_s(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static int
+cmp_d(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+void
+column_stats_json(const MLRawColumn *c, size_t n, MLBuffer *json)
+{
+	size_t		nulls = 0,
+				m = 0,
+				distinct = 0;
+
+	buffer_printf(json, "{\"name\": ");
+	buffer_json_str(json, c->name);
+	if (c->kind == ML_COL_NUMERIC)
+	{
+		double	   *v = ml_alloc(ml_mul_size(n ? n : 1, sizeof(double)));
+		double		mean = 0,
+					ss = 0;
+
+		for (size_t i = 0; i < n; i++)
+		{
+			if (isnan(c->num[i]))
+				nulls++;
+			else
+				v[m++] = c->num[i];
+		}
+		qsort(v, m, sizeof(double), cmp_d);
+		for (size_t i = 0; i < m; i++)
+		{
+			mean += v[i];
+			if (i == 0 || v[i] != v[i - 1])
+				distinct++;
+		}
+		mean = m ? mean / m : NAN;
+		for (size_t i = 0; i < m; i++)
+			ss += (v[i] - mean) * (v[i] - mean);
+		buffer_printf(json, ", \"kind\": \"numeric\", \"count\": %zu, \"nulls\": %zu, \"distinct\": %zu, \"mean\": ",
+					  n, nulls, distinct);
+		buffer_json_num(json, mean);
+		buffer_printf(json, ", \"std\": ");
+		buffer_json_num(json, m ? sqrt(ss / m) : NAN);
+		buffer_printf(json, ", \"min\": ");
+		buffer_json_num(json, m ? v[0] : NAN);
+		buffer_printf(json, ", \"max\": ");
+		buffer_json_num(json, m ? v[m - 1] : NAN);
+		/* decile edges (inner), and the share of non-NULL rows per bin */
+		buffer_printf(json, ", \"edges\": [");
+		if (m > 0)
+		{
+			double		edges[9];
+			int			ne = 0;
+			size_t		bins[10] = {0};
+
+			for (int q = 1; q <= 9; q++)
+			{
+				double		e = v[(size_t) ((double) q / 10.0 * (m - 1))];
+
+				if (ne == 0 || e > edges[ne - 1])
+					edges[ne++] = e;
+			}
+			for (int q = 0; q < ne; q++)
+			{
+				buffer_printf(json, "%s", q ? ", " : "");
+				buffer_json_num(json, edges[q]);
+			}
+			for (size_t i = 0, b = 0; i < m; i++)
+			{
+				while ((int) b < ne && v[i] > edges[b])
+					b++;
+				bins[b]++;
+			}
+			buffer_printf(json, "], \"shares\": [");
+			for (int q = 0; q <= ne; q++)
+			{
+				buffer_printf(json, "%s", q ? ", " : "");
+				buffer_json_num(json, (double) bins[q] / m);
+			}
+		}
+		else
+			buffer_printf(json, "], \"shares\": [");
+		buffer_printf(json, "]}");
+		ml_free(v);
+	}
+	else
+	{
+		char	  **v = ml_alloc(ml_mul_size(n ? n : 1, sizeof(char *)));
+		ValCount   *vc = ml_alloc(ml_mul_size(n ? n : 1, sizeof(ValCount)));
+
+		for (size_t i = 0; i < n; i++)
+		{
+			if (c->str[i] == NULL)
+				nulls++;
+			else
+				v[m++] = c->str[i];
+		}
+		qsort(v, m, sizeof(char *), cmp_s);
+		for (size_t i = 0; i < m;)
+		{
+			size_t		j = i;
+
+			while (j < m && strcmp(v[j], v[i]) == 0)
+				j++;
+			vc[distinct].s = v[i];
+			vc[distinct].count = j - i;
+			distinct++;
+			i = j;
+		}
+		qsort(vc, distinct, sizeof(ValCount), cmp_vc);
+		buffer_printf(json, ", \"kind\": \"categorical\", \"count\": %zu, \"nulls\": %zu, \"distinct\": %zu, \"top\": [",
+					  n, nulls, distinct);
+		for (size_t k = 0; k < distinct && k < 10; k++)
+		{
+			buffer_printf(json, "%s{\"value\": ", k ? ", " : "");
+			buffer_json_str(json, vc[k].s);
+			buffer_printf(json, ", \"share\": ");
+			buffer_json_num(json, (double) vc[k].count / m);
+			buffer_printf(json, "}");
+		}
+		buffer_printf(json, "]}");
+		ml_free(v);
+		ml_free(vc);
+	}
+}

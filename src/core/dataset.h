@@ -50,4 +50,49 @@ extern void dataset_split(const MLDataset *d, double test_size, uint64_t seed,
 /* fingerprint of the data: a 64-bit hash of every value, in row order */
 extern uint64_t dataset_fingerprint(const MLDataset *d);
 
+
+#include "pipeline.h"
+
+typedef enum MLSplitStrategy
+{
+	ML_SPLIT_RANDOM = 1,		/* test iff the row's hash falls below test_size */
+	ML_SPLIT_STRATIFIED,		/* per class, the lowest hashes go to test */
+	ML_SPLIT_TIME				/* the newest rows go to test */
+} MLSplitStrategy;
+
+#define ML_ASSIGN_TRAIN 0
+#define ML_ASSIGN_TEST 1
+#define ML_ASSIGN_VALIDATION 2
+
+/*
+ * split_assign: assign each of n rows to train (0) or test (1).
+ *	random		test iff hash / 2^64 < test_size: appending rows never moves an
+ *				existing row to the other split
+ *	stratified	per class, rows ordered by hash, the first round(n_c *
+ *				test_size) go to test (exact class shares; an appended row can
+ *				move the boundary row of its class)
+ *	time		rows ordered by time (ties by hash), the newest
+ *				round(n * test_size) go to test
+ * Each class (stratified) and the whole (others) keeps at least one
+ * training row.
+ */
+extern void split_assign(MLSplitStrategy strategy, size_t n, const uint64_t *hash,
+						 const double *y, int n_classes, const double *time,
+						 double test_size, uint8_t *assign);
+
+/* 64-bit hash of row i: its raw values and target (NULL-aware) */
+extern uint64_t raw_row_hash(const MLRawColumn *cols, int n_cols, const double *y,
+							 const char *const *y_text, size_t i, uint64_t seed);
+
+/* 64-bit hash of a string (FNV-1a, then mixed) */
+extern uint64_t ml_hash_string(uint64_t h, const char *s);
+
+/*
+ * column_stats_json: statistics of raw column c over n rows as a JSON object
+ * (count, nulls, distinct; numeric: mean, std, min, max and decile bins with
+ * the share of rows in each; categorical: the 10 most frequent values with
+ * their shares).  These are what ml_data_diff and ml_drift compare.
+ */
+extern void column_stats_json(const MLRawColumn *c, size_t n, MLBuffer *json);
+
 #endif							/* ML_DATASET_H */

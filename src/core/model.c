@@ -23,9 +23,7 @@ model_write(const MLModel *m, MLBuffer *out)
 	buffer_put_u16(out, m->learner->id);
 	buffer_put_u8(out, (uint8_t) m->task);
 	buffer_put_u8(out, (uint8_t) m->label_type);
-	buffer_put_u32(out, (uint32_t) m->n_features);
-	for (size_t j = 0; j < m->n_features; j++)
-		buffer_put_str(out, m->feature_names[j]);
+	pipeline_write(m->pipeline, out);
 	buffer_put_str(out, m->target_name);
 	buffer_put_u32(out, (uint32_t) m->n_classes);
 	for (int c = 0; c < m->n_classes; c++)
@@ -86,10 +84,11 @@ model_read(const uint8_t *data, size_t len)
 		ml_error(ML_ERR_CORRUPT, NULL, "model's learner does not support its task");
 	m->task = task;
 	m->label_type = label_type;
-	m->n_features = reader_count(&r, 4, ML_MAX_FEATURES);
-	m->feature_names = ml_alloc(sizeof(char *) * (m->n_features + 1));
-	for (size_t j = 0; j < m->n_features; j++)
-		m->feature_names[j] = reader_str(&r, ML_MAX_NAME);
+	m->pipeline = pipeline_read(&r);
+	m->n_features = (size_t) m->pipeline->n_out;
+	m->feature_names = m->pipeline->out_names;
+	if (m->n_features > ML_MAX_FEATURES)
+		ml_error(ML_ERR_CORRUPT, NULL, "model has %zu features", m->n_features);
 	m->target_name = reader_str(&r, ML_MAX_NAME);
 	m->n_classes = (int) reader_count(&r, 12, ML_MAX_CLASSES);
 	if ((task == ML_CLASSIFICATION) != (m->n_classes >= 2))

@@ -5,8 +5,8 @@
  *
  * Every learner (ensembles too) is an MLLearner: one file in src/algo and
  * one line in src/algo/registry.c.  A model is the learner's state plus what
- * scoring needs to map inputs and outputs: feature names, target name and
- * class labels.
+ * scoring needs to map inputs and outputs: the preprocessing pipeline (raw
+ * columns to features), target name and class labels.
  *
  * Model bytes (all integers little-endian):
  *
@@ -14,7 +14,7 @@
  *	u16 format version		ML_FORMAT_VERSION
  *	u16 learner id			stable per learner, never reused
  *	u8 task, u8 label type
- *	u32 n_features, then n_features strings (u32 length + bytes)
+ *	pipeline				raw columns -> features (core/pipeline.c)
  *	string target name
  *	u32 n_classes, then per class: string label, f64 numeric value
  *	u32 payload length, payload (the learner's write)
@@ -34,6 +34,7 @@
 #include "buffer.h"
 #include "dataset.h"
 #include "params.h"
+#include "pipeline.h"
 
 #define ML_FORMAT_VERSION 1
 #define ML_MAX_FEATURES 100000
@@ -81,8 +82,9 @@ typedef struct MLModel
 	const MLLearner *learner;
 	MLTask		task;
 	MLLabelType label_type;
-	size_t		n_features;
-	char	  **feature_names;
+	MLPipeline *pipeline;		/* raw columns -> the learner's features */
+	size_t		n_features;		/* = pipeline->n_out */
+	char	  **feature_names;	/* = pipeline->out_names */
 	char	   *target_name;
 	int			n_classes;		/* 0 for regression */
 	char	  **class_labels;	/* text form of each label */

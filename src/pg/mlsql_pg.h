@@ -13,6 +13,7 @@
 #include "core/ml.h"
 #include "core/dataset.h"
 #include "core/model.h"
+#include "core/pipeline.h"
 #include "utils/jsonb.h"
 
 #define MLSQL_VERSION "0.1.0"
@@ -21,37 +22,64 @@
 extern int	mlsql_threads;
 extern int	mlsql_max_memory_kb;
 
+typedef enum SourceClass
+{
+	SRC_UNSUPPORTED = 0,
+	SRC_NUMERIC,				/* numbers, bool, date, timestamp */
+	SRC_CATEGORICAL,			/* text-like and enums */
+	SRC_ARRAY					/* arrays of numbers: one feature per element */
+} SourceClass;
+
+/* one column of the source used as a feature */
+typedef struct SourceColumn
+{
+	char	   *name;
+	Oid			type;
+	SourceClass cls;
+	int			array_len;		/* SRC_ARRAY */
+	int64		nulls;
+	int			first_raw;		/* its first raw column */
+} SourceColumn;
+
 /*
- * A source read into memory (source.c).  Features are numeric columns in the
- * order the caller asked for; the target is kept both as numbers (numeric and
- * bool columns, bool as 0 / 1) and, for classification, as label text.
+ * A source read into memory (source.c): the feature columns as raw columns
+ * (arrays expanded), the target both as numbers (numeric and bool columns,
+ * bool as 0 / 1) and, for other types, as label text, and auxiliary
+ * columns (split keys) as text and numbers.
  */
 typedef struct SourceData
 {
 	size_t		n_rows;
-	int			n_features;
-	char	  **feature_names;
-	Oid		   *feature_types;
-	double	   *X;				/* n_rows x n_features, column-major */
+	int			n_cols;
+	SourceColumn *cols;
+	int			n_raw;
+	MLRawColumn *raw;
 	char	   *target_name;	/* NULL when no target was asked for */
 	Oid			target_type;	/* base type */
 	bool		target_numeric; /* int / float / numeric */
 	bool		target_bool;
 	double	   *y_num;			/* numeric and bool targets */
 	char	  **y_text;			/* other targets: output function text */
+	int			n_aux;
+	char	 ***aux_text;		/* per aux column, per row; NULL = NULL */
+	double	  **aux_num;		/* per aux column, per row; NaN = NULL or not a number */
 	char	   *relation_or_query;	/* what was read, for the catalog */
 } SourceData;
 
 /*
- * Read a source (table / view name or SELECT / WITH query) through an SPI
- * cursor, with the caller's privileges.  features NULL means every column
- * but the target; target NULL reads no target.  Errors for NULL / NaN
- * features, NULL targets, non-numeric feature columns and empty sources.
- * The caller must be connected to SPI; results live in CurrentMemoryContext.
+ * Read a source (table / view name, SELECT / WITH query, or snapshot:<id>)
+ * through an SPI cursor with the caller's privileges.  features NULL means
+ * every column but the target; target NULL reads no target; aux names
+ * extra columns read for splitting.  Errors for unsupported types, NaN
+ * features, NULL targets and (with require_rows) empty sources.  The
+ * caller must be connected to SPI; results live in CurrentMemoryContext.
  */
 extern SourceData *source_read(const char *source, const char *target,
 							   char **features, int n_features,
-							   bool require_rows);
+							   char **aux, int n_aux, bool require_rows);
+extern char *source_sql(const char *source);
+extern SourceClass source_type_class(Oid typid, Oid *elem);
+extern double source_datum_double(Datum d, Oid base);
 
 /* label text of row i's target: "1", "2.5", "true", or the text value */
 extern const char *source_label(const SourceData *s, size_t i, char *buf, size_t buflen);
@@ -67,6 +95,10 @@ extern int64 resolve_model_ref(const char *ref, int64 *project_id);
 struct MLMetricSet;
 extern void mlsql_evaluate_dataset(const MLModel *m, const MLDataset *d,
 								   struct MLMetricSet *out);
+
+/* the model's features for rows (NULL = 0..n-1) of a source (train.c) */
+extern double *mlsql_model_matrix(const MLModel *m, const SourceData *src,
+								  const size_t *rows, size_t n, bool strict);
 
 /* JSON text -> jsonb Datum */
 extern Datum json_text_to_jsonb(const char *json, size_t len);

@@ -219,7 +219,8 @@ typedef enum PredictOutput
 {
 	OUT_VALUE,
 	OUT_PROBA,
-	OUT_LABEL
+	OUT_LABEL,
+	OUT_TRANSFORM				/* the model's features after preprocessing */
 } PredictOutput;
 
 typedef struct PredictState
@@ -230,14 +231,20 @@ typedef struct PredictState
 	MLModel    *model;
 	double	   *row;			/* n_features */
 	double	   *out;			/* n_classes or 1 */
-	/* record inputs: mapping from the row type to the model's features */
+	/* record inputs: mapping from the row type to the pipeline's raw columns */
 	Oid			tuptype;
 	int32		tuptypmod;
 	TupleDesc	tupdesc;
-	int		   *attno;			/* per feature, 0-based */
-	Oid		   *atttype;		/* per feature, base type */
+	int		   *attno;			/* per raw column, 0-based */
+	Oid		   *atttype;		/* per raw column: base type (element type for arrays) */
+	SourceClass *cls;			/* per raw column: class of the row's column */
+	Oid		   *out_fn;			/* per raw column: output function (categorical) */
+	int		   *array_len;		/* per raw column: expected array length */
 	Datum	   *values;
 	bool	   *nulls;
+	double	   *raw_num;		/* per raw column */
+	const char **raw_str;
+	size_t	   *raw_len;
 } PredictState;
 
 static PredictState *
@@ -257,6 +264,7 @@ set_model(FunctionCallInfo fcinfo, PredictState *st, MLModel *m)
 	if (st->model == m)
 		return;
 	st->model = m;
+	st->tuptype = InvalidOid;
 	st->row = MemoryContextAllocZero(mcxt, sizeof(double) * Max(m->n_features, 1));
 	st->out = MemoryContextAllocZero(mcxt, sizeof(double) * Max(m->n_classes, 1));
 	st->tuptype = InvalidOid;	/* remap record columns */
@@ -304,33 +312,97 @@ model_arg(FunctionCallInfo fcinfo, bool by_id)
 	return st->model;
 }
 
-static double
-feature_value(Datum d, Oid t, const char *name)
+/*
+ * Map a row type to the pipeline's raw columns by source column name; the
+ * mapping is kept in fn_extra until the row type or the model changes.
+ */
+static void
+map_record(FunctionCallInfo fcinfo, PredictState *st, const MLModel *m,
+		   Oid tuptype, int32 tuptypmod)
 {
-	switch (t)
+	const MLPipeline *p = m->pipeline;
+	MemoryContext old;
+	TupleDesc	td;
+	int			nc = Max(p->n_cols, 1);
+
+	st->tuptype = InvalidOid;	/* until the mapping is complete */
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	td = lookup_rowtype_tupdesc(tuptype, tuptypmod);
+	st->tupdesc = CreateTupleDescCopy(td);
+	ReleaseTupleDesc(td);
+	st->attno = palloc(sizeof(int) * nc);
+	st->atttype = palloc(sizeof(Oid) * nc);
+	st->cls = palloc(sizeof(SourceClass) * nc);
+	st->out_fn = palloc0(sizeof(Oid) * nc);
+	st->array_len = palloc0(sizeof(int) * nc);
+	st->values = palloc(sizeof(Datum) * Max(st->tupdesc->natts, 1));
+	st->nulls = palloc(sizeof(bool) * Max(st->tupdesc->natts, 1));
+	st->raw_num = palloc(sizeof(double) * nc);
+	st->raw_str = palloc(sizeof(char *) * nc);
+	st->raw_len = palloc(sizeof(size_t) * nc);
+	MemoryContextSwitchTo(old);
+
+	for (int c = 0; c < p->n_cols; c++)
 	{
-		case INT2OID:
-			return DatumGetInt16(d);
-		case INT4OID:
-			return DatumGetInt32(d);
-		case INT8OID:
-			return (double) DatumGetInt64(d);
-		case FLOAT4OID:
-			return DatumGetFloat4(d);
-		case FLOAT8OID:
-			return DatumGetFloat8(d);
-		case NUMERICOID:
-			return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, d));
-		case BOOLOID:
-			return DatumGetBool(d) ? 1.0 : 0.0;
+		const MLPipeCol *pc = &p->cols[c];
+		int			found = -1;
+		Oid			elem = InvalidOid;
+		Oid			typid;
+
+		for (int a = 0; a < st->tupdesc->natts; a++)
+		{
+			Form_pg_attribute att = TupleDescAttr(st->tupdesc, a);
+
+			if (att->attisdropped || strcmp(NameStr(att->attname), pc->source) != 0)
+				continue;
+			if (found >= 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_AMBIGUOUS_COLUMN),
+						 errmsg("row has more than one column named \"%s\"", pc->source)));
+			found = a;
+		}
+		if (found < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("row has no column \"%s\", a feature of the model", pc->source),
+					 errhint("Score rows that have every training column; extra columns are ignored.")));
+		typid = TupleDescAttr(st->tupdesc, found)->atttypid;
+		st->attno[c] = found;
+		st->cls[c] = source_type_class(typid, &elem);
+		if (pc->element > 0)
+		{
+			if (st->cls[c] != SRC_ARRAY)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column \"%s\" has type %s, the model expects a numeric array",
+								pc->source, format_type_be(typid))));
+			st->atttype[c] = elem;
+			for (int k = 0; k < p->n_cols; k++)
+				if (strcmp(p->cols[k].source, pc->source) == 0)
+					st->array_len[c] = Max(st->array_len[c], p->cols[k].element);
+		}
+		else if (pc->kind == ML_COL_NUMERIC)
+		{
+			if (st->cls[c] != SRC_NUMERIC)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column \"%s\" has type %s, which is not numeric",
+								pc->source, format_type_be(typid))));
+			st->atttype[c] = getBaseType(typid);
+		}
+		else
+		{
+			bool		varlena;
+
+			st->atttype[c] = getBaseType(typid);
+			getTypeOutputInfo(typid, &st->out_fn[c], &varlena);
+		}
 	}
-	ereport(ERROR,
-			(errcode(ERRCODE_DATATYPE_MISMATCH),
-			 errmsg("column \"%s\" has type %s, which is not numeric", name, format_type_be(t))));
-	return 0;
+	st->tuptype = tuptype;
+	st->tuptypmod = tuptypmod;
 }
 
-/* fill st->row from argument 1: float8[] or a record mapped by name */
+/* fill st->row from argument 1: float8[] (the model's features) or a record */
 static void
 features_arg(FunctionCallInfo fcinfo, PredictState *st, bool is_record)
 {
@@ -377,77 +449,90 @@ features_arg(FunctionCallInfo fcinfo, PredictState *st, bool is_record)
 		HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(1);
 		Oid			tuptype = HeapTupleHeaderGetTypeId(rec);
 		int32		tuptypmod = HeapTupleHeaderGetTypMod(rec);
+		const MLPipeline *p = m->pipeline;
 		HeapTupleData tuple;
+		Datum	   *el = NULL;
+		bool	   *elnull = NULL;
+		int			ne = 0,
+					el_att = -1;
 
 		if (st->tuptype != tuptype || st->tuptypmod != tuptypmod)
-		{
-			MemoryContext old;
-			TupleDesc	td;
-
-			st->tuptype = InvalidOid;	/* until the mapping is complete */
-			old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-			td = lookup_rowtype_tupdesc(tuptype, tuptypmod);
-
-			st->tupdesc = CreateTupleDescCopy(td);
-			ReleaseTupleDesc(td);
-			st->attno = palloc(sizeof(int) * Max(m->n_features, 1));
-			st->atttype = palloc(sizeof(Oid) * Max(m->n_features, 1));
-			st->values = palloc(sizeof(Datum) * Max(st->tupdesc->natts, 1));
-			st->nulls = palloc(sizeof(bool) * Max(st->tupdesc->natts, 1));
-			MemoryContextSwitchTo(old);
-			for (size_t j = 0; j < m->n_features; j++)
-			{
-				int			found = -1;
-
-				for (int a = 0; a < st->tupdesc->natts; a++)
-				{
-					Form_pg_attribute att = TupleDescAttr(st->tupdesc, a);
-
-					if (att->attisdropped || strcmp(NameStr(att->attname), m->feature_names[j]) != 0)
-						continue;
-					if (found >= 0)
-						ereport(ERROR,
-								(errcode(ERRCODE_AMBIGUOUS_COLUMN),
-								 errmsg("row has more than one column named \"%s\"",
-										m->feature_names[j])));
-					found = a;
-				}
-				if (found < 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_UNDEFINED_COLUMN),
-							 errmsg("row has no column \"%s\", a feature of the model",
-									m->feature_names[j]),
-							 errhint("Score rows that have every training column; extra columns are ignored.")));
-				st->attno[j] = found;
-				st->atttype[j] = getBaseType(TupleDescAttr(st->tupdesc, found)->atttypid);
-			}
-			st->tuptype = tuptype;
-			st->tuptypmod = tuptypmod;
-		}
+			map_record(fcinfo, st, m, tuptype, tuptypmod);
 		tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
 		ItemPointerSetInvalid(&tuple.t_self);
 		tuple.t_tableOid = InvalidOid;
 		tuple.t_data = rec;
 		heap_deform_tuple(&tuple, st->tupdesc, st->values, st->nulls);
-		for (size_t j = 0; j < m->n_features; j++)
+		for (int c = 0; c < p->n_cols; c++)
 		{
-			int			a = st->attno[j];
-			double		v;
+			const MLPipeCol *pc = &p->cols[c];
+			int			a = st->attno[c];
+			bool		isnull = st->nulls[a];
+			Datum		d = st->values[a];
 
-			if (st->nulls[a])
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("feature column \"%s\" is NULL", m->feature_names[j]),
-						 errhint("Fill it in the query, e.g. coalesce(%s, 0).",
-								 quote_identifier(m->feature_names[j]))));
-			v = feature_value(st->values[a], st->atttype[j], m->feature_names[j]);
-			if (!isfinite(v))
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_EXCEPTION),
-						 errmsg("feature column \"%s\" is %s", m->feature_names[j],
-								isnan(v) ? "NaN" : "infinite")));
-			st->row[j] = v;
+			st->raw_num[c] = NAN;
+			st->raw_str[c] = NULL;
+			st->raw_len[c] = 0;
+			if (!isnull && pc->element > 0)
+			{
+				/* an array column: deconstruct it once per row */
+				if (el_att != a)
+				{
+					ArrayType  *arr = DatumGetArrayTypeP(d);
+					int16		tl;
+					bool		tb;
+					char		ta;
+
+					get_typlenbyvalalign(ARR_ELEMTYPE(arr), &tl, &tb, &ta);
+					deconstruct_array(arr, ARR_ELEMTYPE(arr), tl, tb, ta, &el, &elnull, &ne);
+					el_att = a;
+					if (ARR_NDIM(arr) > 1 || ne != st->array_len[c])
+						ereport(ERROR,
+								(errcode(ERRCODE_DATA_EXCEPTION),
+								 errmsg("array column \"%s\" has %d elements, the model expects %d",
+										pc->source, ne, st->array_len[c])));
+				}
+				isnull = elnull[pc->element - 1];
+				d = el[pc->element - 1];
+			}
+			if (isnull)
+			{
+				if (pc->impute == ML_IMPUTE_ERROR)
+					ereport(ERROR,
+							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							 errmsg("feature column \"%s\" is NULL", pc->name),
+							 errhint("The model was trained with impute \"error\" for this column.")));
+				continue;
+			}
+			if (pc->kind == ML_COL_NUMERIC)
+			{
+				double		v = source_datum_double(d, st->atttype[c]);
+
+				if (!isfinite(v))
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_EXCEPTION),
+							 errmsg("feature column \"%s\" is %s", pc->name,
+									isnan(v) ? "NaN" : "infinite"),
+							 errhint("NULL marks a missing value.")));
+				st->raw_num[c] = v;
+			}
+			else if (st->atttype[c] == TEXTOID || st->atttype[c] == VARCHAROID ||
+					 st->atttype[c] == BPCHAROID)
+			{
+				text	   *t = DatumGetTextPP(d);
+
+				st->raw_str[c] = VARDATA_ANY(t);
+				st->raw_len[c] = VARSIZE_ANY_EXHDR(t);
+			}
+			else
+			{
+				char	   *txt = OidOutputFunctionCall(st->out_fn[c], d);
+
+				st->raw_str[c] = txt;
+				st->raw_len[c] = strlen(txt);
+			}
 		}
+		pipeline_transform_row(p, st->raw_num, st->raw_str, st->raw_len, st->row);
 	}
 }
 
@@ -468,7 +553,7 @@ predict_common(FunctionCallInfo fcinfo, bool by_id, bool is_record, PredictOutpu
 	MLModel    *m = model_arg(fcinfo, by_id);
 	PredictState *st = fcinfo->flinfo->fn_extra;
 
-	if (m->task == ML_REGRESSION && what != OUT_VALUE)
+	if (m->task == ML_REGRESSION && (what == OUT_PROBA || what == OUT_LABEL))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("%s needs a classification model, this one is regression",
@@ -481,6 +566,15 @@ predict_common(FunctionCallInfo fcinfo, bool by_id, bool is_record, PredictOutpu
 				 errhint("Use ml_predict_label for the label, or ml_predict_proba for probabilities.")));
 
 	features_arg(fcinfo, st, is_record);
+	if (what == OUT_TRANSFORM)
+	{
+		Datum	   *d = palloc(sizeof(Datum) * Max(m->n_features, 1));
+
+		for (size_t j = 0; j < m->n_features; j++)
+			d[j] = Float8GetDatum(st->row[j]);
+		PG_RETURN_ARRAYTYPE_P(construct_array(d, (int) m->n_features, FLOAT8OID, 8,
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	}
 	model_predict(m, st->row, 1, st->out);
 
 	if (m->task == ML_REGRESSION)
@@ -516,6 +610,8 @@ PREDICT_ENTRY(mlsql_predict_label_ref_array, false, false, OUT_LABEL)
 PREDICT_ENTRY(mlsql_predict_label_ref_record, false, true, OUT_LABEL)
 PREDICT_ENTRY(mlsql_predict_label_id_array, true, false, OUT_LABEL)
 PREDICT_ENTRY(mlsql_predict_label_id_record, true, true, OUT_LABEL)
+PREDICT_ENTRY(mlsql_transform_ref_record, false, true, OUT_TRANSFORM)
+PREDICT_ENTRY(mlsql_transform_id_record, true, true, OUT_TRANSFORM)
 
 /* ---- ml_classes ---- */
 
@@ -637,10 +733,25 @@ evaluate_common(FunctionCallInfo fcinfo, bool by_id)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	src = source_read(source, m->target_name, m->feature_names, (int) m->n_features, true);
+	{
+		char	  **names = palloc(sizeof(char *) * Max(m->pipeline->n_cols, 1));
+		int			nn = 0;
+
+		/* the distinct source columns of the pipeline, in order */
+		for (int c = 0; c < m->pipeline->n_cols; c++)
+		{
+			bool		seen = false;
+
+			for (int k = 0; k < nn && !seen; k++)
+				seen = strcmp(names[k], m->pipeline->cols[c].source) == 0;
+			if (!seen)
+				names[nn++] = m->pipeline->cols[c].source;
+		}
+		src = source_read(source, m->target_name, names, nn, NULL, 0, true);
+	}
 	d.n_rows = src->n_rows;
-	d.n_cols = src->n_features;
-	d.X = src->X;
+	d.n_cols = m->n_features;
+	d.X = mlsql_model_matrix(m, src, NULL, src->n_rows, true);
 	d.n_classes = m->n_classes;
 	if (m->task == ML_REGRESSION)
 	{

@@ -1,15 +1,28 @@
 /*-------------------------------------------------------------------------
  *
  * source.c
- *	  Read a training or evaluation source into memory.
+ *	  Read a training or evaluation source into memory as raw columns.
  *
- * A source is a table or view name (schema-qualified and quoted as in SQL)
- * or a query starting with SELECT, WITH, VALUES or TABLE.  A name is parsed
- * as an identifier list and resolved with the catalog, never pasted into
- * SQL; a query is planned as one read-only statement.  Either way the rows
- * come through an SPI cursor in batches of 1000, with the caller's
- * privileges (functions are SECURITY INVOKER).  Columns are copied into
- * growing column arrays; the memory they need is checked against
+ * A source is a table or view name (schema-qualified and quoted as in SQL),
+ * a query starting with SELECT, WITH, VALUES or TABLE, or "snapshot:<id>"
+ * (a table materialized by ml_snapshot).  A name is parsed as an identifier
+ * list and resolved with the catalog, never pasted into SQL; a query is
+ * planned as one read-only statement.  Rows come through an SPI cursor in
+ * batches of 1000 with the caller's privileges; per-row temporaries live in
+ * a batch memory context reset after each batch.
+ *
+ * Column types become raw columns (see core/pipeline.h):
+ *	int2/4/8, float4/8, numeric, bool (0 / 1)		numeric
+ *	date											numeric: days since 1970-01-01
+ *	timestamp, timestamptz							numeric: seconds since
+ *													1970-01-01 00:00 UTC
+ *													(timestamp read as UTC)
+ *	text, varchar, char, name, enums				categorical
+ *	arrays of the numeric types						one numeric column per
+ *													element ("emb[1]", ...),
+ *													every array the same length
+ * NULL is a missing value (the model's pipeline imputes it); NaN and
+ * infinities are errors.  The memory the columns need is checked against
  * mlsql.max_memory as they grow.
  *
  *-------------------------------------------------------------------------
@@ -22,19 +35,22 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/float.h"
+#include "utils/date.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/portal.h"
 #include "utils/regproc.h"
+#include "utils/timestamp.h"
 
 #include "pg/mlsql_pg.h"
 
 #define FETCH_ROWS 1000
+#define UNIX_EPOCH_DAYS 10957	/* 2000-01-01 - 1970-01-01 */
 
 static bool
 is_query(const char *s)
@@ -56,13 +72,45 @@ is_query(const char *s)
 	return false;
 }
 
-/* the SQL text that reads the source */
+/* "snapshot:<id>" -> the snapshot table's qualified name, or NULL */
 static char *
+snapshot_relation(const char *source)
+{
+	int64		id;
+	char	   *end;
+	int			rc;
+
+	if (pg_strncasecmp(source, "snapshot:", 9) != 0)
+		return NULL;
+	errno = 0;
+	id = strtoll(source + 9, &end, 10);
+	if (errno != 0 || *end != '\0' || end == source + 9 || id <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid snapshot reference \"%s\"", source),
+				 errhint("Use 'snapshot:<id>' with an id returned by ml_snapshot.")));
+	rc = SPI_execute_with_args("SELECT snapshot::text FROM mlsql.datasets WHERE id = $1 AND snapshot IS NOT NULL",
+							   1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(id)}, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "snapshot lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("snapshot " INT64_FORMAT " does not exist", id),
+				 errhint("Snapshots are the rows of mlsql.datasets with a snapshot table.")));
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
+/* the SQL text that reads the source */
+char *
 source_sql(const char *source)
 {
 	List	   *names;
 	RangeVar   *rv;
 	Oid			relid;
+	char	   *snap;
+	char	   *nsp,
+			   *rel;
 
 	if (source == NULL || source[0] == '\0')
 		ereport(ERROR,
@@ -71,8 +119,8 @@ source_sql(const char *source)
 				 errhint("Give a table or view name, or a query starting with SELECT or WITH.")));
 	if (is_query(source))
 		return pstrdup(source);
-
-	names = stringToQualifiedNameList(source);
+	snap = snapshot_relation(source);
+	names = stringToQualifiedNameList(snap ? snap : source);
 	rv = makeRangeVarFromNameList(names);
 	relid = RangeVarGetRelid(rv, AccessShareLock, true);
 	if (!OidIsValid(relid))
@@ -80,9 +128,13 @@ source_sql(const char *source)
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation \"%s\" does not exist", source),
 				 errhint("Give a table or view name, or a query starting with SELECT or WITH.")));
-	return psprintf("SELECT * FROM %s",
-					quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-											   get_rel_name(relid)));
+	nsp = get_namespace_name(get_rel_namespace(relid));
+	rel = get_rel_name(relid);
+	if (nsp == NULL || rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s\" does not exist", source)));
+	return psprintf("SELECT * FROM %s", quote_qualified_identifier(nsp, rel));
 }
 
 static bool
@@ -92,10 +144,34 @@ numeric_type(Oid t)
 		t == FLOAT4OID || t == FLOAT8OID || t == NUMERICOID;
 }
 
-static double
-datum_double(Datum d, Oid t)
+/* how a column of this type is read; *elem gets an array's element type */
+SourceClass
+source_type_class(Oid typid, Oid *elem)
 {
-	switch (t)
+	Oid			base = getBaseType(typid);
+	Oid			e;
+
+	if (numeric_type(base) || base == BOOLOID || base == DATEOID ||
+		base == TIMESTAMPOID || base == TIMESTAMPTZOID)
+		return SRC_NUMERIC;
+	if (base == TEXTOID || base == VARCHAROID || base == BPCHAROID || base == NAMEOID ||
+		type_is_enum(base))
+		return SRC_CATEGORICAL;
+	e = get_element_type(base);
+	if (OidIsValid(e) && numeric_type(getBaseType(e)))
+	{
+		if (elem)
+			*elem = getBaseType(e);
+		return SRC_ARRAY;
+	}
+	return SRC_UNSUPPORTED;
+}
+
+/* a numeric, bool, date or timestamp value as a double */
+double
+source_datum_double(Datum d, Oid base)
+{
+	switch (base)
 	{
 		case INT2OID:
 			return DatumGetInt16(d);
@@ -111,8 +187,25 @@ datum_double(Datum d, Oid t)
 			return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, d));
 		case BOOLOID:
 			return DatumGetBool(d) ? 1.0 : 0.0;
+		case DATEOID:
+			{
+				DateADT		v = DatumGetDateADT(d);
+
+				if (DATE_NOT_FINITE(v))
+					return DATE_IS_NOBEGIN(v) ? -INFINITY : INFINITY;
+				return (double) v + UNIX_EPOCH_DAYS;
+			}
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			{
+				Timestamp	v = DatumGetTimestamp(d);
+
+				if (TIMESTAMP_NOT_FINITE(v))
+					return TIMESTAMP_IS_NOBEGIN(v) ? -INFINITY : INFINITY;
+				return (double) v / 1e6 + (double) UNIX_EPOCH_DAYS * 86400.0;
+			}
 	}
-	elog(ERROR, "unexpected type %u", t);
+	elog(ERROR, "unexpected type %u", base);
 	return 0;
 }
 
@@ -142,9 +235,9 @@ find_column(TupleDesc td, const char *name, const char *what)
 }
 
 static void
-check_memory(size_t rows, int cols)
+check_memory(double cells)
 {
-	double		kb = (double) rows * (cols + 1) * sizeof(double) / 1024.0;
+	double		kb = cells * sizeof(double) / 1024.0;
 
 	if (kb > (double) mlsql_max_memory_kb)
 		ereport(ERROR,
@@ -170,25 +263,56 @@ source_label(const SourceData *s, size_t i, char *buf, size_t buflen)
 	}
 }
 
+/* per source column while reading */
+typedef struct ReadCol
+{
+	int			att;			/* 0-based attribute */
+	Oid			type;
+	Oid			base;			/* base type, or array element base type */
+	SourceClass cls;
+	Oid			out_fn;			/* categorical: output function */
+	int			len;			/* array length, -1 until known */
+	double	  **num;			/* numeric buffers: 1, or len for arrays */
+	char	  **str;			/* categorical buffer */
+	int64		nulls;
+	int64		nonfinite;
+	int			first_len;		/* array: length that set len */
+} ReadCol;
+
+static void
+grow(ReadCol *c, size_t cap, size_t n, MemoryContext cxt)
+{
+	if (c->cls == SRC_CATEGORICAL)
+		c->str = c->str ? repalloc_huge(c->str, cap * sizeof(char *))
+			: MemoryContextAllocHuge(cxt, cap * sizeof(char *));
+	else if (c->len >= 0)
+		for (int e = 0; e < (c->cls == SRC_ARRAY ? c->len : 1); e++)
+			c->num[e] = c->num[e] ? repalloc_huge(c->num[e], cap * sizeof(double))
+				: MemoryContextAllocHuge(cxt, cap * sizeof(double));
+	(void) n;
+}
+
 SourceData *
 source_read(const char *source, const char *target, char **features,
-			int n_features, bool require_rows)
+			int n_features, char **aux, int n_aux, bool require_rows)
 {
 	SourceData *s = palloc0(sizeof(SourceData));
+	MemoryContext main_cxt = CurrentMemoryContext;
+	MemoryContext batch_cxt;
 	char	   *sql = source_sql(source);
 	SPIPlanPtr	plan;
 	Portal		portal;
 	TupleDesc	td;
 	int			target_col = -1;
-	int		   *cols;
-	int64	   *null_count,
-			   *nan_count;
+	ReadCol    *rc;
+	int			ncols = 0;
+	int		   *aux_att;
 	int64		target_nulls = 0;
 	size_t		cap = 0,
 				n = 0;
-	double	  **colbuf;
+	double		cells_per_row = 1;
 	Oid			target_out = InvalidOid;
-	bool		target_varlena;
+	bool		varlena;
 
 	s->relation_or_query = pstrdup(source);
 	plan = SPI_prepare(sql, 0, NULL);
@@ -209,32 +333,30 @@ source_read(const char *source, const char *target, char **features,
 		s->target_numeric = numeric_type(s->target_type);
 		s->target_bool = s->target_type == BOOLOID;
 		if (!s->target_numeric && !s->target_bool)
-			getTypeOutputInfo(TupleDescAttr(td, target_col)->atttypid,
-							  &target_out, &target_varlena);
+			getTypeOutputInfo(TupleDescAttr(td, target_col)->atttypid, &target_out, &varlena);
 	}
 
 	/* feature columns */
+	rc = palloc0(sizeof(ReadCol) * (td->natts + n_features + 1));
 	if (features == NULL)
 	{
-		cols = palloc(sizeof(int) * (td->natts + 1));
 		for (int i = 0; i < td->natts; i++)
 		{
 			if (TupleDescAttr(td, i)->attisdropped || i == target_col)
 				continue;
-			for (int g = 0; g < s->n_features; g++)
-				if (strcmp(NameStr(TupleDescAttr(td, cols[g])->attname),
+			for (int g = 0; g < ncols; g++)
+				if (strcmp(NameStr(TupleDescAttr(td, rc[g].att)->attname),
 						   NameStr(TupleDescAttr(td, i)->attname)) == 0)
 					ereport(ERROR,
 							(errcode(ERRCODE_AMBIGUOUS_COLUMN),
 							 errmsg("source has more than one column named \"%s\"",
 									NameStr(TupleDescAttr(td, i)->attname)),
 							 errhint("Give the columns distinct names in a query source.")));
-			cols[s->n_features++] = i;
+			rc[ncols++].att = i;
 		}
 	}
 	else
 	{
-		cols = palloc(sizeof(int) * (n_features + 1));
 		for (int f = 0; f < n_features; f++)
 		{
 			int			c = find_column(td, features[f], "feature");
@@ -243,45 +365,56 @@ source_read(const char *source, const char *target, char **features,
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("target column \"%s\" cannot also be a feature", target)));
-			for (int g = 0; g < f; g++)
-				if (cols[g] == c)
+			for (int g = 0; g < ncols; g++)
+				if (rc[g].att == c)
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							 errmsg("feature \"%s\" is listed twice", features[f])));
-			cols[s->n_features++] = c;
+			rc[ncols++].att = c;
 		}
 	}
-	if (s->n_features == 0)
+	if (ncols == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("source has no feature columns"),
-				 errhint("A source needs at least one numeric column besides the target.")));
+				 errhint("A source needs at least one column besides the target.")));
 
-	s->feature_names = palloc(sizeof(char *) * s->n_features);
-	s->feature_types = palloc(sizeof(Oid) * s->n_features);
-	for (int f = 0; f < s->n_features; f++)
+	for (int f = 0; f < ncols; f++)
 	{
-		Form_pg_attribute a = TupleDescAttr(td, cols[f]);
-		Oid			t = getBaseType(a->atttypid);
+		Form_pg_attribute a = TupleDescAttr(td, rc[f].att);
+		Oid			elem = InvalidOid;
 
-		s->feature_names[f] = pstrdup(NameStr(a->attname));
-		s->feature_types[f] = t;
-		if (!numeric_type(t) && t != BOOLOID)
+		rc[f].type = a->atttypid;
+		rc[f].cls = source_type_class(a->atttypid, &elem);
+		rc[f].base = rc[f].cls == SRC_ARRAY ? elem : getBaseType(a->atttypid);
+		rc[f].len = rc[f].cls == SRC_ARRAY ? -1 : 1;
+		if (rc[f].cls == SRC_UNSUPPORTED)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("feature column \"%s\" has type %s, which is not numeric",
+					 errmsg("feature column \"%s\" has unsupported type %s",
 							NameStr(a->attname), format_type_be(a->atttypid)),
-					 errhint("List the numeric columns in features, or convert the column in a query source.")));
+					 errhint("Features may be numeric, bool, text, enum, date, timestamp or numeric arrays: cast the column in a query source, or leave it out with features.")));
+		if (rc[f].cls == SRC_CATEGORICAL)
+			getTypeOutputInfo(a->atttypid, &rc[f].out_fn, &varlena);
+		rc[f].num = palloc0(sizeof(double *) * 1);
 	}
 
-	null_count = palloc0(sizeof(int64) * s->n_features);
-	nan_count = palloc0(sizeof(int64) * s->n_features);
-	colbuf = palloc0(sizeof(double *) * (s->n_features + 1));
+	cells_per_row = ncols + 1 + n_aux;
 
+	/* auxiliary columns (split keys): read as text and, when possible, numbers */
+	aux_att = palloc0(sizeof(int) * (n_aux + 1));
+	s->n_aux = n_aux;
+	s->aux_text = palloc0(sizeof(char **) * (n_aux + 1));
+	s->aux_num = palloc0(sizeof(double *) * (n_aux + 1));
+	for (int x = 0; x < n_aux; x++)
+		aux_att[x] = find_column(td, aux[x], "split");
+
+	batch_cxt = AllocSetContextCreate(main_cxt, "mlsql source batch", ALLOCSET_DEFAULT_SIZES);
 	for (;;)
 	{
 		SPITupleTable *tt;
 		uint64		got;
+		MemoryContext old;
 
 		SPI_cursor_fetch(portal, true, FETCH_ROWS);
 		got = SPI_processed;
@@ -294,42 +427,136 @@ source_read(const char *source, const char *target, char **features,
 
 			while (ncap < n + got)
 				ncap *= 2;
-			check_memory(n + got, s->n_features);
-			for (int f = 0; f <= s->n_features; f++)
-				colbuf[f] = colbuf[f]
-					? repalloc_huge(colbuf[f], ncap * sizeof(double))
-					: palloc_extended(ncap * sizeof(double), MCXT_ALLOC_HUGE);
+			check_memory((double) (n + got) * cells_per_row);
+			for (int f = 0; f < ncols; f++)
+				grow(&rc[f], ncap, n, main_cxt);
+			s->y_num = s->y_num ? repalloc_huge(s->y_num, ncap * sizeof(double))
+				: MemoryContextAllocHuge(main_cxt, ncap * sizeof(double));
 			if (target_out != InvalidOid)
-				s->y_text = s->y_text
-					? repalloc_huge(s->y_text, ncap * sizeof(char *))
-					: palloc_extended(ncap * sizeof(char *), MCXT_ALLOC_HUGE);
+				s->y_text = s->y_text ? repalloc_huge(s->y_text, ncap * sizeof(char *))
+					: MemoryContextAllocHuge(main_cxt, ncap * sizeof(char *));
+			for (int x = 0; x < n_aux; x++)
+			{
+				s->aux_text[x] = s->aux_text[x] ? repalloc_huge(s->aux_text[x], ncap * sizeof(char *))
+					: MemoryContextAllocHuge(main_cxt, ncap * sizeof(char *));
+				s->aux_num[x] = s->aux_num[x] ? repalloc_huge(s->aux_num[x], ncap * sizeof(double))
+					: MemoryContextAllocHuge(main_cxt, ncap * sizeof(double));
+			}
 			cap = ncap;
 		}
+		old = MemoryContextSwitchTo(batch_cxt);
 		for (uint64 r = 0; r < got; r++)
 		{
 			HeapTuple	tup = tt->vals[r];
 			bool		isnull;
 			Datum		d;
 
-			for (int f = 0; f < s->n_features; f++)
+			for (int f = 0; f < ncols; f++)
 			{
-				double		v = 0;
+				ReadCol    *c = &rc[f];
 
-				d = heap_getattr(tup, cols[f] + 1, td, &isnull);
-				if (isnull)
-					null_count[f]++;
+				d = heap_getattr(tup, c->att + 1, td, &isnull);
+				if (c->cls == SRC_CATEGORICAL)
+				{
+					c->str[n] = isnull ? NULL
+						: MemoryContextStrdup(main_cxt, OidOutputFunctionCall(c->out_fn, d));
+					if (isnull)
+						c->nulls++;
+				}
+				else if (c->cls == SRC_NUMERIC)
+				{
+					double		v = NAN;
+
+					if (isnull)
+						c->nulls++;
+					else
+					{
+						v = source_datum_double(d, c->base);
+						if (!isfinite(v))
+						{
+							c->nonfinite++;
+							v = 0;
+						}
+					}
+					c->num[0][n] = v;
+				}
 				else
 				{
-					v = datum_double(d, s->feature_types[f]);
-					if (!isfinite(v))
-						nan_count[f]++;
+					ArrayType  *a;
+					Datum	   *el;
+					bool	   *elnull;
+					int			ne;
+
+					if (isnull)
+					{
+						c->nulls++;
+						for (int e = 0; e < c->len; e++)
+							c->num[e][n] = NAN;
+						continue;
+					}
+					a = DatumGetArrayTypeP(d);
+					if (ARR_NDIM(a) > 1)
+						ereport(ERROR,
+								(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+								 errmsg("array column \"%s\" holds a multidimensional array",
+										NameStr(TupleDescAttr(td, c->att)->attname))));
+					{
+						int16		tl;
+						bool		tb;
+						char		ta;
+
+						get_typlenbyvalalign(ARR_ELEMTYPE(a), &tl, &tb, &ta);
+						deconstruct_array(a, ARR_ELEMTYPE(a), tl, tb, ta, &el, &elnull, &ne);
+					}
+					if (c->len < 0)
+					{
+						/* the first non-NULL array fixes the length */
+						MemoryContext o2 = MemoryContextSwitchTo(main_cxt);
+
+						if (ne == 0)
+							ereport(ERROR,
+									(errcode(ERRCODE_DATA_EXCEPTION),
+									 errmsg("array column \"%s\" holds an empty array",
+											NameStr(TupleDescAttr(td, c->att)->attname))));
+						c->len = ne;
+						c->num = palloc0(sizeof(double *) * ne);
+						for (int e = 0; e < ne; e++)
+						{
+							c->num[e] = MemoryContextAllocHuge(main_cxt, cap * sizeof(double));
+							for (size_t i = 0; i < n; i++)
+								c->num[e][i] = NAN;
+						}
+						cells_per_row += ne - 1;
+						check_memory((double) cap * cells_per_row);
+						MemoryContextSwitchTo(o2);
+					}
+					if (ne != c->len)
+						ereport(ERROR,
+								(errcode(ERRCODE_DATA_EXCEPTION),
+								 errmsg("array column \"%s\" has arrays of length %d and %d",
+										NameStr(TupleDescAttr(td, c->att)->attname), c->len, ne),
+								 errhint("Every array of a feature column must have the same length.")));
+					for (int e = 0; e < ne; e++)
+					{
+						double		v = NAN;
+
+						if (!elnull[e])
+						{
+							v = source_datum_double(el[e], getBaseType(ARR_ELEMTYPE(a)));
+							if (!isfinite(v))
+							{
+								c->nonfinite++;
+								v = 0;
+							}
+						}
+						c->num[e][n] = v;
+					}
 				}
-				colbuf[f][n] = v;
 			}
 			if (target_col >= 0)
 			{
 				d = heap_getattr(tup, target_col + 1, td, &isnull);
-				colbuf[s->n_features][n] = 0;
+				s->y_num[n] = 0;
 				if (isnull)
 				{
 					target_nulls++;
@@ -337,45 +564,66 @@ source_read(const char *source, const char *target, char **features,
 						s->y_text[n] = NULL;
 				}
 				else if (s->y_text)
-					s->y_text[n] = OidOutputFunctionCall(target_out, d);
+					s->y_text[n] = MemoryContextStrdup(main_cxt, OidOutputFunctionCall(target_out, d));
 				else
 				{
-					double		v = datum_double(d, s->target_type);
+					double		v = source_datum_double(d, s->target_type);
 
 					if (!isfinite(v))
 						ereport(ERROR,
 								(errcode(ERRCODE_DATA_EXCEPTION),
 								 errmsg("target column \"%s\" holds %s", target,
 										isnan(v) ? "NaN" : "an infinite value")));
-					colbuf[s->n_features][n] = v;
+					s->y_num[n] = v;
 				}
+			}
+			for (int x = 0; x < n_aux; x++)
+			{
+				Oid			t = TupleDescAttr(td, aux_att[x])->atttypid;
+				Oid			base = getBaseType(t);
+
+				d = heap_getattr(tup, aux_att[x] + 1, td, &isnull);
+				s->aux_text[x][n] = NULL;
+				s->aux_num[x][n] = NAN;
+				if (isnull)
+					continue;
+				{
+					Oid			out;
+
+					getTypeOutputInfo(t, &out, &varlena);
+					s->aux_text[x][n] = MemoryContextStrdup(main_cxt, OidOutputFunctionCall(out, d));
+				}
+				if (source_type_class(t, NULL) == SRC_NUMERIC)
+					s->aux_num[x][n] = source_datum_double(d, base);
 			}
 			n++;
 		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(batch_cxt);
 		SPI_freetuptable(tt);
 		CHECK_FOR_INTERRUPTS();
 	}
 	SPI_cursor_close(portal);
+	MemoryContextDelete(batch_cxt);
 
 	if (n == 0 && require_rows)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("source \"%s\" has no rows", source)));
-	for (int f = 0; f < s->n_features; f++)
+	for (int f = 0; f < ncols; f++)
 	{
-		if (null_count[f] > 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("feature column \"%s\" has " INT64_FORMAT " NULL values",
-							s->feature_names[f], null_count[f]),
-					 errhint("Filter or fill them in a query source, e.g. coalesce(%s, 0).",
-							 quote_identifier(s->feature_names[f]))));
-		if (nan_count[f] > 0)
+		const char *name = NameStr(TupleDescAttr(td, rc[f].att)->attname);
+
+		if (rc[f].nonfinite > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("feature column \"%s\" has " INT64_FORMAT " NaN or infinite values",
-							s->feature_names[f], nan_count[f]),
-					 errhint("Filter them out in a query source.")));
+							name, rc[f].nonfinite),
+					 errhint("Filter them out, or turn them into NULL (a missing value) in a query source.")));
+		if (rc[f].cls == SRC_ARRAY && rc[f].len < 0 && n > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("array column \"%s\" has only NULL values", name)));
 	}
 	if (target_col >= 0 && n > 0 && target_nulls == (int64) n)
 		ereport(ERROR,
@@ -388,16 +636,43 @@ source_read(const char *source, const char *target, char **features,
 				 errhint("Filter them out with a query source, e.g. SELECT * FROM t WHERE %s IS NOT NULL.",
 						 quote_identifier(target))));
 
+	/* expand into raw columns */
 	s->n_rows = n;
-	/* lay the columns out as one column-major matrix */
-	s->X = palloc_extended(Max(n, 1) * s->n_features * sizeof(double), MCXT_ALLOC_HUGE);
-	for (int f = 0; f < s->n_features; f++)
+	s->n_cols = ncols;
+	s->cols = palloc0(sizeof(SourceColumn) * ncols);
+	for (int f = 0; f < ncols; f++)
+		s->n_raw += rc[f].cls == SRC_ARRAY ? Max(rc[f].len, 0) : 1;
+	s->raw = palloc0(sizeof(MLRawColumn) * Max(s->n_raw, 1));
 	{
-		if (n > 0)
-			memcpy(s->X + (size_t) f * n, colbuf[f], n * sizeof(double));
-		if (colbuf[f])
-			pfree(colbuf[f]);
+		int			r = 0;
+
+		for (int f = 0; f < ncols; f++)
+		{
+			Form_pg_attribute a = TupleDescAttr(td, rc[f].att);
+			SourceColumn *sc = &s->cols[f];
+
+			sc->name = pstrdup(NameStr(a->attname));
+			sc->type = a->atttypid;
+			sc->cls = rc[f].cls;
+			sc->array_len = rc[f].cls == SRC_ARRAY ? Max(rc[f].len, 0) : 0;
+			sc->nulls = rc[f].nulls;
+			sc->first_raw = r;
+			for (int e = 0; e < (rc[f].cls == SRC_ARRAY ? Max(rc[f].len, 0) : 1); e++)
+			{
+				MLRawColumn *raw = &s->raw[r++];
+
+				raw->source = sc->name;
+				raw->element = rc[f].cls == SRC_ARRAY ? e + 1 : 0;
+				raw->name = rc[f].cls == SRC_ARRAY ? psprintf("%s[%d]", sc->name, e + 1) : sc->name;
+				raw->kind = rc[f].cls == SRC_CATEGORICAL ? ML_COL_CATEGORICAL : ML_COL_NUMERIC;
+				if (raw->kind == ML_COL_CATEGORICAL)
+					raw->str = rc[f].str;
+				else
+					raw->num = rc[f].num[e];
+			}
+		}
 	}
-	s->y_num = colbuf[s->n_features];
+	if (s->y_num == NULL)
+		s->y_num = palloc0(sizeof(double));
 	return s;
 }

@@ -21,6 +21,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -31,6 +32,7 @@
 
 #include "core/buffer.h"
 #include "core/metrics.h"
+#include "core/rng.h"
 #include "pg/mlsql_pg.h"
 
 #define MAX_CLASSES 1000
@@ -39,6 +41,223 @@
 PG_FUNCTION_INFO_V1(mlsql_train);
 
 /* ---- parameters ---- */
+
+/* keys of params that configure ml_train itself, not the learner */
+static bool
+reserved_key(const char *key)
+{
+	return strcmp(key, "preprocess") == 0 || strcmp(key, "split") == 0 ||
+		strcmp(key, "split_key") == 0 || strcmp(key, "split_column") == 0;
+}
+
+/* params->key as a JsonbValue (jbvBinary for containers), or false */
+static bool
+jsonb_get(Jsonb *jb, const char *key, JsonbValue *out)
+{
+	JsonbValue	k;
+	JsonbValue *v;
+
+	if (jb == NULL || !JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
+		return false;
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	v = findJsonbValueFromContainer(&jb->root, JB_FOBJECT, &k);
+	if (v == NULL)
+		return false;
+	*out = *v;
+	return true;
+}
+
+static char *
+jsonb_string_option(Jsonb *jb, const char *key, const char *hint)
+{
+	JsonbValue	v;
+
+	if (!jsonb_get(jb, key, &v))
+		return NULL;
+	if (v.type != jbvString)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"%s\" must be a string", key),
+				 errhint("%s", hint)));
+	return pnstrdup(v.val.string.val, v.val.string.len);
+}
+
+static int
+choice(const char *what, const char *value, const char *const *names, int n, const char *hint)
+{
+	for (int i = 1; i < n; i++)
+		if (strcmp(names[i], value) == 0)
+			return i;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid %s \"%s\"", what, value),
+			 errhint("%s", hint)));
+	return 0;
+}
+
+/*
+ * One preprocess entry ({"impute": ..., "encode": ..., ...}) applied on top
+ * of *o.
+ */
+static void
+apply_preprocess_entry(const char *column, JsonbContainer *entry, MLColumnOptions *o)
+{
+	static const char *const impute[] = {"default", "mean", "median", "mode", "constant",
+	"indicator", "error", "missing"};
+	static const char *const encode[] = {"default", "onehot", "ordinal", "target"};
+	static const char *const scale[] = {"default", "none", "standard", "minmax"};
+	JsonbIterator *it = JsonbIteratorInit(entry);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+			continue;
+		}
+		if (tok != WJB_VALUE)
+			continue;
+		if (strcmp(key, "value") == 0)
+		{
+			o->has_value = true;
+			if (v.type == jbvNumeric)
+			{
+				o->value_num = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+																  NumericGetDatum(v.val.numeric)));
+				o->value_str = NULL;
+			}
+			else if (v.type == jbvString)
+				o->value_str = pnstrdup(v.val.string.val, v.val.string.len);
+			else
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("preprocess \"value\" of column \"%s\" must be a number or a string", column)));
+			continue;
+		}
+		if (strcmp(key, "max_categories") == 0)
+		{
+			double		m = v.type == jbvNumeric
+				? DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+													 NumericGetDatum(v.val.numeric))) : -1;
+
+			if (m < 1 || m > 100000 || m != floor(m))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("preprocess \"max_categories\" of column \"%s\" must be an integer in 1 .. 100000", column)));
+			o->max_categories = (int) m;
+			continue;
+		}
+		if (strcmp(key, "impute") != 0 && strcmp(key, "encode") != 0 && strcmp(key, "scale") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown preprocess option \"%s\" for column \"%s\"", key, column),
+					 errhint("Valid options: impute, value, encode, max_categories, scale.")));
+		if (v.type != jbvString)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("preprocess \"%s\" of column \"%s\" must be a string", key, column)));
+		{
+			char	   *val = pnstrdup(v.val.string.val, v.val.string.len);
+
+			if (strcmp(key, "impute") == 0)
+				o->impute = choice("impute", val, impute, 8,
+								   "Use mean, median, mode, constant, indicator, error or missing.");
+			else if (strcmp(key, "encode") == 0)
+				o->encode = choice("encode", val, encode, 4, "Use onehot, ordinal or target.");
+			else
+				o->scale = choice("scale", val, scale, 4, "Use standard, minmax or none.");
+		}
+	}
+}
+
+/*
+ * Per raw column options from params->preprocess: "*" first, then the
+ * column's own entry (by source column name, or an array element's name).
+ */
+static MLColumnOptions *
+column_options(Jsonb *params, const SourceData *src)
+{
+	MLColumnOptions *opts = palloc0(sizeof(MLColumnOptions) * Max(src->n_raw, 1));
+	JsonbValue	pv;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+
+	if (!jsonb_get(params, "preprocess", &pv))
+		return opts;
+	if (pv.type != jbvBinary || !JsonContainerIsObject(pv.val.binary.data))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"preprocess\" must be a JSON object"),
+				 errhint("For example {\"preprocess\": {\"*\": {\"impute\": \"median\"}, \"city\": {\"encode\": \"target\"}}}.")));
+	/* two passes: "*" then named columns */
+	for (int pass = 0; pass < 2; pass++)
+	{
+		it = JsonbIteratorInit(pv.val.binary.data);
+		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		{
+			bool		star;
+			bool		matched = false;
+
+			if (tok == WJB_KEY)
+			{
+				key = pnstrdup(v.val.string.val, v.val.string.len);
+				continue;
+			}
+			if (tok != WJB_VALUE)
+				continue;
+			star = strcmp(key, "*") == 0;
+			if (star != (pass == 0))
+				continue;
+			if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("preprocess entry \"%s\" must be a JSON object", key)));
+			for (int r = 0; r < src->n_raw; r++)
+				if (star || strcmp(src->raw[r].source, key) == 0 || strcmp(src->raw[r].name, key) == 0)
+				{
+					MLColumnOptions save = opts[r];
+
+					matched = true;
+					/* "*" skips options that cannot apply to a column's kind */
+					apply_preprocess_entry(key, v.val.binary.data, &opts[r]);
+					if (star)
+					{
+						bool		numeric = src->raw[r].kind == ML_COL_NUMERIC;
+
+						if (numeric && (opts[r].impute == ML_IMPUTE_MISSING))
+							opts[r].impute = save.impute;
+						if (!numeric && (opts[r].impute == ML_IMPUTE_MEAN ||
+										 opts[r].impute == ML_IMPUTE_MEDIAN ||
+										 opts[r].impute == ML_IMPUTE_INDICATOR))
+							opts[r].impute = save.impute;
+						if (numeric)
+							opts[r].encode = save.encode;
+						else
+							opts[r].scale = save.scale;
+						if (opts[r].has_value && (numeric != (opts[r].value_str == NULL)))
+						{
+							opts[r].has_value = save.has_value;
+							opts[r].value_num = save.value_num;
+							opts[r].value_str = save.value_str;
+						}
+					}
+				}
+			if (!matched && !star)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("preprocess names column \"%s\", which is not a feature", key),
+						 errhint("Keys of \"preprocess\" are feature column names, or \"*\" for all.")));
+		}
+	}
+	return opts;
+}
 
 MLParams *
 params_from_jsonb(const MLLearner *learner, Jsonb *params)
@@ -65,7 +284,11 @@ params_from_jsonb(const MLLearner *learner, Jsonb *params)
 			key = pnstrdup(v.val.string.val, v.val.string.len);
 		else if (tok == WJB_VALUE)
 		{
-			MLParamValue *p = &vals[n++];
+			MLParamValue *p;
+
+			if (reserved_key(key))
+				continue;		/* preprocessing and split options */
+			p = &vals[n++];
 
 			p->name = key;
 			switch (v.type)
@@ -378,27 +601,120 @@ tv_seconds(struct timeval t)
 	return t.tv_sec + t.tv_usec / 1e6;
 }
 
+/* a dataset over rows of the source with an already transformed matrix */
+static MLDataset *
+make_dataset(double *X, size_t n, const MLModel *m, const double *all_y, const size_t *rows)
+{
+	MLDataset  *d = palloc0(sizeof(MLDataset));
+
+	d->n_rows = n;
+	d->n_cols = m->n_features;
+	d->n_classes = m->n_classes;
+	d->X = X;
+	d->y = palloc_extended(Max(n, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+	for (size_t i = 0; i < n; i++)
+		d->y[i] = all_y[rows[i]];
+	return d;
+}
+
+/*
+ * mlsql_model_matrix: the model's features for rows of a source, through the
+ * model's own pipeline.  Raw columns are matched by name and kind; a missing
+ * one is an error naming it when strict, else NULL.
+ */
+double *
+mlsql_model_matrix(const MLModel *m, const SourceData *src, const size_t *rows,
+				   size_t n, bool strict)
+{
+	const MLPipeline *p = m->pipeline;
+	MLRawColumn *cols = palloc0(sizeof(MLRawColumn) * Max(p->n_cols, 1));
+	double	   *X;
+	size_t	   *idx = NULL;
+
+	for (int c = 0; c < p->n_cols; c++)
+	{
+		int			found = -1;
+
+		for (int r = 0; r < src->n_raw && found < 0; r++)
+			if (strcmp(src->raw[r].name, p->cols[c].name) == 0 &&
+				src->raw[r].kind == p->cols[c].kind)
+				found = r;
+		if (found < 0)
+		{
+			if (!strict)
+				return NULL;
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("source has no %s column \"%s\", a feature of the model",
+							p->cols[c].kind == ML_COL_NUMERIC ? "numeric" : "categorical",
+							p->cols[c].name)));
+		}
+		cols[c] = src->raw[found];
+	}
+	if (rows == NULL)
+	{
+		idx = palloc_extended(Max(n, 1) * sizeof(size_t), MCXT_ALLOC_HUGE);
+		for (size_t i = 0; i < n; i++)
+			idx[i] = i;
+		rows = idx;
+	}
+	X = palloc_extended(Max(n, 1) * Max(m->n_features, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+	pipeline_transform(p, cols, rows, n, X);
+	return X;
+}
+
+static MLDataset *
+transform_rows(const MLModel *m, const SourceData *src, const double *all_y,
+			   const size_t *rows, size_t n)
+{
+	return make_dataset(mlsql_model_matrix(m, src, rows, n, true), n, m, all_y, rows);
+}
+
+/* one NOTICE listing the NULLs imputed per column in the training rows */
+static void
+report_imputation(const MLPipeline *p)
+{
+	StringInfoData buf;
+	int			count = 0;
+
+	initStringInfo(&buf);
+	for (int c = 0; c < p->n_cols; c++)
+	{
+		const MLPipeCol *pc = &p->cols[c];
+
+		if (pc->imputed == 0)
+			continue;
+		appendStringInfo(&buf, "%s%s %lld (%s)", count++ ? ", " : "", pc->name,
+						 (long long) pc->imputed, pipeline_impute_name(pc->impute));
+	}
+	if (count > 0)
+		ereport(NOTICE,
+				(errmsg("imputed NULL values in the training rows: %s", buf.data),
+				 errdetail("The counts are recorded in mlsql.runs.preprocess.")));
+}
+
 /* the deployed model's score on the key metric, for deploy => 'if_better' */
 static double
-deployed_score(int64 deployed_id, const MLModel *m, const MLDataset *eval, const char *key)
+deployed_score(int64 deployed_id, const MLModel *m, const SourceData *src,
+			   const double *all_y, const size_t *rows, size_t n, const char *key)
 {
 	MLModel    *old = model_for_id(deployed_id);
-	bool		same = old->task == m->task && old->n_features == m->n_features &&
-		old->n_classes == m->n_classes && eval->n_rows > 0;
+	bool		same = old->task == m->task && old->n_classes == m->n_classes && n > 0;
+	double	   *X = NULL;
 	int			rc;
 	bool		isnull;
 	Datum		v;
 
-	for (size_t j = 0; same && j < m->n_features; j++)
-		same = strcmp(old->feature_names[j], m->feature_names[j]) == 0;
 	for (int c = 0; same && c < m->n_classes; c++)
 		same = strcmp(old->class_labels[c], m->class_labels[c]) == 0;
 	if (same)
+		X = mlsql_model_matrix(old, src, rows, n, false);
+	if (X)
 	{
 		/* fair comparison: score the deployed model on the new split */
 		MLMetricSet ms;
 
-		mlsql_evaluate_dataset(old, eval, &ms);
+		mlsql_evaluate_dataset(old, make_dataset(X, n, old, all_y, rows), &ms);
 		return metrics_get(&ms, key);
 	}
 
@@ -472,13 +788,24 @@ mlsql_train(PG_FUNCTION_ARGS)
 	MLTask		task;
 	MLModel    *model;
 	MLModel    *base_model;
-	MLDataset  *all,
-			   *train,
-			   *test;
+	MLDataset  *train,
+			   *test,
+			   *valid;
+	double	   *all_y;
 	size_t	   *train_rows,
 			   *test_rows,
+			   *valid_rows,
 				n_train,
-				n_test;
+				n_test,
+				n_valid;
+	uint8_t    *assign;
+	char	   *split_name,
+			   *split_key,
+			   *split_column;
+	char	   *aux[2];
+	int			n_aux;
+	uint64_t	fingerprint;
+	MLColumnOptions *opts;
 	MLParams   *params;
 	MLFitContext ctx = {0};
 	struct timespec t0,
@@ -509,7 +836,8 @@ mlsql_train(PG_FUNCTION_ARGS)
 	Datum		result[9];
 	bool		result_null[9] = {0};
 	Datum		metrics_d,
-				baseline_d;
+				baseline_d,
+				preprocess_d;
 
 	InitMaterializedSRF(fcinfo, 0);
 
@@ -564,9 +892,36 @@ mlsql_train(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	src = source_read(source, target, features, n_features, true);
+	/* split options, and the columns they need */
+	split_name = jsonb_string_option(params_jb, "split", "Use random, stratified, column or time.");
+	split_key = jsonb_string_option(params_jb, "split_key", "Name a column of the source.");
+	split_column = jsonb_string_option(params_jb, "split_column", "Name a column of the source.");
+	if (split_name && strcmp(split_name, "random") != 0 && strcmp(split_name, "stratified") != 0 &&
+		strcmp(split_name, "column") != 0 && strcmp(split_name, "time") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid split \"%s\"", split_name),
+				 errhint("Use random, stratified, column (with split_column) or time (with split_column).")));
+	if (split_name && (strcmp(split_name, "column") == 0 || strcmp(split_name, "time") == 0) &&
+		split_column == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("split \"%s\" needs \"split_column\"", split_name),
+				 errhint("For example {\"split\": \"time\", \"split_column\": \"created_at\"}.")));
+	if (split_column && (split_name == NULL ||
+						 (strcmp(split_name, "column") != 0 && strcmp(split_name, "time") != 0)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"split_column\" needs split \"column\" or \"time\"")));
+	n_aux = 0;
+	if (split_key)
+		aux[n_aux++] = split_key;
+	if (split_column)
+		aux[n_aux++] = split_column;
 
-	/* task, labels and the training matrix */
+	src = source_read(source, target, features, n_features, aux, n_aux, true);
+
+	/* task, labels */
 	if (task_arg)
 		task = strcmp(task_arg, "regression") == 0 ? ML_REGRESSION : ML_CLASSIFICATION;
 	else
@@ -580,24 +935,15 @@ mlsql_train(PG_FUNCTION_ARGS)
 
 	model = palloc0(sizeof(MLModel));
 	model->task = task;
-	model->n_features = src->n_features;
-	model->feature_names = src->feature_names;
 	model->target_name = src->target_name;
-	all = palloc0(sizeof(MLDataset));
-	all->n_rows = src->n_rows;
-	all->n_cols = src->n_features;
-	all->X = src->X;
+	all_y = src->y_num;
 	if (task == ML_CLASSIFICATION)
 	{
-		all->y = palloc_extended(Max(src->n_rows, 1) * sizeof(double), MCXT_ALLOC_HUGE);
-		build_classes(src, model, all->y);
-		all->n_classes = model->n_classes;
+		all_y = palloc_extended(Max(src->n_rows, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+		build_classes(src, model, all_y);
 	}
 	else
-	{
 		model->label_type = ML_LABEL_NONE;
-		all->y = src->y_num;
-	}
 
 	/* the project keeps one task */
 	project_id = catalog_project_id(project, false, &existing_task);
@@ -617,23 +963,130 @@ mlsql_train(PG_FUNCTION_ARGS)
 				 errmsg("algorithm \"%s\" does not support %s", learner->name, ml_task_name(task)),
 				 errhint("Use \"linear\" for regression.")));
 	params = params_from_jsonb(learner, params_jb);
+	opts = column_options(params_jb, src);
 	model->learner = learner;
 
-	/* split */
-	dataset_split(all, test_size, (uint64_t) seed, &train_rows, &n_train, &test_rows, &n_test);
-	if (n_train < 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("source has %zu rows, training needs at least 2", src->n_rows)));
-	train = dataset_subset(all, train_rows, n_train);
-	test = dataset_subset(all, test_rows, n_test);
+	/* split: every row's assignment is a function of its content (or key) */
+	{
+		size_t		n = src->n_rows;
+		uint64_t   *h = palloc_extended(Max(n, 1) * sizeof(uint64_t), MCXT_ALLOC_HUGE);
+		MLSplitStrategy strategy = task == ML_CLASSIFICATION ? ML_SPLIT_STRATIFIED : ML_SPLIT_RANDOM;
+		size_t		counts[3] = {0};
+
+		assign = palloc_extended(Max(n, 1), MCXT_ALLOC_HUGE);
+		for (size_t i = 0; i < n; i++)
+			h[i] = split_key
+				? ml_hash_string(ml_mix64((uint64_t) seed),
+								 src->aux_text[0][i] ? src->aux_text[0][i] : "\x01NULL")
+				: raw_row_hash(src->raw, src->n_raw, src->y_text ? NULL : src->y_num,
+							   (const char *const *) src->y_text, i, (uint64_t) seed);
+		if (split_name && strcmp(split_name, "column") == 0)
+		{
+			char	  **vals = src->aux_text[n_aux - 1];
+
+			for (size_t i = 0; i < n; i++)
+			{
+				if (vals[i] && strcmp(vals[i], "train") == 0)
+					assign[i] = ML_ASSIGN_TRAIN;
+				else if (vals[i] && strcmp(vals[i], "test") == 0)
+					assign[i] = ML_ASSIGN_TEST;
+				else if (vals[i] && strcmp(vals[i], "validation") == 0)
+					assign[i] = ML_ASSIGN_VALIDATION;
+				else
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_EXCEPTION),
+							 errmsg("split column \"%s\" has value %s%s%s", split_column,
+									vals[i] ? "\"" : "", vals[i] ? vals[i] : "NULL", vals[i] ? "\"" : ""),
+							 errhint("Its values must be 'train', 'test' or 'validation'.")));
+			}
+		}
+		else
+		{
+			const double *time = NULL;
+
+			if (split_name && strcmp(split_name, "random") == 0)
+				strategy = ML_SPLIT_RANDOM;
+			else if (split_name && strcmp(split_name, "stratified") == 0)
+			{
+				if (task != ML_CLASSIFICATION)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("split \"stratified\" needs a classification target"),
+							 errhint("Use split \"random\" for regression.")));
+				strategy = ML_SPLIT_STRATIFIED;
+			}
+			else if (split_name && strcmp(split_name, "time") == 0)
+			{
+				strategy = ML_SPLIT_TIME;
+				time = src->aux_num[n_aux - 1];
+				for (size_t i = 0; i < n; i++)
+					if (isnan(time[i]))
+						ereport(ERROR,
+								(errcode(ERRCODE_DATA_EXCEPTION),
+								 errmsg("split column \"%s\" must hold non-NULL numbers, dates or timestamps",
+										split_column)));
+			}
+			split_assign(strategy, n, h, all_y, model->n_classes, time, test_size, assign);
+		}
+		for (size_t i = 0; i < n; i++)
+			counts[assign[i]]++;
+		n_train = counts[ML_ASSIGN_TRAIN];
+		n_test = counts[ML_ASSIGN_TEST];
+		n_valid = counts[ML_ASSIGN_VALIDATION];
+		if (n_train < 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("training split has %zu rows, at least 2 are needed", n_train),
+					 errdetail("The source has %zu rows; %zu went to test and %zu to validation.",
+							   n, n_test, n_valid)));
+		train_rows = palloc_extended(Max(n_train, 1) * sizeof(size_t), MCXT_ALLOC_HUGE);
+		test_rows = palloc_extended(Max(n_test, 1) * sizeof(size_t), MCXT_ALLOC_HUGE);
+		valid_rows = palloc_extended(Max(n_valid, 1) * sizeof(size_t), MCXT_ALLOC_HUGE);
+		{
+			size_t		a = 0,
+						b = 0,
+						c = 0;
+
+			for (size_t i = 0; i < n; i++)
+			{
+				if (assign[i] == ML_ASSIGN_TRAIN)
+					train_rows[a++] = i;
+				else if (assign[i] == ML_ASSIGN_TEST)
+					test_rows[b++] = i;
+				else
+					valid_rows[c++] = i;
+			}
+		}
+		fingerprint = 0;
+		for (size_t i = 0; i < n; i++)
+			fingerprint += raw_row_hash(src->raw, src->n_raw, src->y_text ? NULL : src->y_num,
+										(const char *const *) src->y_text, i, 0);
+	}
+
+	/* preprocessing, fitted on the training rows only */
+	{
+		MLPipelineDefaults def = {ML_ENCODE_ONEHOT, ML_SCALE_NONE};
+		double	   *ytr = palloc_extended(Max(n_train, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+		double	   *Xtr;
+
+		for (size_t i = 0; i < n_train; i++)
+			ytr[i] = all_y[train_rows[i]];
+		model->pipeline = pipeline_fit(src->raw, src->n_raw, opts, &def, train_rows, n_train,
+									   ytr, model->n_classes, (uint64_t) seed, &Xtr);
+		model->n_features = model->pipeline->n_out;
+		model->feature_names = model->pipeline->out_names;
+		train = make_dataset(Xtr, n_train, model, all_y, train_rows);
+		test = transform_rows(model, src, all_y, test_rows, n_test);
+		valid = n_valid > 0 ? transform_rows(model, src, all_y, valid_rows, n_valid) : NULL;
+		report_imputation(model->pipeline);
+	}
 
 	/* fit */
 	ctx.seed = (uint64_t) seed;
 	ctx.threads = mlsql_threads;
 	getrusage(RUSAGE_SELF, &ru0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	model->state = learner->fit(train, NULL, params, &ctx);
+	model->state = learner->fit(train, valid, params, &ctx);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	getrusage(RUSAGE_SELF, &ru1);
 	train_seconds = seconds_between(t0, t1);
@@ -684,26 +1137,55 @@ mlsql_train(PG_FUNCTION_ARGS)
 
 	buffer_init(&js);
 	buffer_printf(&js, "[");
-	for (int f = 0; f < src->n_features; f++)
+	for (int f = 0; f < src->n_cols; f++)
 	{
-		buffer_printf(&js, "%s{\"name\": ", f ? ", " : "");
-		buffer_json_str(&js, src->feature_names[f]);
-		buffer_printf(&js, ", \"type\": ");
-		buffer_json_str(&js, format_type_be(src->feature_types[f]));
-		buffer_printf(&js, ", \"role\": \"feature\"}");
+		SourceColumn *sc = &src->cols[f];
+		int			width = sc->cls == SRC_ARRAY ? sc->array_len : 1;
+
+		for (int e = 0; e < width; e++)
+		{
+			MLBuffer	st;
+
+			buffer_init(&st);
+			column_stats_json(&src->raw[sc->first_raw + e], src->n_rows, &st);
+			/* splice "type" and "role" into the statistics object */
+			buffer_printf(&js, "%s{\"type\": ", js.len > 1 ? ", " : "");
+			buffer_json_str(&js, format_type_be(sc->type));
+			buffer_printf(&js, ", \"role\": \"feature\", ");
+			buffer_put_bytes(&js, st.data + 1, st.len - 1);
+		}
 	}
-	buffer_printf(&js, ", {\"name\": ");
-	buffer_json_str(&js, target);
-	buffer_printf(&js, ", \"type\": ");
-	buffer_json_str(&js, format_type_be(src->target_type));
-	buffer_printf(&js, ", \"role\": \"target\"}]");
+	{
+		MLRawColumn tcol = {0};
+		MLBuffer	st;
+
+		tcol.name = target;
+		tcol.source = target;
+		if (src->y_text)
+		{
+			tcol.kind = ML_COL_CATEGORICAL;
+			tcol.str = src->y_text;
+		}
+		else
+		{
+			tcol.kind = ML_COL_NUMERIC;
+			tcol.num = src->y_num;
+		}
+		buffer_init(&st);
+		column_stats_json(&tcol, src->n_rows, &st);
+		buffer_printf(&js, ", {\"type\": ");
+		buffer_json_str(&js, format_type_be(src->target_type));
+		buffer_printf(&js, ", \"role\": \"target\", ");
+		buffer_put_bytes(&js, st.data + 1, st.len - 1);
+	}
+	buffer_printf(&js, "]");
 	dataset_id = insert_returning_id(
 									 "INSERT INTO mlsql.datasets (source, n_rows, columns, fingerprint) "
 									 "VALUES ($1, $2, $3, $4) RETURNING id",
 									 4, (Oid[]) {TEXTOID, INT8OID, JSONBOID, TEXTOID},
 									 (Datum[]) {CStringGetTextDatum(source), Int64GetDatum((int64) src->n_rows),
 		jsonb_datum(&js),
-	CStringGetTextDatum(psprintf("%016llx", (unsigned long long) dataset_fingerprint(all)))},
+	CStringGetTextDatum(psprintf("%016llx", (unsigned long long) fingerprint))},
 									 NULL);
 
 	buffer_init(&js);
@@ -716,13 +1198,24 @@ mlsql_train(PG_FUNCTION_ARGS)
 	buffer_printf(&js, ", \"task\": ");
 	buffer_json_str(&js, ml_task_name(task));
 	buffer_printf(&js, ", \"features\": [");
-	for (int f = 0; f < src->n_features; f++)
+	for (int f = 0; f < src->n_cols; f++)
 	{
 		if (f)
 			buffer_printf(&js, ", ");
-		buffer_json_str(&js, src->feature_names[f]);
+		buffer_json_str(&js, src->cols[f].name);
 	}
-	buffer_printf(&js, "], \"test_size\": ");
+	buffer_printf(&js, "], \"params\": ");
+	if (params_jb)
+	{
+		char	   *pj = JsonbToCString(NULL, &params_jb->root, VARSIZE(params_jb));
+
+		buffer_printf(&js, "%s", pj);
+	}
+	else
+		buffer_printf(&js, "{}");
+	buffer_printf(&js, ", \"split\": ");
+	buffer_json_str(&js, split_name ? split_name : (task == ML_CLASSIFICATION ? "stratified" : "random"));
+	buffer_printf(&js, ", \"test_size\": ");
 	buffer_json_num(&js, test_size);
 	buffer_printf(&js, ", \"seed\": " INT64_FORMAT ", \"deploy\": ", seed);
 	buffer_json_str(&js, deploy);
@@ -734,18 +1227,21 @@ mlsql_train(PG_FUNCTION_ARGS)
 										(Datum[]) {Int64GetDatum(project_id), jsonb_datum(&js)}, NULL);
 
 	buffer_init(&js);
+	pipeline_describe(model->pipeline, &js, true);
+	preprocess_d = jsonb_datum(&js);
+	buffer_init(&js);
 	params_to_json(params, &js);
 	run_id = insert_returning_id(
 								 "INSERT INTO mlsql.runs (experiment_id, project_id, algorithm, params, seed, "
 								 "dataset_id, status, started_at, finished_at, train_seconds, rows_per_second, "
 								 "peak_memory_bytes, cpu_user_seconds, cpu_system_seconds, mlsql_version, "
-								 "pg_version, task, n_train, n_test) "
+								 "pg_version, task, n_train, n_test, n_validation, preprocess) "
 								 "VALUES ($1, $2, $3, $4, $5, $6, 'finished', now(), clock_timestamp(), $7, $8, "
-								 "$9, $10, $11, $12, current_setting('server_version'), $13, $14, $15) "
+								 "$9, $10, $11, $12, current_setting('server_version'), $13, $14, $15, $16, $17) "
 								 "RETURNING id",
-								 15,
+								 17,
 								 (Oid[]) {INT8OID, INT8OID, TEXTOID, JSONBOID, INT8OID, INT8OID, FLOAT8OID,
-		FLOAT8OID, INT8OID, FLOAT8OID, FLOAT8OID, TEXTOID, TEXTOID, INT8OID, INT8OID},
+		FLOAT8OID, INT8OID, FLOAT8OID, FLOAT8OID, TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID, JSONBOID},
 								 (Datum[]) {Int64GetDatum(experiment_id), Int64GetDatum(project_id),
 			CStringGetTextDatum(learner->name), jsonb_datum(&js), Int64GetDatum(seed),
 			Int64GetDatum(dataset_id), Float8GetDatum(train_seconds),
@@ -754,7 +1250,8 @@ mlsql_train(PG_FUNCTION_ARGS)
 			Float8GetDatum(tv_seconds(ru1.ru_utime) - tv_seconds(ru0.ru_utime)),
 			Float8GetDatum(tv_seconds(ru1.ru_stime) - tv_seconds(ru0.ru_stime)),
 			CStringGetTextDatum(MLSQL_VERSION), CStringGetTextDatum(ml_task_name(task)),
-		Int64GetDatum((int64) n_train), Int64GetDatum((int64) n_test)},
+			Int64GetDatum((int64) n_train), Int64GetDatum((int64) n_test),
+		Int64GetDatum((int64) n_valid), preprocess_d},
 								 NULL);
 
 	for (size_t i = 0; i < ctx.n_metrics; i++)
@@ -763,6 +1260,13 @@ mlsql_train(PG_FUNCTION_ARGS)
 	add_metric_set(&rows, "train", &m_train);
 	if (n_test > 0)
 		add_metric_set(&rows, "test", &m_test);
+	if (valid)
+	{
+		MLMetricSet m_valid;
+
+		mlsql_evaluate_dataset(model, valid, &m_valid);
+		add_metric_set(&rows, "validation", &m_valid);
+	}
 	write_metrics(run_id, &rows);
 
 	base_run_id = insert_returning_id(
@@ -818,7 +1322,9 @@ mlsql_train(PG_FUNCTION_ARGS)
 	{
 		const char *key = metrics_key(task);
 		double		new_score = metrics_get(&m_test, key);
-		double		old_score = deployed_score(deployed_id, model, n_test > 0 ? test : train, key);
+		double		old_score = deployed_score(deployed_id, model, src, all_y,
+											   n_test > 0 ? test_rows : train_rows,
+											   n_test > 0 ? n_test : n_train, key);
 
 		deployed = isfinite(new_score) && (!isfinite(old_score) || new_score > old_score);
 	}

@@ -14,6 +14,7 @@
 #include "core/metrics.h"
 #include "core/model.h"
 #include "core/params.h"
+#include "core/pipeline.h"
 
 /* ---- buffer and checksum ---- */
 
@@ -290,8 +291,9 @@ fit_model(const char *learner, MLDataset *d, const MLParamValue *v, size_t nv)
 	m->learner = learner_find(learner);
 	m->task = d->n_classes ? ML_CLASSIFICATION : ML_REGRESSION;
 	m->label_type = d->n_classes ? ML_LABEL_NUMERIC : ML_LABEL_NONE;
+	m->pipeline = pipeline_identity(names, (int) d->n_cols);
 	m->n_features = d->n_cols;
-	m->feature_names = names;
+	m->feature_names = m->pipeline->out_names;
 	m->target_name = "y";
 	m->n_classes = d->n_classes;
 	if (d->n_classes)
@@ -491,11 +493,128 @@ test_lbfgs(void)
 	CHECK_NEAR(x[1], (-40.0 - 6) / 39.0, 1e-8);
 }
 
+/* random splits are append-stable: old rows keep their side */
+static void
+test_split_assign(void)
+{
+	size_t		n = 2000;
+	uint64_t   *h = ml_alloc(n * sizeof(uint64_t));
+	uint8_t    *a = ml_alloc(n),
+			   *b = ml_alloc(n);
+	double	   *y = ml_alloc(n * sizeof(double));
+	double	   *t = ml_alloc(n * sizeof(double));
+	size_t		moved = 0,
+				nt = 0,
+				newest_ok = 0;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		h[i] = ml_hash_string(42, (char[32]) {0}) ^ (i * 0x9E3779B97F4A7C15ull);
+		h[i] = h[i] * 0xBF58476D1CE4E5B9ull + i;
+		y[i] = (double) (i % 3);
+		t[i] = (double) ((i * 7) % n);
+	}
+	split_assign(ML_SPLIT_RANDOM, 1000, h, y, 3, NULL, 0.25, a);
+	split_assign(ML_SPLIT_RANDOM, n, h, y, 3, NULL, 0.25, b);
+	for (size_t i = 0; i < 1000; i++)
+		moved += a[i] != b[i];
+	CHECK(moved == 0);
+	for (size_t i = 0; i < n; i++)
+		nt += b[i];
+	CHECK(nt > 400 && nt < 600);
+	/* time: the newest quarter is the test set */
+	split_assign(ML_SPLIT_TIME, n, h, y, 3, t, 0.25, b);
+	for (size_t i = 0; i < n; i++)
+		newest_ok += (b[i] == ML_ASSIGN_TEST) == (t[i] >= n - 500);
+	CHECK(newest_ok == n);
+	/* stratified: exact per class */
+	split_assign(ML_SPLIT_STRATIFIED, n, h, y, 3, NULL, 0.25, b);
+	{
+		size_t		per[3] = {0},
+					cnt[3] = {0};
+
+		for (size_t i = 0; i < n; i++)
+		{
+			cnt[(int) y[i]]++;
+			per[(int) y[i]] += b[i];
+		}
+		for (int c = 0; c < 3; c++)
+			CHECK(per[c] == (size_t) floor(cnt[c] * 0.25 + 0.5));
+	}
+}
+
+/* a pipeline fitted on mixed columns survives write / read and transforms alike */
+static void
+test_pipeline(void)
+{
+	double		num[6] = {1, NAN, 3, 4, NAN, 6};
+	char	   *str[6] = {"b", "a", NULL, "b", "c", "a"};
+	double		y[6] = {10, 20, 30, 40, 50, 60};
+	size_t		rows[6] = {0, 1, 2, 3, 4, 5};
+	MLRawColumn cols[2] = {
+		{"x", "x", 0, ML_COL_NUMERIC, num, NULL},
+		{"s", "s", 0, ML_COL_CATEGORICAL, NULL, str},
+	};
+	MLColumnOptions opts[2] = {{0}, {0}};
+	MLPipelineDefaults def = {ML_ENCODE_ONEHOT, ML_SCALE_NONE};
+	double	   *X;
+	MLPipeline *p,
+			   *r;
+	MLBuffer	b;
+	MLReader	rd;
+	double		out1[8],
+				out2[8];
+	double		rn[2] = {NAN, 0};
+	const char *rs[2] = {NULL, "zz"};
+	size_t		rl[2] = {0, 2};
+
+	opts[0].impute = ML_IMPUTE_INDICATOR;
+	opts[0].scale = ML_SCALE_STANDARD;
+	p = pipeline_fit(cols, 2, opts, &def, rows, 6, y, 0, 42, &X);
+	CHECK(p->n_out == 2 + 3 + 2);
+	CHECK(p->cols[0].imputed == 2 && p->cols[1].imputed == 1);
+	CHECK_NEAR(p->cols[0].fill, 3.5, 1e-12);
+	/* standardized x has mean 0 over the training rows */
+	{
+		double		m = 0;
+
+		for (int i = 0; i < 6; i++)
+			m += X[i];
+		CHECK_NEAR(m, 0, 1e-12);
+	}
+	CHECK(X[1 * 6 + 1] == 1 && X[1 * 6 + 0] == 0);	/* was-missing */
+	CHECK(X[(2 + 1) * 6 + 0] == 1);		/* "b" one-hot */
+	CHECK(X[(2 + 4) * 6 + 2] == 1);		/* NULL -> __missing__ */
+	buffer_init(&b);
+	pipeline_write(p, &b);
+	reader_init(&rd, b.data, b.len);
+	r = pipeline_read(&rd);
+	reader_expect_end(&rd);
+	CHECK(r->n_out == p->n_out && strcmp(r->out_names[3], "s=b") == 0);
+	pipeline_transform_row(p, rn, rs, rl, out1);
+	pipeline_transform_row(r, rn, rs, rl, out2);
+	CHECK(memcmp(out1, out2, sizeof(double) * 7) == 0);
+	CHECK(out1[5] == 1);		/* unseen "zz" -> __other__ */
+
+	/* target encoding: no training row sees its own target */
+	opts[1].encode = ML_ENCODE_TARGET;
+	opts[0].impute = ML_IMPUTE_MEAN;
+	p = pipeline_fit(cols, 2, opts, &def, rows, 6, y, 0, 42, &X);
+	CHECK(p->n_out == 2);
+	{
+		double		full = (y[0] + y[3] + 35) / 3.0;	/* "b": (10 + 40 + prior 35) / 3 */
+
+		CHECK_NEAR(p->cols[1].te_values[1], full, 1e-12);
+	}
+}
+
 static const struct
 {
 	const char *name;
 	unit_fn		fn;
 }			tests[] = {
+	{"split_assign", test_split_assign},
+	{"pipeline", test_pipeline},
 	{"crc32c", test_crc32c},
 	{"buffer_roundtrip", test_buffer_roundtrip},
 	{"params", test_params},
