@@ -322,7 +322,13 @@ source_read(const char *source, const char *target, char **features,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("source query must be a single SELECT statement")));
-	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	/*
+	 * A query runs read-only (no data-modifying CTE can sneak in).  A
+	 * relation is read as "SELECT * FROM rel", which cannot modify data, with
+	 * a fresh snapshot, so a table made earlier in this statement (a
+	 * snapshot) is visible.
+	 */
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, is_query(source));
 	td = portal->tupDesc;
 
 	if (target)
