@@ -10,6 +10,7 @@
  */
 #include "dataset.h"
 #include "rng.h"
+#include "sortcount.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -321,21 +322,6 @@ cmp_vc(const void *a, const void *b)
 	return strcmp(x->s, y->s);
 }
 
-static int
-cmp_s(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-static int
-cmp_d(const void *a, const void *b)
-{
-	double		x = *(const double *) a,
-				y = *(const double *) b;
-
-	return (x > y) - (x < y);
-}
-
 void
 column_stats_json(const MLRawColumn *c, size_t n, MLBuffer *json)
 {
@@ -358,7 +344,7 @@ column_stats_json(const MLRawColumn *c, size_t n, MLBuffer *json)
 			else
 				v[m++] = c->num[i];
 		}
-		qsort(v, m, sizeof(double), cmp_d);
+		ml_sort_doubles(v, m);
 		for (size_t i = 0; i < m; i++)
 		{
 			mean += v[i];
@@ -417,28 +403,21 @@ column_stats_json(const MLRawColumn *c, size_t n, MLBuffer *json)
 	}
 	else
 	{
-		char	  **v = ml_alloc(ml_mul_size(n ? n : 1, sizeof(char *)));
-		ValCount   *vc = ml_alloc(ml_mul_size(n ? n : 1, sizeof(ValCount)));
+		MLStrCount *sc;
+		ValCount   *vc;
 
 		for (size_t i = 0; i < n; i++)
-		{
 			if (c->str[i] == NULL)
 				nulls++;
-			else
-				v[m++] = c->str[i];
-		}
-		qsort(v, m, sizeof(char *), cmp_s);
-		for (size_t i = 0; i < m;)
+		m = n - nulls;
+		sc = ml_count_strings(c->str, NULL, n, &distinct);
+		vc = ml_alloc(sizeof(ValCount) * (distinct ? distinct : 1));
+		for (size_t k = 0; k < distinct; k++)
 		{
-			size_t		j = i;
-
-			while (j < m && strcmp(v[j], v[i]) == 0)
-				j++;
-			vc[distinct].s = v[i];
-			vc[distinct].count = j - i;
-			distinct++;
-			i = j;
+			vc[k].s = sc[k].s;
+			vc[k].count = sc[k].count;
 		}
+		ml_free(sc);
 		qsort(vc, distinct, sizeof(ValCount), cmp_vc);
 		buffer_printf(json, ", \"kind\": \"categorical\", \"count\": %zu, \"nulls\": %zu, \"distinct\": %zu, \"top\": [",
 					  n, nulls, distinct);
@@ -451,7 +430,6 @@ column_stats_json(const MLRawColumn *c, size_t n, MLBuffer *json)
 			buffer_printf(json, "}");
 		}
 		buffer_printf(json, "]}");
-		ml_free(v);
 		ml_free(vc);
 	}
 }

@@ -14,6 +14,7 @@
  */
 #include "pipeline.h"
 #include "rng.h"
+#include "sortcount.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -41,15 +42,6 @@ const char *
 pipeline_scale_name(MLScale v)
 {
 	return (unsigned) v < 4 ? scale_names[v] : "?";
-}
-
-static int
-cmp_dbl(const void *a, const void *b)
-{
-	double		x = *(const double *) a,
-				y = *(const double *) b;
-
-	return (x > y) - (x < y);
 }
 
 static int
@@ -159,7 +151,7 @@ fit_numeric(MLPipeCol *pc, const MLRawColumn *rc, const MLColumnOptions *o,
 			break;
 		case ML_IMPUTE_MEDIAN:
 		case ML_IMPUTE_MODE:
-			qsort(v, m, sizeof(double), cmp_dbl);
+			ml_sort_doubles(v, m);
 			if (m == 0)
 				fill = 0;
 			else if (pc->impute == ML_IMPUTE_MEDIAN)
@@ -281,19 +273,17 @@ fit_categorical(MLPipeCol *pc, const MLRawColumn *rc, const MLColumnOptions *o,
 		ml_error(ML_ERR_DATA, "Choose another \"impute\" for it, or filter the rows.",
 				 "column \"%s\" has %lld NULL values", rc->name, (long long) pc->imputed);
 
-	/* count categories: sort, then runs */
-	qsort(v, m, sizeof(char *), cmp_str);
-	cc = ml_alloc(ml_mul_size(m ? m : 1, sizeof(CatCount)));
-	for (size_t i = 0; i < m;)
+	/* count categories with a hash table */
 	{
-		size_t		j = i;
+		MLStrCount *sc = ml_count_strings(rc->str, rows, n, &k);
 
-		while (j < m && strcmp(v[j], v[i]) == 0)
-			j++;
-		cc[k].s = v[i];
-		cc[k].count = j - i;
-		k++;
-		i = j;
+		cc = ml_alloc(ml_mul_size(k ? k : 1, sizeof(CatCount)));
+		for (size_t c = 0; c < k; c++)
+		{
+			cc[c].s = sc[c].s;
+			cc[c].count = sc[c].count;
+		}
+		ml_free(sc);
 	}
 	/* keep the most frequent, then store them in byte order */
 	qsort(cc, k, sizeof(CatCount), cmp_count_desc);

@@ -15,6 +15,7 @@
 #include "core/model.h"
 #include "core/params.h"
 #include "core/pipeline.h"
+#include "core/sortcount.h"
 
 /* ---- buffer and checksum ---- */
 
@@ -608,11 +609,51 @@ test_pipeline(void)
 	}
 }
 
+static int
+cmp_double_unit(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* radix sort equals qsort; string counts are exact */
+static void
+test_sortcount(void)
+{
+	size_t		n = 5000,
+				k,
+				total = 0;
+	double	   *a = ml_alloc(n * sizeof(double)),
+			   *b = ml_alloc(n * sizeof(double));
+	char	   *words[6] = {"x", "yy", NULL, "x", "zzz", "yy"};
+	MLStrCount *sc;
+
+	for (size_t i = 0; i < n; i++)
+		a[i] = b[i] = sin(i * 0.37) * pow(10, (double) (i % 41) - 20) * ((i % 3) ? 1 : -1);
+	a[7] = b[7] = -0.0;
+	ml_sort_doubles(a, n);
+	qsort(b, n, sizeof(double), cmp_double_unit);
+	for (size_t i = 1; i < n; i++)
+		CHECK(a[i - 1] <= a[i]);
+	sc = ml_count_strings(words, NULL, 6, &k);
+	CHECK(k == 3);
+	for (size_t i = 0; i < k; i++)
+	{
+		total += sc[i].count;
+		if (strcmp(sc[i].s, "yy") == 0)
+			CHECK(sc[i].count == 2);
+	}
+	CHECK(total == 5);
+}
+
 static const struct
 {
 	const char *name;
 	unit_fn		fn;
 }			tests[] = {
+	{"sortcount", test_sortcount},
 	{"split_assign", test_split_assign},
 	{"pipeline", test_pipeline},
 	{"crc32c", test_crc32c},

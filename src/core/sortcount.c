@@ -1,0 +1,130 @@
+/*-------------------------------------------------------------------------
+ *
+ * sortcount.c
+ *	  Radix sort of doubles and hash counting of strings.
+ *
+ * The radix sort maps each double to a 64-bit key that orders like the
+ * number (flip every bit of negatives, the sign bit of positives), then
+ * sorts the keys 8 bits at a time, least significant first; a pass whose
+ * digit is the same for every key is skipped.  Time O(8 n), memory O(n).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "sortcount.h"
+#include "rng.h"
+
+#include <string.h>
+
+void
+ml_sort_doubles(double *v, size_t n)
+{
+	uint64_t   *a,
+			   *b;
+
+	if (n < 2)
+		return;
+	a = ml_alloc(ml_mul_size(n, sizeof(uint64_t)));
+	b = ml_alloc(ml_mul_size(n, sizeof(uint64_t)));
+	for (size_t i = 0; i < n; i++)
+	{
+		uint64_t	u;
+		double		x = v[i] == 0.0 ? 0.0 : v[i];	/* -0 sorts as 0 */
+
+		memcpy(&u, &x, 8);
+		a[i] = (u >> 63) ? ~u : u ^ 0x8000000000000000ull;
+	}
+	for (int shift = 0; shift < 64; shift += 8)
+	{
+		size_t		count[256] = {0};
+		size_t		pos = 0;
+		uint64_t   *t;
+
+		for (size_t i = 0; i < n; i++)
+			count[(a[i] >> shift) & 0xff]++;
+		if (count[(a[0] >> shift) & 0xff] == n)
+			continue;			/* every key has this digit */
+		for (int d = 0; d < 256; d++)
+		{
+			size_t		c = count[d];
+
+			count[d] = pos;
+			pos += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[count[(a[i] >> shift) & 0xff]++] = a[i];
+		t = a;
+		a = b;
+		b = t;
+	}
+	for (size_t i = 0; i < n; i++)
+	{
+		uint64_t	u = (a[i] >> 63) ? a[i] ^ 0x8000000000000000ull : ~a[i];
+
+		memcpy(&v[i], &u, 8);
+	}
+	ml_free(a);
+	ml_free(b);
+}
+
+static uint64_t
+str_hash(const char *s)
+{
+	uint64_t	h = 1469598103934665603ull;
+
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	return ml_mix64(h);
+}
+
+MLStrCount *
+ml_count_strings(char *const *str, const size_t *rows, size_t n, size_t *k)
+{
+	size_t		cap = 64;
+	size_t		used = 0;
+	MLStrCount *tab = ml_alloc(cap * sizeof(MLStrCount));
+	MLStrCount *out;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		const char *s = str[rows ? rows[i] : i];
+		size_t		j;
+
+		if (s == NULL)
+			continue;
+		if ((used + 1) * 2 > cap)
+		{
+			/* grow and rehash */
+			size_t		ncap = cap * 2;
+			MLStrCount *nt = ml_alloc(ml_mul_size(ncap, sizeof(MLStrCount)));
+
+			for (size_t t = 0; t < cap; t++)
+				if (tab[t].s)
+				{
+					size_t		p = str_hash(tab[t].s) & (ncap - 1);
+
+					while (nt[p].s)
+						p = (p + 1) & (ncap - 1);
+					nt[p] = tab[t];
+				}
+			ml_free(tab);
+			tab = nt;
+			cap = ncap;
+		}
+		j = str_hash(s) & (cap - 1);
+		while (tab[j].s && strcmp(tab[j].s, s) != 0)
+			j = (j + 1) & (cap - 1);
+		if (tab[j].s == NULL)
+		{
+			tab[j].s = s;
+			used++;
+		}
+		tab[j].count++;
+	}
+	out = ml_alloc(sizeof(MLStrCount) * (used ? used : 1));
+	*k = 0;
+	for (size_t t = 0; t < cap; t++)
+		if (tab[t].s)
+			out[(*k)++] = tab[t];
+	ml_free(tab);
+	return out;
+}
