@@ -14,7 +14,7 @@ INSERT INTO houses (id, city, sqft, rooms, garden, heat, listed, seen, emb, pric
 SELECT id + 1000, city, sqft, rooms, garden, heat, listed, seen, emb, price, label FROM houses WHERE id <= 50;
 SELECT version FROM ml_train('from_snap', 'snapshot:' || :snap, 'price', 'linear', features => ARRAY['city', 'sqft', 'rooms']);
 SELECT version FROM ml_train('from_snap', 'houses', 'price', 'linear', features => ARRAY['city', 'sqft', 'rooms']);
-SELECT r.id, d.source, d.n_rows,
+SELECT d.source LIKE 'snapshot:%' AS from_snapshot, d.n_rows,
        d.fingerprint = first_value(d.fingerprint) OVER (ORDER BY r.id) AS same_as_first
 FROM mlsql.runs r JOIN mlsql.datasets d ON d.id = r.dataset_id
 WHERE r.project_id = (SELECT id FROM mlsql.projects WHERE name = 'from_snap') AND r.parent_run_id IS NULL

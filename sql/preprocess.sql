@@ -179,3 +179,8 @@ FROM mlsql.datasets d, jsonb_array_elements(d.columns) WITH ORDINALITY AS x(c, o
 WHERE d.id = (SELECT dataset_id FROM mlsql.runs WHERE project_id = (SELECT id FROM mlsql.projects WHERE name = 'houses')
               AND parent_run_id IS NULL)
 ORDER BY o;
+
+-- an enum target keeps its labels
+SELECT task FROM ml_train('enum_target', 'SELECT city, rooms, heat FROM houses', 'heat', 'logistic');
+SELECT ml_classes('enum_target') AS classes,
+       (SELECT count(DISTINCT ml_predict_label('enum_target', h)) FROM houses h) <= 3 AS labels_are_classes;
