@@ -18,7 +18,18 @@ SELECT p.oid::regprocedure AS missing_comment_or_definer
 FROM pg_proc p
 JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'mlsql'
-WHERE obj_description(p.oid, 'pg_proc') IS NULL OR p.prosecdef;
+WHERE obj_description(p.oid, 'pg_proc') IS NULL OR (p.prosecdef AND p.pronamespace <> 'mlsql'::regnamespace);
+
+-- the only SECURITY DEFINER functions are the row-level security helpers,
+-- each with a fixed search_path
+SELECT p.oid::regprocedure AS definer, p.proconfig
+FROM pg_proc p WHERE p.prosecdef AND p.pronamespace = 'mlsql'::regnamespace ORDER BY 1::text;
+
+-- row-level security on every catalog table; ordinary roles may only read
+SELECT c.relname, c.relrowsecurity AS rls,
+       has_table_privilege('public', c.oid, 'SELECT') AS public_select,
+       has_table_privilege('public', c.oid, 'INSERT, UPDATE, DELETE') AS public_write
+FROM pg_class c WHERE c.relnamespace = 'mlsql'::regnamespace AND c.relkind IN ('r', 'v') ORDER BY 1;
 
 -- every catalog table has a comment
 SELECT c.relname AS table_without_comment

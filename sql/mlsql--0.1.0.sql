@@ -26,6 +26,7 @@ CREATE TABLE mlsql.datasets (
     columns     jsonb NOT NULL,
     fingerprint text NOT NULL,
     snapshot    regclass,
+    created_by  name,
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE mlsql.datasets IS 'the data a run read: source, row count, columns and a fingerprint of every value';
@@ -124,6 +125,17 @@ CREATE TABLE mlsql.aliases (
 );
 COMMENT ON TABLE mlsql.aliases IS 'named model versions: score with ''project@alias''';
 
+CREATE TABLE mlsql.grants (
+    project_id  bigint NOT NULL REFERENCES mlsql.projects (id) ON DELETE CASCADE,
+    role        name NOT NULL,
+    level       text NOT NULL CHECK (level IN ('use', 'manage')),
+    granted_by  name NOT NULL,
+    granted_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (project_id, role)
+);
+COMMENT ON TABLE mlsql.grants IS 'who besides the owner may use (see, score) or manage (train, deploy, grant) a project: ml_grant';
+
+SELECT pg_catalog.pg_extension_config_dump('mlsql.grants', '');
 SELECT pg_catalog.pg_extension_config_dump('mlsql.projects', '');
 SELECT pg_catalog.pg_extension_config_dump('mlsql.projects_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('mlsql.datasets', '');
@@ -140,9 +152,95 @@ SELECT pg_catalog.pg_extension_config_dump('mlsql.deployments', '');
 SELECT pg_catalog.pg_extension_config_dump('mlsql.deployments_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('mlsql.aliases', '');
 
+-- Privileges: ordinary roles read the catalog, filtered by row-level
+-- security to the projects they own or were granted; every write goes
+-- through the API, which switches to the extension owner for the catalog
+-- statements only.
 GRANT USAGE ON SCHEMA mlsql TO PUBLIC;
-GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA mlsql TO PUBLIC;
+GRANT SELECT ON ALL TABLES IN SCHEMA mlsql TO PUBLIC;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA mlsql TO PUBLIC;
+
+CREATE FUNCTION mlsql.project_visible(pid bigint, who name) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM mlsql.projects p
+        WHERE p.id = pid
+          AND (CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = p.owner)
+                    THEN pg_catalog.pg_has_role(who, p.owner, 'MEMBER') ELSE false END
+               OR EXISTS (SELECT 1 FROM mlsql.grants g JOIN pg_catalog.pg_roles r ON r.rolname = g.role
+                          WHERE g.project_id = p.id AND pg_catalog.pg_has_role(who, g.role, 'MEMBER'))))
+$$;
+COMMENT ON FUNCTION mlsql.project_visible(bigint, name) IS 'row-level security: the role owns the project (or is a member of its owner) or was granted it';
+CREATE FUNCTION mlsql.run_visible(rid bigint, who name) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT mlsql.project_visible((SELECT project_id FROM mlsql.runs WHERE id = rid), who)
+$$;
+COMMENT ON FUNCTION mlsql.run_visible(bigint, name) IS 'row-level security: the run belongs to a visible project';
+CREATE FUNCTION mlsql.dataset_visible(did bigint, who name) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (SELECT 1 FROM mlsql.datasets d JOIN pg_catalog.pg_roles r ON r.rolname = d.created_by
+                   WHERE d.id = did AND pg_catalog.pg_has_role(who, d.created_by, 'MEMBER'))
+        OR EXISTS (SELECT 1 FROM mlsql.runs r WHERE r.dataset_id = did AND mlsql.project_visible(r.project_id, who))
+$$;
+COMMENT ON FUNCTION mlsql.dataset_visible(bigint, name) IS 'row-level security: the role made the data version or can see a run that read it';
+
+ALTER TABLE mlsql.projects ENABLE ROW LEVEL SECURITY;
+ALTER TABLE mlsql.grants ENABLE ROW LEVEL SECURITY;
+ALTER TABLE mlsql.datasets ENABLE ROW LEVEL SECURITY;
+ALTER TABLE mlsql.experiments ENABLE ROW LEVEL SECURITY;
+ALTER TABLE mlsql.runs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE mlsql.metrics ENABLE ROW LEVEL SECURITY;
+ALTER TABLE mlsql.artifacts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE mlsql.models ENABLE ROW LEVEL SECURITY;
+ALTER TABLE mlsql.deployments ENABLE ROW LEVEL SECURITY;
+ALTER TABLE mlsql.aliases ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible ON mlsql.projects FOR SELECT USING (mlsql.project_visible(id, current_user));
+CREATE POLICY visible ON mlsql.grants FOR SELECT USING (mlsql.project_visible(project_id, current_user));
+CREATE POLICY visible ON mlsql.datasets FOR SELECT USING (mlsql.dataset_visible(id, current_user));
+CREATE POLICY visible ON mlsql.experiments FOR SELECT USING (mlsql.project_visible(project_id, current_user));
+CREATE POLICY visible ON mlsql.runs FOR SELECT USING (mlsql.project_visible(project_id, current_user));
+CREATE POLICY visible ON mlsql.metrics FOR SELECT USING (mlsql.run_visible(run_id, current_user));
+CREATE POLICY visible ON mlsql.artifacts FOR SELECT USING (mlsql.run_visible(run_id, current_user));
+CREATE POLICY visible ON mlsql.models FOR SELECT USING (mlsql.project_visible(project_id, current_user));
+CREATE POLICY visible ON mlsql.deployments FOR SELECT USING (mlsql.project_visible(project_id, current_user));
+CREATE POLICY visible ON mlsql.aliases FOR SELECT USING (mlsql.project_visible(project_id, current_user));
+
+-- views (security_invoker: they show what the caller may see)
+CREATE VIEW mlsql.deployed_models WITH (security_invoker = true) AS
+SELECT DISTINCT ON (d.project_id)
+       p.name AS project, d.project_id, m.version, m.id AS model_id, m.algorithm, d.strategy,
+       d.deployed_at, d.deployed_by
+FROM mlsql.deployments d
+JOIN mlsql.models m ON m.id = d.model_id
+JOIN mlsql.projects p ON p.id = d.project_id
+ORDER BY d.project_id, d.id DESC;
+COMMENT ON VIEW mlsql.deployed_models IS 'the live model of every project';
+
+CREATE VIEW mlsql.leaderboard WITH (security_invoker = true) AS
+SELECT p.name AS project, p.task, mo.version, mo.id AS model_id, mo.algorithm, mo.run_id,
+       k.metric, k.split, k.score,
+       pg_catalog.rank() OVER (PARTITION BY p.id ORDER BY k.score DESC NULLS LAST) AS rank,
+       coalesce(mo.id = dm.model_id, false) AS deployed,
+       (SELECT pg_catalog.jsonb_object_agg(mt.name, mt.value) FROM mlsql.metrics mt
+        WHERE mt.run_id = mo.run_id AND mt.split = 'test' AND mt.step IS NULL) AS test_metrics,
+       mo.created_at
+FROM mlsql.models mo
+JOIN mlsql.projects p ON p.id = mo.project_id
+LEFT JOIN LATERAL (SELECT mt.name AS metric, mt.split, mt.value AS score FROM mlsql.metrics mt
+                   WHERE mt.run_id = mo.run_id AND mt.step IS NULL
+                     AND mt.name = CASE p.task WHEN 'regression' THEN 'r2' ELSE 'accuracy' END
+                   ORDER BY mt.split = 'test' DESC LIMIT 1) k ON true
+LEFT JOIN mlsql.deployed_models dm ON dm.project_id = p.id;
+COMMENT ON VIEW mlsql.leaderboard IS 'every model of every project with its key score (test split; train when trained on all rows), rank and deployed flag';
+
+CREATE VIEW mlsql.loss_curves WITH (security_invoker = true) AS
+SELECT p.name AS project, m.run_id, r.algorithm, m.split, m.name AS metric, m.step, m.value
+FROM mlsql.metrics m
+JOIN mlsql.runs r ON r.id = m.run_id
+JOIN mlsql.projects p ON p.id = r.project_id
+WHERE m.step IS NOT NULL;
+COMMENT ON VIEW mlsql.loss_curves IS 'per-iteration metrics of iterative learners, one row per (run, split, metric, step)';
+GRANT SELECT ON mlsql.deployed_models, mlsql.leaderboard, mlsql.loss_curves TO PUBLIC;
 
 -- training
 
@@ -233,6 +331,18 @@ CREATE FUNCTION ml_deploy(project text, version int)
 RETURNS TABLE (project text, version int, model_id bigint, previous_model_id bigint)
 AS 'MODULE_PATHNAME', 'mlsql_deploy' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ml_deploy(text, int) IS 'make a model version the project''s live model (recorded in mlsql.deployments)';
+CREATE FUNCTION ml_deploy(project text, strategy text)
+RETURNS TABLE (project text, version int, model_id bigint, previous_model_id bigint)
+AS 'MODULE_PATHNAME', 'mlsql_deploy_strategy' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml_deploy(text, text) IS 'deploy by strategy: best_score (highest recorded test score), most_recent, or rollback (the model live before the current one)';
+
+CREATE FUNCTION ml_alias(project text, alias text, version int) RETURNS bigint
+AS 'MODULE_PATHNAME', 'mlsql_alias' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml_alias(text, text, int) IS 'name a version (champion, challenger, ...): score it with ''project@alias''; returns the model id';
+
+CREATE FUNCTION ml_grant(project text, role name, level text) RETURNS void
+AS 'MODULE_PATHNAME', 'mlsql_grant' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml_grant(text, name, text) IS 'let a role use (see, score) or manage (train, deploy, grant) a project; level none takes it back';
 
 -- data versions
 
@@ -284,3 +394,196 @@ BEGIN
       AND (cols.ca->stats.s) IS DISTINCT FROM (cols.cb->stats.s);
 END $$;
 COMMENT ON FUNCTION ml_data_diff(bigint, bigint) IS 'what changed between two data versions: rows, added / removed columns, and per-column statistics';
+
+-- retraining, scheduling, reproducing
+
+CREATE FUNCTION ml_retrain(project text)
+RETURNS TABLE (project text, version int, model_id bigint, run_id bigint, algorithm text,
+               task text, metrics jsonb, baseline jsonb, deployed boolean)
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    c jsonb;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM mlsql.projects p WHERE p.name = $1) THEN
+        RAISE EXCEPTION 'project "%" does not exist', $1 USING ERRCODE = 'undefined_object';
+    END IF;
+    SELECT e.config INTO c
+    FROM mlsql.experiments e JOIN mlsql.projects p ON p.id = e.project_id
+    WHERE p.name = $1 AND e.kind = 'train'
+    ORDER BY e.id DESC LIMIT 1;
+    IF c IS NULL THEN
+        RAISE EXCEPTION 'project "%" has no training to repeat', $1 USING ERRCODE = 'undefined_object',
+            HINT = 'Train it once with ml_train.';
+    END IF;
+    RETURN QUERY SELECT * FROM @extschema@.ml_train(
+        $1, c->>'source', c->>'target', c->>'algorithm', coalesce(c->'params', '{}'),
+        c->>'task', ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c->'features')),
+        (c->>'test_size')::float8, (c->>'seed')::bigint, 'if_better');
+END $$;
+COMMENT ON FUNCTION ml_retrain(text) IS 'repeat the project''s last training configuration on the current data; deploys only through the if_better gate';
+
+CREATE FUNCTION ml_schedule(project text, schedule text) RETURNS bigint
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    job bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in this database' USING ERRCODE = 'feature_not_supported',
+            HINT = 'Add pg_cron to shared_preload_libraries, then run CREATE EXTENSION pg_cron in the database named by cron.database_name.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM mlsql.experiments e JOIN mlsql.projects p ON p.id = e.project_id
+                   WHERE p.name = $1 AND e.kind = 'train') THEN
+        RAISE EXCEPTION 'project "%" has no training to repeat', $1 USING ERRCODE = 'undefined_object',
+            HINT = 'Train it once with ml_train, then schedule it.';
+    END IF;
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+    USING 'mlsql-retrain-' || $1, $2,
+          pg_catalog.format('SELECT * FROM %I.ml_retrain(%L)', '@extschema@', $1);
+    RETURN job;
+END $$;
+COMMENT ON FUNCTION ml_schedule(text, text) IS 'schedule ml_retrain(project) with pg_cron (cron format, e.g. ''0 3 * * *''); returns the cron job id';
+
+CREATE FUNCTION ml_unschedule(project text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    done boolean;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in this database' USING ERRCODE = 'feature_not_supported';
+    END IF;
+    EXECUTE 'SELECT cron.unschedule($1)' INTO done USING 'mlsql-retrain-' || $1;
+    RETURN done;
+END $$;
+COMMENT ON FUNCTION ml_unschedule(text) IS 'remove the pg_cron job of ml_schedule';
+
+CREATE FUNCTION ml_reproduce(run_id bigint)
+RETURNS TABLE (run_id bigint, data_matched boolean, model_identical boolean,
+               original_fingerprint text, new_fingerprint text, original_hash text, new_hash text)
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    r record;
+    c jsonb;
+    fp text;
+    h text;
+    nfp text;
+    nh text;
+    mid bigint;
+BEGIN
+    SELECT ru.*, p.name AS project_name INTO r
+    FROM mlsql.runs ru JOIN mlsql.projects p ON p.id = ru.project_id WHERE ru.id = $1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'run % does not exist', $1 USING ERRCODE = 'undefined_object';
+    END IF;
+    SELECT e.config INTO c FROM mlsql.experiments e WHERE e.id = r.experiment_id;
+    SELECT m.hash INTO h FROM mlsql.models m WHERE m.run_id = $1;
+    IF h IS NULL THEN
+        RAISE EXCEPTION 'run % did not produce a model', $1 USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Reproduce the parent run of a baseline or member run.';
+    END IF;
+    SELECT d.fingerprint INTO fp FROM mlsql.datasets d WHERE d.id = r.dataset_id;
+    -- train again inside a subtransaction that is then rolled back: nothing is kept
+    BEGIN
+        SELECT t.model_id INTO mid FROM @extschema@.ml_train(
+            r.project_name, c->>'source', c->>'target', c->>'algorithm', coalesce(c->'params', '{}'),
+            c->>'task', ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c->'features')),
+            (c->>'test_size')::float8, r.seed, 'never') t;
+        SELECT m.hash, d.fingerprint INTO nh, nfp
+        FROM mlsql.models m JOIN mlsql.runs ru ON ru.id = m.run_id JOIN mlsql.datasets d ON d.id = ru.dataset_id
+        WHERE m.id = mid;
+        RAISE EXCEPTION USING ERRCODE = 'MLRPR', MESSAGE = 'mlsql reproduce rollback';
+    EXCEPTION WHEN SQLSTATE 'MLRPR' THEN
+        NULL;
+    END;
+    RETURN QUERY SELECT $1, fp = nfp, h = nh, fp, nfp, h, nh;
+END $$;
+COMMENT ON FUNCTION ml_reproduce(bigint) IS 'train again from a run''s recorded configuration and seed (nothing is kept) and report whether the data and the model bytes are identical';
+
+-- plots
+
+CREATE FUNCTION ml_plot(kind text, id bigint) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    svg text;
+    x0 float8; x1 float8; y0 float8; y1 float8;
+    w constant int := 640;
+    hgt constant int := 360;
+    m constant int := 50;
+    colors constant text[] := ARRAY['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
+    s record;
+    i int := 0;
+    bars text;
+    n int;
+BEGIN
+    IF kind = 'loss_curve' OR kind = 'loss_sparkline' THEN
+        SELECT min(step), max(step), min(value), max(value), count(*) INTO x0, x1, y0, y1, n
+        FROM mlsql.metrics WHERE run_id = id AND step IS NOT NULL AND value = value;
+        IF n = 0 THEN
+            RAISE EXCEPTION 'run % has no per-step metrics', id USING ERRCODE = 'undefined_object',
+                HINT = 'Loss curves come from iterative learners such as logistic.';
+        END IF;
+        IF x1 = x0 THEN x1 := x0 + 1; END IF;
+        IF y1 = y0 THEN y1 := y0 + 1; END IF;
+        IF kind = 'loss_sparkline' THEN
+            RETURN (SELECT pg_catalog.string_agg(split || ' ' || name || ' ' || line, E'\n' ORDER BY split, name)
+                    FROM (SELECT split, name,
+                                 pg_catalog.string_agg(substr('▁▂▃▄▅▆▇█',
+                                     1 + least(7, floor((value - y0) / (y1 - y0) * 8)::int), 1), '' ORDER BY step)
+                                 || pg_catalog.format(' %s → %s',
+                                        round((array_agg(value ORDER BY step))[1]::numeric, 4),
+                                        round((array_agg(value ORDER BY step DESC))[1]::numeric, 4)) AS line
+                          FROM mlsql.metrics WHERE run_id = id AND step IS NOT NULL AND value = value
+                          GROUP BY split, name) q);
+        END IF;
+        svg := pg_catalog.format('<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s">'
+                   '<title>loss curve of run %s</title><rect width="100%%" height="100%%" fill="white"/>'
+                   '<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="black"/><line x1="%s" y1="%s" x2="%s" y2="%s" stroke="black"/>'
+                   '<text x="%s" y="%s" font-size="12">step</text><text x="5" y="%s" font-size="12">%s</text>'
+                   '<text x="5" y="%s" font-size="12">%s</text>',
+                   w, hgt, w, hgt, id, m, hgt - m, w - m, hgt - m, m, m, m, hgt - m,
+                   w / 2, hgt - 10, m - 5, round(y1::numeric, 4), hgt - m, round(y0::numeric, 4));
+        FOR s IN SELECT split, name FROM mlsql.metrics WHERE run_id = id AND step IS NOT NULL
+                 GROUP BY split, name ORDER BY split, name LOOP
+            i := i + 1;
+            svg := svg || (
+                SELECT pg_catalog.format('<g class="series" data-split="%s" data-metric="%s"><polyline fill="none" stroke="%s" points="%s"/>%s</g>',
+                           s.split, s.name, colors[1 + (i - 1) % 6],
+                           pg_catalog.string_agg(pg_catalog.format('%s,%s', px, py), ' ' ORDER BY step),
+                           pg_catalog.string_agg(pg_catalog.format('<circle cx="%s" cy="%s" r="2" fill="%s"><title>step %s: %s</title></circle>',
+                               px, py, colors[1 + (i - 1) % 6], step, value), '' ORDER BY step))
+                FROM (SELECT step, value,
+                             round((m + (step - x0) / (x1 - x0) * (w - 2 * m))::numeric, 1) AS px,
+                             round((hgt - m - (value - y0) / (y1 - y0) * (hgt - 2 * m))::numeric, 1) AS py
+                      FROM mlsql.metrics
+                      WHERE run_id = id AND step IS NOT NULL AND split = s.split AND name = s.name AND value = value) q)
+                || pg_catalog.format('<text x="%s" y="%s" font-size="12" fill="%s">%s %s</text>',
+                       w - m - 150, m + 15 * i, colors[1 + (i - 1) % 6], s.split, s.name);
+        END LOOP;
+        RETURN svg || '</svg>';
+    ELSIF kind = 'leaderboard' THEN
+        SELECT count(*), min(score), max(score) INTO n, y0, y1
+        FROM mlsql.leaderboard l JOIN mlsql.projects p ON p.name = l.project WHERE p.id = ml_plot.id;
+        IF n = 0 THEN
+            RAISE EXCEPTION 'project % has no models', id USING ERRCODE = 'undefined_object',
+                HINT = 'The id is mlsql.projects.id.';
+        END IF;
+        y0 := least(0, y0);
+        IF y1 <= y0 THEN y1 := y0 + 1; END IF;
+        SELECT pg_catalog.string_agg(pg_catalog.format(
+                   '<g class="bar"><rect x="%s" y="%s" width="%s" height="18" fill="%s"/>'
+                   '<text x="5" y="%s" font-size="12">v%s %s</text><text x="%s" y="%s" font-size="12">%s %s</text></g>',
+                   150, 30 + 24 * (rk - 1), greatest(1, round(((coalesce(score, y0) - y0) / (y1 - y0) * (w - 260))::numeric)),
+                   CASE WHEN deployed THEN '#2ca02c' ELSE '#1f77b4' END,
+                   44 + 24 * (rk - 1), version, algorithm,
+                   160 + greatest(1, round(((coalesce(score, y0) - y0) / (y1 - y0) * (w - 260))::numeric)),
+                   44 + 24 * (rk - 1), metric, round(score::numeric, 4)), '' ORDER BY rk), max(rk)
+        INTO bars, n
+        FROM (SELECT l.*, pg_catalog.row_number() OVER (ORDER BY l.score DESC NULLS LAST, l.version) AS rk
+              FROM mlsql.leaderboard l JOIN mlsql.projects p ON p.name = l.project WHERE p.id = ml_plot.id) q;
+        RETURN pg_catalog.format('<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s">'
+                   '<title>leaderboard of project %s</title><rect width="100%%" height="100%%" fill="white"/>%s</svg>',
+                   w, 40 + 24 * n, w, 40 + 24 * n, id, bars);
+    END IF;
+    RAISE EXCEPTION 'unknown plot kind "%"', kind USING ERRCODE = 'invalid_parameter_value',
+        HINT = 'Use loss_curve (run id), loss_sparkline (run id) or leaderboard (project id).';
+END $$;
+COMMENT ON FUNCTION ml_plot(text, bigint) IS 'a self-contained SVG: loss_curve (run id), leaderboard (project id); loss_sparkline gives text';

@@ -7,12 +7,19 @@
  * All writes happen in the caller's transaction, so an error anywhere in a
  * training leaves no row behind.
  *
+ * Ordinary roles may only read the catalog (filtered by row-level
+ * security).  Writes go through catalog_write_begin / catalog_write_end,
+ * which switch to the extension's owner for the catalog statements only (as
+ * pg_cron does for its job table); sources are always read as the caller.
+ * Who did it is recorded from the caller's role, never from current_user.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 
 #include "pg/mlsql_pg.h"
@@ -65,28 +72,113 @@ catalog_deployed_model(int64 project_id)
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
-/* record a deployment of model_id as the project's current model */
+/*
+ * Record a deployment of model_id as the project's current model, by the
+ * caller.  Must run inside catalog_write_begin / end.  The model must belong
+ * to the project.
+ */
 void
 catalog_deploy(int64 project_id, int64 model_id, const char *strategy)
 {
-	Oid			types[3] = {INT8OID, INT8OID, TEXTOID};
-	Datum		vals[3];
 	int64		previous = catalog_deployed_model(project_id);
-	char		nulls[4] = "   ";
 	int			rc;
 
-	vals[0] = Int64GetDatum(project_id);
-	vals[1] = Int64GetDatum(model_id);
-	vals[2] = CStringGetTextDatum(strategy);
 	rc = SPI_execute_with_args("INSERT INTO mlsql.deployments "
-							   "(project_id, model_id, strategy, previous_model_id) "
-							   "VALUES ($1, $2, $3, NULLIF($4, 0))",
-							   4, (Oid[]) {INT8OID, INT8OID, TEXTOID, INT8OID},
-							   (Datum[]) {vals[0], vals[1], vals[2], Int64GetDatum(previous)},
-							   nulls, false, 0);
-	(void) types;
+							   "(project_id, model_id, strategy, previous_model_id, deployed_by) "
+							   "SELECT $1, $2, $3, NULLIF($4, 0), $5 FROM mlsql.models "
+							   "WHERE id = $2 AND project_id = $1",
+							   5, (Oid[]) {INT8OID, INT8OID, TEXTOID, INT8OID, NAMEOID},
+							   (Datum[]) {Int64GetDatum(project_id), Int64GetDatum(model_id),
+								   CStringGetTextDatum(strategy), Int64GetDatum(previous),
+							   CStringGetDatum(catalog_caller_name())},
+							   NULL, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "deployment insert failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model " INT64_FORMAT " does not belong to the project", model_id)));
+}
+
+static Oid	writer_caller = InvalidOid;
+
+/* the role that called the API (not the extension owner during writes) */
+Oid
+catalog_caller(void)
+{
+	return OidIsValid(writer_caller) ? writer_caller : GetUserId();
+}
+
+char *
+catalog_caller_name(void)
+{
+	return GetUserNameFromId(catalog_caller(), false);
+}
+
+static Oid
+extension_owner(void)
+{
+	static Oid	owner = InvalidOid;
+	int			rc;
+	bool		isnull;
+
+	if (OidIsValid(owner))
+		return owner;
+	rc = SPI_execute("SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'mlsql'", true, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not find the owner of extension mlsql");
+	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	return owner;
+}
+
+/*
+ * Switch to the extension owner for catalog writes.  An error inside the
+ * section needs no cleanup: transaction abort restores the user id.
+ */
+CatalogWriter
+catalog_write_begin(void)
+{
+	CatalogWriter w;
+
+	GetUserIdAndSecContext(&w.save_user, &w.save_sec);
+	w.save_caller = writer_caller;
+	if (!OidIsValid(writer_caller))
+		writer_caller = w.save_user;
+	SetUserIdAndSecContext(extension_owner(), w.save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	return w;
+}
+
+void
+catalog_write_end(CatalogWriter w)
+{
+	SetUserIdAndSecContext(w.save_user, w.save_sec);
+	writer_caller = w.save_caller;
+}
+
+/*
+ * Error unless the caller owns the project (or is a member of its owner),
+ * or was granted "manage" on it.
+ */
+void
+catalog_check_manage(int64 project_id, const char *project)
+{
+	int			rc;
+	bool		isnull;
+
+	rc = SPI_execute_with_args("SELECT pg_catalog.pg_has_role($2, p.owner, 'MEMBER') OR EXISTS ("
+							   " SELECT 1 FROM mlsql.grants g WHERE g.project_id = p.id AND g.level = 'manage'"
+							   " AND pg_catalog.pg_has_role($2, g.role, 'MEMBER')) "
+							   "FROM mlsql.projects p WHERE p.id = $1",
+							   2, (Oid[]) {INT8OID, OIDOID},
+							   (Datum[]) {Int64GetDatum(project_id), ObjectIdGetDatum(catalog_caller())},
+							   NULL, false, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "project permission check failed");
+	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for project \"%s\"", project),
+				 errhint("Its owner can grant it with ml_grant('%s', role, 'manage').", project)));
 }
 
 Datum

@@ -82,6 +82,7 @@ mlsql_snapshot(PG_FUNCTION_ARGS)
 	SourceData *src;
 	MLBuffer	js;
 	uint64_t	fp = 0;
+	int64		src_rows;
 	int			rc;
 
 	if (PG_ARGISNULL(0))
@@ -101,6 +102,11 @@ mlsql_snapshot(PG_FUNCTION_ARGS)
 	rc = SPI_execute(psprintf("CREATE TABLE %s AS %s", table, sql), false, 0);
 	if (rc != SPI_OK_UTILITY && rc != SPI_OK_SELINTO)
 		elog(ERROR, "could not create the snapshot table: %s", SPI_result_code_string(rc));
+
+	rc = SPI_execute(psprintf("SELECT count(*) FROM %s", table), false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not count the snapshot rows");
+	src_rows = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
 	/* statistics over the columns mlsql can read; fingerprint over them */
 	cols = supported_columns(psprintf("SELECT * FROM %s", table), &ncols);
@@ -129,14 +135,21 @@ mlsql_snapshot(PG_FUNCTION_ARGS)
 	}
 	buffer_printf(&js, "]");
 
-	rc = SPI_execute_with_args(psprintf("INSERT INTO mlsql.datasets (id, source, n_rows, columns, fingerprint, snapshot) "
-										"SELECT $1, $2, (SELECT count(*) FROM %s), $3, $4, $5::regclass", table),
-							   5, (Oid[]) {INT8OID, TEXTOID, JSONBOID, TEXTOID, TEXTOID},
-							   (Datum[]) {Int64GetDatum(id), CStringGetTextDatum(source),
-								   json_text_to_jsonb((const char *) js.data, js.len),
-								   CStringGetTextDatum(psprintf("%016llx", (unsigned long long) fp)),
-							   CStringGetTextDatum(table)},
-							   NULL, false, 0);
+	{
+		int64		n_rows = src_rows;
+		CatalogWriter w = catalog_write_begin();
+
+		rc = SPI_execute_with_args("INSERT INTO mlsql.datasets (id, source, n_rows, columns, fingerprint, snapshot, created_by) "
+								   "VALUES ($1, $2, $3, $4, $5, $6::regclass, $7)",
+								   7, (Oid[]) {INT8OID, TEXTOID, INT8OID, JSONBOID, TEXTOID, TEXTOID, NAMEOID},
+								   (Datum[]) {Int64GetDatum(id), CStringGetTextDatum(source),
+									   Int64GetDatum(n_rows),
+									   json_text_to_jsonb((const char *) js.data, js.len),
+									   CStringGetTextDatum(psprintf("%016llx", (unsigned long long) fp)),
+								   CStringGetTextDatum(table), CStringGetDatum(catalog_caller_name())},
+								   NULL, false, 0);
+		catalog_write_end(w);
+	}
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "could not record the snapshot: %s", SPI_result_code_string(rc));
 	SPI_finish();

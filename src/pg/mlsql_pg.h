@@ -107,5 +107,18 @@ extern Datum json_text_to_jsonb(const char *json, size_t len);
 extern int64 catalog_project_id(const char *name, bool lock, char **task);
 extern int64 catalog_deployed_model(int64 project_id);
 extern void catalog_deploy(int64 project_id, int64 model_id, const char *strategy);
+extern void catalog_check_manage(int64 project_id, const char *project);
+
+typedef struct CatalogWriter
+{
+	Oid			save_user;
+	int			save_sec;
+	Oid			save_caller;
+} CatalogWriter;
+
+extern CatalogWriter catalog_write_begin(void);
+extern void catalog_write_end(CatalogWriter w);
+extern Oid	catalog_caller(void);
+extern char *catalog_caller_name(void);
 
 #endif							/* MLSQL_PG_H */

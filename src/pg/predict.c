@@ -3,7 +3,7 @@
  * predict.c
  *	  Scoring: the backend model cache, model references, ml_predict,
  *	  ml_predict_proba, ml_predict_label, ml_classes, ml_evaluate,
- *	  ml_model_info and ml_deploy.
+ *	  ml_model_info and ml_transform.
  *
  * Deserialized models are cached per backend by model id, each in its own
  * memory context under CacheMemoryContext, and used while the row's sha256
@@ -821,63 +821,4 @@ Datum
 mlsql_evaluate_id(PG_FUNCTION_ARGS)
 {
 	return evaluate_common(fcinfo, true);
-}
-
-/* ---- ml_deploy ---- */
-
-PG_FUNCTION_INFO_V1(mlsql_deploy);
-Datum
-mlsql_deploy(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *project;
-	int32		version;
-	int64		pid,
-				mid,
-				previous;
-	Datum		vals[4];
-	bool		nulls[4] = {0};
-	bool		isnull;
-	int			rc;
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("project and version must not be NULL")));
-	project = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	version = PG_GETARG_INT32(1);
-	InitMaterializedSRF(fcinfo, 0);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	pid = catalog_project_id(project, true, NULL);
-	if (pid == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("project \"%s\" does not exist", project)));
-	rc = SPI_execute_with_args("SELECT id FROM mlsql.models WHERE project_id = $1 AND version = $2",
-							   2, (Oid[]) {INT8OID, INT4OID},
-							   (Datum[]) {Int64GetDatum(pid), Int32GetDatum(version)},
-							   NULL, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "model lookup failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("project \"%s\" has no version %d", project, version),
-				 errhint("The versions are listed in mlsql.models.")));
-	mid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	/* a model that cannot be read must not go live */
-	(void) model_for_id(mid);
-	previous = catalog_deployed_model(pid);
-	catalog_deploy(pid, mid, "manual");
-
-	vals[0] = CStringGetTextDatum(project);
-	vals[1] = Int32GetDatum(version);
-	vals[2] = Int64GetDatum(mid);
-	vals[3] = Int64GetDatum(previous);
-	nulls[3] = previous == 0;
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, vals, nulls);
-	SPI_finish();
-	return (Datum) 0;
 }

@@ -838,6 +838,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 	Datum		metrics_d,
 				baseline_d,
 				preprocess_d;
+	CatalogWriter writer;
 
 	InitMaterializedSRF(fcinfo, 0);
 
@@ -1122,13 +1123,17 @@ mlsql_train(PG_FUNCTION_ARGS)
 	/* a model that cannot be read back must never reach the catalog */
 	(void) model_read(bytes.data, bytes.len);
 
-	/* ---- catalog ---- */
-	SPI_execute_with_args("INSERT INTO mlsql.projects (name, task) VALUES ($1, $2) "
+	/* ---- catalog, written as the extension owner ---- */
+	writer = catalog_write_begin();
+	SPI_execute_with_args("INSERT INTO mlsql.projects (name, task, owner) VALUES ($1, $2, $3) "
 						  "ON CONFLICT (name) DO NOTHING",
-						  2, (Oid[]) {TEXTOID, TEXTOID},
-						  (Datum[]) {CStringGetTextDatum(project), CStringGetTextDatum(ml_task_name(task))},
+						  3, (Oid[]) {TEXTOID, TEXTOID, NAMEOID},
+						  (Datum[]) {CStringGetTextDatum(project), CStringGetTextDatum(ml_task_name(task)),
+						  CStringGetDatum(catalog_caller_name())},
 						  NULL, false, 0);
 	project_id = catalog_project_id(project, true, &existing_task);
+	if (project_id != 0)
+		catalog_check_manage(project_id, project);
 	if (project_id == 0 || strcmp(existing_task, ml_task_name(task)) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1180,12 +1185,13 @@ mlsql_train(PG_FUNCTION_ARGS)
 	}
 	buffer_printf(&js, "]");
 	dataset_id = insert_returning_id(
-									 "INSERT INTO mlsql.datasets (source, n_rows, columns, fingerprint) "
-									 "VALUES ($1, $2, $3, $4) RETURNING id",
-									 4, (Oid[]) {TEXTOID, INT8OID, JSONBOID, TEXTOID},
+									 "INSERT INTO mlsql.datasets (source, n_rows, columns, fingerprint, created_by) "
+									 "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+									 5, (Oid[]) {TEXTOID, INT8OID, JSONBOID, TEXTOID, NAMEOID},
 									 (Datum[]) {CStringGetTextDatum(source), Int64GetDatum((int64) src->n_rows),
-		jsonb_datum(&js),
-	CStringGetTextDatum(psprintf("%016llx", (unsigned long long) fingerprint))},
+			jsonb_datum(&js),
+			CStringGetTextDatum(psprintf("%016llx", (unsigned long long) fingerprint)),
+	CStringGetDatum(catalog_caller_name())},
 									 NULL);
 
 	buffer_init(&js);
@@ -1330,6 +1336,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 	}
 	if (deployed)
 		catalog_deploy(project_id, model_id, deploy);
+	catalog_write_end(writer);
 
 	/* result row; tuplestore_putvalues copies, so SPI memory may go after */
 	buffer_init(&js);
