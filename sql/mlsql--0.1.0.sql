@@ -397,29 +397,36 @@ COMMENT ON FUNCTION ml_data_diff(bigint, bigint) IS 'what changed between two da
 
 -- retraining, scheduling, reproducing
 
-CREATE FUNCTION ml_retrain(project text)
-RETURNS TABLE (project text, version int, model_id bigint, run_id bigint, algorithm text,
-               task text, metrics jsonb, baseline jsonb, deployed boolean)
-LANGUAGE plpgsql VOLATILE AS $$
+CREATE FUNCTION mlsql.last_training(project text) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
     c jsonb;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM mlsql.projects p WHERE p.name = $1) THEN
-        RAISE EXCEPTION 'project "%" does not exist', $1 USING ERRCODE = 'undefined_object';
+    IF NOT EXISTS (SELECT 1 FROM mlsql.projects p WHERE p.name = project) THEN
+        RAISE EXCEPTION 'project "%" does not exist', project USING ERRCODE = 'undefined_object';
     END IF;
     SELECT e.config INTO c
     FROM mlsql.experiments e JOIN mlsql.projects p ON p.id = e.project_id
-    WHERE p.name = $1 AND e.kind = 'train'
+    WHERE p.name = project AND e.kind = 'train'
     ORDER BY e.id DESC LIMIT 1;
     IF c IS NULL THEN
-        RAISE EXCEPTION 'project "%" has no training to repeat', $1 USING ERRCODE = 'undefined_object',
+        RAISE EXCEPTION 'project "%" has no training to repeat', project USING ERRCODE = 'undefined_object',
             HINT = 'Train it once with ml_train.';
     END IF;
-    RETURN QUERY SELECT * FROM @extschema@.ml_train(
-        $1, c->>'source', c->>'target', c->>'algorithm', coalesce(c->'params', '{}'),
-        c->>'task', ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c->'features')),
-        (c->>'test_size')::float8, (c->>'seed')::bigint, 'if_better');
+    RETURN c;
 END $$;
+COMMENT ON FUNCTION mlsql.last_training(text) IS 'the configuration of a project''s last ml_train (its experiment config)';
+
+CREATE FUNCTION ml_retrain(project text)
+RETURNS TABLE (project text, version int, model_id bigint, run_id bigint, algorithm text,
+               task text, metrics jsonb, baseline jsonb, deployed boolean)
+LANGUAGE sql VOLATILE AS $$
+    SELECT t.* FROM mlsql.last_training($1) c,
+        LATERAL @extschema@.ml_train(
+            $1, c->>'source', c->>'target', c->>'algorithm', coalesce(c->'params', '{}'),
+            c->>'task', ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c->'features')),
+            (c->>'test_size')::float8, (c->>'seed')::bigint, 'if_better') t
+$$;
 COMMENT ON FUNCTION ml_retrain(text) IS 'repeat the project''s last training configuration on the current data; deploys only through the if_better gate';
 
 CREATE FUNCTION ml_schedule(project text, schedule text) RETURNS bigint
@@ -456,9 +463,9 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION ml_unschedule(text) IS 'remove the pg_cron job of ml_schedule';
 
-CREATE FUNCTION ml_reproduce(run_id bigint)
-RETURNS TABLE (run_id bigint, data_matched boolean, model_identical boolean,
-               original_fingerprint text, new_fingerprint text, original_hash text, new_hash text)
+CREATE FUNCTION mlsql.reproduce(rid bigint, OUT data_matched boolean, OUT model_identical boolean,
+                                 OUT original_fingerprint text, OUT new_fingerprint text,
+                                 OUT original_hash text, OUT new_hash text)
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     r record;
@@ -494,8 +501,21 @@ BEGIN
     EXCEPTION WHEN SQLSTATE 'MLRPR' THEN
         NULL;
     END;
-    RETURN QUERY SELECT $1, fp = nfp, h = nh, fp, nfp, h, nh;
+    data_matched := fp = nfp;
+    model_identical := h = nh;
+    original_fingerprint := fp;
+    new_fingerprint := nfp;
+    original_hash := h;
+    new_hash := nh;
 END $$;
+COMMENT ON FUNCTION mlsql.reproduce(bigint) IS 'the body of ml_reproduce';
+
+CREATE FUNCTION ml_reproduce(run_id bigint)
+RETURNS TABLE (run_id bigint, data_matched boolean, model_identical boolean,
+               original_fingerprint text, new_fingerprint text, original_hash text, new_hash text)
+LANGUAGE sql VOLATILE AS $$
+    SELECT $1, r.* FROM mlsql.reproduce($1) r
+$$;
 COMMENT ON FUNCTION ml_reproduce(bigint) IS 'train again from a run''s recorded configuration and seed (nothing is kept) and report whether the data and the model bytes are identical';
 
 -- plots

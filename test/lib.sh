@@ -60,7 +60,7 @@ start_pg() {
 	export PGHOST="$PGTMP" PGPORT PGDATABASE=postgres
 	trap stop_pg EXIT
 	$RUNAS "$PGBIN/pg_ctl" -D "$PGTMP/data" -l "$PGTMP/server.log" -w -o \
-		"-p $PGPORT -k $PGTMP -c listen_addresses='' -c shared_preload_libraries=pg_cron -c cron.database_name=postgres -c fsync=off -c max_parallel_workers_per_gather=2" \
+		"-p $PGPORT -k $PGTMP -c listen_addresses='' -c shared_preload_libraries=pg_cron -c cron.database_name=postgres -c cron.use_background_workers=on -c fsync=off -c max_parallel_workers_per_gather=2" \
 		start >/dev/null
 	echo "== PostgreSQL $("$PGBIN/postgres" -V | awk '{print $3}') running on $PGTMP:$PGPORT (pg_cron preloaded)"
 }

@@ -18,6 +18,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "access/xact.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -101,6 +102,36 @@ catalog_deploy(int64 project_id, int64 model_id, const char *strategy)
 }
 
 static Oid	writer_caller = InvalidOid;
+
+/*
+ * An error inside a write section skips catalog_write_end; abort restores
+ * the user id, and this forgets the caller.
+ */
+static void
+writer_xact_callback(XactEvent event, void *arg)
+{
+	(void) arg;
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		writer_caller = InvalidOid;
+}
+
+static void
+writer_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg)
+{
+	(void) mySubid;
+	(void) parentSubid;
+	(void) arg;
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		writer_caller = InvalidOid;
+}
+
+void
+catalog_register_callbacks(void)
+{
+	RegisterXactCallback(writer_xact_callback, NULL);
+	RegisterSubXactCallback(writer_subxact_callback, NULL);
+}
 
 /* the role that called the API (not the extension owner during writes) */
 Oid

@@ -47,6 +47,7 @@ _PG_init(void)
 							PGC_USERSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("mlsql");
+	catalog_register_callbacks();
 
 	/* OpenBLAS's thread pool and forked backends do not mix: one thread */
 	linalg_set_threads(1);

@@ -119,6 +119,7 @@ typedef struct CatalogWriter
 extern CatalogWriter catalog_write_begin(void);
 extern void catalog_write_end(CatalogWriter w);
 extern Oid	catalog_caller(void);
+extern void catalog_register_callbacks(void);
 extern char *catalog_caller_name(void);
 
 #endif							/* MLSQL_PG_H */

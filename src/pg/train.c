@@ -733,6 +733,98 @@ deployed_score(int64 deployed_id, const MLModel *m, const SourceData *src,
 	return isnull ? NAN : DatumGetFloat8(v);
 }
 
+/*
+ * Confusion matrix (rows: true class, columns: predicted) and per-class
+ * precision / recall / f1 / support of a classification model on a split,
+ * as two JSON artifacts of the run.
+ */
+static void
+write_class_artifacts(int64 run_id, const MLModel *m, const MLDataset *d, const char *split)
+{
+	int			k = m->n_classes;
+	size_t		n = d->n_rows,
+				p = d->n_cols;
+	int64	   *cm = palloc0(sizeof(int64) * k * k);
+	double	   *row = palloc(sizeof(double) * Max(p, 1));
+	double	   *prob = palloc(sizeof(double) * k);
+	MLBuffer	a,
+				b;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		int			best = 0;
+
+		for (size_t j = 0; j < p; j++)
+			row[j] = d->X[j * n + i];
+		model_predict(m, row, 1, prob);
+		for (int c = 1; c < k; c++)
+			if (prob[c] > prob[best])
+				best = c;
+		cm[(int) d->y[i] * k + best]++;
+	}
+	buffer_init(&a);
+	buffer_init(&b);
+	buffer_printf(&a, "{\"split\": \"%s\", \"labels\": [", split);
+	buffer_printf(&b, "{\"split\": \"%s\", \"labels\": [", split);
+	for (int c = 0; c < k; c++)
+	{
+		buffer_printf(&a, "%s", c ? ", " : "");
+		buffer_json_str(&a, m->class_labels[c]);
+		buffer_printf(&b, "%s", c ? ", " : "");
+		buffer_json_str(&b, m->class_labels[c]);
+	}
+	buffer_printf(&a, "], \"matrix\": [");
+	buffer_printf(&b, "], \"classes\": [");
+	for (int t = 0; t < k; t++)
+	{
+		int64		tp = cm[t * k + t],
+					support = 0,
+					predicted = 0;
+		double		prec,
+					rec;
+
+		buffer_printf(&a, "%s[", t ? ", " : "");
+		for (int c = 0; c < k; c++)
+		{
+			buffer_printf(&a, "%s" INT64_FORMAT, c ? ", " : "", cm[t * k + c]);
+			support += cm[t * k + c];
+			predicted += cm[c * k + t];
+		}
+		buffer_printf(&a, "]");
+		prec = predicted ? (double) tp / predicted : 0;
+		rec = support ? (double) tp / support : 0;
+		buffer_printf(&b, "%s{\"label\": ", t ? ", " : "");
+		buffer_json_str(&b, m->class_labels[t]);
+		buffer_printf(&b, ", \"precision\": ");
+		buffer_json_num(&b, prec);
+		buffer_printf(&b, ", \"recall\": ");
+		buffer_json_num(&b, rec);
+		buffer_printf(&b, ", \"f1\": ");
+		buffer_json_num(&b, prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0);
+		buffer_printf(&b, ", \"support\": " INT64_FORMAT "}", support);
+	}
+	buffer_printf(&a, "]}");
+	buffer_printf(&b, "]}");
+	for (int x = 0; x < 2; x++)
+	{
+		MLBuffer   *buf = x ? &b : &a;
+		bytea	   *content = palloc(VARHDRSZ + buf->len);
+		int			rc;
+
+		SET_VARSIZE(content, VARHDRSZ + buf->len);
+		memcpy(VARDATA(content), buf->data, buf->len);
+		rc = SPI_execute_with_args("INSERT INTO mlsql.artifacts (run_id, name, content_type, content) "
+								   "VALUES ($1, $2, 'application/json', $3)",
+								   3, (Oid[]) {INT8OID, TEXTOID, BYTEAOID},
+								   (Datum[]) {Int64GetDatum(run_id),
+									   CStringGetTextDatum(x ? "classification_report" : "confusion_matrix"),
+								   PointerGetDatum(content)},
+								   NULL, false, 0);
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "artifact insert failed: %s", SPI_result_code_string(rc));
+	}
+}
+
 static char *
 arg_text(FunctionCallInfo fcinfo, int i, const char *name)
 {
@@ -1274,6 +1366,8 @@ mlsql_train(PG_FUNCTION_ARGS)
 		add_metric_set(&rows, "validation", &m_valid);
 	}
 	write_metrics(run_id, &rows);
+	if (task == ML_CLASSIFICATION)
+		write_class_artifacts(run_id, model, n_test > 0 ? test : train, eval_split);
 
 	base_run_id = insert_returning_id(
 									  "INSERT INTO mlsql.runs (experiment_id, parent_run_id, project_id, algorithm, "

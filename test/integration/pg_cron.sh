@@ -1,10 +1,30 @@
 #!/bin/bash
-# pg_cron is preloaded by the throwaway server: a retraining can be scheduled.
+# pg_cron is preloaded by the throwaway server: ml_schedule registers
+# ml_retrain with pg_cron, the job really runs (cron.job_run_details says
+# succeeded) and records a new run; ml_unschedule removes it.
 . "$(dirname "$0")/common.inc"
 
 check cron_preloaded "$(q "SHOW shared_preload_libraries")" pg_cron
+# pg_cron lives in cron.database_name (postgres): work there
 export PGDATABASE=postgres
 q "CREATE EXTENSION IF NOT EXISTS pg_cron" >/dev/null
-job=$(q "SELECT cron.schedule('mlsql-retrain', '0 3 * * *', \$\$SELECT ml_train('nightly', 'bc_train', 'target', 'logistic')\$\$)")
-check cron_job_scheduled "$(q "SELECT count(*) FROM cron.job WHERE jobname = 'mlsql-retrain' AND command LIKE '%ml_train%'")" 1
-q "SELECT cron.unschedule($job)" >/dev/null
+q "CREATE EXTENSION IF NOT EXISTS mlsql" >/dev/null
+psql -qX -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -f test/sql/data.sql >/dev/null
+q "SELECT version FROM ml_train('nightly', 'bc_train', 'target', 'logistic')" >/dev/null
+before=$(q "SELECT count(*) FROM mlsql.runs r JOIN mlsql.projects p ON p.id = r.project_id WHERE p.name = 'nightly'")
+job=$(q "SELECT ml_schedule('nightly', '* * * * *')")
+check cron_job_scheduled "$(q "SELECT count(*) FROM cron.job WHERE jobid = $job AND jobname = 'mlsql-retrain-nightly' AND command LIKE '%ml_retrain(''nightly'')%'")" 1
+status=""
+for i in $(seq 1 150); do
+	status=$(q "SELECT status FROM cron.job_run_details WHERE jobid = $job AND status IN ('succeeded', 'failed') ORDER BY runid LIMIT 1")
+	[ -n "$status" ] && break
+	sleep 1
+done
+check cron_job_succeeded "$status" succeeded
+[ "$status" = failed ] && q "SELECT return_message FROM cron.job_run_details WHERE jobid = $job"
+after=$(q "SELECT count(*) FROM mlsql.runs r JOIN mlsql.projects p ON p.id = r.project_id WHERE p.name = 'nightly'")
+check cron_retrain_recorded_runs "$(( after > before ))" 1
+check cron_unscheduled "$(q "SELECT ml_unschedule('nightly')")" t
+check cron_job_removed "$(q "SELECT count(*) FROM cron.job WHERE jobid = $job")" 0
+err=$(q "SELECT ml_schedule('nightly', 'every day')" 2>&1 >/dev/null)
+check cron_invalid_schedule "$(echo "$err" | grep -c 'invalid schedule')" 1
