@@ -35,6 +35,16 @@ SELECT project, version, strategy FROM mlsql.deployed_models WHERE project = 're
 SELECT count(*) > 0 AS has_steps, min(step) AS first_step, array_agg(DISTINCT metric) AS metrics
 FROM mlsql.loss_curves WHERE project = 'reg';
 
+-- with a validation split, the loss curve has train and validation series
+SELECT run_id AS valid_run FROM ml_train('reg_valid',
+    'SELECT *, CASE id % 5 WHEN 0 THEN ''test'' WHEN 1 THEN ''validation'' ELSE ''train'' END AS part FROM bc',
+    'target', 'logistic', '{"split": "column", "split_column": "part"}',
+    features => ARRAY['mean_radius', 'mean_texture', 'worst_area', 'worst_smoothness']) \gset
+SELECT split, metric, count(*) = (SELECT value FROM mlsql.metrics WHERE run_id = :valid_run AND name = 'n_iter') AS every_iteration
+FROM mlsql.loss_curves WHERE run_id = :valid_run GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT (length(svg) - length(replace(svg, 'class="series"', ''))) / length('class="series"') AS series
+FROM (SELECT ml_plot('loss_curve', :valid_run) AS svg) s;
+
 -- artifacts: confusion matrix and per-class report of classification runs
 SELECT a.name, a.content_type, (convert_from(a.content, 'UTF8')::jsonb ? 'labels') AS has_labels
 FROM mlsql.artifacts a JOIN mlsql.models m ON m.run_id = a.run_id

@@ -14,7 +14,8 @@
  *
  * Each objective evaluation is two n x p x K matrix products (OpenBLAS
  * dgemm): O(n p K) time, O(n (p + K)) memory.  The train log loss of every
- * L-BFGS iteration goes to the metric log (the loss curve).
+ * L-BFGS iteration goes to the metric log (the loss curve), and the
+ * validation log loss too when a validation split is given.
  *
  *-------------------------------------------------------------------------
  */
@@ -55,6 +56,11 @@ typedef struct Problem
 	double	   *Z;				/* n x K scratch */
 	MLFitContext *ctx;
 	double		last_loss;		/* data term at the last evaluated point */
+	/* validation rows, standardized like the training rows (may be empty) */
+	size_t		nv;
+	const double *Xv;
+	const double *yv;
+	double	   *Zv;
 } Problem;
 
 static inline double
@@ -131,13 +137,52 @@ objective(const double *theta, double *grad, void *arg)
 	return loss / n + pr->alpha / (2.0 * n) * pen;
 }
 
+/* mean log loss of the validation rows at theta */
+static double
+validation_loss(Problem *pr, const double *theta)
+{
+	size_t		n = pr->nv,
+				p = pr->p,
+				K = (size_t) pr->K;
+	const double *W = theta,
+			   *b = theta + p * K;
+	double		loss = 0;
+
+	linalg_gemm_nn(pr->Xv, n, p, W, K, pr->Zv);
+	for (size_t i = 0; i < n; i++)
+	{
+		int			t = (int) pr->yv[i];
+
+		if (K == 1)
+		{
+			double		z = pr->Zv[i] + b[0];
+
+			loss += softplus(z) - t * z;
+		}
+		else
+		{
+			double		mx = -INFINITY,
+						s = 0;
+
+			for (size_t c = 0; c < K; c++)
+				mx = fmax(mx, pr->Zv[c * n + i] + b[c]);
+			for (size_t c = 0; c < K; c++)
+				s += exp(pr->Zv[c * n + i] + b[c] - mx);
+			loss += mx + log(s) - (pr->Zv[t * n + i] + b[t]);
+		}
+	}
+	return loss / n;
+}
+
 static void
-on_iter(int iter, double fx, void *arg)
+on_iter(int iter, const double *x, double fx, void *arg)
 {
 	Problem    *pr = arg;
 
 	(void) fx;
 	ml_log_metric(pr->ctx, "train", "log_loss", iter, pr->last_loss);
+	if (pr->nv > 0)
+		ml_log_metric(pr->ctx, "validation", "log_loss", iter, validation_loss(pr, x));
 }
 
 static void *
@@ -157,7 +202,6 @@ logistic_fit(const MLDataset *train, const MLDataset *valid,
 	bool		converged;
 	int			iters;
 
-	(void) valid;
 	m->p = p;
 	m->k = train->n_classes;
 	m->K = m->k == 2 ? 1 : m->k;
@@ -188,6 +232,19 @@ logistic_fit(const MLDataset *train, const MLDataset *valid,
 	pr.Z = ml_alloc(ml_mul_size(ml_mul_size(n, K), sizeof(double)));
 	pr.ctx = ctx;
 	pr.last_loss = NAN;
+	pr.nv = 0;
+	if (valid && valid->n_rows > 0 && valid->n_cols == p)
+	{
+		double	   *Xv = ml_alloc(ml_mul_size(ml_mul_size(valid->n_rows, p ? p : 1), sizeof(double)));
+
+		for (size_t j = 0; j < p; j++)
+			for (size_t i = 0; i < valid->n_rows; i++)
+				Xv[j * valid->n_rows + i] = (valid->X[j * valid->n_rows + i] - mean[j]) / std[j];
+		pr.nv = valid->n_rows;
+		pr.Xv = Xv;
+		pr.yv = valid->y;
+		pr.Zv = ml_alloc(ml_mul_size(ml_mul_size(valid->n_rows, K), sizeof(double)));
+	}
 
 	iters = lbfgs_minimize(objective, on_iter, &pr, theta, dim,
 						   (int) params_get_num(params, "max_iter"),
@@ -213,6 +270,11 @@ logistic_fit(const MLDataset *train, const MLDataset *valid,
 	}
 	ml_free(Xs);
 	ml_free(pr.Z);
+	if (pr.nv > 0)
+	{
+		ml_free((double *) pr.Xv);
+		ml_free(pr.Zv);
+	}
 	ml_free(theta);
 	ml_free(mean);
 	ml_free(std);

@@ -292,7 +292,7 @@ lbfgs_minimize(MLObjective f, MLIterHook on_iter, void *arg,
 		memcpy(x, xn, n * sizeof(double));
 		memcpy(g, gn, n * sizeof(double));
 		if (on_iter)
-			on_iter(iter + 1, fn, arg);
+			on_iter(iter + 1, x, fn, arg);
 		if (fabs(fx - fn) <= 1e-16 * fmax(1.0, fabs(fx)) && max_abs(g, n) <= tol * 10)
 		{
 			fx = fn;

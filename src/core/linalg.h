@@ -40,12 +40,12 @@ extern void linalg_gemm_tn(const double *A, size_t n, size_t p,
  * L-BFGS (Nocedal 1980; Liu & Nocedal 1989) with an Armijo backtracking line
  * search, for smooth convex objectives.  f returns the objective at x and
  * writes its gradient.  Stops when max |gradient| <= tol or after max_iter
- * iterations; on_iter (may be NULL) is called after each accepted step and
- * may log metrics.  Interrupts are checked every iteration.  Memory: O(m n).
+ * iterations; on_iter (may be NULL) is called with the new point after each
+ * accepted step and may log metrics.  Interrupts are checked every iteration.  Memory: O(m n).
  * Returns the number of iterations run.
  */
 typedef double (*MLObjective) (const double *x, double *grad, void *arg);
-typedef void (*MLIterHook) (int iter, double fx, void *arg);
+typedef void (*MLIterHook) (int iter, const double *x, double fx, void *arg);
 
 extern int	lbfgs_minimize(MLObjective f, MLIterHook on_iter, void *arg,
 						   double *x, size_t n, int max_iter, double tol,
