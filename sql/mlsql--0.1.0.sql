@@ -607,3 +607,28 @@ BEGIN
         HINT = 'Use loss_curve (run id), loss_sparkline (run id) or leaderboard (project id).';
 END $$;
 COMMENT ON FUNCTION ml_plot(text, bigint) IS 'a self-contained SVG: loss_curve (run id), leaderboard (project id); loss_sparkline gives text';
+
+-- model insight
+
+CREATE FUNCTION ml_model_id(project text) RETURNS bigint
+AS 'MODULE_PATHNAME', 'mlsql_model_id' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml_model_id(text) IS 'the model id a reference (''project'', ''project@3'', ''project@alias'') resolves to';
+
+CREATE FUNCTION ml_feature_importance(model_id bigint)
+RETURNS TABLE (feature text, importance float8, method text)
+LANGUAGE sql STABLE AS $$
+    SELECT f.feature, (c->'importance'->>(f.o - 1)::int)::float8, c->>'method'
+    FROM mlsql.models m
+    JOIN mlsql.artifacts a ON a.run_id = m.run_id AND a.name = 'feature_importance',
+         LATERAL (SELECT pg_catalog.convert_from(a.content, 'UTF8')::jsonb AS c) j,
+         LATERAL pg_catalog.jsonb_array_elements_text(c->'features') WITH ORDINALITY AS f(feature, o)
+    WHERE m.id = $1
+    ORDER BY 2 DESC, f.o
+$$;
+COMMENT ON FUNCTION ml_feature_importance(bigint) IS 'importance of each feature: impurity (tree), coefficient times standard deviation (linear models), or permutation importance on the test split';
+CREATE FUNCTION ml_feature_importance(project text)
+RETURNS TABLE (feature text, importance float8, method text)
+LANGUAGE sql STABLE AS $$
+    SELECT * FROM @extschema@.ml_feature_importance(@extschema@.ml_model_id($1))
+$$;
+COMMENT ON FUNCTION ml_feature_importance(text) IS 'importance of each feature of a project''s deployed model (or ''project@version'')';

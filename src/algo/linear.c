@@ -169,6 +169,30 @@ linear_describe(const void *state, MLBuffer *json)
 	buffer_printf(json, "}");
 }
 
+/* |coefficient| times the feature's standard deviation in training */
+static void
+linear_importance(const void *state, const MLDataset *train, double *out)
+{
+	const Linear *m = state;
+	size_t		n = train->n_rows;
+
+	for (size_t j = 0; j < m->p; j++)
+	{
+		const double *x = train->X + j * n;
+		double		mu = 0,
+					ss = 0,
+					w = 0;
+
+		for (size_t i = 0; i < n; i++)
+			mu += x[i];
+		mu /= n;
+		for (size_t i = 0; i < n; i++)
+			ss += (x[i] - mu) * (x[i] - mu);
+		w = fabs(m->coef[j]);
+		out[j] = w * sqrt(ss / n);
+	}
+}
+
 const MLLearner ml_learner_linear = {
 	.name = "linear",
 	.id = 2,
@@ -180,4 +204,5 @@ const MLLearner ml_learner_linear = {
 	.write = linear_write,
 	.read = linear_read,
 	.describe = linear_describe,
+	.importance = linear_importance,
 };

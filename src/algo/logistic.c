@@ -383,6 +383,31 @@ logistic_describe(const void *state, MLBuffer *json)
 	buffer_printf(json, "]}");
 }
 
+/* |coefficient| times the feature's standard deviation in training */
+static void
+logistic_importance(const void *state, const MLDataset *train, double *out)
+{
+	const Logistic *m = state;
+	size_t		n = train->n_rows;
+
+	for (size_t j = 0; j < m->p; j++)
+	{
+		const double *x = train->X + j * n;
+		double		mu = 0,
+					ss = 0,
+					w = 0;
+
+		for (size_t i = 0; i < n; i++)
+			mu += x[i];
+		mu /= n;
+		for (size_t i = 0; i < n; i++)
+			ss += (x[i] - mu) * (x[i] - mu);
+		for (int c = 0; c < m->K; c++)
+			w += fabs(m->W[c * m->p + j]);
+		out[j] = w * sqrt(ss / n);
+	}
+}
+
 const MLLearner ml_learner_logistic = {
 	.name = "logistic",
 	.id = 3,
@@ -394,4 +419,5 @@ const MLLearner ml_learner_logistic = {
 	.write = logistic_write,
 	.read = logistic_read,
 	.describe = logistic_describe,
+	.importance = logistic_importance,
 };

@@ -13,11 +13,21 @@
 extern const MLLearner ml_learner_baseline;
 extern const MLLearner ml_learner_linear;
 extern const MLLearner ml_learner_logistic;
+extern const MLLearner ml_learner_naive_bayes;
+extern const MLLearner ml_learner_elastic_net;
+extern const MLLearner ml_learner_lasso;
+extern const MLLearner ml_learner_knn;
+extern const MLLearner ml_learner_tree;
 
 static const MLLearner *const learners[] = {
 	&ml_learner_baseline,
 	&ml_learner_linear,
 	&ml_learner_logistic,
+	&ml_learner_naive_bayes,
+	&ml_learner_elastic_net,
+	&ml_learner_lasso,
+	&ml_learner_knn,
+	&ml_learner_tree,
 };
 
 #define N_LEARNERS (sizeof(learners) / sizeof(learners[0]))
@@ -54,4 +64,22 @@ learner_names(void)
 									 i ? ", " : "", learners[i]->name);
 	}
 	return names;
+}
+
+const char *
+learner_names_for(MLTask task)
+{
+	static char names[3][1024];
+	char	   *buf = names[task == ML_CLASSIFICATION ? 1 : 0];
+
+	if (buf[0] == '\0')
+	{
+		size_t		len = 0;
+
+		for (size_t i = 0; i < N_LEARNERS && len + 64 < sizeof(names[0]); i++)
+			if (learners[i]->tasks & ML_TASK_BIT(task))
+				len += (size_t) snprintf(buf + len, sizeof(names[0]) - len, "%s%s",
+										 len ? ", " : "", learners[i]->name);
+	}
+	return buf;
 }

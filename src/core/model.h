@@ -56,6 +56,8 @@ typedef struct MLLearner
 	uint32_t	tasks;			/* ML_TASK_BIT(ML_REGRESSION) | ... */
 	const MLParamSpec *params;	/* NULL-name terminated */
 	const char *doc;			/* one line */
+	MLEncode	encode;			/* preferred categorical encoding (0: onehot) */
+	MLScale		scale;			/* preferred scaling (0: none) */
 
 	/*
 	 * Fit on train (valid may be NULL).  Classification datasets hold class
@@ -75,6 +77,13 @@ typedef struct MLLearner
 	void	   *(*read) (MLReader *in, size_t p, int k);
 	/* learner details (coefficients, ...) as one JSON object */
 	void		(*describe) (const void *state, MLBuffer *json);
+
+	/*
+	 * Optional: importance of each of the p features (tree impurity,
+	 * coefficients on standardized features).  train is the training data.
+	 * Learners without it get permutation importance.
+	 */
+	void		(*importance) (const void *state, const MLDataset *train, double *out);
 } MLLearner;
 
 typedef struct MLModel
@@ -97,6 +106,8 @@ extern const MLLearner *learner_find(const char *name);
 extern const MLLearner *learner_find_id(uint16_t id);
 /* "baseline, linear, logistic" */
 extern const char *learner_names(void);
+/* the learners that support a task, comma separated */
+extern const char *learner_names_for(MLTask task);
 
 extern void model_write(const MLModel *m, MLBuffer *out);
 extern MLModel *model_read(const uint8_t *data, size_t len);

@@ -137,9 +137,16 @@ params_resolve(const char *learner, const MLParamSpec *spec,
 							 "parameter \"%s\" of algorithm \"%s\" must be a string",
 							 v->name, learner);
 				if (s->choices && !choice_ok(s->choices, v->str))
-					ml_error(ML_ERR_PARAM, NULL,
+				{
+					MLBuffer	h;
+
+					buffer_init(&h);
+					buffer_printf(&h, "Valid values: %s.", s->choices);
+					buffer_put_u8(&h, '\0');
+					ml_error(ML_ERR_PARAM, (char *) h.data,
 							 "invalid value \"%s\" for parameter \"%s\" of algorithm \"%s\"",
 							 v->str, v->name, learner);
+				}
 				p->str[i] = ml_strdup(v->str);
 				break;
 		}

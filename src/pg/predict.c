@@ -822,3 +822,16 @@ mlsql_evaluate_id(PG_FUNCTION_ARGS)
 {
 	return evaluate_common(fcinfo, true);
 }
+
+PG_FUNCTION_INFO_V1(mlsql_model_id);
+
+/* ml_model_id(project text): the model id a reference resolves to */
+Datum
+mlsql_model_id(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("model reference must not be NULL")));
+	PG_RETURN_INT64(resolve_model_ref(text_to_cstring(PG_GETARG_TEXT_PP(0)), NULL));
+}

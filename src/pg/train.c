@@ -825,6 +825,91 @@ write_class_artifacts(int64 run_id, const MLModel *m, const MLDataset *d, const 
 	}
 }
 
+/*
+ * Feature importance of the model's features as an artifact: the learner's
+ * own (impurity, standardized coefficients), or permutation importance on
+ * the evaluation split (the drop in the key metric when one feature's
+ * values are shuffled, seeded; at most 2000 rows).
+ */
+static void
+write_importance(int64 run_id, const MLModel *m, const MLDataset *train,
+				 const MLDataset *eval, uint64_t seed)
+{
+	size_t		p = m->n_features;
+	double	   *imp = palloc0(sizeof(double) * Max(p, 1));
+	const char *method;
+	MLBuffer	b;
+	bytea	   *content;
+	int			rc;
+
+	if (m->learner->importance)
+	{
+		m->learner->importance(m->state, train, imp);
+		method = strcmp(m->learner->name, "tree") == 0 ? "impurity" : "coefficients";
+	}
+	else
+	{
+		size_t		n = Min(eval->n_rows, 2000);
+		MLDataset	d = *eval;
+		const char *key = metrics_key(m->task);
+		MLMetricSet ms;
+		double		base;
+		MLRng		rng;
+
+		method = "permutation";
+		d.n_rows = n;
+		d.X = palloc_extended(Max(n, 1) * Max(p, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+		for (size_t j = 0; j < p; j++)
+			memcpy(d.X + j * n, eval->X + j * eval->n_rows, n * sizeof(double));
+		mlsql_evaluate_dataset(m, &d, &ms);
+		base = metrics_get(&ms, key);
+		ml_rng_seed(&rng, seed ^ 0x9e3779b97f4a7c15ull);
+		for (size_t j = 0; j < p && n > 1; j++)
+		{
+			double	   *col = d.X + j * n;
+			double	   *save = palloc(n * sizeof(double));
+
+			memcpy(save, col, n * sizeof(double));
+			for (size_t i = n - 1; i > 0; i--)
+			{
+				size_t		r = (size_t) (ml_rng_next(&rng) % (i + 1));
+				double		t = col[i];
+
+				col[i] = col[r];
+				col[r] = t;
+			}
+			mlsql_evaluate_dataset(m, &d, &ms);
+			imp[j] = base - metrics_get(&ms, key);
+			memcpy(col, save, n * sizeof(double));
+			pfree(save);
+		}
+	}
+	buffer_init(&b);
+	buffer_printf(&b, "{\"method\": \"%s\", \"features\": [", method);
+	for (size_t j = 0; j < p; j++)
+	{
+		buffer_printf(&b, "%s", j ? ", " : "");
+		buffer_json_str(&b, m->feature_names[j]);
+	}
+	buffer_printf(&b, "], \"importance\": [");
+	for (size_t j = 0; j < p; j++)
+	{
+		buffer_printf(&b, "%s", j ? ", " : "");
+		buffer_json_num(&b, imp[j]);
+	}
+	buffer_printf(&b, "]}");
+	content = palloc(VARHDRSZ + b.len);
+	SET_VARSIZE(content, VARHDRSZ + b.len);
+	memcpy(VARDATA(content), b.data, b.len);
+	rc = SPI_execute_with_args("INSERT INTO mlsql.artifacts (run_id, name, content_type, content) "
+							   "VALUES ($1, 'feature_importance', 'application/json', $2)",
+							   2, (Oid[]) {INT8OID, BYTEAOID},
+							   (Datum[]) {Int64GetDatum(run_id), PointerGetDatum(content)},
+							   NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "artifact insert failed: %s", SPI_result_code_string(rc));
+}
+
 static char *
 arg_text(FunctionCallInfo fcinfo, int i, const char *name)
 {
@@ -1054,7 +1139,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("algorithm \"%s\" does not support %s", learner->name, ml_task_name(task)),
-				 errhint("Use \"linear\" for regression.")));
+				 errhint("Algorithms for %s: %s.", ml_task_name(task), learner_names_for(task))));
 	params = params_from_jsonb(learner, params_jb);
 	opts = column_options(params_jb, src);
 	model->learner = learner;
@@ -1158,7 +1243,8 @@ mlsql_train(PG_FUNCTION_ARGS)
 
 	/* preprocessing, fitted on the training rows only */
 	{
-		MLPipelineDefaults def = {ML_ENCODE_ONEHOT, ML_SCALE_NONE};
+		MLPipelineDefaults def = {learner->encode ? learner->encode : ML_ENCODE_ONEHOT,
+		learner->scale ? learner->scale : ML_SCALE_NONE};
 		double	   *ytr = palloc_extended(Max(n_train, 1) * sizeof(double), MCXT_ALLOC_HUGE);
 		double	   *Xtr;
 
@@ -1368,6 +1454,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 	write_metrics(run_id, &rows);
 	if (task == ML_CLASSIFICATION)
 		write_class_artifacts(run_id, model, n_test > 0 ? test : train, eval_split);
+	write_importance(run_id, model, train, n_test > 0 ? test : train, (uint64_t) seed);
 
 	base_run_id = insert_returning_id(
 									  "INSERT INTO mlsql.runs (experiment_id, parent_run_id, project_id, algorithm, "

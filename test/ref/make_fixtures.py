@@ -79,6 +79,38 @@ def main():
         write_csv(path, ["id"] + ["p%d" % c for c in range(P.shape[1])],
                   [[i + 1] + [fmt(v) for v in p] for i, p in enumerate(P)])
 
+    # Learner zoo references, all fitted on every row (test_size => 0 in the tests)
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+    from sklearn.linear_model import ElasticNet, Lasso
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    def write_pred(path, cols, rows):
+        write_csv(path, ["id"] + cols, [[i + 1] + [fmt(v) for v in r] for i, r in enumerate(rows)])
+
+    write_pred("test/fixtures/gnb_breast_cancer.csv", ["p0", "p1"],
+               GaussianNB().fit(bc.data, bc.target).predict_proba(bc.data))
+    write_pred("test/fixtures/gnb_iris.csv", ["p0", "p1", "p2"],
+               GaussianNB().fit(ir.data, ir.target).predict_proba(ir.data))
+    knn = make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=7, weights="distance"))
+    write_pred("test/fixtures/knn_breast_cancer.csv", ["p0", "p1"],
+               knn.fit(bc.data, bc.target).predict_proba(bc.data))
+    knnr = make_pipeline(StandardScaler(), KNeighborsRegressor(n_neighbors=5, metric="manhattan"))
+    write_pred("test/fixtures/knn_diabetes.csv", ["pred"],
+               [[v] for v in knnr.fit(db.data, db.target).predict(db.data)])
+    rows = []
+    for name, m in (("elastic_net", ElasticNet(alpha=0.1, l1_ratio=0.5, tol=1e-12, max_iter=1000000)),
+                    ("lasso", Lasso(alpha=0.1, tol=1e-12, max_iter=1000000))):
+        m.fit(db.data, db.target)
+        rows.append([name, fmt(m.intercept_)] + [fmt(c) for c in m.coef_])
+    write_csv("test/fixtures/enet_diabetes.csv",
+              ["learner", "intercept"] + ["coef_%d" % j for j in range(10)], rows)
+    write_pred("test/fixtures/tree_breast_cancer.csv", ["p0", "p1"],
+               DecisionTreeClassifier(max_depth=6, random_state=0).fit(bc.data, bc.target).predict_proba(bc.data))
+    write_pred("test/fixtures/tree_diabetes.csv", ["pred"],
+               [[v] for v in DecisionTreeRegressor(max_depth=4, random_state=0)
+                .fit(db.data, db.target).predict(db.data)])
+
     # Metrics on seeded random predictions
     rng = np.random.RandomState(7)
     with open("test/fixtures/metrics_sklearn.txt", "w") as f:
