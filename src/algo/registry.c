@@ -18,6 +18,7 @@ extern const MLLearner ml_learner_elastic_net;
 extern const MLLearner ml_learner_lasso;
 extern const MLLearner ml_learner_knn;
 extern const MLLearner ml_learner_tree;
+extern const MLLearner ml_learner_forest;
 
 static const MLLearner *const learners[] = {
 	&ml_learner_baseline,
@@ -28,6 +29,7 @@ static const MLLearner *const learners[] = {
 	&ml_learner_lasso,
 	&ml_learner_knn,
 	&ml_learner_tree,
+	&ml_learner_forest,
 };
 
 #define N_LEARNERS (sizeof(learners) / sizeof(learners[0]))

@@ -31,19 +31,7 @@
 
 #define FEATURE_THRESHOLD 1e-7
 
-typedef struct Tree
-{
-	size_t		p;
-	int			kc;				/* values per node: classes, or 1 */
-	int			classification;
-	int			n_nodes;
-	int32_t    *feature;		/* -1 for leaves */
-	double	   *threshold;
-	int32_t    *left,
-			   *right;
-	double	   *value;			/* n_nodes x kc */
-	double	   *importance;		/* p, sums to 1 (or all 0) */
-} Tree;
+#include "tree.h"
 
 static const MLParamSpec tree_params[] = {
 	{"criterion", ML_PARAM_STRING, 0, 0, 0, "auto", "auto,gini,entropy,squared_error",
@@ -136,6 +124,11 @@ new_node(Builder *b)
 		t->right = ml_realloc(t->right, sizeof(int32_t) * b->cap);
 		t->value = ml_realloc(t->value, ml_mul_size(sizeof(double) * t->kc, b->cap));
 	}
+	/* every byte of a node is set: model bytes must not depend on memory */
+	t->feature[t->n_nodes] = -1;
+	t->threshold[t->n_nodes] = 0;
+	t->left[t->n_nodes] = -1;
+	t->right[t->n_nodes] = -1;
 	return t->n_nodes++;
 }
 
@@ -312,71 +305,128 @@ build(Builder *b, size_t *rows, size_t n, int depth)
 	return id;
 }
 
-static void *
-tree_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params, MLFitContext *ctx)
+/* the options of tree_grow from parameters (shared with forest.c) */
+void
+tree_options(const MLParams *params, const MLDataset *train, double max_features, TreeOptions *o)
 {
-	Tree	   *t = ml_alloc(sizeof(Tree));
-	Builder		b = {0};
 	const char *crit = params_get_str(params, "criterion");
-	size_t		n = train->n_rows,
-				p = train->n_cols;
-	size_t	   *rows = ml_alloc(sizeof(size_t) * (n ? n : 1));
-	double		tot = 0;
+	size_t		p = train->n_cols;
+	bool		classification = train->n_classes > 0;
 
-	(void) valid;
-	t->p = p;
-	t->classification = train->n_classes > 0;
-	t->kc = t->classification ? train->n_classes : 1;
-	if (t->classification && strcmp(crit, "squared_error") == 0)
+	if (classification && strcmp(crit, "squared_error") == 0)
 		ml_error(ML_ERR_PARAM, "Use gini or entropy for classification.",
 				 "criterion \"squared_error\" does not apply to classification");
-	if (!t->classification && (strcmp(crit, "gini") == 0 || strcmp(crit, "entropy") == 0))
+	if (!classification && (strcmp(crit, "gini") == 0 || strcmp(crit, "entropy") == 0))
 		ml_error(ML_ERR_PARAM, "Use squared_error for regression.",
 				 "criterion \"%s\" does not apply to regression", crit);
-	b.d = train;
-	b.t = t;
-	b.entropy = strcmp(crit, "entropy") == 0;
-	b.max_depth = (int) params_get_num(params, "max_depth");
-	b.min_split = (int) params_get_num(params, "min_samples_split");
-	b.min_leaf = (int) params_get_num(params, "min_samples_leaf");
-	b.n_try = (int) ceil(params_get_num(params, "max_features") * p);
-	if (b.n_try < 1)
-		b.n_try = 1;
-	ml_rng_seed(&b.rng, ctx ? ctx->seed : 0);
-	b.w = ml_alloc(sizeof(double) * (n ? n : 1));
+	o->entropy = strcmp(crit, "entropy") == 0;
+	o->max_depth = (int) params_get_num(params, "max_depth");
+	o->min_split = (int) params_get_num(params, "min_samples_split");
+	o->min_leaf = (int) params_get_num(params, "min_samples_leaf");
+	o->n_try = (int) ceil(max_features * p - 1e-9);
+	if (o->n_try < 1)
+		o->n_try = 1;
+	o->balanced = classification && strcmp(params_get_str(params, "class_weight"), "balanced") == 0;
+}
+
+/* per-row weights: class_weight balanced, or 1 */
+double *
+tree_class_weights(const MLDataset *train, bool balanced)
+{
+	size_t		n = train->n_rows;
+	double	   *w = ml_alloc(sizeof(double) * (n ? n : 1));
+
 	for (size_t i = 0; i < n; i++)
-		b.w[i] = 1.0;
-	if (t->classification && strcmp(params_get_str(params, "class_weight"), "balanced") == 0)
+		w[i] = 1.0;
+	if (balanced)
 	{
-		double	   *cnt = ml_alloc(sizeof(double) * t->kc);
+		double	   *cnt = ml_alloc(sizeof(double) * train->n_classes);
 
 		for (size_t i = 0; i < n; i++)
 			cnt[(int) train->y[i]]++;
 		for (size_t i = 0; i < n; i++)
-			b.w[i] = (double) n / (t->kc * cnt[(int) train->y[i]]);
+			w[i] = (double) n / (train->n_classes * cnt[(int) train->y[i]]);
 		ml_free(cnt);
 	}
+	return w;
+}
+
+/*
+ * tree_grow: grow a tree on rows[0..n) of d, each with weight w[row]
+ * (indexed by row of d), drawing feature subsets from seed.
+ */
+Tree *
+tree_grow(const MLDataset *d, const TreeOptions *o, const double *w,
+		  const size_t *rows_in, size_t n, uint64_t seed)
+{
+	Tree	   *t = ml_alloc(sizeof(Tree));
+	Builder		b = {0};
+	size_t		p = d->n_cols;
+	size_t	   *rows = ml_alloc(sizeof(size_t) * (n ? n : 1));
+	double		tot = 0;
+
+	t->p = p;
+	t->classification = d->n_classes > 0;
+	t->kc = t->classification ? d->n_classes : 1;
+	b.d = d;
+	b.t = t;
+	b.entropy = o->entropy;
+	b.max_depth = o->max_depth;
+	b.min_split = o->min_split;
+	b.min_leaf = o->min_leaf;
+	b.n_try = o->n_try;
+	ml_rng_seed(&b.rng, seed);
+	b.w = (double *) w;
 	b.lsum = ml_alloc(sizeof(double) * (t->kc + 2));
 	b.rsum = ml_alloc(sizeof(double) * (t->kc + 2));
 	b.feats = ml_alloc(sizeof(int) * (p ? p : 1));
 	t->importance = ml_alloc(sizeof(double) * (p ? p : 1));
-	for (size_t i = 0; i < n; i++)
-		rows[i] = i;
+	memcpy(rows, rows_in, sizeof(size_t) * n);
 	build(&b, rows, n, 0);
 	for (size_t j = 0; j < p; j++)
 		tot += t->importance[j];
 	for (size_t j = 0; j < p; j++)
 		t->importance[j] = tot > 0 ? t->importance[j] / tot : 0;
-	ml_log_metric(ctx, "train", "n_nodes", -1, t->n_nodes);
 	ml_free(rows);
-	ml_free(b.w);
 	ml_free(b.lsum);
 	ml_free(b.rsum);
 	ml_free(b.feats);
 	return t;
 }
 
-static void
+void
+tree_free(Tree *t)
+{
+	ml_free(t->feature);
+	ml_free(t->threshold);
+	ml_free(t->left);
+	ml_free(t->right);
+	ml_free(t->value);
+	ml_free(t->importance);
+	ml_free(t);
+}
+
+static void *
+tree_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params, MLFitContext *ctx)
+{
+	TreeOptions o;
+	double	   *w;
+	size_t	   *rows = ml_alloc(sizeof(size_t) * (train->n_rows ? train->n_rows : 1));
+	Tree	   *t;
+
+	(void) valid;
+	tree_options(params, train, params_get_num(params, "max_features"), &o);
+	w = tree_class_weights(train, o.balanced);
+	for (size_t i = 0; i < train->n_rows; i++)
+		rows[i] = i;
+	t = tree_grow(train, &o, w, rows, train->n_rows, ctx ? ctx->seed : 0);
+	ml_log_metric(ctx, "train", "n_nodes", -1, t->n_nodes);
+	ml_free(rows);
+	ml_free(w);
+	return t;
+}
+
+void
 tree_predict(const void *state, const double *X, size_t n, double *out)
 {
 	const Tree *t = state;
@@ -393,7 +443,7 @@ tree_predict(const void *state, const double *X, size_t n, double *out)
 	}
 }
 
-static void
+void
 tree_write(const void *state, MLBuffer *out)
 {
 	const Tree *t = state;
@@ -413,7 +463,7 @@ tree_write(const void *state, MLBuffer *out)
 	buffer_put_f64s(out, t->importance, t->p);
 }
 
-static void *
+void *
 tree_read(MLReader *in, size_t p, int k)
 {
 	Tree	   *t = ml_alloc(sizeof(Tree));

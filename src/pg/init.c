@@ -20,6 +20,7 @@
 #include "utils/guc.h"
 
 #include "core/linalg.h"
+#include "core/parallel.h"
 #include "pg/mlsql_pg.h"
 
 PG_MODULE_MAGIC;
@@ -56,12 +57,16 @@ _PG_init(void)
 void *
 ml_alloc(size_t size)
 {
+	if (ml_in_worker())
+		return ml_worker_alloc(size);
 	return palloc_extended(size ? size : 1, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 }
 
 void *
 ml_realloc(void *ptr, size_t size)
 {
+	if (ml_in_worker())
+		return ml_worker_realloc(ptr, size);
 	if (ptr == NULL)
 		return ml_alloc(size);
 	return repalloc_huge(ptr, size ? size : 1);
@@ -70,7 +75,9 @@ ml_realloc(void *ptr, size_t size)
 void
 ml_free(void *ptr)
 {
-	if (ptr != NULL)
+	if (ml_in_worker())
+		ml_worker_free(ptr);
+	else if (ptr != NULL)
 		pfree(ptr);
 }
 
@@ -84,6 +91,8 @@ ml_error(MLErrorCode code, const char *hint, const char *fmt,...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (ml_in_worker())
+		ml_worker_error(code, msg);	/* never ereport from a thread */
 
 	switch (code)
 	{
@@ -113,5 +122,7 @@ ml_error(MLErrorCode code, const char *hint, const char *fmt,...)
 void
 ml_check_interrupts(void)
 {
+	if (ml_in_worker())
+		return;					/* the calling thread checks between tasks */
 	CHECK_FOR_INTERRUPTS();
 }

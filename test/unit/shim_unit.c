@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "unit.h"
+#include "core/parallel.h"
 
 int			unit_failures;
 jmp_buf    *unit_catch;
@@ -48,6 +49,8 @@ ml_error(MLErrorCode code, const char *hint, const char *fmt,...)
 	va_start(ap, fmt);
 	vsnprintf(unit_last_msg, sizeof(unit_last_msg), fmt, ap);
 	va_end(ap);
+	if (ml_in_worker())
+		ml_worker_error(code, unit_last_msg);
 	unit_last_code = code;
 	if (unit_catch)
 		longjmp(*unit_catch, 1);

@@ -648,11 +648,36 @@ test_sortcount(void)
 	CHECK(total == 5);
 }
 
+/* a forest does not depend on the number of threads that grew it */
+static void
+test_forest_threads(void)
+{
+	MLDataset  *d = toy_classes(600, 3);
+	MLBuffer	b[3];
+	const MLLearner *l = learner_find("forest");
+	MLParamValue v = {"n_estimators", ML_VALUE_NUMBER, 24, NULL};
+
+	for (int t = 0; t < 3; t++)
+	{
+		MLFitContext ctx = {0};
+		void	   *st;
+
+		ctx.seed = 7;
+		ctx.threads = t == 0 ? 1 : 4;
+		st = l->fit(d, NULL, params_resolve("forest", l->params, &v, 1), &ctx);
+		buffer_init(&b[t]);
+		l->write(st, &b[t]);
+	}
+	CHECK(b[0].len == b[1].len && memcmp(b[0].data, b[1].data, b[0].len) == 0);
+	CHECK(b[1].len == b[2].len && memcmp(b[1].data, b[2].data, b[1].len) == 0);
+}
+
 static const struct
 {
 	const char *name;
 	unit_fn		fn;
 }			tests[] = {
+	{"forest_threads", test_forest_threads},
 	{"sortcount", test_sortcount},
 	{"split_assign", test_split_assign},
 	{"pipeline", test_pipeline},

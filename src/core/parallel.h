@@ -1,0 +1,41 @@
+/*-------------------------------------------------------------------------
+ *
+ * parallel.h
+ *	  Worker threads for pure-C training work.
+ *
+ * ml_parallel_for runs fn(arg, i) for i in [0, n) on up to `threads`
+ * threads and joins them before returning.  Inside a task the shim is
+ * redirected per thread: ml_alloc / ml_realloc / ml_free use malloc and
+ * free, ml_check_interrupts does nothing, and ml_error ends the task; the
+ * first error is raised again in the calling thread after every worker
+ * joined.  Tasks must never call PostgreSQL, and whatever they allocate they
+ * must free, or hand back as plain bytes released with ml_worker_release.
+ *
+ * Results do not depend on the number of threads: each task gets its index
+ * and derives its own random stream from the run's seed.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ML_PARALLEL_H
+#define ML_PARALLEL_H
+
+#include "ml.h"
+
+typedef void (*MLTaskFn) (void *arg, int task);
+
+extern void ml_parallel_for(int n, int threads, MLTaskFn fn, void *arg);
+
+/* true inside a worker task: the host's shim delegates to the functions below */
+extern bool ml_in_worker(void);
+extern void *ml_worker_alloc(size_t size);
+extern void *ml_worker_realloc(void *ptr, size_t size);
+extern void ml_worker_free(void *ptr);
+extern void ml_worker_error(int code, const char *msg) __attribute__((noreturn));
+
+/* free memory a task allocated and handed back */
+extern void ml_worker_release(void *ptr);
+
+/* threads to use for a setting: 0 = all cores, capped by the work */
+extern int	ml_thread_count(int setting, int tasks);
+
+#endif							/* ML_PARALLEL_H */
