@@ -91,7 +91,13 @@ FROM mlsql.models WHERE project_id = (SELECT id FROM mlsql.projects WHERE name =
 -- feature importance: impurity, coefficients, permutation
 SELECT method, round(sum(importance)::numeric, 6) AS total, count(*) AS features
 FROM ml_feature_importance('tree_bc') GROUP BY 1;
-SELECT feature FROM ml_feature_importance('tree_bc') LIMIT 1;
+CREATE TEMP TABLE imp_ref (feature text, importance float8);
+\copy imp_ref FROM 'test/fixtures/tree_importance.csv' WITH (FORMAT csv, HEADER true)
+-- the root split's feature carries the same importance as in scikit-learn; deeper
+-- splits between equally good features differ by tie-breaking, and with them
+-- the smaller importances
+SELECT f.feature AS top_feature, abs(f.importance - r.importance) < 1e-9 AS same_importance
+FROM (SELECT * FROM ml_feature_importance('tree_bc') LIMIT 1) f JOIN imp_ref r USING (feature);
 SELECT method, count(*) AS features FROM ml_feature_importance('enet_db') GROUP BY 1;
 SELECT method, count(*) AS features FROM ml_feature_importance('gnb_iris') GROUP BY 1;
 SELECT method, count(*) FILTER (WHERE importance > 0) > 0 AS some_positive
@@ -100,6 +106,26 @@ FROM ml_feature_importance('bc_knn@1') GROUP BY 1;
 -- categorical columns: trees take ordinal codes by default
 SELECT version FROM ml_train('tree_cat', 'SELECT city, sqft, price FROM houses', 'price', 'tree', '{"max_depth": 3}');
 SELECT ml_model_info('tree_cat')->'features' AS tree_features;
+
+-- held-out scores next to scikit-learn's with the same hyperparameters, on the
+-- same test rows (id % 4 = 0): no worse than scikit-learn by more than 0.02
+-- (or one test row, on small test sets); fully grown regression trees split
+-- ties differently (see above), so their scores may differ either way
+CREATE TEMP TABLE scores_ref (learner text, dataset text, metric text, score float8);
+\copy scores_ref FROM 'test/fixtures/scores_sklearn.csv' WITH (FORMAT csv, HEADER true)
+CREATE TEMP TABLE scored AS
+SELECT r.learner, r.dataset, r.metric, r.score AS sklearn, (t.metrics->>r.metric)::float8 AS mlsql,
+       t.run_id
+FROM scores_ref r,
+     LATERAL ml_train('cmp_' || r.learner || '_' || r.dataset, replace(r.dataset, 'breast_cancer', 'bc') || '_split',
+                      CASE r.dataset WHEN 'iris' THEN 'species' WHEN 'wine' THEN 'cultivar' ELSE 'target' END,
+                      r.learner, '{"split": "column", "split_column": "part"}', deploy => 'never') t;
+SELECT s.learner, s.dataset, s.metric, round(s.mlsql::numeric, 3) AS mlsql, round(s.sklearn::numeric, 3) AS sklearn,
+       s.mlsql >= s.sklearn - greatest(0.02, 1.0 / ru.n_test + 1e-9) AS no_worse
+FROM scored s
+JOIN mlsql.projects p ON p.name = 'cmp_' || s.learner || '_' || s.dataset
+JOIN mlsql.runs ru ON ru.project_id = p.id AND ru.parent_run_id IS NULL
+ORDER BY s.dataset, s.learner;
 
 -- bad parameters name the parameter and its range
 SELECT ml_train('bad', 'bc_train', 'target', 'knn', '{"k": 1000}');

@@ -348,7 +348,15 @@ source_read(const char *source, const char *target, char **features,
 	{
 		for (int i = 0; i < td->natts; i++)
 		{
+			bool		is_aux = false;
+
 			if (TupleDescAttr(td, i)->attisdropped || i == target_col)
+				continue;
+			/* split columns are not features */
+			for (int x = 0; x < n_aux; x++)
+				if (strcmp(NameStr(TupleDescAttr(td, i)->attname), aux[x]) == 0)
+					is_aux = true;
+			if (is_aux)
 				continue;
 			for (int g = 0; g < ncols; g++)
 				if (strcmp(NameStr(TupleDescAttr(td, rc[g].att)->attname),

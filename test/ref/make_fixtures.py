@@ -59,6 +59,12 @@ def main():
               [[i + 1] + [fmt(v) for v in x] + [ir.target_names[t]]
                for i, (x, t) in enumerate(zip(ir.data, ir.target))])
 
+    wn = datasets.load_wine()
+    wcols = [snake(c) for c in wn.feature_names]
+    write_csv("test/data/wine.csv", ["id"] + wcols + ["cultivar"],
+              [[i + 1] + [fmt(v) for v in x] + ["class_%d" % t]
+               for i, (x, t) in enumerate(zip(wn.data, wn.target))])
+
     # Ridge and least squares on the whole diabetes data
     rows = []
     for alpha in (0.0, 0.1, 1.0, 10.0):
@@ -105,11 +111,48 @@ def main():
         rows.append([name, fmt(m.intercept_)] + [fmt(c) for c in m.coef_])
     write_csv("test/fixtures/enet_diabetes.csv",
               ["learner", "intercept"] + ["coef_%d" % j for j in range(10)], rows)
-    write_pred("test/fixtures/tree_breast_cancer.csv", ["p0", "p1"],
-               DecisionTreeClassifier(max_depth=6, random_state=0).fit(bc.data, bc.target).predict_proba(bc.data))
+    dt = DecisionTreeClassifier(max_depth=6, random_state=0).fit(bc.data, bc.target)
+    write_pred("test/fixtures/tree_breast_cancer.csv", ["p0", "p1"], dt.predict_proba(bc.data))
+    write_csv("test/fixtures/tree_importance.csv", ["feature", "importance"],
+              [[c, fmt(v)] for c, v in zip(cols, dt.feature_importances_)])
     write_pred("test/fixtures/tree_diabetes.csv", ["pred"],
                [[v] for v in DecisionTreeRegressor(max_depth=4, random_state=0)
                 .fit(db.data, db.target).predict(db.data)])
+
+    # Held-out scores with the same hyperparameters: rows with id % 4 = 0 are the
+    # test set (the tests use split "column" on the same rule)
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+    from sklearn.linear_model import LinearRegression as LR
+    classifiers = {
+        "logistic": lambda: make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=10000)),
+        "naive_bayes": lambda: GaussianNB(),
+        "knn": lambda: make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=5)),
+        "tree": lambda: DecisionTreeClassifier(random_state=0),
+        "forest": lambda: RandomForestClassifier(n_estimators=100, random_state=0),
+    }
+    regressors = {
+        "linear": lambda: LR(),
+        "elastic_net": lambda: ElasticNet(alpha=1.0, l1_ratio=0.5),
+        "lasso": lambda: Lasso(alpha=1.0),
+        "knn": lambda: make_pipeline(StandardScaler(), KNeighborsRegressor(n_neighbors=5)),
+        "tree": lambda: DecisionTreeRegressor(random_state=0),
+        "forest": lambda: RandomForestRegressor(n_estimators=100, random_state=0),
+    }
+    rows = []
+    for dname, X, y, models, metric in (
+            ("breast_cancer", bc.data, bc.target, classifiers, "accuracy"),
+            ("iris", ir.data, ir.target, classifiers, "accuracy"),
+            ("wine", wn.data, wn.target, classifiers, "accuracy"),
+            ("diabetes", db.data, db.target, regressors, "r2")):
+        ids = np.arange(1, len(y) + 1)
+        test = ids % 4 == 0
+        for lname, make in models.items():
+            m = make().fit(X[~test], y[~test])
+            pred = m.predict(X[test])
+            score = (metrics.accuracy_score(y[test], pred) if metric == "accuracy"
+                     else metrics.r2_score(y[test], pred))
+            rows.append([lname, dname, metric, fmt(score)])
+    write_csv("test/fixtures/scores_sklearn.csv", ["learner", "dataset", "metric", "score"], rows)
 
     # Metrics on seeded random predictions
     rng = np.random.RandomState(7)
