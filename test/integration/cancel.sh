@@ -24,3 +24,12 @@ check cancel_is_prompt "$(awk -v a="$start" -v b="$end" 'BEGIN { print (b - a < 
 check cancel_writes_nothing "$(q "SELECT count(*) FROM mlsql.runs")" "$before"
 check backend_survives "$(q "SELECT 1")" 1
 rm -f /tmp/cancel.err
+
+# statement_timeout stops a threaded forest too, and nothing is written
+start=$(date +%s.%N)
+err=$(psql -qXAt -c "SET statement_timeout = '1s'" \
+	-c "SELECT ml_train('slow_forest', 'big', 'target', 'forest', '{\"n_estimators\": 2000}')" 2>&1 >/dev/null)
+end=$(date +%s.%N)
+check timeout_stops_forest "$(echo "$err" | grep -c 'canceling statement due to statement timeout')" 1
+check timeout_is_prompt "$(awk -v a="$start" -v b="$end" 'BEGIN { print (b - a < 4) ? "yes" : "no (" b - a " s)" }')" yes
+check timeout_writes_nothing "$(q "SELECT count(*) FROM mlsql.runs")" "$before"
