@@ -19,6 +19,7 @@ extern const MLLearner ml_learner_lasso;
 extern const MLLearner ml_learner_knn;
 extern const MLLearner ml_learner_tree;
 extern const MLLearner ml_learner_forest;
+extern const MLLearner ml_learner_svm;
 
 static const MLLearner *const learners[] = {
 	&ml_learner_baseline,
@@ -30,6 +31,7 @@ static const MLLearner *const learners[] = {
 	&ml_learner_knn,
 	&ml_learner_tree,
 	&ml_learner_forest,
+	&ml_learner_svm,
 };
 
 #define N_LEARNERS (sizeof(learners) / sizeof(learners[0]))

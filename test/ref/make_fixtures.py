@@ -123,12 +123,14 @@ def main():
     # test set (the tests use split "column" on the same rule)
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
     from sklearn.linear_model import LinearRegression as LR
+    from sklearn.svm import LinearSVC
     classifiers = {
         "logistic": lambda: make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=10000)),
         "naive_bayes": lambda: GaussianNB(),
         "knn": lambda: make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=5)),
         "tree": lambda: DecisionTreeClassifier(random_state=0),
         "forest": lambda: RandomForestClassifier(n_estimators=100, random_state=0),
+        "svm": lambda: make_pipeline(StandardScaler(), LinearSVC(C=1.0, random_state=0, max_iter=100000)),
     }
     regressors = {
         "linear": lambda: LR(),
