@@ -111,16 +111,17 @@ SELECT ml_model_info('tree_cat')->'features' AS tree_features;
 -- same test rows (id % 4 = 0): no worse than scikit-learn by more than 0.02
 -- (or one test row, on small test sets); fully grown regression trees split
 -- ties differently (see above), so their scores may differ either way
-CREATE TEMP TABLE scores_ref (learner text, dataset text, metric text, score float8);
+CREATE TEMP TABLE scores_ref (learner text, dataset text, metric text, score float8, params jsonb);
 \copy scores_ref FROM 'test/fixtures/scores_sklearn.csv' WITH (FORMAT csv, HEADER true)
 CREATE TEMP TABLE scored AS
-SELECT r.learner, r.dataset, r.metric, r.score AS sklearn, (t.metrics->>r.metric)::float8 AS mlsql,
+SELECT r.learner, r.dataset, r.metric, r.params, r.score AS sklearn, (t.metrics->>r.metric)::float8 AS mlsql,
        t.run_id
 FROM scores_ref r,
      LATERAL ml_train('cmp_' || r.learner || '_' || r.dataset, replace(r.dataset, 'breast_cancer', 'bc') || '_split',
                       CASE r.dataset WHEN 'iris' THEN 'species' WHEN 'wine' THEN 'cultivar' ELSE 'target' END,
-                      r.learner, '{"split": "column", "split_column": "part"}', deploy => 'never') t;
-SELECT s.learner, s.dataset, s.metric, round(s.mlsql::numeric, 3) AS mlsql, round(s.sklearn::numeric, 3) AS sklearn,
+                      r.learner, '{"split": "column", "split_column": "part"}'::jsonb || r.params,
+                      deploy => 'never') t;
+SELECT s.learner, s.dataset, s.metric, s.params, round(s.mlsql::numeric, 3) AS mlsql, round(s.sklearn::numeric, 3) AS sklearn,
        s.mlsql >= s.sklearn - greatest(0.02, 1.0 / ru.n_test + 1e-9) AS no_worse
 FROM scored s
 JOIN mlsql.projects p ON p.name = 'cmp_' || s.learner || '_' || s.dataset
@@ -136,3 +137,13 @@ SELECT ml_train('bad', 'bc_train', 'target', 'knn', '{"metric": "chebyshev"}');
 SELECT ml_train('bad', 'bc_train', 'target', 'elastic_net');
 SELECT ml_train('bad', 'diabetes_train', 'target', 'elastic_net', '{"l1_ratio": 2}');
 SELECT ml_train('bad', 'diabetes_train', 'target', 'naive_bayes');
+SELECT ml_train('bad', 'bc_train', 'target', 'mlp', '{"hidden_layer_sizes": "0"}');
+SELECT ml_train('bad', 'bc_train', 'target', 'mlp', '{"hidden_layer_sizes": "10,10,10,10"}');
+-- a loss that overflows stops training with an error, never a NaN model
+SELECT ml_train('bad', 'SELECT age, bmi, target * 1e200 AS target FROM diabetes', 'target', 'mlp');
+
+-- the MLP's loss curve: train and validation loss per epoch with early stopping
+SELECT run_id AS mlp_run FROM ml_train('mlp_curve', 'bc_train', 'target', 'mlp',
+    '{"early_stopping": true, "hidden_layer_sizes": "16"}', deploy => 'never') \gset
+SELECT split, metric, count(*) = (SELECT value FROM mlsql.metrics WHERE run_id = :mlp_run AND name = 'n_iter') AS every_epoch
+FROM mlsql.loss_curves WHERE run_id = :mlp_run GROUP BY 1, 2 ORDER BY 1, 2;

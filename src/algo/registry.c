@@ -20,6 +20,7 @@ extern const MLLearner ml_learner_knn;
 extern const MLLearner ml_learner_tree;
 extern const MLLearner ml_learner_forest;
 extern const MLLearner ml_learner_svm;
+extern const MLLearner ml_learner_mlp;
 
 static const MLLearner *const learners[] = {
 	&ml_learner_baseline,
@@ -32,6 +33,7 @@ static const MLLearner *const learners[] = {
 	&ml_learner_tree,
 	&ml_learner_forest,
 	&ml_learner_svm,
+	&ml_learner_mlp,
 };
 
 #define N_LEARNERS (sizeof(learners) / sizeof(learners[0]))

@@ -124,6 +124,9 @@ def main():
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
     from sklearn.linear_model import LinearRegression as LR
     from sklearn.svm import LinearSVC
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    import warnings
+    warnings.filterwarnings("ignore")
     classifiers = {
         "logistic": lambda: make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=10000)),
         "naive_bayes": lambda: GaussianNB(),
@@ -131,6 +134,7 @@ def main():
         "tree": lambda: DecisionTreeClassifier(random_state=0),
         "forest": lambda: RandomForestClassifier(n_estimators=100, random_state=0),
         "svm": lambda: make_pipeline(StandardScaler(), LinearSVC(C=1.0, random_state=0, max_iter=100000)),
+        "mlp": lambda: make_pipeline(StandardScaler(), MLPClassifier(random_state=0)),
     }
     regressors = {
         "linear": lambda: LR(),
@@ -139,7 +143,10 @@ def main():
         "knn": lambda: make_pipeline(StandardScaler(), KNeighborsRegressor(n_neighbors=5)),
         "tree": lambda: DecisionTreeRegressor(random_state=0),
         "forest": lambda: RandomForestRegressor(n_estimators=100, random_state=0),
+        "mlp": lambda: make_pipeline(StandardScaler(), MLPRegressor(random_state=0, max_iter=2000)),
     }
+    # mlsql parameters that match where its defaults differ
+    mlsql_params = {("mlp", "diabetes"): '{"epochs": 2000}'}
     rows = []
     for dname, X, y, models, metric in (
             ("breast_cancer", bc.data, bc.target, classifiers, "accuracy"),
@@ -153,8 +160,8 @@ def main():
             pred = m.predict(X[test])
             score = (metrics.accuracy_score(y[test], pred) if metric == "accuracy"
                      else metrics.r2_score(y[test], pred))
-            rows.append([lname, dname, metric, fmt(score)])
-    write_csv("test/fixtures/scores_sklearn.csv", ["learner", "dataset", "metric", "score"], rows)
+            rows.append([lname, dname, metric, fmt(score), mlsql_params.get((lname, dname), "{}")])
+    write_csv("test/fixtures/scores_sklearn.csv", ["learner", "dataset", "metric", "score", "params"], rows)
 
     # Metrics on seeded random predictions
     rng = np.random.RandomState(7)
