@@ -147,3 +147,47 @@ SELECT run_id AS mlp_run FROM ml_train('mlp_curve', 'bc_train', 'target', 'mlp',
     '{"early_stopping": true, "hidden_layer_sizes": "16"}', deploy => 'never') \gset
 SELECT split, metric, count(*) = (SELECT value FROM mlsql.metrics WHERE run_id = :mlp_run AND name = 'n_iter') AS every_epoch
 FROM mlsql.loss_curves WHERE run_id = :mlp_run GROUP BY 1, 2 ORDER BY 1, 2;
+
+-- clustering and anomaly detection learn without a target
+CREATE TEMP TABLE unsup_ref (learner text, dataset text, metric text, value float8);
+\copy unsup_ref FROM 'test/fixtures/unsupervised_sklearn.csv' WITH (FORMAT csv, HEADER true)
+SELECT task, algorithm, baseline IS NULL AS no_baseline, metrics ? 'silhouette' AS has_silhouette
+FROM ml_train('km_iris', 'SELECT sepal_length, sepal_width, petal_length, petal_width FROM iris', NULL, 'kmeans',
+              '{"k": 3}', test_size => 0);
+SELECT version FROM ml_train('km_wine', 'SELECT * FROM wine_train', NULL, 'kmeans', '{"k": 3}',
+                             features => ARRAY(SELECT column_name::text FROM information_schema.columns
+                                               WHERE table_name = 'wine_train' AND column_name <> 'cultivar'),
+                             test_size => 0);
+-- k-means inertia no worse than scikit-learn's (k-means++, 10 inits)
+SELECT r.dataset, m.value <= r.value + 1e-6 AS inertia_no_worse, abs(m.value - r.value) < 1e-6 AS same_optimum
+FROM unsup_ref r
+JOIN mlsql.projects p ON p.name = 'km_' || r.dataset
+JOIN mlsql.runs ru ON ru.project_id = p.id AND ru.parent_run_id IS NULL
+JOIN mlsql.metrics m ON m.run_id = ru.id AND m.name = 'inertia'
+WHERE r.learner = 'kmeans' ORDER BY 1;
+SELECT ml_predict('km_iris', i) IN (0, 1, 2) AS cluster_id, count(*) FROM iris i GROUP BY 1;
+
+-- isolation forest: its score ranks the malignant rows as scikit-learn's does (roc_auc within 0.02)
+SELECT task, metrics ? 'anomaly_share' AS has_share
+FROM ml_train('if_bc', 'bc_train', NULL, 'iforest',
+              features => ARRAY(SELECT column_name::text FROM information_schema.columns
+                                WHERE table_name = 'bc_train' AND column_name <> 'target'),
+              test_size => 0);
+CREATE TEMP TABLE if_scores AS SELECT (ml_predict_proba('if_bc', b))[1] AS score, ml_predict('if_bc', b) AS flagged, target FROM bc b;
+SELECT (SELECT count(*) FROM if_scores a, if_scores b WHERE a.target = 0 AND b.target = 1 AND a.score > b.score)::float8
+       / ((SELECT count(*) FROM if_scores WHERE target = 0) * (SELECT count(*) FROM if_scores WHERE target = 1))
+       >= (SELECT value FROM unsup_ref WHERE learner = 'iforest') - 0.02 AS auc_close,
+       bool_and(flagged = (score > 0.5)::int) AS auto_threshold
+FROM if_scores;
+SELECT version FROM ml_train('if_cont', 'SELECT mean_radius, mean_texture, worst_area FROM bc', NULL, 'iforest',
+                             '{"contamination": 0.05}', test_size => 0);
+SELECT round(avg(ml_predict('if_cont', b))::numeric, 2) AS flagged_share FROM bc b;
+
+-- errors
+SELECT ml_train('bad', 'iris_train', 'species', 'kmeans');
+SELECT ml_train('bad', 'iris_train', NULL, 'logistic');
+SELECT ml_train('bad', 'SELECT sepal_length FROM iris LIMIT 5', NULL, 'kmeans', '{"k": 6}');
+SELECT ml_train('bad', 'SELECT sepal_length FROM iris', NULL, 'iforest', '{"contamination": 0.7}');
+SELECT ml_train('bad', 'SELECT sepal_length FROM iris', NULL, 'kmeans', task => 'anomaly');
+SELECT ml_predict_label('km_iris', i) FROM iris i LIMIT 1;
+SELECT ml_classes('km_iris');

@@ -13,7 +13,7 @@ COMMENT ON SCHEMA mlsql IS 'mlsql catalog: projects, datasets, experiments, runs
 CREATE TABLE mlsql.projects (
     id          bigserial PRIMARY KEY,
     name        text NOT NULL UNIQUE,
-    task        text NOT NULL CHECK (task IN ('regression', 'classification')),
+    task        text NOT NULL CHECK (task IN ('regression', 'classification', 'clustering', 'anomaly')),
     owner       name NOT NULL DEFAULT current_user,
     created_at  timestamptz NOT NULL DEFAULT now()
 );

@@ -21,6 +21,8 @@ extern const MLLearner ml_learner_tree;
 extern const MLLearner ml_learner_forest;
 extern const MLLearner ml_learner_svm;
 extern const MLLearner ml_learner_mlp;
+extern const MLLearner ml_learner_kmeans;
+extern const MLLearner ml_learner_iforest;
 
 static const MLLearner *const learners[] = {
 	&ml_learner_baseline,
@@ -34,6 +36,8 @@ static const MLLearner *const learners[] = {
 	&ml_learner_forest,
 	&ml_learner_svm,
 	&ml_learner_mlp,
+	&ml_learner_kmeans,
+	&ml_learner_iforest,
 };
 
 #define N_LEARNERS (sizeof(learners) / sizeof(learners[0]))
@@ -75,8 +79,8 @@ learner_names(void)
 const char *
 learner_names_for(MLTask task)
 {
-	static char names[3][1024];
-	char	   *buf = names[task == ML_CLASSIFICATION ? 1 : 0];
+	static char names[5][1024];
+	char	   *buf = names[(int) task];
 
 	if (buf[0] == '\0')
 	{

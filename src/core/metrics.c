@@ -36,7 +36,17 @@ metrics_get(const MLMetricSet *m, const char *name)
 const char *
 metrics_key(MLTask task)
 {
-	return task == ML_CLASSIFICATION ? "accuracy" : "r2";
+	switch (task)
+	{
+		case ML_CLASSIFICATION:
+			return "accuracy";
+		case ML_CLUSTERING:
+			return "silhouette";
+		case ML_ANOMALY:
+			return NULL;		/* no score decides between detectors */
+		default:
+			return "r2";
+	}
 }
 
 void
@@ -224,4 +234,77 @@ metrics_classification(const double *y, const double *proba, size_t n, int k,
 	ml_free(tp);
 	ml_free(pred_count);
 	ml_free(true_count);
+}
+
+void
+metrics_clustering(const double *X, size_t n, size_t p, const double *label, MLMetricSet *out)
+{
+	/* silhouette (Rousseeuw 1987) over the first 2000 rows: O(m^2 p) */
+	size_t		m = n < 2000 ? n : 2000;
+	int			k = 0;
+	double		total = 0;
+	size_t		counted = 0;
+
+	out->n = 0;
+	for (size_t i = 0; i < m; i++)
+		k = label[i] + 1 > k ? (int) label[i] + 1 : k;
+	{
+		double	   *sum = ml_alloc(sizeof(double) * (k ? k : 1));
+		double	   *cnt = ml_alloc(sizeof(double) * (k ? k : 1));
+		int			used = 0;
+
+		for (size_t i = 0; i < m; i++)
+			cnt[(int) label[i]]++;
+		for (int c = 0; c < k; c++)
+			used += cnt[c] > 0;
+		for (size_t i = 0; i < m && used > 1; i++)
+		{
+			int			li = (int) label[i];
+			double		a,
+						b = INFINITY;
+
+			memset(sum, 0, sizeof(double) * k);
+			for (size_t j = 0; j < m; j++)
+			{
+				double		d = 0;
+
+				for (size_t f = 0; f < p; f++)
+				{
+					double		t = X[f * n + i] - X[f * n + j];
+
+					d += t * t;
+				}
+				sum[(int) label[j]] += sqrt(d);
+			}
+			if (cnt[li] <= 1)
+				continue;		/* a lone row scores 0 */
+			a = sum[li] / (cnt[li] - 1);
+			for (int c = 0; c < k; c++)
+				if (c != li && cnt[c] > 0)
+					b = fmin(b, sum[c] / cnt[c]);
+			total += (b - a) / fmax(a, b);
+			counted++;
+		}
+		put(out, "silhouette", used > 1 && m > 0 ? total / m : NAN);
+		put(out, "clusters", used);
+		ml_free(sum);
+		ml_free(cnt);
+	}
+	(void) counted;
+}
+
+void
+metrics_anomaly(const double *label_score, size_t n, MLMetricSet *out)
+{
+	double		flagged = 0,
+				score = 0;
+
+	out->n = 0;
+	for (size_t i = 0; i < n; i++)
+	{
+		flagged += label_score[2 * i];
+		score += label_score[2 * i + 1];
+	}
+	put(out, "anomaly_share", n ? flagged / n : NAN);
+	put(out, "mean_score", n ? score / n : NAN);
 }

@@ -34,11 +34,17 @@ extern void metrics_regression(const double *y, const double *pred, size_t n,
 extern void metrics_classification(const double *y, const double *proba,
 								   size_t n, int k, MLMetricSet *out);
 
+/* silhouette over the first 2000 rows (X column-major n x p), cluster count */
+extern void metrics_clustering(const double *X, size_t n, size_t p, const double *label,
+							   MLMetricSet *out);
+/* anomaly: share flagged and mean score of (label, score) pairs */
+extern void metrics_anomaly(const double *label_score, size_t n, MLMetricSet *out);
+
 extern double metrics_roc_auc_binary(const double *positive, const double *score, size_t n);
 
 extern double metrics_get(const MLMetricSet *m, const char *name);
 
-/* the metric that decides deployment and its direction */
+/* the metric that decides deployment (higher is better); NULL: none */
 extern const char *metrics_key(MLTask task);
 
 #endif							/* ML_METRICS_H */

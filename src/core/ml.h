@@ -43,7 +43,9 @@ typedef enum MLErrorCode
 typedef enum MLTask
 {
 	ML_REGRESSION = 1,
-	ML_CLASSIFICATION = 2
+	ML_CLASSIFICATION = 2,
+	ML_CLUSTERING = 3,			/* no target: predict a cluster id */
+	ML_ANOMALY = 4				/* no target: predict 1 for an anomaly, and a score */
 } MLTask;
 
 #define ML_TASK_BIT(t)	(1u << (t))

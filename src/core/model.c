@@ -75,10 +75,10 @@ model_read(const uint8_t *data, size_t len)
 		ml_error(ML_ERR_CORRUPT, NULL, "model names unknown learner id %u", id);
 	task = reader_u8(&r);
 	label_type = reader_u8(&r);
-	if (task != ML_REGRESSION && task != ML_CLASSIFICATION)
+	if (task < ML_REGRESSION || task > ML_ANOMALY)
 		ml_error(ML_ERR_CORRUPT, NULL, "model has unknown task %u", task);
 	if (label_type > ML_LABEL_TEXT ||
-		(task == ML_REGRESSION) != (label_type == ML_LABEL_NONE))
+		(task != ML_CLASSIFICATION) != (label_type == ML_LABEL_NONE))
 		ml_error(ML_ERR_CORRUPT, NULL, "model has invalid label type %u", label_type);
 	if (!(m->learner->tasks & ML_TASK_BIT(task)))
 		ml_error(ML_ERR_CORRUPT, NULL, "model's learner does not support its task");
@@ -116,12 +116,30 @@ model_predict(const MLModel *m, const double *X, size_t n, double *out)
 	m->learner->predict(m->state, X, n, out);
 }
 
+size_t
+model_output_width(const MLModel *m)
+{
+	if (m->task == ML_CLASSIFICATION)
+		return (size_t) m->n_classes;
+	return m->task == ML_ANOMALY ? 2 : 1;
+}
+
 void
 model_predict_value(const MLModel *m, const double *X, size_t n, double *out)
 {
-	if (m->task == ML_REGRESSION)
+	if (m->task == ML_REGRESSION || m->task == ML_CLUSTERING)
 	{
 		model_predict(m, X, n, out);
+		return;
+	}
+	if (m->task == ML_ANOMALY)
+	{
+		double	   *p = ml_alloc(ml_mul_size(n, 2 * sizeof(double)));
+
+		model_predict(m, X, n, p);
+		for (size_t i = 0; i < n; i++)
+			out[i] = p[2 * i];
+		ml_free(p);
 		return;
 	}
 	else

@@ -68,7 +68,8 @@ typedef struct MLLearner
 
 	/*
 	 * Score n rows of X (row-major, n x p).  Writes n values for regression
-	 * or n x k class probabilities (row-major) for classification.
+	 * and clustering (cluster ids), n x k class probabilities (row-major)
+	 * for classification, n x 2 (label 0 / 1, score) for anomaly.
 	 */
 	void		(*predict) (const void *state, const double *X, size_t n,
 							double *out);
@@ -114,6 +115,9 @@ extern MLModel *model_read(const uint8_t *data, size_t len);
 
 /* out: n values, or n x k probabilities (classification) */
 extern void model_predict(const MLModel *m, const double *X, size_t n, double *out);
+
+/* outputs per row of model_predict: k classes, 2 for anomaly (label, score), else 1 */
+extern size_t model_output_width(const MLModel *m);
 
 /* one output per row: value, or index of the most probable class */
 extern void model_predict_value(const MLModel *m, const double *X, size_t n,

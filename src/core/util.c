@@ -42,7 +42,17 @@ ml_strdup(const char *s)
 const char *
 ml_task_name(MLTask task)
 {
-	return task == ML_CLASSIFICATION ? "classification" : "regression";
+	switch (task)
+	{
+		case ML_CLASSIFICATION:
+			return "classification";
+		case ML_CLUSTERING:
+			return "clustering";
+		case ML_ANOMALY:
+			return "anomaly";
+		default:
+			return "regression";
+	}
 }
 
 void

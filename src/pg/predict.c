@@ -266,7 +266,7 @@ set_model(FunctionCallInfo fcinfo, PredictState *st, MLModel *m)
 	st->model = m;
 	st->tuptype = InvalidOid;
 	st->row = MemoryContextAllocZero(mcxt, sizeof(double) * Max(m->n_features, 1));
-	st->out = MemoryContextAllocZero(mcxt, sizeof(double) * Max(m->n_classes, 1));
+	st->out = MemoryContextAllocZero(mcxt, sizeof(double) * Max(model_output_width(m), 1));
 	st->tuptype = InvalidOid;	/* remap record columns */
 }
 
@@ -553,12 +553,15 @@ predict_common(FunctionCallInfo fcinfo, bool by_id, bool is_record, PredictOutpu
 	MLModel    *m = model_arg(fcinfo, by_id);
 	PredictState *st = fcinfo->flinfo->fn_extra;
 
-	if (m->task == ML_REGRESSION && (what == OUT_PROBA || what == OUT_LABEL))
+	if ((what == OUT_LABEL && m->task != ML_CLASSIFICATION) ||
+		(what == OUT_PROBA && m->task != ML_CLASSIFICATION && m->task != ML_ANOMALY))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("%s needs a classification model, this one is regression",
-						what == OUT_PROBA ? "ml_predict_proba" : "ml_predict_label"),
-				 errhint("Use ml_predict.")));
+				 errmsg("%s needs a classification model, this one is %s",
+						what == OUT_PROBA ? "ml_predict_proba" : "ml_predict_label",
+						ml_task_name(m->task)),
+				 errhint(what == OUT_PROBA ? "Use ml_predict (anomaly models also give their score with ml_predict_proba)."
+						 : "Use ml_predict.")));
 	if (m->task == ML_CLASSIFICATION && what == OUT_VALUE && m->label_type == ML_LABEL_TEXT)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -577,8 +580,16 @@ predict_common(FunctionCallInfo fcinfo, bool by_id, bool is_record, PredictOutpu
 	}
 	model_predict(m, st->row, 1, st->out);
 
-	if (m->task == ML_REGRESSION)
+	if (m->task != ML_CLASSIFICATION)
+	{
+		if (what == OUT_PROBA)	/* anomaly: its score */
+		{
+			Datum		d = Float8GetDatum(st->out[1]);
+
+			PG_RETURN_ARRAYTYPE_P(construct_array(&d, 1, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		}
 		PG_RETURN_FLOAT8(st->out[0]);
+	}
 	if (what == OUT_PROBA)
 	{
 		Datum	   *d = palloc(sizeof(Datum) * m->n_classes);
@@ -624,7 +635,7 @@ classes_common(FunctionCallInfo fcinfo, bool by_id)
 	if (m->task != ML_CLASSIFICATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("regression models have no classes")));
+				 errmsg("%s models have no classes", ml_task_name(m->task))));
 	d = palloc(sizeof(Datum) * m->n_classes);
 	for (int c = 0; c < m->n_classes; c++)
 		d[c] = CStringGetTextDatum(m->class_labels[c]);
@@ -747,13 +758,15 @@ evaluate_common(FunctionCallInfo fcinfo, bool by_id)
 			if (!seen)
 				names[nn++] = m->pipeline->cols[c].source;
 		}
-		src = source_read(source, m->target_name, names, nn, NULL, 0, true);
+		src = source_read(source, m->target_name[0] ? m->target_name : NULL, names, nn, NULL, 0, true);
 	}
 	d.n_rows = src->n_rows;
 	d.n_cols = m->n_features;
 	d.X = mlsql_model_matrix(m, src, NULL, src->n_rows, true);
 	d.n_classes = m->n_classes;
-	if (m->task == ML_REGRESSION)
+	if (m->task == ML_CLUSTERING || m->task == ML_ANOMALY)
+		d.y = palloc0(sizeof(double) * Max(d.n_rows, 1));
+	else if (m->task == ML_REGRESSION)
 	{
 		if (!src->target_numeric)
 			ereport(ERROR,

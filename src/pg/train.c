@@ -461,7 +461,7 @@ mlsql_evaluate_dataset(const MLModel *m, const MLDataset *d, MLMetricSet *out)
 {
 	size_t		n = d->n_rows,
 				p = d->n_cols,
-				k = m->task == ML_CLASSIFICATION ? (size_t) m->n_classes : 1;
+				k = model_output_width(m);
 	double	   *pred = palloc_extended(Max(n, 1) * k * sizeof(double), MCXT_ALLOC_HUGE);
 	double	   *block = palloc(sizeof(double) * 256 * Max(p, 1));
 
@@ -477,6 +477,10 @@ mlsql_evaluate_dataset(const MLModel *m, const MLDataset *d, MLMetricSet *out)
 	}
 	if (m->task == ML_CLASSIFICATION)
 		metrics_classification(d->y, pred, n, (int) k, out);
+	else if (m->task == ML_CLUSTERING)
+		metrics_clustering(d->X, n, p, pred, out);
+	else if (m->task == ML_ANOMALY)
+		metrics_anomaly(pred, n, out);
 	else
 		metrics_regression(d->y, pred, n, out);
 	pfree(pred);
@@ -500,6 +504,12 @@ metrics_json(MLBuffer *b, const MLMetricSet *m, const char *split)
 }
 
 /* ---- catalog writes ---- */
+
+static double *
+palloc0_array_huge_compat(size_t n)
+{
+	return palloc_extended(Max(n, 1) * sizeof(double), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+}
 
 static Datum *
 grow_datums(Datum *p, int cap)
@@ -842,6 +852,8 @@ write_importance(int64 run_id, const MLModel *m, const MLDataset *train,
 	bytea	   *content;
 	int			rc;
 
+	if (!m->learner->importance && metrics_key(m->task) == NULL)
+		return;					/* no score to permute against */
 	if (m->learner->importance)
 	{
 		m->learner->importance(m->state, train, imp);
@@ -951,7 +963,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *project = arg_text(fcinfo, 0, "project");
 	char	   *source = arg_text(fcinfo, 1, "source");
-	char	   *target = arg_text(fcinfo, 2, "target");
+	char	   *target = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	char	   *algorithm = arg_text(fcinfo, 3, "algorithm");
 	Jsonb	   *params_jb = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
 	char	   *task_arg = PG_ARGISNULL(5) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(5));
@@ -1006,6 +1018,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 				deployed_id;
 	int32		version;
 	bool		deployed = false;
+	bool		unsupervised;
 	char	   *existing_task = NULL;
 	double		train_seconds,
 				peak_bytes;
@@ -1049,11 +1062,12 @@ mlsql_train(PG_FUNCTION_ARGS)
 				 errmsg("invalid deploy \"%s\"", deploy),
 				 errhint("Use 'if_better', 'always' or 'never'.")));
 	if (task_arg && strcmp(task_arg, "regression") != 0 &&
-		strcmp(task_arg, "classification") != 0)
+		strcmp(task_arg, "classification") != 0 && strcmp(task_arg, "clustering") != 0 &&
+		strcmp(task_arg, "anomaly") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid task \"%s\"", task_arg),
-				 errhint("Use 'regression' or 'classification', or NULL to infer it from the target.")));
+				 errhint("Use 'regression', 'classification', 'clustering' or 'anomaly', or NULL to infer it.")));
 	if (!PG_ARGISNULL(6))
 	{
 		features = text_array(PG_GETARG_ARRAYTYPE_P(6), &n_features, "features");
@@ -1097,10 +1111,36 @@ mlsql_train(PG_FUNCTION_ARGS)
 	if (split_column)
 		aux[n_aux++] = split_column;
 
+	/* kmeans and iforest learn without a target */
+	unsupervised = !(learner->tasks & (ML_TASK_BIT(ML_REGRESSION) | ML_TASK_BIT(ML_CLASSIFICATION)));
+	if (unsupervised && target)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("algorithm \"%s\" learns without a target", learner->name),
+				 errhint("Pass target => NULL, and leave label columns out with features.")));
+	if (!unsupervised && target == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("target must not be NULL"),
+				 errhint("Only %s learn without a target.", "kmeans (clustering) and iforest (anomaly)")));
+
 	src = source_read(source, target, features, n_features, aux, n_aux, true);
 
 	/* task, labels */
-	if (task_arg)
+	if (unsupervised)
+	{
+		task = (learner->tasks & ML_TASK_BIT(ML_CLUSTERING)) ? ML_CLUSTERING : ML_ANOMALY;
+		if (task_arg && strcmp(task_arg, ml_task_name(task)) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("algorithm \"%s\" does %s, not %s", learner->name, ml_task_name(task), task_arg)));
+	}
+	else if (task_arg && (strcmp(task_arg, "clustering") == 0 || strcmp(task_arg, "anomaly") == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("task \"%s\" needs algorithm %s", task_arg,
+						strcmp(task_arg, "clustering") == 0 ? "kmeans" : "iforest")));
+	else if (task_arg)
 		task = strcmp(task_arg, "regression") == 0 ? ML_REGRESSION : ML_CLASSIFICATION;
 	else
 		task = infer_task(src);
@@ -1113,8 +1153,10 @@ mlsql_train(PG_FUNCTION_ARGS)
 
 	model = palloc0(sizeof(MLModel));
 	model->task = task;
-	model->target_name = src->target_name;
+	model->target_name = src->target_name ? src->target_name : "";
 	all_y = src->y_num;
+	if (unsupervised)
+		all_y = palloc0_array_huge_compat(src->n_rows);
 	if (task == ML_CLASSIFICATION)
 	{
 		all_y = palloc_extended(Max(src->n_rows, 1) * sizeof(double), MCXT_ALLOC_HUGE);
@@ -1156,7 +1198,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 			h[i] = split_key
 				? ml_hash_string(ml_mix64((uint64_t) seed),
 								 src->aux_text[0][i] ? src->aux_text[0][i] : "\x01NULL")
-				: raw_row_hash(src->raw, src->n_raw, src->y_text ? NULL : src->y_num,
+				: raw_row_hash(src->raw, src->n_raw, (src->y_text || !target) ? NULL : src->y_num,
 							   (const char *const *) src->y_text, i, (uint64_t) seed);
 		if (split_name && strcmp(split_name, "column") == 0)
 		{
@@ -1237,7 +1279,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 		}
 		fingerprint = 0;
 		for (size_t i = 0; i < n; i++)
-			fingerprint += raw_row_hash(src->raw, src->n_raw, src->y_text ? NULL : src->y_num,
+			fingerprint += raw_row_hash(src->raw, src->n_raw, (src->y_text || !target) ? NULL : src->y_num,
 										(const char *const *) src->y_text, i, 0);
 	}
 
@@ -1271,20 +1313,27 @@ mlsql_train(PG_FUNCTION_ARGS)
 	train_seconds = seconds_between(t0, t1);
 	peak_bytes = (double) MemoryContextMemAllocated(CurrentMemoryContext, true);
 
-	/* baseline on the same split */
-	base_model = palloc0(sizeof(MLModel));
-	*base_model = *model;
-	base_model->learner = learner_find("baseline");
-	base_model->state = base_model->learner->fit(train, NULL,
-												 params_resolve("baseline", base_model->learner->params, NULL, 0),
-												 NULL);
+	/* baseline on the same split (supervised tasks only) */
+	base_model = NULL;
+	b_train.n = b_test.n = 0;
+	if (!unsupervised)
+	{
+		base_model = palloc0(sizeof(MLModel));
+		*base_model = *model;
+		base_model->learner = learner_find("baseline");
+		base_model->state = base_model->learner->fit(train, NULL,
+													 params_resolve("baseline", base_model->learner->params, NULL, 0),
+													 NULL);
+	}
 
 	mlsql_evaluate_dataset(model, train, &m_train);
-	mlsql_evaluate_dataset(base_model, train, &b_train);
+	if (base_model)
+		mlsql_evaluate_dataset(base_model, train, &b_train);
 	if (n_test > 0)
 	{
 		mlsql_evaluate_dataset(model, test, &m_test);
-		mlsql_evaluate_dataset(base_model, test, &b_test);
+		if (base_model)
+			mlsql_evaluate_dataset(base_model, test, &b_test);
 		eval_split = "test";
 	}
 	else
@@ -1338,6 +1387,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 			buffer_put_bytes(&js, st.data + 1, st.len - 1);
 		}
 	}
+	if (target)
 	{
 		MLRawColumn tcol = {0};
 		MLBuffer	st;
@@ -1376,7 +1426,10 @@ mlsql_train(PG_FUNCTION_ARGS)
 	buffer_printf(&js, "{\"source\": ");
 	buffer_json_str(&js, source);
 	buffer_printf(&js, ", \"target\": ");
-	buffer_json_str(&js, target);
+	if (target)
+		buffer_json_str(&js, target);
+	else
+		buffer_printf(&js, "null");
 	buffer_printf(&js, ", \"algorithm\": ");
 	buffer_json_str(&js, algorithm);
 	buffer_printf(&js, ", \"task\": ");
@@ -1456,25 +1509,28 @@ mlsql_train(PG_FUNCTION_ARGS)
 		write_class_artifacts(run_id, model, n_test > 0 ? test : train, eval_split);
 	write_importance(run_id, model, train, n_test > 0 ? test : train, (uint64_t) seed);
 
-	base_run_id = insert_returning_id(
-									  "INSERT INTO mlsql.runs (experiment_id, parent_run_id, project_id, algorithm, "
-									  "params, seed, dataset_id, status, started_at, finished_at, mlsql_version, "
-									  "pg_version, task, n_train, n_test) "
-									  "VALUES ($1, $2, $3, 'baseline', '{}', $4, $5, 'finished', now(), "
-									  "clock_timestamp(), $6, current_setting('server_version'), $7, $8, $9) "
-									  "RETURNING id",
-									  9,
-									  (Oid[]) {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID,
-		INT8OID, INT8OID},
-									  (Datum[]) {Int64GetDatum(experiment_id), Int64GetDatum(run_id),
-			Int64GetDatum(project_id), Int64GetDatum(seed), Int64GetDatum(dataset_id),
-			CStringGetTextDatum(MLSQL_VERSION), CStringGetTextDatum(ml_task_name(task)),
-		Int64GetDatum((int64) n_train), Int64GetDatum((int64) n_test)},
-									  NULL);
-	add_metric_set(&brows, "train", &b_train);
-	if (n_test > 0)
-		add_metric_set(&brows, "test", &b_test);
-	write_metrics(base_run_id, &brows);
+	if (base_model)
+	{
+		base_run_id = insert_returning_id(
+										  "INSERT INTO mlsql.runs (experiment_id, parent_run_id, project_id, algorithm, "
+										  "params, seed, dataset_id, status, started_at, finished_at, mlsql_version, "
+										  "pg_version, task, n_train, n_test) "
+										  "VALUES ($1, $2, $3, 'baseline', '{}', $4, $5, 'finished', now(), "
+										  "clock_timestamp(), $6, current_setting('server_version'), $7, $8, $9) "
+										  "RETURNING id",
+										  9,
+										  (Oid[]) {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID,
+			INT8OID, INT8OID},
+										  (Datum[]) {Int64GetDatum(experiment_id), Int64GetDatum(run_id),
+				Int64GetDatum(project_id), Int64GetDatum(seed), Int64GetDatum(dataset_id),
+				CStringGetTextDatum(MLSQL_VERSION), CStringGetTextDatum(ml_task_name(task)),
+			Int64GetDatum((int64) n_train), Int64GetDatum((int64) n_test)},
+										  NULL);
+		add_metric_set(&brows, "train", &b_train);
+		if (n_test > 0)
+			add_metric_set(&brows, "test", &b_test);
+		write_metrics(base_run_id, &brows);
+	}
 
 	{
 		bytea	   *b = palloc(VARHDRSZ + bytes.len);
@@ -1508,8 +1564,8 @@ mlsql_train(PG_FUNCTION_ARGS)
 	else if (strcmp(deploy, "if_better") == 0)
 	{
 		const char *key = metrics_key(task);
-		double		new_score = metrics_get(&m_test, key);
-		double		old_score = deployed_score(deployed_id, model, src, all_y,
+		double		new_score = key ? metrics_get(&m_test, key) : NAN;
+		double		old_score = !key ? NAN : deployed_score(deployed_id, model, src, all_y,
 											   n_test > 0 ? test_rows : train_rows,
 											   n_test > 0 ? n_test : n_train, key);
 
@@ -1535,6 +1591,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 	result[5] = CStringGetTextDatum(ml_task_name(task));
 	result[6] = metrics_d;
 	result[7] = baseline_d;
+	result_null[7] = base_model == NULL;
 	result[8] = BoolGetDatum(deployed);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, result, result_null);
 

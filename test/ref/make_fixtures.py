@@ -163,6 +163,19 @@ def main():
             rows.append([lname, dname, metric, fmt(score), mlsql_params.get((lname, dname), "{}")])
     write_csv("test/fixtures/scores_sklearn.csv", ["learner", "dataset", "metric", "score", "params"], rows)
 
+    # Unsupervised: k-means inertia (standardized, k = 3) and the isolation
+    # forest's roc_auc of its anomaly score for the malignant class
+    from sklearn.cluster import KMeans
+    from sklearn.ensemble import IsolationForest
+    unsup = []
+    for dname, X in (("iris", ir.data), ("wine", wn.data)):
+        km = KMeans(n_clusters=3, n_init=10, random_state=0).fit(StandardScaler().fit_transform(X))
+        unsup.append(["kmeans", dname, "inertia", fmt(km.inertia_)])
+    iso = IsolationForest(random_state=0).fit(bc.data)
+    unsup.append(["iforest", "breast_cancer", "roc_auc_malignant",
+                  fmt(metrics.roc_auc_score(bc.target == 0, -iso.score_samples(bc.data)))])
+    write_csv("test/fixtures/unsupervised_sklearn.csv", ["learner", "dataset", "metric", "value"], unsup)
+
     # Metrics on seeded random predictions
     rng = np.random.RandomState(7)
     with open("test/fixtures/metrics_sklearn.txt", "w") as f:
