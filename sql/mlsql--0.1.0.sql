@@ -429,15 +429,22 @@ LANGUAGE sql VOLATILE AS $$
 $$;
 COMMENT ON FUNCTION ml_retrain(text) IS 'repeat the project''s last training configuration on the current data; deploys only through the if_better gate';
 
-CREATE FUNCTION ml_schedule(project text, schedule text) RETURNS bigint
-LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-    job bigint;
+CREATE FUNCTION mlsql.require_pg_cron() RETURNS void
+LANGUAGE plpgsql STABLE AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
         RAISE EXCEPTION 'pg_cron is not installed in this database' USING ERRCODE = 'feature_not_supported',
             HINT = 'Add pg_cron to shared_preload_libraries, then run CREATE EXTENSION pg_cron in the database named by cron.database_name.';
     END IF;
+END $$;
+COMMENT ON FUNCTION mlsql.require_pg_cron() IS 'an error with a hint unless pg_cron is installed in this database';
+
+CREATE FUNCTION ml_schedule(project text, schedule text) RETURNS bigint
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    job bigint;
+BEGIN
+    PERFORM mlsql.require_pg_cron();
     IF NOT EXISTS (SELECT 1 FROM mlsql.experiments e JOIN mlsql.projects p ON p.id = e.project_id
                    WHERE p.name = $1 AND e.kind = 'train') THEN
         RAISE EXCEPTION 'project "%" has no training to repeat', $1 USING ERRCODE = 'undefined_object',
@@ -455,9 +462,7 @@ LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     done boolean;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
-        RAISE EXCEPTION 'pg_cron is not installed in this database' USING ERRCODE = 'feature_not_supported';
-    END IF;
+    PERFORM mlsql.require_pg_cron();
     EXECUTE 'SELECT cron.unschedule($1)' INTO done USING 'mlsql-retrain-' || $1;
     RETURN done;
 END $$;

@@ -58,7 +58,7 @@ WHERE a.name = 'confusion_matrix' AND m.version = 2
   AND m.project_id = (SELECT id FROM mlsql.projects WHERE name = 'reg');
 
 -- retrain: the last configuration on current data, through the if_better gate
-SELECT project, version, algorithm, deployed IS NOT NULL AS gated FROM ml_retrain('reg');
+SELECT project, version, algorithm, deployed FROM ml_retrain('reg');
 SELECT e.config->>'source' AS source, e.config->>'seed' AS seed FROM mlsql.experiments e
 WHERE e.project_id = (SELECT id FROM mlsql.projects WHERE name = 'reg') ORDER BY e.id DESC LIMIT 1;
 

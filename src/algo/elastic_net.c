@@ -15,18 +15,11 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "../core/model.h"
+#include "linear.h"
 
 #include <math.h>
 #include <string.h>
 
-typedef struct ElasticNet
-{
-	size_t		p;
-	double	   *coef;
-	double		intercept;
-	int			n_iter;
-} ElasticNet;
 
 static const MLParamSpec enet_params[] = {
 	{"alpha", ML_PARAM_FLOAT, 1.0, 0.0, 1e300, NULL, NULL, "penalty strength"},
@@ -57,7 +50,7 @@ enet_fit_common(const MLDataset *train, const MLParams *params, double l1_ratio,
 	double		alpha = params_get_num(params, "alpha");
 	int			max_iter = (int) params_get_num(params, "max_iter");
 	double		tol = params_get_num(params, "tol");
-	ElasticNet *m = ml_alloc(sizeof(ElasticNet));
+	Linear	   *m = ml_alloc(sizeof(Linear));
 	double	   *Xc = ml_alloc(ml_mul_size(ml_mul_size(n, p ? p : 1), sizeof(double)));
 	double	   *r = ml_alloc(ml_mul_size(n, sizeof(double)));
 	double	   *norm2 = ml_alloc(sizeof(double) * (p ? p : 1));
@@ -130,7 +123,6 @@ enet_fit_common(const MLDataset *train, const MLParams *params, double l1_ratio,
 			break;
 		}
 	}
-	m->n_iter = it;
 	ml_log_metric(ctx, "train", "n_iter", -1, it);
 	ml_log_metric(ctx, "train", "converged", -1, it < max_iter ? 1 : 0);
 	m->intercept = ymean;
@@ -157,84 +149,6 @@ lasso_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params
 	return enet_fit_common(train, params, 1.0, ctx);
 }
 
-static void
-enet_predict(const void *state, const double *X, size_t n, double *out)
-{
-	const ElasticNet *m = state;
-
-	for (size_t i = 0; i < n; i++)
-	{
-		double		s = m->intercept;
-
-		for (size_t j = 0; j < m->p; j++)
-			s += X[i * m->p + j] * m->coef[j];
-		out[i] = s;
-	}
-}
-
-static void
-enet_write(const void *state, MLBuffer *out)
-{
-	const ElasticNet *m = state;
-
-	buffer_put_u32(out, (uint32_t) m->p);
-	buffer_put_f64s(out, m->coef, m->p);
-	buffer_put_f64(out, m->intercept);
-}
-
-static void *
-enet_read(MLReader *in, size_t p, int k)
-{
-	ElasticNet *m = ml_alloc(sizeof(ElasticNet));
-
-	m->p = reader_u32(in);
-	if (m->p != p || k != 0)
-		ml_error(ML_ERR_CORRUPT, NULL, "elastic net model shape does not match its header");
-	m->coef = reader_f64s(in, p);
-	m->intercept = reader_f64(in);
-	return m;
-}
-
-static void
-enet_describe(const void *state, MLBuffer *json)
-{
-	const ElasticNet *m = state;
-
-	buffer_printf(json, "{\"coef\": [");
-	for (size_t j = 0; j < m->p; j++)
-	{
-		buffer_printf(json, "%s", j ? ", " : "");
-		buffer_json_num(json, m->coef[j]);
-	}
-	buffer_printf(json, "], \"intercept\": ");
-	buffer_json_num(json, m->intercept);
-	buffer_printf(json, "}");
-}
-
-/* |coefficient| times the feature's standard deviation in training */
-static void
-enet_importance(const void *state, const MLDataset *train, double *out)
-{
-	const ElasticNet *m = state;
-	size_t		n = train->n_rows;
-
-	for (size_t j = 0; j < m->p; j++)
-	{
-		const double *x = train->X + j * n;
-		double		mu = 0,
-					ss = 0,
-					w = 0;
-
-		for (size_t i = 0; i < n; i++)
-			mu += x[i];
-		mu /= n;
-		for (size_t i = 0; i < n; i++)
-			ss += (x[i] - mu) * (x[i] - mu);
-		w = fabs(m->coef[j]);
-		out[j] = w * sqrt(ss / n);
-	}
-}
-
 const MLLearner ml_learner_elastic_net = {
 	.name = "elastic_net",
 	.id = 6,
@@ -242,11 +156,11 @@ const MLLearner ml_learner_elastic_net = {
 	.params = enet_params,
 	.doc = "elastic net regression (coordinate descent)",
 	.fit = enet_fit,
-	.predict = enet_predict,
-	.write = enet_write,
-	.read = enet_read,
-	.describe = enet_describe,
-	.importance = enet_importance,
+	.predict = linear_predict,
+	.write = linear_write,
+	.read = linear_read,
+	.describe = linear_describe,
+	.importance = linear_importance,
 };
 
 const MLLearner ml_learner_lasso = {
@@ -256,9 +170,9 @@ const MLLearner ml_learner_lasso = {
 	.params = lasso_params,
 	.doc = "lasso regression (coordinate descent)",
 	.fit = lasso_fit,
-	.predict = enet_predict,
-	.write = enet_write,
-	.read = enet_read,
-	.describe = enet_describe,
-	.importance = enet_importance,
+	.predict = linear_predict,
+	.write = linear_write,
+	.read = linear_read,
+	.describe = linear_describe,
+	.importance = linear_importance,
 };

@@ -18,16 +18,11 @@
  */
 #include "../core/model.h"
 #include "../core/linalg.h"
+#include "linear.h"
 
 #include <math.h>
 #include <string.h>
 
-typedef struct Linear
-{
-	size_t		p;
-	double	   *coef;
-	double		intercept;
-} Linear;
 
 static const MLParamSpec linear_params[] = {
 	{"alpha", ML_PARAM_FLOAT, 0.0, 0.0, 1e300, NULL, NULL,
@@ -113,7 +108,7 @@ linear_fit(const MLDataset *train, const MLDataset *valid,
 	return m;
 }
 
-static void
+void
 linear_predict(const void *state, const double *X, size_t n, double *out)
 {
 	const Linear *m = state;
@@ -129,7 +124,7 @@ linear_predict(const void *state, const double *X, size_t n, double *out)
 	}
 }
 
-static void
+void
 linear_write(const void *state, MLBuffer *out)
 {
 	const Linear *m = state;
@@ -139,7 +134,7 @@ linear_write(const void *state, MLBuffer *out)
 	buffer_put_f64(out, m->intercept);
 }
 
-static void *
+void *
 linear_read(MLReader *in, size_t p, int k)
 {
 	Linear	   *m = ml_alloc(sizeof(Linear));
@@ -152,7 +147,7 @@ linear_read(MLReader *in, size_t p, int k)
 	return m;
 }
 
-static void
+void
 linear_describe(const void *state, MLBuffer *json)
 {
 	const Linear *m = state;
@@ -170,27 +165,19 @@ linear_describe(const void *state, MLBuffer *json)
 }
 
 /* |coefficient| times the feature's standard deviation in training */
-static void
+void
 linear_importance(const void *state, const MLDataset *train, double *out)
 {
 	const Linear *m = state;
-	size_t		n = train->n_rows;
 
 	for (size_t j = 0; j < m->p; j++)
 	{
-		const double *x = train->X + j * n;
-		double		mu = 0,
-					ss = 0,
-					w = 0;
+		double		w = 0;
 
-		for (size_t i = 0; i < n; i++)
-			mu += x[i];
-		mu /= n;
-		for (size_t i = 0; i < n; i++)
-			ss += (x[i] - mu) * (x[i] - mu);
 		w = fabs(m->coef[j]);
-		out[j] = w * sqrt(ss / n);
+		out[j] = w;
 	}
+	dataset_scale_by_std(train, out);
 }
 
 const MLLearner ml_learner_linear = {

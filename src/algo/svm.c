@@ -398,24 +398,16 @@ static void
 svm_importance(const void *state, const MLDataset *train, double *out)
 {
 	const Svm  *m = state;
-	size_t		n = train->n_rows;
 
 	for (size_t j = 0; j < m->p; j++)
 	{
-		const double *x = train->X + j * n;
-		double		mu = 0,
-					ss = 0,
-					w = 0;
+		double		w = 0;
 
-		for (size_t i = 0; i < n; i++)
-			mu += x[i];
-		mu /= n;
-		for (size_t i = 0; i < n; i++)
-			ss += (x[i] - mu) * (x[i] - mu);
 		for (int c = 0; c < m->K; c++)
 			w += fabs(m->W[(size_t) c * (m->p + 1) + j]);
-		out[j] = w * sqrt(ss / n);
+		out[j] = w;
 	}
+	dataset_scale_by_std(train, out);
 }
 
 const MLLearner ml_learner_svm = {

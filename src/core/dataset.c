@@ -67,6 +67,19 @@ dataset_column_stats(const MLDataset *d, double *mean, double *std)
 	}
 }
 
+void
+dataset_scale_by_std(const MLDataset *d, double *w)
+{
+	double	   *mean = ml_alloc(sizeof(double) * (d->n_cols ? d->n_cols : 1));
+	double	   *std = ml_alloc(sizeof(double) * (d->n_cols ? d->n_cols : 1));
+
+	dataset_column_stats(d, mean, std);
+	for (size_t j = 0; j < d->n_cols; j++)
+		w[j] *= std[j];
+	ml_free(mean);
+	ml_free(std);
+}
+
 static uint64_t
 hash_double(uint64_t h, double v)
 {

@@ -33,6 +33,12 @@ extern MLDataset *dataset_subset(const MLDataset *d, const size_t *rows, size_t 
 extern void dataset_column_stats(const MLDataset *d, double *mean, double *std);
 
 /*
+ * w[j] *= the population standard deviation of column j: turns coefficient
+ * magnitudes into importances on standardized features
+ */
+extern void dataset_scale_by_std(const MLDataset *d, double *w);
+
+/*
  * dataset_split: the seeded, deterministic train / test split.
  *
  * Each row gets a 64-bit hash of the seed and its own values (features and

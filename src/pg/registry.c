@@ -90,6 +90,26 @@ strategy_version(const char *project, int64 pid, const char *task, const char *s
 	return (int32) v;
 }
 
+/*
+ * The project a caller may manage, locked for the catalog writes that
+ * follow, which *w opens (close it with catalog_write_end).  Visibility is
+ * checked as the caller, so a project it cannot see does not exist for it.
+ */
+static int64
+manage_project(const char *project, char **task, CatalogWriter *w)
+{
+	int64		pid;
+
+	if (catalog_project_id(project, false, NULL) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("project \"%s\" does not exist", project)));
+	*w = catalog_write_begin();
+	pid = catalog_project_id(project, true, task);
+	catalog_check_manage(pid, project);
+	return pid;
+}
+
 static Datum
 deploy_common(FunctionCallInfo fcinfo, const char *project, int32 version, const char *strategy)
 {
@@ -106,14 +126,7 @@ deploy_common(FunctionCallInfo fcinfo, const char *project, int32 version, const
 	InitMaterializedSRF(fcinfo, 0);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	/* visible to the caller? then lock it as the catalog's owner */
-	if (catalog_project_id(project, false, NULL) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("project \"%s\" does not exist", project)));
-	w = catalog_write_begin();
-	pid = catalog_project_id(project, true, &task);
-	catalog_check_manage(pid, project);
+	pid = manage_project(project, &task, &w);
 	if (strategy != NULL)
 		version = strategy_version(project, pid, task, strategy);
 	mid = query_int("SELECT id FROM mlsql.models WHERE project_id = $1 AND version = $2",
@@ -195,13 +208,7 @@ mlsql_alias(PG_FUNCTION_ARGS)
 				 errhint("An alias is a letter or underscore followed by letters, digits or underscores (at most 63), e.g. champion.")));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (catalog_project_id(project, false, NULL) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("project \"%s\" does not exist", project)));
-	w = catalog_write_begin();
-	pid = catalog_project_id(project, true, NULL);
-	catalog_check_manage(pid, project);
+	pid = manage_project(project, NULL, &w);
 	mid = query_int("SELECT id FROM mlsql.models WHERE project_id = $1 AND version = $2",
 					2, (Oid[]) {INT8OID, INT4OID},
 					(Datum[]) {Int64GetDatum(pid), Int32GetDatum(version)});
@@ -257,13 +264,7 @@ mlsql_grant(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("role \"%s\" does not exist", role)));
-	if (catalog_project_id(project, false, NULL) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("project \"%s\" does not exist", project)));
-	w = catalog_write_begin();
-	pid = catalog_project_id(project, true, NULL);
-	catalog_check_manage(pid, project);
+	pid = manage_project(project, NULL, &w);
 	if (strcmp(level, "none") == 0)
 		rc = SPI_execute_with_args("DELETE FROM mlsql.grants WHERE project_id = $1 AND role = $2",
 								   2, (Oid[]) {INT8OID, NAMEOID},
