@@ -16,6 +16,60 @@ SELECT version FROM ml_train('gnb_iris', 'iris_train', 'species', 'naive_bayes',
 SELECT max(greatest(abs(p[1] - r.p0), abs(p[2] - r.p1), abs(p[3] - r.p2))) < 1e-6 AS gnb_iris_matches
 FROM (SELECT id, ml_predict_proba('gnb_iris', i) AS p FROM iris i) s JOIN ref3 r USING (id);
 
+-- class_weight balanced: naive Bayes priors become uniform
+TRUNCATE ref2;
+\copy ref2 FROM 'test/fixtures/gnb_balanced_breast_cancer.csv' WITH (FORMAT csv, HEADER true)
+SELECT version FROM ml_train('gnb_bal', 'bc_train', 'target', 'naive_bayes', '{"class_weight": "balanced"}', test_size => 0);
+SELECT max(abs((ml_predict_proba('gnb_bal', b))[2] - r.p1)) < 1e-6 AS gnb_balanced_matches
+FROM bc b JOIN ref2 r USING (id);
+
+-- mixed naive Bayes: Gaussian numbers and categorical text columns (as
+-- scikit-learn's GaussianNB plus CategoricalNB with alpha 1)
+CREATE TEMP VIEW iris_cat AS
+SELECT id, sepal_length, sepal_width,
+       CASE WHEN petal_length < 2 THEN 'short' WHEN petal_length < 5 THEN 'mid' ELSE 'long' END AS petal_len,
+       CASE WHEN petal_width < 0.6 THEN 'short' WHEN petal_width < 1.7 THEN 'mid' ELSE 'long' END AS petal_wid,
+       species
+FROM iris;
+TRUNCATE ref3;
+\copy ref3 FROM 'test/fixtures/nb_mixed_iris.csv' WITH (FORMAT csv, HEADER true)
+SELECT version FROM ml_train('nb_mixed', 'SELECT sepal_length, sepal_width, petal_len, petal_wid, species FROM iris_cat',
+                             'species', 'naive_bayes', test_size => 0);
+SELECT max(greatest(abs(p[1] - r.p0), abs(p[2] - r.p1), abs(p[3] - r.p2))) < 1e-6 AS nb_mixed_matches
+FROM (SELECT id, ml_predict_proba('nb_mixed', i) AS p FROM iris_cat i) s JOIN ref3 r USING (id);
+-- an unseen category carries no evidence rather than failing
+SELECT ml_predict_label('nb_mixed', x) AS unseen_category_prediction
+FROM (SELECT 5.0::float8 AS sepal_length, 3.4::float8 AS sepal_width, 'huge' AS petal_len, 'short' AS petal_wid) x;
+
+-- logistic regression with a class_weight map and with balanced weights
+TRUNCATE ref2;
+\copy ref2 FROM 'test/fixtures/logistic_weighted_breast_cancer.csv' WITH (FORMAT csv, HEADER true)
+SELECT version FROM ml_train('logit_w', 'bc_train', 'target', 'logistic',
+                             '{"class_weight": {"0": 3, "1": 0.5}, "tol": 1e-10, "max_iter": 10000}', test_size => 0);
+SELECT max(abs((ml_predict_proba('logit_w', b))[2] - r.p1)) < 1e-4 AS logistic_weighted_matches
+FROM bc b JOIN ref2 r USING (id);
+SELECT params->'class_weight' AS recorded FROM mlsql.runs
+WHERE project_id = (SELECT id FROM mlsql.projects WHERE name = 'logit_w') AND parent_run_id IS NULL;
+TRUNCATE ref3;
+\copy ref3 FROM 'test/fixtures/logistic_balanced_wine.csv' WITH (FORMAT csv, HEADER true)
+SELECT version FROM ml_train('logit_bal', 'wine_train', 'cultivar', 'logistic',
+                             '{"class_weight": "balanced", "tol": 1e-10, "max_iter": 10000}', test_size => 0);
+SELECT max(greatest(abs(p[1] - r.p0), abs(p[2] - r.p1), abs(p[3] - r.p2))) < 1e-4 AS logistic_balanced_matches
+FROM (SELECT id, ml_predict_proba('logit_bal', w) AS p FROM wine w) s JOIN ref3 r USING (id);
+-- a heavier class weight moves predictions toward that class (tree, svm, forest)
+SELECT a.algorithm, count(*) AS trained
+FROM (VALUES ('tree'), ('svm'), ('forest')) a(algorithm),
+     (VALUES ('plain', '{}'::jsonb), ('heavy', '{"class_weight": {"0": 20}}')) w(kind, params),
+     ml_train('cw_' || a.algorithm || '_' || w.kind, 'bc_train', 'target', a.algorithm,
+              CASE a.algorithm WHEN 'svm' THEN '{}' ELSE '{"max_depth": 2}' END::jsonb || w.params,
+              test_size => 0) t
+GROUP BY 1 ORDER BY 1;
+SELECT a.algorithm,
+       (SELECT count(*) FROM bc b WHERE ml_predict('cw_' || a.algorithm || '_heavy', b) = 0)
+     > (SELECT count(*) FROM bc b WHERE ml_predict('cw_' || a.algorithm || '_plain', b) = 0) AS more_class_0
+FROM (VALUES ('tree'), ('svm'), ('forest')) a(algorithm)
+ORDER BY 1;
+
 -- k-NN (standardized by default): distance-weighted classification, manhattan regression
 TRUNCATE ref2;
 \copy ref2 FROM 'test/fixtures/knn_breast_cancer.csv' WITH (FORMAT csv, HEADER true)
@@ -139,6 +193,13 @@ SELECT ml_train('bad', 'diabetes_train', 'target', 'elastic_net', '{"l1_ratio": 
 SELECT ml_train('bad', 'diabetes_train', 'target', 'naive_bayes');
 SELECT ml_train('bad', 'bc_train', 'target', 'mlp', '{"hidden_layer_sizes": "0"}');
 SELECT ml_train('bad', 'bc_train', 'target', 'mlp', '{"hidden_layer_sizes": "10,10,10,10"}');
+SELECT ml_train('bad', 'bc_train', 'target', 'logistic', '{"class_weight": {"2": 1}}');
+SELECT ml_train('bad', 'bc_train', 'target', 'logistic', '{"class_weight": {"0": -1}}');
+SELECT ml_train('bad', 'bc_train', 'target', 'logistic', '{"class_weight": {"0": "x"}}');
+SELECT ml_train('bad', 'bc_train', 'target', 'logistic', '{"class_weight": {}}');
+SELECT ml_train('bad', 'bc_train', 'target', 'tree', '{"class_weight": "heavy"}');
+SELECT ml_train('bad', 'bc_train', 'target', 'tree', '{"class_weight": [1, 2]}');
+SELECT count(*) AS bad_projects FROM mlsql.projects WHERE name = 'bad';
 -- a loss that overflows stops training with an error, never a NaN model
 SELECT ml_train('bad', 'SELECT age, bmi, target * 1e200 AS target FROM diabetes', 'target', 'mlp');
 

@@ -46,7 +46,7 @@ static const MLParamSpec forest_params[] = {
 	{"max_samples", ML_PARAM_FLOAT, 1.0, 1e-9, 1.0, NULL, NULL, "bootstrap sample size, as a share of the rows"},
 	{"bootstrap", ML_PARAM_BOOL, 1, 0, 1, NULL, NULL, "draw rows with replacement (false: every tree sees every row)"},
 	{"oob_score", ML_PARAM_BOOL, 0, 0, 1, NULL, NULL, "record the out-of-bag score"},
-	{"class_weight", ML_PARAM_STRING, 0, 0, 0, "none", "none,balanced", "weight classes inversely to their frequency"},
+	ML_CLASS_WEIGHT_PARAM,
 	{NULL}
 };
 
@@ -127,7 +127,7 @@ forest_fit(const MLDataset *train, const MLDataset *valid, const MLParams *param
 	f->n_trees = (int) params_get_num(params, "n_estimators");
 	tree_options(params, train, mf, &j.o);
 	j.d = train;
-	j.w = tree_class_weights(train, j.o.balanced);
+	j.w = params_row_weights(params, train);
 	j.seed = ctx ? ctx->seed : 0;
 	j.bootstrap = params_get_num(params, "bootstrap") != 0;
 	j.draws = (size_t) fmax(1.0, round(params_get_num(params, "max_samples") * n));

@@ -9,7 +9,8 @@
  * StandardScaler) so the penalty treats them alike and L-BFGS converges;
  * the fitted weights are mapped back to the original feature scale before
  * they are stored, so the model is a plain linear scorer.  The intercepts
- * are not penalized.  Binary problems use one weight vector; k > 2 classes
+ * are not penalized.  class_weight multiplies each row's loss by its
+ * class's weight, as scikit-learn does.  Binary problems use one weight vector; k > 2 classes
  * use k (full multinomial, as scikit-learn's lbfgs solver).
  *
  * Each objective evaluation is two n x p x K matrix products (OpenBLAS
@@ -42,6 +43,7 @@ static const MLParamSpec logistic_params[] = {
 	"most L-BFGS iterations"},
 	{"tol", ML_PARAM_FLOAT, 1e-5, 0.0, 1.0, NULL, NULL,
 	"stop when the largest gradient component is below this"},
+	ML_CLASS_WEIGHT_PARAM,
 	{NULL}
 };
 
@@ -53,6 +55,7 @@ typedef struct Problem
 	double		alpha;
 	const double *Xs;			/* standardized X, n x p column-major */
 	const double *y;			/* class indexes */
+	const double *cw;			/* per class loss weight, or NULL */
 	double	   *Z;				/* n x K scratch */
 	MLFitContext *ctx;
 	double		last_loss;		/* data term at the last evaluated point */
@@ -92,11 +95,12 @@ objective(const double *theta, double *grad, void *arg)
 		for (size_t i = 0; i < n; i++)
 		{
 			double		z = Z[i] + b[0],
-						t = pr->y[i];
+						t = pr->y[i],
+						w = pr->cw ? pr->cw[(int) t] : 1.0;
 
-			loss += softplus(z) - t * z;
-			/* Z becomes the residual sigmoid(z) - t */
-			Z[i] = (z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z))) - t;
+			loss += w * (softplus(z) - t * z);
+			/* Z becomes the weighted residual w (sigmoid(z) - t) */
+			Z[i] = w * ((z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z))) - t);
 			gb[0] += Z[i];
 		}
 	}
@@ -108,6 +112,7 @@ objective(const double *theta, double *grad, void *arg)
 						s = 0,
 						lse;
 			int			t = (int) pr->y[i];
+			double		w = pr->cw ? pr->cw[t] : 1.0;
 
 			for (size_t c = 0; c < K; c++)
 			{
@@ -117,10 +122,10 @@ objective(const double *theta, double *grad, void *arg)
 			for (size_t c = 0; c < K; c++)
 				s += exp(Z[c * n + i] - mx);
 			lse = mx + log(s);
-			loss += lse - Z[t * n + i];
+			loss += w * (lse - Z[t * n + i]);
 			for (size_t c = 0; c < K; c++)
 			{
-				Z[c * n + i] = exp(Z[c * n + i] - lse) - ((int) c == t ? 1.0 : 0.0);
+				Z[c * n + i] = w * (exp(Z[c * n + i] - lse) - ((int) c == t ? 1.0 : 0.0));
 				gb[c] += Z[c * n + i];
 			}
 		}
@@ -229,6 +234,7 @@ logistic_fit(const MLDataset *train, const MLDataset *valid,
 	pr.alpha = params_get_num(params, "alpha");
 	pr.Xs = Xs;
 	pr.y = train->y;
+	pr.cw = params_class_weights(params, train);
 	pr.Z = ml_alloc(ml_mul_size(ml_mul_size(n, K), sizeof(double)));
 	pr.ctx = ctx;
 	pr.last_loss = NAN;
@@ -270,6 +276,8 @@ logistic_fit(const MLDataset *train, const MLDataset *valid,
 	}
 	ml_free(Xs);
 	ml_free(pr.Z);
+	if (pr.cw)
+		ml_free((double *) pr.cw);
 	if (pr.nv > 0)
 	{
 		ml_free((double *) pr.Xv);

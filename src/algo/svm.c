@@ -9,7 +9,7 @@
  * (regularized, as LIBLINEAR), rows are visited in a seeded random order,
  * and passes stop when the projected gradients span less than tol.  k > 2
  * classes train one machine per class against the rest.  class_weight
- * "balanced" scales C per row.  Probabilities: Platt scaling (Platt 1999,
+ * (balanced or a map) scales C per row.  Probabilities: Platt scaling (Platt 1999,
  * with Lin, Lin & Weng's stable Newton fit, 2007) of each machine's
  * decision values on 3 held-out folds, then normalized across classes.
  * Features are standardized by default.  Fit O(passes * n * p) per machine
@@ -36,7 +36,7 @@ typedef struct Svm
 static const MLParamSpec svm_params[] = {
 	{"C", ML_PARAM_FLOAT, 1.0, 1e-12, 1e12, NULL, NULL, "inverse regularization strength"},
 	{"loss", ML_PARAM_STRING, 0, 0, 0, "squared_hinge", "hinge,squared_hinge", "hinge (L1) or squared hinge (L2) loss"},
-	{"class_weight", ML_PARAM_STRING, 0, 0, 0, "none", "none,balanced", "weight classes inversely to their frequency"},
+	ML_CLASS_WEIGHT_PARAM,
 	{"max_iter", ML_PARAM_INT, 1000, 1, 1000000, NULL, NULL, "most passes over the rows"},
 	{"tol", ML_PARAM_FLOAT, 1e-4, 1e-12, 1.0, NULL, NULL, "projected gradient range that ends the passes"},
 	{NULL}
@@ -146,9 +146,12 @@ dcd(const SvmProblem *pr, int pos, double *w)
 	ml_free(Dii);
 }
 
-/* Platt's sigmoid 1 / (1 + exp(A f + B)) by Newton with backtracking */
+/*
+ * Platt's sigmoid 1 / (1 + exp(A f + B)) by Newton with backtracking; rows
+ * weighted by wt (class_weight), so the weighting survives calibration
+ */
 static void
-platt(const double *f, const double *t01, size_t n, double *A, double *B)
+platt(const double *f, const double *t01, const double *wt, size_t n, double *A, double *B)
 {
 	double		prior1 = 0,
 				prior0 = 0,
@@ -160,7 +163,7 @@ platt(const double *f, const double *t01, size_t n, double *A, double *B)
 	double	   *t = ml_alloc(sizeof(double) * (n ? n : 1));
 
 	for (size_t i = 0; i < n; i++)
-		*(t01[i] > 0 ? &prior1 : &prior0) += 1;
+		*(t01[i] > 0 ? &prior1 : &prior0) += wt[i];
 	hi = (prior1 + 1) / (prior1 + 2);
 	lo = 1 / (prior0 + 2);
 	for (size_t i = 0; i < n; i++)
@@ -170,7 +173,7 @@ platt(const double *f, const double *t01, size_t n, double *A, double *B)
 	{
 		double		z = f[i] * a + b;
 
-		fval += z >= 0 ? t[i] * z + log1p(exp(-z)) : (t[i] - 1) * z + log1p(exp(z));
+		fval += wt[i] * (z >= 0 ? t[i] * z + log1p(exp(-z)) : (t[i] - 1) * z + log1p(exp(z)));
 	}
 	for (int it = 0; it < 100; it++)
 	{
@@ -190,8 +193,8 @@ platt(const double *f, const double *t01, size_t n, double *A, double *B)
 			double		z = f[i] * a + b;
 			double		pp = z >= 0 ? exp(-z) / (1 + exp(-z)) : 1 / (1 + exp(z));
 			double		q = 1 - pp,
-						d2 = pp * q,
-						d1 = t[i] - pp;
+						d2 = wt[i] * pp * q,
+						d1 = wt[i] * (t[i] - pp);
 
 			h11 += f[i] * f[i] * d2;
 			h22 += d2;
@@ -215,7 +218,7 @@ platt(const double *f, const double *t01, size_t n, double *A, double *B)
 			{
 				double		z = f[i] * na + nb;
 
-				nf += z >= 0 ? t[i] * z + log1p(exp(-z)) : (t[i] - 1) * z + log1p(exp(z));
+				nf += wt[i] * (z >= 0 ? t[i] * z + log1p(exp(-z)) : (t[i] - 1) * z + log1p(exp(z)));
 			}
 			if (nf < fval + 1e-4 * step * gd)
 			{
@@ -243,7 +246,8 @@ svm_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params, 
 	int			k = train->n_classes;
 	SvmProblem	pr;
 	double	   *cw = ml_alloc(sizeof(double) * k);
-	double	   *cnt = ml_alloc(sizeof(double) * k);
+	double	   *cwr = params_class_weights(params, train);
+	double	   *wt = params_row_weights(params, train);
 	size_t	   *all = ml_alloc(sizeof(size_t) * (n ? n : 1));
 	int		   *fold = ml_alloc(sizeof(int) * (n ? n : 1));
 	double		C = params_get_num(params, "C");
@@ -253,11 +257,8 @@ svm_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params, 
 	m->p = p;
 	m->k = k;
 	m->K = k == 2 ? 1 : k;
-	for (size_t i = 0; i < n; i++)
-		cnt[(int) train->y[i]]++;
 	for (int c = 0; c < k; c++)
-		cw[c] = strcmp(params_get_str(params, "class_weight"), "balanced") == 0
-			? C * n / (k * fmax(cnt[c], 1)) : C;
+		cw[c] = C * (cwr ? cwr[c] : 1.0);
 	pr.d = train;
 	pr.cw = cw;
 	pr.l1 = strcmp(params_get_str(params, "loss"), "hinge") == 0;
@@ -296,7 +297,7 @@ svm_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params, 
 		}
 		for (size_t i = 0; i < n; i++)
 			t[i] = (int) train->y[i] == pos ? 1.0 : 0.0;
-		platt(f, t, n, &m->A[c], &m->B[c]);
+		platt(f, t, wt, n, &m->A[c], &m->B[c]);
 		pr.rows = all;
 		pr.n = n;
 		dcd(&pr, pos, m->W + (size_t) c * (p + 1));
@@ -305,7 +306,9 @@ svm_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params, 
 		ml_free(rows);
 	}
 	ml_free(cw);
-	ml_free(cnt);
+	if (cwr)
+		ml_free(cwr);
+	ml_free(wt);
 	ml_free(all);
 	ml_free(fold);
 	ml_free(w);

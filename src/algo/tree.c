@@ -40,7 +40,7 @@ static const MLParamSpec tree_params[] = {
 	{"min_samples_split", ML_PARAM_INT, 2, 2, 1e9, NULL, NULL, "fewest rows a node needs to split"},
 	{"min_samples_leaf", ML_PARAM_INT, 1, 1, 1e9, NULL, NULL, "fewest rows in a leaf"},
 	{"max_features", ML_PARAM_FLOAT, 1.0, 1e-9, 1.0, NULL, NULL, "share of features tried per split"},
-	{"class_weight", ML_PARAM_STRING, 0, 0, 0, "none", "none,balanced", "weight classes inversely to their frequency"},
+	ML_CLASS_WEIGHT_PARAM,
 	{NULL}
 };
 
@@ -326,29 +326,6 @@ tree_options(const MLParams *params, const MLDataset *train, double max_features
 	o->n_try = (int) ceil(max_features * p - 1e-9);
 	if (o->n_try < 1)
 		o->n_try = 1;
-	o->balanced = classification && strcmp(params_get_str(params, "class_weight"), "balanced") == 0;
-}
-
-/* per-row weights: class_weight balanced, or 1 */
-double *
-tree_class_weights(const MLDataset *train, bool balanced)
-{
-	size_t		n = train->n_rows;
-	double	   *w = ml_alloc(sizeof(double) * (n ? n : 1));
-
-	for (size_t i = 0; i < n; i++)
-		w[i] = 1.0;
-	if (balanced)
-	{
-		double	   *cnt = ml_alloc(sizeof(double) * train->n_classes);
-
-		for (size_t i = 0; i < n; i++)
-			cnt[(int) train->y[i]]++;
-		for (size_t i = 0; i < n; i++)
-			w[i] = (double) n / (train->n_classes * cnt[(int) train->y[i]]);
-		ml_free(cnt);
-	}
-	return w;
 }
 
 /*
@@ -416,7 +393,7 @@ tree_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 
 	(void) valid;
 	tree_options(params, train, params_get_num(params, "max_features"), &o);
-	w = tree_class_weights(train, o.balanced);
+	w = params_row_weights(params, train);
 	for (size_t i = 0; i < train->n_rows; i++)
 		rows[i] = i;
 	t = tree_grow(train, &o, w, rows, train->n_rows, ctx ? ctx->seed : 0);

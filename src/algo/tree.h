@@ -31,12 +31,10 @@ typedef struct TreeOptions
 	int			min_split;
 	int			min_leaf;
 	int			n_try;			/* features tried per split */
-	bool		balanced;		/* class_weight balanced */
 } TreeOptions;
 
 extern void tree_options(const MLParams *params, const MLDataset *train,
 						 double max_features, TreeOptions *o);
-extern double *tree_class_weights(const MLDataset *train, bool balanced);
 extern Tree *tree_grow(const MLDataset *d, const TreeOptions *o, const double *w,
 					   const size_t *rows, size_t n, uint64_t seed);
 extern void tree_free(Tree *t);

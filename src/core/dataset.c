@@ -34,6 +34,8 @@ dataset_subset(const MLDataset *d, const size_t *rows, size_t n)
 {
 	MLDataset  *s = dataset_create(n, d->n_cols, d->n_classes);
 
+	s->levels = d->levels;
+
 	for (size_t j = 0; j < d->n_cols; j++)
 	{
 		const double *src = d->X + j * d->n_rows;

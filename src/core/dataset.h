@@ -22,6 +22,12 @@ typedef struct MLDataset
 	double	   *X;				/* n_rows * n_cols, column-major */
 	double	   *y;				/* target value, or class index 0..k-1 */
 	int			n_classes;		/* 0 for regression */
+	/*
+	 * per column: 0 for a number, else the count of codes of an
+	 * ordinal-coded category (categories, other, missing); NULL when every
+	 * column is a number.  Shared by subsets, never freed with them.
+	 */
+	const int  *levels;
 } MLDataset;
 
 extern MLDataset *dataset_create(size_t n_rows, size_t n_cols, int n_classes);

@@ -23,6 +23,8 @@ type_name(MLParamType t)
 			return "boolean";
 		case ML_PARAM_STRING:
 			return "string";
+		case ML_PARAM_CLASS_WEIGHT:
+			return "string or object";
 	}
 	return "?";
 }
@@ -131,11 +133,35 @@ params_resolve(const char *learner, const MLParamSpec *spec,
 							 v->name, learner);
 				p->num[i] = v->num;
 				break;
+			case ML_PARAM_CLASS_WEIGHT:
+				if (v->kind == ML_VALUE_MAP)
+				{
+					p->n_map = v->n_map;
+					p->map_keys = ml_alloc(sizeof(char *) * (v->n_map ? v->n_map : 1));
+					p->map_vals = ml_alloc(sizeof(double) * (v->n_map ? v->n_map : 1));
+					for (int j = 0; j < v->n_map; j++)
+					{
+						if (!isfinite(v->map_vals[j]) || v->map_vals[j] <= 0)
+							ml_error(ML_ERR_PARAM,
+									 "Each class weight is a positive number, for example {\"yes\": 5}.",
+									 "weight of class \"%s\" in parameter \"%s\" of algorithm \"%s\" must be a positive number",
+									 v->map_keys[j], v->name, learner);
+						p->map_keys[j] = ml_strdup(v->map_keys[j]);
+						p->map_vals[j] = v->map_vals[j];
+					}
+					if (v->n_map == 0)
+						ml_error(ML_ERR_PARAM, "Name at least one class, for example {\"yes\": 5}.",
+								 "parameter \"%s\" of algorithm \"%s\" is an empty map",
+								 v->name, learner);
+					p->str[i] = "map";
+					break;
+				}
+				/* FALLTHROUGH */
 			case ML_PARAM_STRING:
 				if (v->kind != ML_VALUE_STRING)
 					ml_error(ML_ERR_PARAM, NULL,
-							 "parameter \"%s\" of algorithm \"%s\" must be a string",
-							 v->name, learner);
+							 "parameter \"%s\" of algorithm \"%s\" must be a %s",
+							 v->name, learner, type_name(s->type));
 				if (s->choices && !choice_ok(s->choices, v->str))
 				{
 					MLBuffer	h;
@@ -175,6 +201,92 @@ params_get_str(const MLParams *p, const char *name)
 	return p->str[find(p, name)];
 }
 
+static int
+find_type(const MLParams *p, MLParamType t)
+{
+	for (int i = 0; i < p->n; i++)
+		if (p->spec[i].type == t)
+			return i;
+	return -1;
+}
+
+void
+params_bind_classes(MLParams *p, char *const *labels, int n_classes)
+{
+	if (p->n_map == 0 || n_classes <= 0)
+		return;
+	p->n_classes = n_classes;
+	p->class_w = ml_alloc(sizeof(double) * n_classes);
+	for (int c = 0; c < n_classes; c++)
+		p->class_w[c] = 1.0;
+	for (int j = 0; j < p->n_map; j++)
+	{
+		int			c;
+
+		for (c = 0; c < n_classes; c++)
+			if (strcmp(labels[c], p->map_keys[j]) == 0)
+				break;
+		if (c == n_classes)
+		{
+			MLBuffer	h;
+
+			buffer_init(&h);
+			buffer_printf(&h, "The classes are:");
+			for (int k = 0; k < n_classes && k < 20; k++)
+				buffer_printf(&h, "%s \"%s\"", k ? "," : "", labels[k]);
+			buffer_printf(&h, "%s.", n_classes > 20 ? ", ..." : "");
+			buffer_put_u8(&h, '\0');
+			ml_error(ML_ERR_PARAM, (char *) h.data,
+					 "class_weight names class \"%s\", which is not in the target",
+					 p->map_keys[j]);
+		}
+		p->class_w[c] = p->map_vals[j];
+	}
+}
+
+double *
+params_class_weights(const MLParams *p, const MLDataset *train)
+{
+	int			i = find_type(p, ML_PARAM_CLASS_WEIGHT);
+	int			k = train->n_classes;
+	double	   *cw;
+
+	if (i < 0 || k <= 0 || strcmp(p->str[i], "none") == 0)
+		return NULL;
+	cw = ml_alloc(sizeof(double) * k);
+	if (strcmp(p->str[i], "balanced") == 0)
+	{
+		double	   *cnt = ml_alloc(sizeof(double) * k);
+
+		for (size_t r = 0; r < train->n_rows; r++)
+			cnt[(int) train->y[r]]++;
+		for (int c = 0; c < k; c++)
+			cw[c] = (double) train->n_rows / (k * (cnt[c] > 0 ? cnt[c] : 1));
+		ml_free(cnt);
+	}
+	else
+	{
+		if (p->class_w == NULL || p->n_classes != k)
+			ml_error(ML_ERR_INTERNAL, NULL, "class_weight map is not bound to the classes");
+		memcpy(cw, p->class_w, sizeof(double) * k);
+	}
+	return cw;
+}
+
+double *
+params_row_weights(const MLParams *p, const MLDataset *train)
+{
+	size_t		n = train->n_rows;
+	double	   *w = ml_alloc(sizeof(double) * (n ? n : 1));
+	double	   *cw = params_class_weights(p, train);
+
+	for (size_t r = 0; r < n; r++)
+		w[r] = cw ? cw[(int) train->y[r]] : 1.0;
+	if (cw)
+		ml_free(cw);
+	return w;
+}
+
 void
 params_to_json(const MLParams *p, MLBuffer *out)
 {
@@ -198,6 +310,21 @@ params_to_json(const MLParams *p, MLBuffer *out)
 			case ML_PARAM_BOOL:
 				buffer_printf(out, "%s", p->num[i] != 0 ? "true" : "false");
 				break;
+			case ML_PARAM_CLASS_WEIGHT:
+				if (p->n_map > 0 && strcmp(p->str[i], "map") == 0)
+				{
+					buffer_put_u8(out, '{');
+					for (int j = 0; j < p->n_map; j++)
+					{
+						buffer_printf(out, "%s", j ? ", " : "");
+						buffer_json_str(out, p->map_keys[j]);
+						buffer_printf(out, ": ");
+						buffer_json_num(out, p->map_vals[j]);
+					}
+					buffer_put_u8(out, '}');
+					break;
+				}
+				/* FALLTHROUGH */
 			case ML_PARAM_STRING:
 				if (p->str[i])
 					buffer_json_str(out, p->str[i]);

@@ -16,13 +16,15 @@
 
 #include "ml.h"
 #include "buffer.h"
+#include "dataset.h"
 
 typedef enum MLParamType
 {
 	ML_PARAM_INT = 1,
 	ML_PARAM_FLOAT,
 	ML_PARAM_BOOL,
-	ML_PARAM_STRING
+	ML_PARAM_STRING,
+	ML_PARAM_CLASS_WEIGHT		/* "none", "balanced" or {"label": weight} */
 } MLParamType;
 
 typedef struct MLParamSpec
@@ -43,7 +45,8 @@ typedef enum MLValueKind
 	ML_VALUE_NUMBER = 1,
 	ML_VALUE_BOOL,
 	ML_VALUE_STRING,
-	ML_VALUE_OTHER				/* null, array, object: never valid here */
+	ML_VALUE_MAP,				/* a JSON object of numbers (class_weight) */
+	ML_VALUE_OTHER				/* null, array, other objects */
 } MLValueKind;
 
 typedef struct MLParamValue
@@ -52,6 +55,9 @@ typedef struct MLParamValue
 	MLValueKind kind;
 	double		num;			/* NUMBER, BOOL (0 / 1) */
 	const char *str;			/* STRING */
+	int			n_map;			/* MAP: keys and values (NaN: not a number) */
+	const char **map_keys;
+	const double *map_vals;
 } MLParamValue;
 
 /* resolved parameters, one slot per spec entry */
@@ -61,12 +67,36 @@ typedef struct MLParams
 	int			n;
 	double	   *num;
 	const char **str;
+	/* class_weight given as a map: its entries, then bound to class indexes */
+	int			n_map;
+	const char **map_keys;
+	double	   *map_vals;
+	int			n_classes;		/* 0 until params_bind_classes */
+	double	   *class_w;		/* per class weight from the map */
 } MLParams;
+
+/* the class_weight spec entry, shared by every learner that weights rows */
+#define ML_CLASS_WEIGHT_PARAM \
+	{"class_weight", ML_PARAM_CLASS_WEIGHT, 0, 0, 0, "none", "none,balanced", \
+	"none, balanced (inverse class frequency) or a map {\"label\": weight}"}
 
 extern MLParams *params_resolve(const char *learner, const MLParamSpec *spec,
 								const MLParamValue *given, size_t n_given);
 extern double params_get_num(const MLParams *p, const char *name);
 extern const char *params_get_str(const MLParams *p, const char *name);
+/*
+ * Bind a class_weight map to the model's class labels (text form); an
+ * unknown label is an error naming the valid ones.  A no-op without a map.
+ */
+extern void params_bind_classes(MLParams *p, char *const *labels, int n_classes);
+/*
+ * Per class weights for train (n_classes entries, ml_alloc'd): balanced is
+ * n / (k * count), a map gives its weights (1 for classes it leaves out).
+ * NULL when class_weight is none or the learner has no such parameter.
+ */
+extern double *params_class_weights(const MLParams *p, const MLDataset *train);
+/* per row weights from params_class_weights, or all 1 */
+extern double *params_row_weights(const MLParams *p, const MLDataset *train);
 /* the resolved parameters, defaults included, as a JSON object */
 extern void params_to_json(const MLParams *p, MLBuffer *out);
 

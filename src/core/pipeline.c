@@ -562,6 +562,21 @@ transform_value(const MLPipeCol *pc, double num, const char *str, size_t len,
 	}
 }
 
+int *
+pipeline_levels(const MLPipeline *p)
+{
+	int		   *lv = ml_alloc(sizeof(int) * (p->n_out ? p->n_out : 1));
+
+	for (int c = 0; c < p->n_cols; c++)
+	{
+		const MLPipeCol *pc = &p->cols[c];
+
+		if (pc->kind == ML_COL_CATEGORICAL && pc->encode == ML_ENCODE_ORDINAL)
+			lv[pc->out_start] = pc->n_categories + 2;
+	}
+	return lv;
+}
+
 void
 pipeline_transform(const MLPipeline *p, const MLRawColumn *cols,
 				   const size_t *rows, size_t n_rows, double *out)

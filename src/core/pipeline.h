@@ -156,6 +156,8 @@ extern void pipeline_transform_row(const MLPipeline *p, const double *num,
 
 /* numeric columns passed through unchanged (NULL imputed with 0) */
 extern MLPipeline *pipeline_identity(char **names, int n);
+/* per output feature: codes of an ordinal-coded category, else 0 (n_out) */
+extern int *pipeline_levels(const MLPipeline *p);
 
 extern void pipeline_write(const MLPipeline *p, MLBuffer *out);
 extern MLPipeline *pipeline_read(MLReader *in);

@@ -25,6 +25,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -259,6 +260,34 @@ column_options(Jsonb *params, const SourceData *src)
 	return opts;
 }
 
+/* a JSON object as a map parameter; values that are not numbers become NaN */
+static void
+map_from_jsonb(JsonbContainer *obj, MLParamValue *p)
+{
+	int			cap = JsonContainerSize(obj);
+	const char **keys = palloc0(sizeof(char *) * (cap + 1));
+	double	   *vals = palloc0(sizeof(double) * (cap + 1));
+	JsonbIterator *it = JsonbIteratorInit(obj);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			n = 0;
+
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY && n < cap)
+			keys[n] = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (tok == WJB_VALUE && n < cap)
+			vals[n++] = v.type == jbvNumeric
+				? DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+													 NumericGetDatum(v.val.numeric)))
+				: get_float8_nan();
+	}
+	p->kind = ML_VALUE_MAP;
+	p->n_map = n;
+	p->map_keys = keys;
+	p->map_vals = vals;
+}
+
 MLParams *
 params_from_jsonb(const MLLearner *learner, Jsonb *params)
 {
@@ -305,6 +334,14 @@ params_from_jsonb(const MLLearner *learner, Jsonb *params)
 				case jbvString:
 					p->kind = ML_VALUE_STRING;
 					p->str = pnstrdup(v.val.string.val, v.val.string.len);
+					break;
+				case jbvBinary:
+					if (JsonContainerIsObject(v.val.binary.data))
+					{
+						map_from_jsonb(v.val.binary.data, p);
+						break;
+					}
+					p->kind = ML_VALUE_OTHER;
 					break;
 				default:
 					p->kind = ML_VALUE_OTHER;
@@ -621,6 +658,7 @@ make_dataset(double *X, size_t n, const MLModel *m, const double *all_y, const s
 	d->n_cols = m->n_features;
 	d->n_classes = m->n_classes;
 	d->X = X;
+	d->levels = pipeline_levels(m->pipeline);
 	d->y = palloc_extended(Max(n, 1) * sizeof(double), MCXT_ALLOC_HUGE);
 	for (size_t i = 0; i < n; i++)
 		d->y[i] = all_y[rows[i]];
@@ -1183,6 +1221,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 				 errmsg("algorithm \"%s\" does not support %s", learner->name, ml_task_name(task)),
 				 errhint("Algorithms for %s: %s.", ml_task_name(task), learner_names_for(task))));
 	params = params_from_jsonb(learner, params_jb);
+	params_bind_classes(params, model->class_labels, model->n_classes);
 	opts = column_options(params_jb, src);
 	model->learner = learner;
 

@@ -98,6 +98,35 @@ def main():
                GaussianNB().fit(bc.data, bc.target).predict_proba(bc.data))
     write_pred("test/fixtures/gnb_iris.csv", ["p0", "p1", "p2"],
                GaussianNB().fit(ir.data, ir.target).predict_proba(ir.data))
+    # balanced class weights make GaussianNB's priors uniform
+    write_pred("test/fixtures/gnb_balanced_breast_cancer.csv", ["p0", "p1"],
+               GaussianNB(priors=[0.5, 0.5]).fit(bc.data, bc.target).predict_proba(bc.data))
+    # mixed naive Bayes on iris: two numeric features (Gaussian) and two
+    # binned text features (categorical, codes in byte order as mlsql's
+    # ordinal encoding); the joint log likelihood adds both, the prior once
+    from sklearn.naive_bayes import CategoricalNB
+
+    def size_bin(v, lo, hi):
+        return "short" if v < lo else ("mid" if v < hi else "long")
+    order = {"long": 0, "mid": 1, "short": 2}
+    Xc = np.array([[order[size_bin(x[2], 2.0, 5.0)], order[size_bin(x[3], 0.6, 1.7)]] for x in ir.data])
+    g = GaussianNB().fit(ir.data[:, :2], ir.target)
+    c = CategoricalNB(alpha=1.0).fit(Xc, ir.target)
+    jll = (g.predict_joint_log_proba(ir.data[:, :2]) + c.predict_joint_log_proba(Xc)
+           - np.log(g.class_prior_)) if hasattr(g, "predict_joint_log_proba") else (
+        g._joint_log_likelihood(ir.data[:, :2]) + c._joint_log_likelihood(Xc) - np.log(g.class_prior_))
+    jll -= jll.max(axis=1, keepdims=True)
+    P = np.exp(jll) / np.exp(jll).sum(axis=1, keepdims=True)
+    write_pred("test/fixtures/nb_mixed_iris.csv", ["p0", "p1", "p2"], P)
+    # logistic regression with a class_weight map (bc) and balanced (wine)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, tol=1e-12, max_iter=100000,
+                                                              class_weight={0: 3.0, 1: 0.5}))
+    write_pred("test/fixtures/logistic_weighted_breast_cancer.csv", ["p0", "p1"],
+               pipe.fit(bc.data, bc.target).predict_proba(bc.data))
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, tol=1e-12, max_iter=100000,
+                                                              class_weight="balanced"))
+    write_pred("test/fixtures/logistic_balanced_wine.csv", ["p0", "p1", "p2"],
+               pipe.fit(wn.data, wn.target).predict_proba(wn.data))
     knn = make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=7, weights="distance"))
     write_pred("test/fixtures/knn_breast_cancer.csv", ["p0", "p1"],
                knn.fit(bc.data, bc.target).predict_proba(bc.data))
