@@ -5,6 +5,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 set -e
+DEPS="$DEPS dataset-fashion-mnist"
 install_deps
 MLSQL_CFLAGS="-Werror" build_install
 start_pg

@@ -45,6 +45,7 @@ static const MLParamSpec svm_params[] = {
 typedef struct SvmProblem
 {
 	const MLDataset *d;
+	const double *Xr;			/* the rows of d, row-major (n_rows x p) */
 	const size_t *rows;
 	size_t		n;
 	const double *cw;			/* C per class */
@@ -54,43 +55,53 @@ typedef struct SvmProblem
 	uint64_t	seed;
 } SvmProblem;
 
-static double
-row_dot(const MLDataset *d, size_t r, const double *w)
+/* w . x_r + bias, x_r contiguous */
+static inline double
+row_dot(const double *x, size_t p, const double *w)
 {
-	double		s = w[d->n_cols];
+	double		s = w[p];
 
-	for (size_t j = 0; j < d->n_cols; j++)
-		s += d->X[j * d->n_rows + r] * w[j];
+	for (size_t j = 0; j < p; j++)
+		s += x[j] * w[j];
 	return s;
 }
 
-/* one machine: positive class `pos`; w has p + 1 entries */
+/*
+ * One machine: positive class `pos`; w has p + 1 entries.  Dual coordinate
+ * descent (Hsieh et al., 2008) with shrinking: a variable at a bound whose
+ * gradient points further out than the last pass's extreme projected
+ * gradients leaves the active set; when the active set converges, every
+ * variable is checked once more before stopping.
+ */
 static void
 dcd(const SvmProblem *pr, int pos, double *w)
 {
 	const MLDataset *d = pr->d;
 	size_t		n = pr->n,
-				p = d->n_cols;
+				p = d->n_cols,
+				active = n;
 	double	   *alpha = ml_alloc(sizeof(double) * (n ? n : 1));
 	double	   *qd = ml_alloc(sizeof(double) * (n ? n : 1));
 	size_t	   *order = ml_alloc(sizeof(size_t) * (n ? n : 1));
 	double	   *ysign = ml_alloc(sizeof(double) * (n ? n : 1));
 	double	   *U = ml_alloc(sizeof(double) * (n ? n : 1));
 	double	   *Dii = ml_alloc(sizeof(double) * (n ? n : 1));
+	double		pg_max_old = INFINITY,
+				pg_min_old = -INFINITY;
 	MLRng		rng;
 
 	memset(w, 0, sizeof(double) * (p + 1));
 	ml_rng_seed(&rng, pr->seed ^ ml_mix64((uint64_t) pos + 17));
 	for (size_t a = 0; a < n; a++)
 	{
-		size_t		r = pr->rows[a];
-		int			cls = (int) d->y[r];
+		const double *x = pr->Xr + pr->rows[a] * p;
+		int			cls = (int) d->y[pr->rows[a]];
 		double		C = pr->cw[cls];
 		double		s = 1.0;		/* the bias feature */
 
 		ysign[a] = cls == pos ? 1.0 : -1.0;
 		for (size_t j = 0; j < p; j++)
-			s += d->X[j * d->n_rows + r] * d->X[j * d->n_rows + r];
+			s += x[j] * x[j];
 		U[a] = pr->l1 ? C : INFINITY;
 		Dii[a] = pr->l1 ? 0 : 0.5 / C;
 		qd[a] = s + Dii[a];
@@ -101,7 +112,7 @@ dcd(const SvmProblem *pr, int pos, double *w)
 		double		pg_max = -INFINITY,
 					pg_min = INFINITY;
 
-		for (size_t a = n; a > 1; a--)
+		for (size_t a = active; a > 1; a--)
 		{
 			size_t		b = (size_t) (ml_rng_next(&rng) % a);
 			size_t		t = order[a - 1];
@@ -109,17 +120,40 @@ dcd(const SvmProblem *pr, int pos, double *w)
 			order[a - 1] = order[b];
 			order[b] = t;
 		}
-		for (size_t q = 0; q < n; q++)
+		for (size_t q = 0; q < active; q++)
 		{
-			size_t		a = order[q],
-						r = pr->rows[a];
-			double		G = ysign[a] * row_dot(d, r, w) - 1 + Dii[a] * alpha[a];
-			double		PG = G;
+			size_t		a = order[q];
+			const double *x = pr->Xr + pr->rows[a] * p;
+			double		G = ysign[a] * row_dot(x, p, w) - 1 + Dii[a] * alpha[a];
+			double		PG = 0;
 
 			if (alpha[a] == 0)
+			{
+				if (G > pg_max_old)
+				{
+					/* shrink: swap out of the active set, revisit slot q */
+					active--;
+					order[q] = order[active];
+					order[active] = a;
+					q--;
+					continue;
+				}
 				PG = fmin(G, 0);
+			}
 			else if (alpha[a] == U[a])
+			{
+				if (G < pg_min_old)
+				{
+					active--;
+					order[q] = order[active];
+					order[active] = a;
+					q--;
+					continue;
+				}
 				PG = fmax(G, 0);
+			}
+			else
+				PG = G;
 			pg_max = fmax(pg_max, PG);
 			pg_min = fmin(pg_min, PG);
 			if (fabs(PG) > 1e-12)
@@ -130,13 +164,23 @@ dcd(const SvmProblem *pr, int pos, double *w)
 				alpha[a] = fmin(fmax(alpha[a] - G / qd[a], 0.0), U[a]);
 				delta = (alpha[a] - old) * ysign[a];
 				for (size_t j = 0; j < p; j++)
-					w[j] += delta * d->X[j * d->n_rows + r];
+					w[j] += delta * x[j];
 				w[p] += delta;
 			}
 		}
 		ml_check_interrupts();
-		if (pg_max - pg_min <= pr->tol)
-			break;
+		if (active == 0 || pg_max - pg_min <= pr->tol)
+		{
+			if (active == n)
+				break;
+			/* converged on the active set: check every variable again */
+			active = n;
+			pg_max_old = INFINITY;
+			pg_min_old = -INFINITY;
+			continue;
+		}
+		pg_max_old = pg_max > 0 ? pg_max : INFINITY;
+		pg_min_old = pg_min < 0 ? pg_min : -INFINITY;
 	}
 	ml_free(alpha);
 	ml_free(qd);
@@ -248,6 +292,7 @@ svm_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params, 
 	double	   *cw = ml_alloc(sizeof(double) * k);
 	double	   *cwr = params_class_weights(params, train);
 	double	   *wt = params_row_weights(params, train);
+	double	   *Xr;
 	size_t	   *all = ml_alloc(sizeof(size_t) * (n ? n : 1));
 	int		   *fold = ml_alloc(sizeof(int) * (n ? n : 1));
 	double		C = params_get_num(params, "C");
@@ -260,6 +305,11 @@ svm_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params, 
 	for (int c = 0; c < k; c++)
 		cw[c] = C * (cwr ? cwr[c] : 1.0);
 	pr.d = train;
+	Xr = ml_alloc(ml_mul_size(ml_mul_size(n ? n : 1, p ? p : 1), sizeof(double)));
+	for (size_t j = 0; j < p; j++)
+		for (size_t i = 0; i < n; i++)
+			Xr[i * p + j] = train->X[j * n + i];
+	pr.Xr = Xr;
 	pr.cw = cw;
 	pr.l1 = strcmp(params_get_str(params, "loss"), "hinge") == 0;
 	pr.max_iter = (int) params_get_num(params, "max_iter");
@@ -293,7 +343,7 @@ svm_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params, 
 			dcd(&pr, pos, w);
 			for (size_t i = 0; i < n; i++)
 				if (fold[i] == fo)
-					f[i] = row_dot(train, i, w);
+					f[i] = row_dot(Xr + i * p, p, w);
 		}
 		for (size_t i = 0; i < n; i++)
 			t[i] = (int) train->y[i] == pos ? 1.0 : 0.0;
@@ -309,6 +359,7 @@ svm_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params, 
 	if (cwr)
 		ml_free(cwr);
 	ml_free(wt);
+	ml_free(Xr);
 	ml_free(all);
 	ml_free(fold);
 	ml_free(w);

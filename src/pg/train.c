@@ -877,8 +877,15 @@ write_class_artifacts(int64 run_id, const MLModel *m, const MLDataset *d, const 
  * Feature importance of the model's features as an artifact: the learner's
  * own (impurity, standardized coefficients), or permutation importance on
  * the evaluation split (the drop in the key metric when one feature's
- * values are shuffled, seeded; at most 2000 rows).
+ * values are shuffled, seeded; at most 2000 rows).  Permutation scores the
+ * rows p + 1 times, so its row count is bounded by a work budget: scoring
+ * one row is taken to cost about one operation per 8 bytes of the model
+ * (true of k-NN and the MLP, an overestimate for trees), and rows are
+ * capped so that (p + 1) * rows * cost stays under ML_IMPORTANCE_BUDGET.
+ * Fewer than 100 affordable rows skips it with a notice.  Deterministic:
+ * the same model gives the same rows.
  */
+#define ML_IMPORTANCE_BUDGET 5e9
 static void
 write_importance(int64 run_id, const MLModel *m, const MLDataset *train,
 				 const MLDataset *eval, uint64_t seed)
@@ -903,9 +910,26 @@ write_importance(int64 run_id, const MLModel *m, const MLDataset *train,
 		MLDataset	d = *eval;
 		const char *key = metrics_key(m->task);
 		MLMetricSet ms;
-		double		base;
+		double		base,
+					afford;
 		MLRng		rng;
+		MLBuffer	size;
 
+		buffer_init(&size);
+		m->learner->write(m->state, &size);
+		afford = ML_IMPORTANCE_BUDGET / ((double) (p + 1) * Max((double) size.len / 8, (double) p));
+		ml_free(size.data);
+		if (afford < (double) n)
+		{
+			if (afford < 100 && n >= 100)
+			{
+				ereport(NOTICE,
+						(errmsg("permutation feature importance skipped: scoring %zu features is too costly for this model", p),
+						 errhint("Fewer features, or a learner with its own importance (tree, forest, linear models), record one.")));
+				return;
+			}
+			n = Max((size_t) afford, Min(n, 100));
+		}
 		method = "permutation";
 		d.n_rows = n;
 		d.X = palloc_extended(Max(n, 1) * Max(p, 1) * sizeof(double), MCXT_ALLOC_HUGE);

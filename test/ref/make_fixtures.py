@@ -205,6 +205,36 @@ def main():
                   fmt(metrics.roc_auc_score(bc.target == 0, -iso.score_samples(bc.data)))])
     write_csv("test/fixtures/unsupervised_sklearn.csv", ["learner", "dataset", "metric", "value"], unsup)
 
+    # Fashion-MNIST subset (test/integration/fashion.sh): the first 3000
+    # training and 1000 test images, raw 0..255 pixels, held-out accuracy
+    import gzip
+    import os
+    D = "/usr/share/datasets/fashion-mnist/"
+    if os.path.exists(D):
+        def idx(path, images, n):
+            with gzip.open(D + path) as f:
+                data = f.read()
+            if images:
+                return np.frombuffer(data, np.uint8, offset=16).reshape(-1, 784)[:n].astype(np.float64)
+            return np.frombuffer(data, np.uint8, offset=8)[:n].astype(np.int64)
+        Xtr, ytr = idx("train-images-idx3-ubyte.gz", True, 3000), idx("train-labels-idx1-ubyte.gz", False, 3000)
+        Xte, yte = idx("t10k-images-idx3-ubyte.gz", True, 1000), idx("t10k-labels-idx1-ubyte.gz", False, 1000)
+        fashion = {
+            "logistic": make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=100)),
+            "naive_bayes": GaussianNB(),
+            "knn": make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=5)),
+            "forest": RandomForestClassifier(n_estimators=50, random_state=0),
+            "svm": make_pipeline(StandardScaler(), LinearSVC(C=1.0, random_state=0)),
+            "mlp": make_pipeline(StandardScaler(), MLPClassifier(max_iter=20, random_state=0)),
+        }
+        mlsql_fashion = {"forest": '{"n_estimators": 50}', "mlp": '{"epochs": 20}'}
+        rows = []
+        for lname, m in fashion.items():
+            m.fit(Xtr, ytr)
+            rows.append([lname, fmt(metrics.accuracy_score(yte, m.predict(Xte))),
+                         mlsql_fashion.get(lname, "{}")])
+        write_csv("test/fixtures/fashion_sklearn.csv", ["learner", "accuracy", "params"], rows)
+
     # Metrics on seeded random predictions
     rng = np.random.RandomState(7)
     with open("test/fixtures/metrics_sklearn.txt", "w") as f:
