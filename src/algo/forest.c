@@ -316,4 +316,5 @@ const MLLearner ml_learner_forest = {
 	.read = forest_read,
 	.describe = forest_describe,
 	.importance = forest_importance,
+	.importance_method = "impurity",
 };

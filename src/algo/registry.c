@@ -23,6 +23,7 @@ extern const MLLearner ml_learner_svm;
 extern const MLLearner ml_learner_mlp;
 extern const MLLearner ml_learner_kmeans;
 extern const MLLearner ml_learner_iforest;
+extern const MLLearner ml_learner_gbdt;
 
 static const MLLearner *const learners[] = {
 	&ml_learner_baseline,
@@ -38,6 +39,7 @@ static const MLLearner *const learners[] = {
 	&ml_learner_mlp,
 	&ml_learner_kmeans,
 	&ml_learner_iforest,
+	&ml_learner_gbdt,
 };
 
 #define N_LEARNERS (sizeof(learners) / sizeof(learners[0]))

@@ -509,4 +509,5 @@ const MLLearner ml_learner_tree = {
 	.read = tree_read,
 	.describe = tree_describe,
 	.importance = tree_importance,
+	.importance_method = "impurity",
 };

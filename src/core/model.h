@@ -58,6 +58,8 @@ typedef struct MLLearner
 	const char *doc;			/* one line */
 	MLEncode	encode;			/* preferred categorical encoding (0: onehot) */
 	MLScale		scale;			/* preferred scaling (0: none) */
+	bool		keep_missing;	/* numeric NULLs reach fit / predict as NaN */
+	const char *importance_method;	/* what importance() measures */
 
 	/*
 	 * Fit on train (valid may be NULL).  Classification datasets hold class

@@ -22,14 +22,14 @@
 #include <string.h>
 
 static const char *const impute_names[] = {"default", "mean", "median", "mode", "constant",
-"indicator", "error", "missing"};
+"indicator", "error", "missing", "none"};
 static const char *const encode_names[] = {"default", "onehot", "ordinal", "target"};
 static const char *const scale_names[] = {"default", "none", "standard", "minmax"};
 
 const char *
 pipeline_impute_name(MLImpute v)
 {
-	return (unsigned) v < 8 ? impute_names[v] : "?";
+	return (unsigned) v < 9 ? impute_names[v] : "?";
 }
 
 const char *
@@ -123,7 +123,8 @@ fit_numeric(MLPipeCol *pc, const MLRawColumn *rc, const MLColumnOptions *o,
 	if (o->encode != ML_ENCODE_DEFAULT)
 		ml_error(ML_ERR_PARAM, NULL,
 				 "encode does not apply to numeric column \"%s\"", rc->name);
-	pc->impute = o->impute == ML_IMPUTE_DEFAULT ? ML_IMPUTE_MEAN : o->impute;
+	pc->impute = o->impute != ML_IMPUTE_DEFAULT ? o->impute
+		: def->keep_missing ? ML_IMPUTE_KEEP : ML_IMPUTE_MEAN;
 	pc->scale = o->scale == ML_SCALE_DEFAULT ? def->scale : o->scale;
 	if (pc->scale == ML_SCALE_DEFAULT)
 		pc->scale = ML_SCALE_NONE;
@@ -133,7 +134,7 @@ fit_numeric(MLPipeCol *pc, const MLRawColumn *rc, const MLColumnOptions *o,
 		double		x = rc->num[rows[i]];
 
 		if (isnan(x))
-			pc->imputed++;
+			pc->imputed += pc->impute != ML_IMPUTE_KEEP;
 		else
 			v[m++] = x;
 	}
@@ -535,6 +536,11 @@ transform_value(const MLPipeCol *pc, double num, const char *str, size_t len,
 		bool		missing = isnan(num);
 		double		x = missing ? pc->fill : num;
 
+		if (missing && pc->impute == ML_IMPUTE_KEEP)
+		{
+			out[0] = num;
+			return;
+		}
 		out[0] = (x - pc->shift) / pc->factor;
 		if (pc->out_width == 2)
 			out[stride] = missing ? 1.0 : 0.0;
@@ -660,7 +666,7 @@ pipeline_read(MLReader *in)
 		pc->shift = reader_f64(in);
 		pc->factor = reader_f64(in);
 		if ((pc->kind != ML_COL_NUMERIC && pc->kind != ML_COL_CATEGORICAL) ||
-			pc->impute > ML_IMPUTE_MISSING || pc->encode > ML_ENCODE_TARGET ||
+			pc->impute > ML_IMPUTE_KEEP || pc->encode > ML_ENCODE_TARGET ||
 			pc->scale > ML_SCALE_MINMAX || pc->element < 0 || pc->element > 1000000 ||
 			!isfinite(pc->factor) || pc->factor == 0)
 			ml_error(ML_ERR_CORRUPT, NULL, "model pipeline column %d is invalid", c);

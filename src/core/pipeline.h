@@ -44,7 +44,9 @@ typedef enum MLImpute
 	ML_IMPUTE_CONSTANT,
 	ML_IMPUTE_INDICATOR,		/* mean, plus a was-missing feature */
 	ML_IMPUTE_ERROR,			/* refuse NULLs */
-	ML_IMPUTE_MISSING			/* categorical: a category of its own */
+	ML_IMPUTE_MISSING,			/* categorical: a category of its own */
+	ML_IMPUTE_KEEP				/* numeric: NULL stays NaN for learners that
+								 * route missing values themselves (gbdt) */
 } MLImpute;
 
 typedef enum MLEncode
@@ -126,6 +128,7 @@ typedef struct MLPipelineDefaults
 {
 	MLEncode	encode;
 	MLScale		scale;
+	bool		keep_missing;	/* numeric NULLs stay NaN unless told otherwise */
 } MLPipelineDefaults;
 
 /*

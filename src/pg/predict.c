@@ -25,6 +25,7 @@
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -429,10 +430,34 @@ features_arg(FunctionCallInfo fcinfo, PredictState *st, bool is_record)
 					 errhint("Pass the features in the order of the training columns: %s%s.",
 							 m->n_features > 0 ? m->feature_names[0] : "",
 							 m->n_features > 1 ? ", ..." : "")));
-		if (ARR_HASNULL(a))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("features array contains NULL")));
+		if (ARR_HASNULL(a) || m->learner->keep_missing)
+		{
+			Datum	   *el;
+			bool	   *nulls;
+			int			ne;
+
+			/* NULL is a missing value for learners that route them (gbdt) */
+			if (!m->learner->keep_missing)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("features array contains NULL"),
+						 errhint("Algorithm \"%s\" needs every feature; gbdt accepts NULL as missing.",
+								 m->learner->name)));
+			deconstruct_array(a, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &el, &nulls, &ne);
+			for (int j = 0; j < n; j++)
+			{
+				double		x = nulls[j] ? get_float8_nan() : DatumGetFloat8(el[j]);
+
+				if (isinf(x))
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_EXCEPTION),
+							 errmsg("feature %d (\"%s\") is infinite", j + 1, m->feature_names[j])));
+				st->row[j] = x;
+			}
+			pfree(el);
+			pfree(nulls);
+			return;
+		}
 		v = (const double *) ARR_DATA_PTR(a);
 		for (int j = 0; j < n; j++)
 		{

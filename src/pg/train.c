@@ -902,7 +902,7 @@ write_importance(int64 run_id, const MLModel *m, const MLDataset *train,
 	if (m->learner->importance)
 	{
 		m->learner->importance(m->state, train, imp);
-		method = strcmp(m->learner->name, "tree") == 0 ? "impurity" : "coefficients";
+		method = m->learner->importance_method ? m->learner->importance_method : "coefficients";
 	}
 	else
 	{
@@ -1349,7 +1349,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 	/* preprocessing, fitted on the training rows only */
 	{
 		MLPipelineDefaults def = {learner->encode ? learner->encode : ML_ENCODE_ONEHOT,
-		learner->scale ? learner->scale : ML_SCALE_NONE};
+		learner->scale ? learner->scale : ML_SCALE_NONE, learner->keep_missing};
 		double	   *ytr = palloc_extended(Max(n_train, 1) * sizeof(double), MCXT_ALLOC_HUGE);
 		double	   *Xtr;
 

@@ -1,0 +1,1371 @@
+/*-------------------------------------------------------------------------
+ *
+ * gbdt.c
+ *	  Gradient-boosted decision trees, histogram algorithm.
+ *
+ * Features are quantized once into at most max_bins (<= 255) bins per
+ * feature, from quantiles of (a stride sample of at most 262 144) training
+ * values; a missing value (NaN) has bin 255 of its own.  The bins are a
+ * row-major uint8 matrix, so a node's histogram is one pass over its rows
+ * reading each row's p contiguous bytes.
+ *
+ * Each round fits one tree per output (1, or k for multiclass softmax) to
+ * the gradients g and hessians h of the loss at the current predictions, as
+ * XGBoost's second-order boosting: a leaf weighs -T(G) / (H + lambda) times
+ * the learning rate (T: soft threshold by alpha), and a split's gain is
+ * T(GL)^2 / (HL + lambda) + T(GR)^2 / (HR + lambda) - T(G)^2 / (H + lambda),
+ * kept when above gamma with both children's hessian sums at least
+ * min_child_weight.  Missing values go to the side that gains more (the
+ * default direction, learned per split); with none in the node they go to
+ * the side with more cover.
+ *
+ * Growth: depth-wise (max_depth) expands nodes depth-first, which builds the
+ * same tree as level by level and holds at most max_depth + 1 histograms;
+ * leaf-wise (max_leaves > 0) always splits the open leaf of highest gain.
+ * Only the smaller child's histogram is built; the larger one is the
+ * parent's minus it.  Histograms are built on worker threads by blocks of
+ * features: each feature's histogram is summed in row order by one thread,
+ * so the model is the same for any thread count.
+ *
+ * Early stopping watches the validation loss (the validation split, or a
+ * seeded validation_fraction of the training rows) and keeps the best
+ * round.  Every round's train and validation loss is logged (the loss
+ * curve).  Prediction walks flat node arrays: x < threshold goes left, NaN
+ * follows the default direction.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "../core/model.h"
+#include "../core/parallel.h"
+#include "../core/rng.h"
+#include "../core/sortcount.h"
+
+#include <math.h>
+#include <string.h>
+
+#define GB_MISSING 255			/* bin of a missing value */
+#define GB_STRIDE 256			/* histogram entries per feature */
+#define GB_SAMPLE 262144		/* values per feature for the bin edges */
+
+typedef enum GbObjective
+{
+	GB_SQUARED = 1,
+	GB_ABSOLUTE,
+	GB_HUBER,
+	GB_LOGISTIC,
+	GB_SOFTMAX
+} GbObjective;
+
+typedef struct GbNode
+{
+	int32_t		feature;		/* -1 for a leaf */
+	int32_t		left,
+				right;			/* node indexes within the tree */
+	uint8_t		default_left;	/* where a missing value goes */
+	uint8_t		bin;			/* training only: rows with bin <= this go left */
+	double		threshold;		/* x < threshold goes left */
+	double		value;			/* leaf weight (learning rate applied) */
+	double		gain;			/* split gain (0 for leaves) */
+	double		cover;			/* hessian sum of the training rows */
+} GbNode;
+
+typedef struct Gbdt
+{
+	size_t		p;
+	int			k;				/* classes (0: regression) */
+	int			K;				/* trees per round */
+	int			objective;
+	int			n_rounds;
+	double	   *base;			/* K raw base scores */
+	uint32_t   *start;			/* n_rounds * K + 1 offsets into nodes */
+	GbNode	   *nodes;
+} Gbdt;
+
+static const MLParamSpec gbdt_params[] = {
+	{"n_trees", ML_PARAM_INT, 100, 1, 100000, NULL, NULL, "boosting rounds"},
+	{"learning_rate", ML_PARAM_FLOAT, 0.1, 1e-6, 1.0, NULL, NULL, "shrinkage of each tree"},
+	{"max_depth", ML_PARAM_INT, 6, 1, 64, NULL, NULL, "deepest level of a tree"},
+	{"max_leaves", ML_PARAM_INT, 0, 0, 65536, NULL, NULL,
+	"leaves per tree, grown best-first (0: depth-wise growth)"},
+	{"min_child_weight", ML_PARAM_FLOAT, 1.0, 0.0, 1e300, NULL, NULL,
+	"least hessian sum of a child"},
+	{"lambda", ML_PARAM_FLOAT, 1.0, 0.0, 1e300, NULL, NULL, "L2 penalty on leaf weights"},
+	{"alpha", ML_PARAM_FLOAT, 0.0, 0.0, 1e300, NULL, NULL, "L1 penalty on leaf weights"},
+	{"gamma", ML_PARAM_FLOAT, 0.0, 0.0, 1e300, NULL, NULL, "least gain of a split (min_split_gain)"},
+	{"subsample", ML_PARAM_FLOAT, 1.0, 1e-6, 1.0, NULL, NULL, "share of rows each round draws"},
+	{"colsample_bytree", ML_PARAM_FLOAT, 1.0, 1e-6, 1.0, NULL, NULL,
+	"share of features each tree draws"},
+	{"max_bins", ML_PARAM_INT, 255, 2, 255, NULL, NULL, "histogram bins per feature"},
+	{"objective", ML_PARAM_STRING, 0, 0, 0, "auto",
+		"auto,squared_error,absolute_error,huber,logloss,softmax",
+	"loss: auto picks squared_error, logloss (binary) or softmax"},
+	{"huber_delta", ML_PARAM_FLOAT, 1.0, 1e-12, 1e300, NULL, NULL, "pseudo-Huber slope change"},
+	{"scale_pos_weight", ML_PARAM_FLOAT, 1.0, 1e-12, 1e300, NULL, NULL,
+	"weight of the positive class (binary)"},
+	ML_CLASS_WEIGHT_PARAM,
+	{"early_stopping_rounds", ML_PARAM_INT, 0, 0, 100000, NULL, NULL,
+	"stop when the validation loss has not improved for this many rounds (0: off)"},
+	{"validation_fraction", ML_PARAM_FLOAT, 0.1, 0.01, 0.5, NULL, NULL,
+	"share of training rows held out for early stopping without a validation split"},
+	{NULL}
+};
+
+/* ---- binning ---- */
+
+typedef struct Binning
+{
+	const MLDataset *d;
+	const size_t *rows;			/* training rows of d */
+	size_t		n;
+	int			max_bins;
+	double	  **cuts;			/* per feature: x < cuts[b] has bin <= b */
+	int		   *n_bins;			/* value bins per feature */
+	uint8_t    *bins;			/* n x p, row-major */
+} Binning;
+
+static inline uint8_t
+bin_of(const double *cuts, int nb, double x)
+{
+	int			lo = 0,
+				hi = nb - 1;
+
+	if (isnan(x))
+		return GB_MISSING;
+	/* first b with x < cuts[b]; the last cut is +inf */
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (x < cuts[mid])
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return (uint8_t) lo;
+}
+
+/* the bin edges of feature j: midpoints between quantile values */
+static void
+cuts_task(void *arg, int j)
+{
+	Binning    *b = arg;
+	const double *x = b->d->X + (size_t) j * b->d->n_rows;
+	size_t		stride = b->n > GB_SAMPLE ? (b->n + GB_SAMPLE - 1) / GB_SAMPLE : 1;
+	double	   *v = ml_alloc(sizeof(double) * (b->n / stride + 1));
+	double	   *cuts = ml_alloc(sizeof(double) * b->max_bins);
+	size_t		m = 0,
+				u = 0,
+				acc = 0;
+	int			nb = 0;
+
+	for (size_t i = 0; i < b->n; i += stride)
+		if (!isnan(x[b->rows[i]]))
+			v[m++] = x[b->rows[i]];
+	ml_sort_doubles(v, m);
+	for (size_t i = 0; i < m; i = u)
+	{
+		size_t		distinct = 0;
+
+		if (i == 0)
+		{
+			/* few distinct values: each its own bin */
+			for (size_t a = 0; a < m; a++)
+				distinct += a == 0 || v[a] != v[a - 1];
+			if (distinct <= (size_t) b->max_bins)
+			{
+				for (size_t a = 1; a < m; a++)
+					if (v[a] != v[a - 1])
+						cuts[nb++] = v[a - 1] + (v[a] - v[a - 1]) / 2;
+				break;
+			}
+		}
+		for (u = i; u < m && v[u] == v[i]; u++)
+			;
+		acc = u;
+		if (u == m)
+			break;
+		/* a cut after this value when its cumulative share reaches the next quantile */
+		if ((double) acc * b->max_bins >= (double) (nb + 1) * m && nb < b->max_bins - 1)
+			cuts[nb++] = v[i] + (v[u] - v[i]) / 2;
+	}
+	cuts[nb++] = INFINITY;
+	b->cuts[j] = cuts;
+	b->n_bins[j] = nb;
+	ml_free(v);
+}
+
+typedef struct BinRows
+{
+	Binning    *b;
+	const MLDataset *d;
+	const size_t *rows;
+	size_t		n;
+	uint8_t    *out;
+	size_t		block;
+} BinRows;
+
+static void
+bin_rows_task(void *arg, int t)
+{
+	BinRows    *br = arg;
+	size_t		p = br->d->n_cols,
+				lo = (size_t) t * br->block,
+				hi = lo + br->block < br->n ? lo + br->block : br->n;
+
+	for (size_t j = 0; j < p; j++)
+	{
+		const double *x = br->d->X + j * br->d->n_rows;
+
+		for (size_t i = lo; i < hi; i++)
+			br->out[i * p + j] = bin_of(br->b->cuts[j], br->b->n_bins[j],
+										x[br->rows ? br->rows[i] : i]);
+	}
+}
+
+/* bins of rows[0..n) of d (rows NULL: all), n x p row-major */
+static uint8_t *
+bin_rows(Binning *b, const MLDataset *d, const size_t *rows, size_t n, int threads)
+{
+	BinRows		br;
+	int			tasks;
+
+	br.b = b;
+	br.d = d;
+	br.rows = rows;
+	br.n = n;
+	br.out = ml_alloc(ml_mul_size(n ? n : 1, d->n_cols ? d->n_cols : 1));
+	br.block = 65536;
+	tasks = (int) ((n + br.block - 1) / br.block);
+	if (tasks <= 1 || threads <= 1)
+		for (int t = 0; t < tasks; t++)
+			bin_rows_task(&br, t);
+	else
+		ml_parallel_for(tasks, threads, bin_rows_task, &br);
+	return br.out;
+}
+
+/* ---- tree growth ---- */
+
+typedef struct GH
+{
+	double		g,
+				h;
+} GH;
+
+typedef struct Split
+{
+	double		gain;
+	int			feature;		/* -1: none */
+	int			bin;
+	bool		default_left;
+} Split;
+
+typedef struct Cand
+{
+	int			node;
+	size_t		lo,
+				hi;				/* rows idx[lo..hi) */
+	GH		   *hist;
+	double		sg,
+				sh;
+	int			depth;
+	Split		split;
+} Cand;
+
+typedef struct Grower
+{
+	/* data */
+	const uint8_t *bins;		/* n x p */
+	size_t		p;
+	const int  *n_bins;
+	double	  **cuts;
+	const double *g,
+			   *h;
+	uint32_t   *idx;			/* rows of the tree, partitioned per node */
+	uint32_t   *tmp;
+	const int  *feats;			/* features this tree may use, ascending */
+	int			nf;
+	/* settings */
+	double		lambda,
+				alpha,
+				gamma,
+				mcw,
+				eta;
+	int			max_depth,
+				max_leaves,
+				threads;
+	/* output */
+	GbNode	   *nodes;
+	int			n_nodes,
+				cap;
+	/* histogram buffers */
+	GH		  **free_hist;
+	int			n_free;
+	/* histogram task */
+	const uint32_t *h_rows;
+	size_t		h_n;
+	GH		   *h_out;
+	int			h_block;
+} Grower;
+
+static inline double
+soft(double g, double alpha)
+{
+	return g > alpha ? g - alpha : (g < -alpha ? g + alpha : 0.0);
+}
+
+static inline double
+score(const Grower *gr, double g, double h)
+{
+	double		t = soft(g, gr->alpha);
+
+	return t * t / (h + gr->lambda);
+}
+
+static inline double
+leaf_weight(const Grower *gr, double g, double h)
+{
+	return h + gr->lambda > 0 ? -soft(g, gr->alpha) / (h + gr->lambda) : 0.0;
+}
+
+static void
+hist_task(void *arg, int t)
+{
+	Grower	   *gr = arg;
+	int			f0 = t * gr->h_block,
+				f1 = f0 + gr->h_block < gr->nf ? f0 + gr->h_block : gr->nf;
+	size_t		p = gr->p;
+	GH		   *H = gr->h_out;
+
+	for (int a = f0; a < f1; a++)
+		memset(H + (size_t) gr->feats[a] * GB_STRIDE, 0, sizeof(GH) * GB_STRIDE);
+	if (gr->nf == (int) p)
+	{
+		/* every feature: the row's bytes f0..f1 are contiguous */
+		for (size_t i = 0; i < gr->h_n; i++)
+		{
+			uint32_t	r = gr->h_rows[i];
+			const uint8_t *b = gr->bins + (size_t) r * p;
+			double		g = gr->g[r],
+						h = gr->h[r];
+
+			for (int f = f0; f < f1; f++)
+			{
+				GH		   *e = H + (size_t) f * GB_STRIDE + b[f];
+
+				e->g += g;
+				e->h += h;
+			}
+		}
+	}
+	else
+	{
+		for (size_t i = 0; i < gr->h_n; i++)
+		{
+			uint32_t	r = gr->h_rows[i];
+			const uint8_t *b = gr->bins + (size_t) r * p;
+			double		g = gr->g[r],
+						h = gr->h[r];
+
+			for (int a = f0; a < f1; a++)
+			{
+				int			f = gr->feats[a];
+				GH		   *e = H + (size_t) f * GB_STRIDE + b[f];
+
+				e->g += g;
+				e->h += h;
+			}
+		}
+	}
+}
+
+/* the histogram of rows[0..n) into H, on worker threads when it is large */
+static void
+build_hist(Grower *gr, const uint32_t *rows, size_t n, GH *H)
+{
+	int			tasks;
+
+	gr->h_rows = rows;
+	gr->h_n = n;
+	gr->h_out = H;
+	if (gr->threads <= 1 || (double) n * gr->nf < 65536.0 * 8)
+	{
+		gr->h_block = gr->nf;
+		hist_task(gr, 0);
+		return;
+	}
+	tasks = gr->threads * 4 < gr->nf ? gr->threads * 4 : gr->nf;
+	gr->h_block = (gr->nf + tasks - 1) / tasks;
+	tasks = (gr->nf + gr->h_block - 1) / gr->h_block;
+	ml_parallel_for(tasks, gr->threads, hist_task, gr);
+}
+
+static GH *
+take_hist(Grower *gr)
+{
+	if (gr->n_free > 0)
+		return gr->free_hist[--gr->n_free];
+	return ml_alloc(ml_mul_size(ml_mul_size(gr->p, GB_STRIDE), sizeof(GH)));
+}
+
+static void
+give_hist(Grower *gr, GH *H)
+{
+	gr->free_hist[gr->n_free++] = H;
+}
+
+/* best split of a node from its histogram and totals */
+static Split
+find_split(const Grower *gr, const GH *H, double sg, double sh)
+{
+	Split		best = {0, -1, 0, false};
+	double		parent = score(gr, sg, sh);
+
+	for (int a = 0; a < gr->nf; a++)
+	{
+		int			f = gr->feats[a];
+		const GH   *e = H + (size_t) f * GB_STRIDE;
+		int			nb = gr->n_bins[f];
+		double		mg = e[GB_MISSING].g,
+					mh = e[GB_MISSING].h,
+					gl = 0,
+					hl = 0;
+
+		for (int b = 0; b < nb - 1; b++)
+		{
+			gl += e[b].g;
+			hl += e[b].h;
+			for (int dl = 0; dl < 2; dl++)
+			{
+				double		GL = gl + (dl ? mg : 0),
+							HL = hl + (dl ? mh : 0),
+							GR = sg - GL,
+							HR = sh - HL,
+							gain;
+
+				if (dl && mh == 0)
+					break;		/* no missing rows: one candidate */
+				if (HL < gr->mcw || HR < gr->mcw || HL <= 0 || HR <= 0)
+					continue;
+				gain = score(gr, GL, HL) + score(gr, GR, HR) - parent;
+				if (gain > best.gain + 1e-12 * fabs(best.gain))
+				{
+					best.gain = gain;
+					best.feature = f;
+					best.bin = b;
+					best.default_left = mh > 0 ? dl : (hl >= sh - hl);
+				}
+			}
+		}
+	}
+	if (best.feature >= 0 && !(best.gain > gr->gamma && best.gain > 1e-12))
+		best.feature = -1;
+	return best;
+}
+
+static int
+new_node(Grower *gr, double sg, double sh)
+{
+	GbNode	   *nd;
+
+	if (gr->n_nodes == gr->cap)
+	{
+		gr->cap = gr->cap ? gr->cap * 2 : 64;
+		gr->nodes = ml_realloc(gr->nodes, sizeof(GbNode) * gr->cap);
+	}
+	nd = &gr->nodes[gr->n_nodes];
+	memset(nd, 0, sizeof(GbNode));
+	nd->feature = -1;
+	nd->value = leaf_weight(gr, sg, sh) * gr->eta;
+	nd->cover = sh;
+	return gr->n_nodes++;
+}
+
+/* open a candidate for node rows [lo, hi) with histogram H; false: a leaf */
+static bool
+open_cand(Grower *gr, Cand *c)
+{
+	if (c->depth >= gr->max_depth || c->hi - c->lo < 2)
+		c->split.feature = -1;
+	else
+		c->split = find_split(gr, c->hist, c->sg, c->sh);
+	if (c->split.feature < 0)
+	{
+		give_hist(gr, c->hist);
+		c->hist = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* split candidate c: partition its rows, make both children candidates */
+static void
+split_cand(Grower *gr, Cand *c, Cand *left, Cand *right)
+{
+	GbNode	   *nd = &gr->nodes[c->node];
+	int			f = c->split.feature;
+	uint8_t		sb = (uint8_t) c->split.bin;
+	bool		dl = c->split.default_left;
+	size_t		nl = 0,
+				nr = 0,
+				p = gr->p;
+	double		lg = 0,
+				lh = 0;
+	GH		   *small;
+	bool		small_left;
+
+	/* stable partition: left rows stay in idx, right rows go through tmp */
+	for (size_t i = c->lo; i < c->hi; i++)
+	{
+		uint32_t	r = gr->idx[i];
+		uint8_t		b = gr->bins[(size_t) r * p + f];
+		bool		go_left = b == GB_MISSING ? dl : b <= sb;
+
+		if (go_left)
+		{
+			gr->idx[c->lo + nl++] = r;
+			lg += gr->g[r];
+			lh += gr->h[r];
+		}
+		else
+			gr->tmp[nr++] = r;
+	}
+	memcpy(gr->idx + c->lo + nl, gr->tmp, sizeof(uint32_t) * nr);
+
+	nd->feature = f;
+	nd->bin = sb;
+	nd->threshold = gr->cuts[f][sb];
+	nd->default_left = dl;
+	nd->gain = c->split.gain;
+
+	left->lo = c->lo;
+	left->hi = c->lo + nl;
+	right->lo = c->lo + nl;
+	right->hi = c->hi;
+	left->sg = lg;
+	left->sh = lh;
+	right->sg = c->sg - lg;
+	right->sh = c->sh - lh;
+	left->depth = right->depth = c->depth + 1;
+	left->node = new_node(gr, left->sg, left->sh);
+	right->node = new_node(gr, right->sg, right->sh);
+	nd = &gr->nodes[c->node];
+	nd->left = left->node;
+	nd->right = right->node;
+
+	/* the smaller child's histogram is built, the larger is parent - smaller */
+	small_left = nl <= nr;
+	small = take_hist(gr);
+	if (small_left)
+		build_hist(gr, gr->idx + left->lo, nl, small);
+	else
+		build_hist(gr, gr->idx + right->lo, nr, small);
+	for (int a = 0; a < gr->nf; a++)
+	{
+		GH		   *P = c->hist + (size_t) gr->feats[a] * GB_STRIDE;
+		const GH   *S = small + (size_t) gr->feats[a] * GB_STRIDE;
+
+		for (int b = 0; b < GB_STRIDE; b++)
+		{
+			P[b].g -= S[b].g;
+			P[b].h -= S[b].h;
+		}
+	}
+	left->hist = small_left ? small : c->hist;
+	right->hist = small_left ? c->hist : small;
+	c->hist = NULL;
+}
+
+/* grow one tree on idx[0..n); nodes appended to gr->nodes from 0 */
+static void
+grow_tree(Grower *gr, size_t n)
+{
+	Cand	   *open;
+	int			n_open = 0,
+				leaves = 1;
+	Cand		root;
+	double		sg = 0,
+				sh = 0;
+
+	gr->n_nodes = 0;
+	for (size_t i = 0; i < n; i++)
+	{
+		sg += gr->g[gr->idx[i]];
+		sh += gr->h[gr->idx[i]];
+	}
+	open = ml_alloc(sizeof(Cand) * (size_t) (gr->max_leaves > 0 ? gr->max_leaves + 1 : gr->max_depth + 2));
+	root.lo = 0;
+	root.hi = n;
+	root.sg = sg;
+	root.sh = sh;
+	root.depth = 0;
+	root.node = new_node(gr, sg, sh);
+	root.hist = take_hist(gr);
+	build_hist(gr, gr->idx, n, root.hist);
+	if (open_cand(gr, &root))
+		open[n_open++] = root;
+	while (n_open > 0 && (gr->max_leaves == 0 || leaves < gr->max_leaves))
+	{
+		int			pick = n_open - 1;
+		Cand		c,
+					l,
+					r;
+
+		if (gr->max_leaves > 0)
+			for (int i = 0; i < n_open; i++)
+				if (open[i].split.gain > open[pick].split.gain ||
+					(open[i].split.gain == open[pick].split.gain && open[i].node < open[pick].node))
+					pick = i;
+		c = open[pick];
+		open[pick] = open[--n_open];
+		split_cand(gr, &c, &l, &r);
+		leaves++;
+		/* depth-first: the right child is pushed first, so the left is expanded next */
+		if (open_cand(gr, &r))
+			open[n_open++] = r;
+		if (open_cand(gr, &l))
+			open[n_open++] = l;
+		ml_check_interrupts();
+	}
+	for (int i = 0; i < n_open; i++)
+		give_hist(gr, open[i].hist);
+	ml_free(open);
+}
+
+/* ---- the objective ---- */
+
+static double
+sigmoid(double z)
+{
+	return z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
+}
+
+/* gradients of rows [0, n) for tree output c; F is n x K, class-major */
+static void
+gradients(int obj, int K, int c, const double *F, const double *y, const double *w,
+		  size_t n, double delta, double *g, double *h)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		double		wi = w ? w[i] : 1.0;
+
+		switch (obj)
+		{
+			case GB_SQUARED:
+				g[i] = (F[i] - y[i]) * wi;
+				h[i] = wi;
+				break;
+			case GB_ABSOLUTE:
+				g[i] = (F[i] > y[i] ? 1.0 : (F[i] < y[i] ? -1.0 : 0.0)) * wi;
+				h[i] = wi;
+				break;
+			case GB_HUBER:
+				{
+					double		r = F[i] - y[i],
+								s = 1.0 + (r / delta) * (r / delta);
+
+					g[i] = r / sqrt(s) * wi;
+					h[i] = wi / (s * sqrt(s));
+				}
+				break;
+			case GB_LOGISTIC:
+				{
+					double		pr = sigmoid(F[i]);
+
+					g[i] = (pr - y[i]) * wi;
+					h[i] = fmax(pr * (1 - pr), 1e-16) * wi;
+				}
+				break;
+			default:
+				{
+					double		mx = -INFINITY,
+								s = 0,
+								pc;
+
+					for (int j = 0; j < K; j++)
+						mx = fmax(mx, F[(size_t) j * n + i]);
+					for (int j = 0; j < K; j++)
+						s += exp(F[(size_t) j * n + i] - mx);
+					pc = exp(F[(size_t) c * n + i] - mx) / s;
+					g[i] = (pc - ((int) y[i] == c ? 1.0 : 0.0)) * wi;
+					h[i] = fmax(2.0 * pc * (1 - pc), 1e-16) * wi;
+				}
+				break;
+		}
+	}
+}
+
+/* mean loss of n rows at F (n x K, class-major) */
+static double
+mean_loss(int obj, int K, const double *F, const double *y, size_t n, double delta)
+{
+	double		s = 0;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		switch (obj)
+		{
+			case GB_SQUARED:
+				s += (F[i] - y[i]) * (F[i] - y[i]);
+				break;
+			case GB_ABSOLUTE:
+				s += fabs(F[i] - y[i]);
+				break;
+			case GB_HUBER:
+				{
+					double		r = (F[i] - y[i]) / delta;
+
+					s += delta * delta * (sqrt(1 + r * r) - 1);
+				}
+				break;
+			case GB_LOGISTIC:
+				{
+					double		z = F[i];
+
+					/* log(1 + e^z) - y z */
+					s += (z > 0 ? z + log1p(exp(-z)) : log1p(exp(z))) - y[i] * z;
+				}
+				break;
+			default:
+				{
+					double		mx = -INFINITY,
+								t = 0;
+
+					for (int j = 0; j < K; j++)
+						mx = fmax(mx, F[(size_t) j * n + i]);
+					for (int j = 0; j < K; j++)
+						t += exp(F[(size_t) j * n + i] - mx);
+					s += mx + log(t) - F[(size_t) (int) y[i] * n + i];
+				}
+				break;
+		}
+	}
+	s = n ? s / n : 0;
+	return obj == GB_SQUARED ? sqrt(s) : s;
+}
+
+static const char *
+loss_name(int obj)
+{
+	switch (obj)
+	{
+		case GB_SQUARED:
+			return "rmse";
+		case GB_ABSOLUTE:
+			return "mae";
+		case GB_HUBER:
+			return "huber";
+		default:
+			return "log_loss";
+	}
+}
+
+/* add a tree (nodes) to F[0..n) of output c, walking binned rows */
+static void
+apply_tree_bins(const GbNode *nodes, const uint8_t *bins, size_t p, size_t n, double *F)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		const uint8_t *b = bins + i * p;
+		int			j = 0;
+
+		while (nodes[j].feature >= 0)
+		{
+			uint8_t		v = b[nodes[j].feature];
+			bool		left = v == GB_MISSING ? nodes[j].default_left : v <= nodes[j].bin;
+
+			j = left ? nodes[j].left : nodes[j].right;
+		}
+		F[i] += nodes[j].value;
+	}
+}
+
+/* ---- fit ---- */
+
+static void *
+gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
+		 MLFitContext *ctx)
+{
+	Gbdt	   *m = ml_alloc(sizeof(Gbdt));
+	size_t		p = train->n_cols,
+				N = train->n_rows,
+				n = 0,
+				nv = 0;
+	int			k = train->n_classes,
+				K;
+	const char *objs = params_get_str(params, "objective");
+	int			obj;
+	int			n_trees = (int) params_get_num(params, "n_trees");
+	int			esr = (int) params_get_num(params, "early_stopping_rounds");
+	double		subsample = params_get_num(params, "subsample"),
+				colsample = params_get_num(params, "colsample_bytree"),
+				delta = params_get_num(params, "huber_delta");
+	uint64_t	seed = ctx ? ctx->seed : 0;
+	int			threads = ml_thread_count(ctx ? ctx->threads : 1, (int) (p ? p : 1));
+	size_t	   *tr_rows,
+			   *va_rows = NULL;
+	const MLDataset *vd = NULL;
+	Binning		bn;
+	uint8_t    *bins,
+			   *vbins = NULL;
+	double	   *y,
+			   *yv = NULL,
+			   *w,
+			   *F,
+			   *Fv = NULL,
+			   *g,
+			   *h,
+			   *cw;
+	Grower		gr;
+	GbNode	   *all = NULL;
+	size_t		n_all = 0,
+				cap_all = 0;
+	uint32_t   *start;
+	int			rounds = 0,
+				trained = 0,
+				best_round = 0;
+	double		best_loss = INFINITY;
+	int		   *feats;
+
+	/* objective */
+	if (k > 0)
+	{
+		if (strcmp(objs, "auto") == 0)
+			obj = k == 2 ? GB_LOGISTIC : GB_SOFTMAX;
+		else if (strcmp(objs, "logloss") == 0 && k == 2)
+			obj = GB_LOGISTIC;
+		else if (strcmp(objs, "softmax") == 0)
+			obj = GB_SOFTMAX;
+		else
+			ml_error(ML_ERR_PARAM, "For classification use logloss (two classes) or softmax.",
+					 "objective \"%s\" does not fit a classification target with %d classes", objs, k);
+	}
+	else
+	{
+		if (strcmp(objs, "auto") == 0 || strcmp(objs, "squared_error") == 0)
+			obj = GB_SQUARED;
+		else if (strcmp(objs, "absolute_error") == 0)
+			obj = GB_ABSOLUTE;
+		else if (strcmp(objs, "huber") == 0)
+			obj = GB_HUBER;
+		else
+			ml_error(ML_ERR_PARAM, "For regression use squared_error, absolute_error or huber.",
+					 "objective \"%s\" does not fit a regression target", objs);
+	}
+	K = obj == GB_SOFTMAX ? k : 1;
+	m->p = p;
+	m->k = k;
+	m->K = K;
+	m->objective = obj;
+
+	/* rows: training, and validation for early stopping */
+	tr_rows = ml_alloc(sizeof(size_t) * (N ? N : 1));
+	if (valid && valid->n_rows > 0 && valid->n_cols == p)
+	{
+		for (size_t i = 0; i < N; i++)
+			tr_rows[n++] = i;
+		vd = valid;
+		nv = valid->n_rows;
+	}
+	else if (esr > 0)
+	{
+		double		frac = params_get_num(params, "validation_fraction");
+
+		va_rows = ml_alloc(sizeof(size_t) * (N ? N : 1));
+		for (size_t i = 0; i < N; i++)
+		{
+			double		u = (double) (ml_mix64(seed ^ 0x5bd1e995u ^ ml_mix64(i + 1)) >> 11) * 0x1.0p-53;
+
+			if (u < frac)
+				va_rows[nv++] = i;
+			else
+				tr_rows[n++] = i;
+		}
+		if (nv == 0 || n == 0)
+			ml_error(ML_ERR_DATA, "Use more rows, or early_stopping_rounds 0.",
+					 "too few rows to hold out a validation share for early stopping");
+		vd = train;
+	}
+	else
+		for (size_t i = 0; i < N; i++)
+			tr_rows[n++] = i;
+
+	/* bins */
+	memset(&bn, 0, sizeof(bn));
+	bn.d = train;
+	bn.rows = tr_rows;
+	bn.n = n;
+	bn.max_bins = (int) params_get_num(params, "max_bins");
+	bn.cuts = ml_alloc(sizeof(double *) * (p ? p : 1));
+	bn.n_bins = ml_alloc(sizeof(int) * (p ? p : 1));
+	if (threads > 1 && (double) n * p > 1e6)
+		ml_parallel_for((int) p, threads, cuts_task, &bn);
+	else
+		for (size_t j = 0; j < p; j++)
+			cuts_task(&bn, (int) j);
+	ml_check_interrupts();
+	bins = bin_rows(&bn, train, tr_rows, n, threads);
+	if (vd)
+		vbins = bin_rows(&bn, vd, va_rows, nv, threads);
+	ml_check_interrupts();
+
+	/* targets, weights, base scores */
+	y = ml_alloc(sizeof(double) * (n ? n : 1));
+	w = ml_alloc(sizeof(double) * (n ? n : 1));
+	cw = params_class_weights(params, train);
+	for (size_t i = 0; i < n; i++)
+	{
+		y[i] = train->y[tr_rows[i]];
+		w[i] = cw ? cw[(int) y[i]] : 1.0;
+		if (obj == GB_LOGISTIC && y[i] == 1)
+			w[i] *= params_get_num(params, "scale_pos_weight");
+	}
+	if (vd)
+	{
+		yv = ml_alloc(sizeof(double) * (nv ? nv : 1));
+		for (size_t i = 0; i < nv; i++)
+			yv[i] = vd->y[va_rows ? va_rows[i] : i];
+	}
+	m->base = ml_alloc(sizeof(double) * K);
+	{
+		double		sw = 0,
+					swy = 0;
+
+		if (obj == GB_SOFTMAX)
+		{
+			double	   *cnt = ml_alloc(sizeof(double) * K);
+
+			for (size_t i = 0; i < n; i++)
+			{
+				cnt[(int) y[i]] += w[i];
+				sw += w[i];
+			}
+			for (int c = 0; c < K; c++)
+				m->base[c] = log(fmax(cnt[c], 1e-300) / sw);
+			ml_free(cnt);
+		}
+		else if (obj == GB_ABSOLUTE)
+		{
+			double	   *v = ml_alloc(sizeof(double) * (n ? n : 1));
+
+			memcpy(v, y, sizeof(double) * n);
+			ml_sort_doubles(v, n);
+			m->base[0] = n ? (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) : 0;
+			ml_free(v);
+		}
+		else
+		{
+			for (size_t i = 0; i < n; i++)
+			{
+				sw += w[i];
+				swy += w[i] * y[i];
+			}
+			m->base[0] = sw > 0 ? swy / sw : 0;
+			if (obj == GB_LOGISTIC)
+			{
+				double		pr = fmin(fmax(m->base[0], 1e-12), 1 - 1e-12);
+
+				m->base[0] = log(pr / (1 - pr));
+			}
+		}
+	}
+	F = ml_alloc(ml_mul_size(ml_mul_size(n ? n : 1, K), sizeof(double)));
+	for (int c = 0; c < K; c++)
+		for (size_t i = 0; i < n; i++)
+			F[(size_t) c * n + i] = m->base[c];
+	if (vd)
+	{
+		Fv = ml_alloc(ml_mul_size(ml_mul_size(nv ? nv : 1, K), sizeof(double)));
+		for (int c = 0; c < K; c++)
+			for (size_t i = 0; i < nv; i++)
+				Fv[(size_t) c * nv + i] = m->base[c];
+	}
+	g = ml_alloc(ml_mul_size(ml_mul_size(n ? n : 1, K), sizeof(double)));
+	h = ml_alloc(ml_mul_size(ml_mul_size(n ? n : 1, K), sizeof(double)));
+
+	/* the grower */
+	memset(&gr, 0, sizeof(gr));
+	gr.bins = bins;
+	gr.p = p;
+	gr.n_bins = bn.n_bins;
+	gr.cuts = bn.cuts;
+	gr.idx = ml_alloc(sizeof(uint32_t) * (n ? n : 1));
+	gr.tmp = ml_alloc(sizeof(uint32_t) * (n ? n : 1));
+	gr.lambda = params_get_num(params, "lambda");
+	gr.alpha = params_get_num(params, "alpha");
+	gr.gamma = params_get_num(params, "gamma");
+	gr.mcw = params_get_num(params, "min_child_weight");
+	gr.eta = params_get_num(params, "learning_rate");
+	gr.max_depth = (int) params_get_num(params, "max_depth");
+	gr.max_leaves = (int) params_get_num(params, "max_leaves");
+	gr.threads = threads;
+	gr.free_hist = ml_alloc(sizeof(GH *) * (size_t) (gr.max_leaves > 0 ? gr.max_leaves + 4 : gr.max_depth + 4));
+	feats = ml_alloc(sizeof(int) * (p ? p : 1));
+	if (n > UINT32_MAX)
+		ml_error(ML_ERR_LIMIT, NULL, "gbdt trains on at most %u rows", UINT32_MAX);
+
+	start = ml_alloc(sizeof(uint32_t) * ((size_t) n_trees * K + 1));
+	for (int round = 0; round < n_trees; round++)
+	{
+		MLRng		rng;
+		size_t		nr = 0;
+
+		ml_rng_seed(&rng, seed ^ ml_mix64(0x6762647400ull + (uint64_t) round));
+		for (int c = 0; c < K; c++)
+			gradients(obj, K, c, F, y, w, n, delta, g + (size_t) c * n, h + (size_t) c * n);
+		/* row subsample, shared by the round's trees */
+		for (size_t i = 0; i < n; i++)
+			if (subsample >= 1.0 || ml_rng_uniform(&rng) < subsample)
+				gr.idx[nr++] = (uint32_t) i;
+		if (nr == 0)
+			gr.idx[nr++] = 0;
+		for (int c = 0; c < K; c++)
+		{
+			uint32_t   *keep = NULL;
+
+			/* features of this tree */
+			gr.nf = 0;
+			if (colsample >= 1.0)
+				for (size_t j = 0; j < p; j++)
+					feats[gr.nf++] = (int) j;
+			else
+			{
+				int			want = (int) fmax(1.0, floor(colsample * p + 0.5));
+				int		   *perm = ml_alloc(sizeof(int) * p);
+				bool	   *on = ml_alloc(sizeof(bool) * p);
+
+				for (size_t j = 0; j < p; j++)
+					perm[j] = (int) j;
+				for (int a = 0; a < want; a++)
+				{
+					size_t		b = a + (size_t) (ml_rng_next(&rng) % (p - a));
+					int			t = perm[a];
+
+					perm[a] = perm[b];
+					perm[b] = t;
+					on[perm[a]] = true;
+				}
+				for (size_t j = 0; j < p; j++)
+					if (on[j])
+						feats[gr.nf++] = (int) j;
+				ml_free(perm);
+				ml_free(on);
+			}
+			gr.feats = feats;
+			gr.g = g + (size_t) c * n;
+			gr.h = h + (size_t) c * n;
+			if (K > 1)
+			{
+				/* growth reorders idx: each class starts from the same rows */
+				keep = ml_alloc(sizeof(uint32_t) * nr);
+				memcpy(keep, gr.idx, sizeof(uint32_t) * nr);
+			}
+			grow_tree(&gr, nr);
+			if (keep)
+			{
+				memcpy(gr.idx, keep, sizeof(uint32_t) * nr);
+				ml_free(keep);
+			}
+			/* append the tree */
+			start[round * K + c] = (uint32_t) n_all;
+			if (n_all + gr.n_nodes > cap_all)
+			{
+				cap_all = (n_all + gr.n_nodes) * 2;
+				all = ml_realloc(all, sizeof(GbNode) * cap_all);
+			}
+			memcpy(all + n_all, gr.nodes, sizeof(GbNode) * gr.n_nodes);
+			n_all += gr.n_nodes;
+			apply_tree_bins(gr.nodes, bins, p, n, F + (size_t) c * n);
+			if (vd)
+				apply_tree_bins(gr.nodes, vbins, p, nv, Fv + (size_t) c * nv);
+		}
+		rounds = trained = round + 1;
+		ml_log_metric(ctx, "train", loss_name(obj), round + 1, mean_loss(obj, K, F, y, n, delta));
+		if (vd)
+		{
+			double		vl = mean_loss(obj, K, Fv, yv, nv, delta);
+
+			ml_log_metric(ctx, "validation", loss_name(obj), round + 1, vl);
+			if (vl < best_loss)
+			{
+				best_loss = vl;
+				best_round = round + 1;
+			}
+			else if (esr > 0 && round + 1 - best_round >= esr)
+				break;
+		}
+		ml_check_interrupts();
+	}
+	if (vd && esr > 0)
+	{
+		rounds = best_round > 0 ? best_round : rounds;
+		ml_log_metric(ctx, "train", "best_iteration", -1, rounds);
+	}
+	ml_log_metric(ctx, "train", "n_trees", -1, (double) rounds * K);
+	/* trees after the best round are dropped */
+	if (rounds == trained)
+		start[rounds * K] = (uint32_t) n_all;
+	m->n_rounds = rounds;
+	m->start = start;
+	n_all = start[rounds * K];
+	m->nodes = ml_alloc(sizeof(GbNode) * (n_all ? n_all : 1));
+	memcpy(m->nodes, all, sizeof(GbNode) * n_all);
+
+	for (int i = 0; i < gr.n_free; i++)
+		ml_free(gr.free_hist[i]);
+	ml_free(gr.free_hist);
+	if (gr.nodes)
+		ml_free(gr.nodes);
+	if (all)
+		ml_free(all);
+	ml_free(gr.idx);
+	ml_free(gr.tmp);
+	ml_free(feats);
+	ml_free(F);
+	ml_free(g);
+	ml_free(h);
+	ml_free(y);
+	ml_free(w);
+	if (cw)
+		ml_free(cw);
+	ml_free(bins);
+	if (vd)
+	{
+		ml_free(vbins);
+		ml_free(Fv);
+		ml_free(yv);
+	}
+	if (va_rows)
+		ml_free(va_rows);
+	ml_free(tr_rows);
+	for (size_t j = 0; j < p; j++)
+		ml_free(bn.cuts[j]);
+	ml_free(bn.cuts);
+	ml_free(bn.n_bins);
+	return m;
+}
+
+/* ---- predict, serialize ---- */
+
+static inline double
+tree_value(const GbNode *nodes, const double *x)
+{
+	int			j = 0;
+
+	while (nodes[j].feature >= 0)
+	{
+		double		v = x[nodes[j].feature];
+		bool		left = isnan(v) ? nodes[j].default_left : v < nodes[j].threshold;
+
+		j = left ? nodes[j].left : nodes[j].right;
+	}
+	return nodes[j].value;
+}
+
+/* raw scores (K per row) of n rows */
+static void
+gbdt_raw(const Gbdt *m, const double *X, size_t n, double *raw)
+{
+	int			K = m->K;
+
+	for (size_t i = 0; i < n; i++)
+		for (int c = 0; c < K; c++)
+			raw[i * K + c] = m->base[c];
+	for (int t = 0; t < m->n_rounds * K; t++)
+	{
+		const GbNode *nodes = m->nodes + m->start[t];
+		int			c = t % K;
+
+		for (size_t i = 0; i < n; i++)
+			raw[i * K + c] += tree_value(nodes, X + i * m->p);
+	}
+}
+
+static void
+gbdt_predict(const void *state, const double *X, size_t n, double *out)
+{
+	const Gbdt *m = state;
+	int			K = m->K;
+
+	if (m->objective == GB_LOGISTIC)
+	{
+		gbdt_raw(m, X, n, out + n);		/* scratch: the upper half */
+		for (size_t i = 0; i < n; i++)
+		{
+			double		pr = sigmoid(out[n + i]);
+
+			out[2 * i] = 1 - pr;
+			out[2 * i + 1] = pr;
+		}
+		return;
+	}
+	gbdt_raw(m, X, n, out);
+	if (m->objective == GB_SOFTMAX)
+		for (size_t i = 0; i < n; i++)
+		{
+			double	   *o = out + i * K,
+						mx = -INFINITY,
+						s = 0;
+
+			for (int c = 0; c < K; c++)
+				mx = fmax(mx, o[c]);
+			for (int c = 0; c < K; c++)
+			{
+				o[c] = exp(o[c] - mx);
+				s += o[c];
+			}
+			for (int c = 0; c < K; c++)
+				o[c] /= s;
+		}
+}
+
+static void
+gbdt_write(const void *state, MLBuffer *out)
+{
+	const Gbdt *m = state;
+	int			T = m->n_rounds * m->K;
+
+	buffer_put_u32(out, (uint32_t) m->p);
+	buffer_put_u32(out, (uint32_t) m->k);
+	buffer_put_u32(out, (uint32_t) m->K);
+	buffer_put_u8(out, (uint8_t) m->objective);
+	buffer_put_u32(out, (uint32_t) m->n_rounds);
+	buffer_put_f64s(out, m->base, m->K);
+	for (int t = 0; t <= T; t++)
+		buffer_put_u32(out, m->start[t]);
+	for (uint32_t i = 0; i < m->start[T]; i++)
+	{
+		const GbNode *nd = &m->nodes[i];
+
+		buffer_put_u32(out, (uint32_t) nd->feature);
+		buffer_put_u32(out, (uint32_t) nd->left);
+		buffer_put_u32(out, (uint32_t) nd->right);
+		buffer_put_u8(out, nd->default_left);
+		buffer_put_f64(out, nd->threshold);
+		buffer_put_f64(out, nd->value);
+		buffer_put_f64(out, nd->gain);
+		buffer_put_f64(out, nd->cover);
+	}
+}
+
+static void *
+gbdt_read(MLReader *in, size_t p, int k)
+{
+	Gbdt	   *m = ml_alloc(sizeof(Gbdt));
+	int			T;
+
+	m->p = reader_u32(in);
+	m->k = (int) reader_u32(in);
+	m->K = (int) reader_u32(in);
+	m->objective = reader_u8(in);
+	m->n_rounds = (int) reader_u32(in);
+	if (m->p != p || m->k != k || m->objective < GB_SQUARED || m->objective > GB_SOFTMAX ||
+		m->K != (m->objective == GB_SOFTMAX ? k : 1) || m->K < 1 ||
+		m->n_rounds < 0 || m->n_rounds > 100000)
+		ml_error(ML_ERR_CORRUPT, NULL, "gbdt model shape does not match its header");
+	T = m->n_rounds * m->K;
+	if (((size_t) T + 1) * 4 > in->len - in->pos)
+		ml_error(ML_ERR_CORRUPT, NULL, "gbdt model is truncated");
+	m->base = reader_f64s(in, (size_t) m->K);
+	m->start = ml_alloc(sizeof(uint32_t) * ((size_t) T + 1));
+	for (int t = 0; t <= T; t++)
+	{
+		m->start[t] = reader_u32(in);
+		if ((t == 0 && m->start[t] != 0) || (t > 0 && m->start[t] <= m->start[t - 1]))
+			ml_error(ML_ERR_CORRUPT, NULL, "gbdt model tree offsets are invalid");
+	}
+	if ((size_t) m->start[T] > (in->len - in->pos) / (4 * 3 + 1 + 8 * 4))
+		ml_error(ML_ERR_CORRUPT, NULL, "gbdt model is truncated");
+	m->nodes = ml_alloc(sizeof(GbNode) * (m->start[T] ? m->start[T] : 1));
+	for (int t = 0; t < T; t++)
+	{
+		uint32_t	size = m->start[t + 1] - m->start[t];
+
+		for (uint32_t i = 0; i < size; i++)
+		{
+			GbNode	   *nd = &m->nodes[m->start[t] + i];
+
+			nd->feature = (int32_t) reader_u32(in);
+			nd->left = (int32_t) reader_u32(in);
+			nd->right = (int32_t) reader_u32(in);
+			nd->default_left = reader_u8(in);
+			nd->threshold = reader_f64(in);
+			nd->value = reader_f64(in);
+			nd->gain = reader_f64(in);
+			nd->cover = reader_f64(in);
+			/* children come after their parent: every walk ends */
+			if (nd->feature >= 0 &&
+				((size_t) nd->feature >= p || nd->left <= (int32_t) i || nd->right <= (int32_t) i ||
+				 (uint32_t) nd->left >= size || (uint32_t) nd->right >= size ||
+				 isnan(nd->threshold)))
+				ml_error(ML_ERR_CORRUPT, NULL, "gbdt model node is invalid");
+			if (nd->feature < -1 || !isfinite(nd->value))
+				ml_error(ML_ERR_CORRUPT, NULL, "gbdt model node is invalid");
+		}
+	}
+	return m;
+}
+
+static const char *
+objective_name(int obj)
+{
+	static const char *const names[] = {"", "squared_error", "absolute_error", "huber",
+	"logloss", "softmax"};
+
+	return obj >= GB_SQUARED && obj <= GB_SOFTMAX ? names[obj] : "?";
+}
+
+static void
+gbdt_describe(const void *state, MLBuffer *json)
+{
+	const Gbdt *m = state;
+	int			T = m->n_rounds * m->K;
+	uint32_t	leaves = 0;
+
+	for (uint32_t i = 0; i < m->start[T]; i++)
+		leaves += m->nodes[i].feature < 0;
+	buffer_printf(json, "{\"objective\": \"%s\", \"rounds\": %d, \"trees\": %d, \"nodes\": %u, \"leaves\": %u, \"base_score\": [",
+				  objective_name(m->objective), m->n_rounds, T, m->start[T], leaves);
+	for (int c = 0; c < m->K; c++)
+	{
+		buffer_printf(json, "%s", c ? ", " : "");
+		buffer_json_num(json, m->base[c]);
+	}
+	buffer_printf(json, "]}");
+}
+
+/* total split gain per feature, normalized to sum 1 */
+static void
+gbdt_importance(const void *state, const MLDataset *train, double *out)
+{
+	const Gbdt *m = state;
+	double		s = 0;
+
+	(void) train;
+	memset(out, 0, sizeof(double) * m->p);
+	for (uint32_t i = 0; i < m->start[m->n_rounds * m->K]; i++)
+		if (m->nodes[i].feature >= 0)
+			out[m->nodes[i].feature] += m->nodes[i].gain;
+	for (size_t j = 0; j < m->p; j++)
+		s += out[j];
+	if (s > 0)
+		for (size_t j = 0; j < m->p; j++)
+			out[j] /= s;
+}
+
+const MLLearner ml_learner_gbdt = {
+	.name = "gbdt",
+	.id = 15,
+	.tasks = ML_TASK_BIT(ML_REGRESSION) | ML_TASK_BIT(ML_CLASSIFICATION),
+	.params = gbdt_params,
+	.doc = "gradient-boosted trees, histogram algorithm, native missing values",
+	.encode = ML_ENCODE_ORDINAL,
+	.keep_missing = true,
+	.importance_method = "gain",
+	.fit = gbdt_fit,
+	.predict = gbdt_predict,
+	.write = gbdt_write,
+	.read = gbdt_read,
+	.describe = gbdt_describe,
+	.importance = gbdt_importance,
+};
