@@ -67,6 +67,8 @@ typedef struct GbNode
 	double		value;			/* leaf weight (learning rate applied) */
 	double		gain;			/* split gain (0 for leaves) */
 	double		cover;			/* hessian sum of the training rows */
+	uint32_t	lo,
+				hi;				/* training only: the node's rows in idx */
 } GbNode;
 
 typedef struct Gbdt
@@ -79,7 +81,21 @@ typedef struct Gbdt
 	double	   *base;			/* K raw base scores */
 	uint32_t   *start;			/* n_rounds * K + 1 offsets into nodes */
 	GbNode	   *nodes;
+	struct PNode *pnodes;		/* compact copy for scoring (not stored) */
 } Gbdt;
+
+/*
+ * Scoring node: 16 bytes.  fd = 2 * feature + default_left, or -1 for a
+ * leaf, whose value is in v; children are adjacent (right = left + 1).
+ */
+typedef struct PNode
+{
+	double		v;				/* threshold, or the leaf value */
+	int32_t		fd;
+	int32_t		left;
+} PNode;
+
+static void gbdt_compile(Gbdt *m);
 
 static const MLParamSpec gbdt_params[] = {
 	{"n_trees", ML_PARAM_INT, 100, 1, 100000, NULL, NULL, "boosting rounds"},
@@ -126,22 +142,20 @@ typedef struct Binning
 static inline uint8_t
 bin_of(const double *cuts, int nb, double x)
 {
-	int			lo = 0,
-				hi = nb - 1;
+	const double *c = cuts;
+	int			len = nb;
 
 	if (isnan(x))
 		return GB_MISSING;
-	/* first b with x < cuts[b]; the last cut is +inf */
-	while (lo < hi)
+	/* the count of cuts <= x: the first b with x < cuts[b] (the last is +inf) */
+	while (len > 1)
 	{
-		int			mid = (lo + hi) / 2;
+		int			half = len / 2;
 
-		if (x < cuts[mid])
-			hi = mid;
-		else
-			lo = mid + 1;
+		c += (size_t) (c[half - 1] <= x) * (size_t) half;
+		len -= half;
 	}
-	return (uint8_t) lo;
+	return (uint8_t) ((c - cuts) + (*c <= x));
 }
 
 /* the bin edges of feature j: midpoints between quantile values */
@@ -152,7 +166,7 @@ cuts_task(void *arg, int j)
 	const double *x = b->d->X + (size_t) j * b->d->n_rows;
 	size_t		stride = b->n > GB_SAMPLE ? (b->n + GB_SAMPLE - 1) / GB_SAMPLE : 1;
 	double	   *v = ml_alloc(sizeof(double) * (b->n / stride + 1));
-	double	   *cuts = ml_alloc(sizeof(double) * b->max_bins);
+	double	   *cuts = b->cuts[j];	/* allocated by the calling thread */
 	size_t		m = 0,
 				u = 0,
 				acc = 0;
@@ -189,7 +203,6 @@ cuts_task(void *arg, int j)
 			cuts[nb++] = v[i] + (v[u] - v[i]) / 2;
 	}
 	cuts[nb++] = INFINITY;
-	b->cuts[j] = cuts;
 	b->n_bins[j] = nb;
 	ml_free(v);
 }
@@ -234,7 +247,7 @@ bin_rows(Binning *b, const MLDataset *d, const size_t *rows, size_t n, int threa
 	br.rows = rows;
 	br.n = n;
 	br.out = ml_alloc(ml_mul_size(n ? n : 1, d->n_cols ? d->n_cols : 1));
-	br.block = 65536;
+	br.block = 4096;
 	tasks = (int) ((n + br.block - 1) / br.block);
 	if (tasks <= 1 || threads <= 1)
 		for (int t = 0; t < tasks; t++)
@@ -258,6 +271,8 @@ typedef struct Split
 	int			feature;		/* -1: none */
 	int			bin;
 	bool		default_left;
+	double		gl,
+				hl;				/* the left child's sums */
 } Split;
 
 typedef struct Cand
@@ -276,11 +291,12 @@ typedef struct Grower
 {
 	/* data */
 	const uint8_t *bins;		/* n x p */
+	const uint8_t *bins_col;	/* the same, column-major (p x n) */
+	size_t		n_rows;
 	size_t		p;
 	const int  *n_bins;
 	double	  **cuts;
-	const double *g,
-			   *h;
+	const GH   *gh;				/* gradient and hessian per row */
 	uint32_t   *idx;			/* rows of the tree, partitioned per node */
 	uint32_t   *tmp;
 	const int  *feats;			/* features this tree may use, ascending */
@@ -301,11 +317,11 @@ typedef struct Grower
 	/* histogram buffers */
 	GH		  **free_hist;
 	int			n_free;
-	/* histogram task */
+	/* chunked histogram task */
 	const uint32_t *h_rows;
 	size_t		h_n;
-	GH		   *h_out;
-	int			h_block;
+	GH		  **partial;		/* one per chunk of GB_CHUNK rows */
+	int			n_partial;
 } Grower;
 
 static inline double
@@ -328,76 +344,126 @@ leaf_weight(const Grower *gr, double g, double h)
 	return h + gr->lambda > 0 ? -soft(g, gr->alpha) / (h + gr->lambda) : 0.0;
 }
 
+#define GB_PREFETCH 16			/* rows ahead to prefetch in the row loops */
+#define GB_CHUNK 32768			/* rows per partial histogram */
+
+/* add rows[0..n) into H for the tree's features (H zeroed by the caller) */
 static void
-hist_task(void *arg, int t)
+hist_rows(const Grower *gr, const uint32_t *rows, size_t n, GH *H)
 {
-	Grower	   *gr = arg;
-	int			f0 = t * gr->h_block,
-				f1 = f0 + gr->h_block < gr->nf ? f0 + gr->h_block : gr->nf;
 	size_t		p = gr->p;
-	GH		   *H = gr->h_out;
+	const uint8_t *bins = gr->bins;
+	const GH   *gh = gr->gh;
+	int			nf = gr->nf;
 
-	for (int a = f0; a < f1; a++)
-		memset(H + (size_t) gr->feats[a] * GB_STRIDE, 0, sizeof(GH) * GB_STRIDE);
-	if (gr->nf == (int) p)
+	if (nf == (int) p)
 	{
-		/* every feature: the row's bytes f0..f1 are contiguous */
-		for (size_t i = 0; i < gr->h_n; i++)
+		/* every feature: the row's p bytes are contiguous */
+		for (size_t i = 0; i < n; i++)
 		{
-			uint32_t	r = gr->h_rows[i];
-			const uint8_t *b = gr->bins + (size_t) r * p;
-			double		g = gr->g[r],
-						h = gr->h[r];
+			uint32_t	r = rows[i];
+			const uint8_t *b = bins + (size_t) r * p;
+			double		g = gh[r].g,
+						h = gh[r].h;
 
-			for (int f = f0; f < f1; f++)
+			if (i + GB_PREFETCH < n)
 			{
-				GH		   *e = H + (size_t) f * GB_STRIDE + b[f];
+				__builtin_prefetch(bins + (size_t) rows[i + GB_PREFETCH] * p);
+				__builtin_prefetch(gh + rows[i + GB_PREFETCH]);
+			}
+			for (size_t f = 0; f < p; f++)
+			{
+				GH		   *e = H + f * GB_STRIDE + b[f];
 
 				e->g += g;
 				e->h += h;
 			}
 		}
+		return;
 	}
-	else
+	for (size_t i = 0; i < n; i++)
 	{
-		for (size_t i = 0; i < gr->h_n; i++)
+		uint32_t	r = rows[i];
+		const uint8_t *b = bins + (size_t) r * p;
+		double		g = gh[r].g,
+					h = gh[r].h;
+
+		if (i + GB_PREFETCH < n)
 		{
-			uint32_t	r = gr->h_rows[i];
-			const uint8_t *b = gr->bins + (size_t) r * p;
-			double		g = gr->g[r],
-						h = gr->h[r];
+			__builtin_prefetch(bins + (size_t) rows[i + GB_PREFETCH] * p + gr->feats[0]);
+			__builtin_prefetch(gh + rows[i + GB_PREFETCH]);
+		}
+		for (int a = 0; a < nf; a++)
+		{
+			int			f = gr->feats[a];
+			GH		   *e = H + (size_t) f * GB_STRIDE + b[f];
 
-			for (int a = f0; a < f1; a++)
-			{
-				int			f = gr->feats[a];
-				GH		   *e = H + (size_t) f * GB_STRIDE + b[f];
-
-				e->g += g;
-				e->h += h;
-			}
+			e->g += g;
+			e->h += h;
 		}
 	}
 }
 
-/* the histogram of rows[0..n) into H, on worker threads when it is large */
+static void
+zero_hist(const Grower *gr, GH *H)
+{
+	if (gr->nf == (int) gr->p)
+		memset(H, 0, sizeof(GH) * GB_STRIDE * gr->p);
+	else
+		for (int a = 0; a < gr->nf; a++)
+			memset(H + (size_t) gr->feats[a] * GB_STRIDE, 0, sizeof(GH) * GB_STRIDE);
+}
+
+/* task t: chunk t of the rows into its partial histogram */
+static void
+hist_task(void *arg, int t)
+{
+	Grower	   *gr = arg;
+	size_t		lo = (size_t) t * GB_CHUNK,
+				hi = lo + GB_CHUNK < gr->h_n ? lo + GB_CHUNK : gr->h_n;
+
+	zero_hist(gr, gr->partial[t]);
+	hist_rows(gr, gr->h_rows + lo, hi - lo, gr->partial[t]);
+}
+
+/*
+ * The histogram of rows[0..n) into H.  Rows are summed in chunks of
+ * GB_CHUNK, each into its own partial histogram (on worker threads when
+ * there are several), and the partials are added in chunk order: the sums
+ * depend on the rows only, never on the thread count.
+ */
 static void
 build_hist(Grower *gr, const uint32_t *rows, size_t n, GH *H)
 {
-	int			tasks;
+	int			chunks = (int) ((n + GB_CHUNK - 1) / GB_CHUNK);
 
-	gr->h_rows = rows;
-	gr->h_n = n;
-	gr->h_out = H;
-	if (gr->threads <= 1 || (double) n * gr->nf < 65536.0 * 8)
+	zero_hist(gr, H);
+	if (chunks <= 1)
 	{
-		gr->h_block = gr->nf;
-		hist_task(gr, 0);
+		hist_rows(gr, rows, n, H);
 		return;
 	}
-	tasks = gr->threads * 4 < gr->nf ? gr->threads * 4 : gr->nf;
-	gr->h_block = (gr->nf + tasks - 1) / tasks;
-	tasks = (gr->nf + gr->h_block - 1) / gr->h_block;
-	ml_parallel_for(tasks, gr->threads, hist_task, gr);
+	while (gr->n_partial < chunks)
+		gr->partial[gr->n_partial++] = ml_alloc(ml_mul_size(ml_mul_size(gr->p, GB_STRIDE), sizeof(GH)));
+	gr->h_rows = rows;
+	gr->h_n = n;
+	if (gr->threads > 1)
+		ml_parallel_for(chunks, gr->threads, hist_task, gr);
+	else
+		for (int t = 0; t < chunks; t++)
+			hist_task(gr, t);
+	for (int t = 0; t < chunks; t++)
+		for (int a = 0; a < gr->nf; a++)
+		{
+			GH		   *D = H + (size_t) gr->feats[a] * GB_STRIDE;
+			const GH   *S = gr->partial[t] + (size_t) gr->feats[a] * GB_STRIDE;
+
+			for (int b = 0; b < GB_STRIDE; b++)
+			{
+				D[b].g += S[b].g;
+				D[b].h += S[b].h;
+			}
+		}
 }
 
 static GH *
@@ -418,7 +484,7 @@ give_hist(Grower *gr, GH *H)
 static Split
 find_split(const Grower *gr, const GH *H, double sg, double sh)
 {
-	Split		best = {0, -1, 0, false};
+	Split		best = {0, -1, 0, false, 0, 0};
 	double		parent = score(gr, sg, sh);
 
 	for (int a = 0; a < gr->nf; a++)
@@ -454,6 +520,8 @@ find_split(const Grower *gr, const GH *H, double sg, double sh)
 					best.feature = f;
 					best.bin = b;
 					best.default_left = mh > 0 ? dl : (hl >= sh - hl);
+					best.gl = GL;
+					best.hl = HL;
 				}
 			}
 		}
@@ -485,6 +553,8 @@ new_node(Grower *gr, double sg, double sh)
 static bool
 open_cand(Grower *gr, Cand *c)
 {
+	gr->nodes[c->node].lo = (uint32_t) c->lo;
+	gr->nodes[c->node].hi = (uint32_t) c->hi;
 	if (c->depth >= gr->max_depth || c->hi - c->lo < 2)
 		c->split.feature = -1;
 	else
@@ -507,30 +577,37 @@ split_cand(Grower *gr, Cand *c, Cand *left, Cand *right)
 	uint8_t		sb = (uint8_t) c->split.bin;
 	bool		dl = c->split.default_left;
 	size_t		nl = 0,
-				nr = 0,
-				p = gr->p;
+				nr = 0;
 	double		lg = 0,
 				lh = 0;
 	GH		   *small;
 	bool		small_left;
 
-	/* stable partition: left rows stay in idx, right rows go through tmp */
-	for (size_t i = c->lo; i < c->hi; i++)
+	/*
+	 * stable partition, branch-free: every row is written to both sides and
+	 * the side it belongs to advances; reads the split feature's column
+	 */
 	{
-		uint32_t	r = gr->idx[i];
-		uint8_t		b = gr->bins[(size_t) r * p + f];
-		bool		go_left = b == GB_MISSING ? dl : b <= sb;
+		const uint8_t *col = gr->bins_col + (size_t) f * gr->n_rows;
+		uint32_t   *L = gr->idx + c->lo;
 
-		if (go_left)
+		for (size_t i = c->lo; i < c->hi; i++)
 		{
-			gr->idx[c->lo + nl++] = r;
-			lg += gr->g[r];
-			lh += gr->h[r];
+			uint32_t	r = gr->idx[i];
+			uint8_t		b = col[r];
+			size_t		go_left = b == GB_MISSING ? dl : b <= sb;
+
+			if (i + GB_PREFETCH < c->hi)
+				__builtin_prefetch(col + gr->idx[i + GB_PREFETCH]);
+			L[nl] = r;
+			gr->tmp[nr] = r;
+			nl += go_left;
+			nr += 1 - go_left;
 		}
-		else
-			gr->tmp[nr++] = r;
 	}
 	memcpy(gr->idx + c->lo + nl, gr->tmp, sizeof(uint32_t) * nr);
+	lg = c->split.gl;
+	lh = c->split.hl;
 
 	nd->feature = f;
 	nd->bin = sb;
@@ -590,8 +667,8 @@ grow_tree(Grower *gr, size_t n)
 	gr->n_nodes = 0;
 	for (size_t i = 0; i < n; i++)
 	{
-		sg += gr->g[gr->idx[i]];
-		sh += gr->h[gr->idx[i]];
+		sg += gr->gh[gr->idx[i]].g;
+		sh += gr->gh[gr->idx[i]].h;
 	}
 	open = ml_alloc(sizeof(Cand) * (size_t) (gr->max_leaves > 0 ? gr->max_leaves + 1 : gr->max_depth + 2));
 	root.lo = 0;
@@ -640,40 +717,42 @@ sigmoid(double z)
 	return z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
 }
 
-/* gradients of rows [0, n) for tree output c; F is n x K, class-major */
+/* gradient pairs of rows [0, n) for tree output c; F is n x K, class-major */
 static void
 gradients(int obj, int K, int c, const double *F, const double *y, const double *w,
-		  size_t n, double delta, double *g, double *h)
+		  size_t n, double delta, GH *out)
 {
 	for (size_t i = 0; i < n; i++)
 	{
-		double		wi = w ? w[i] : 1.0;
+		double		wi = w ? w[i] : 1.0,
+					g,
+					h;
 
 		switch (obj)
 		{
 			case GB_SQUARED:
-				g[i] = (F[i] - y[i]) * wi;
-				h[i] = wi;
+				g = F[i] - y[i];
+				h = 1.0;
 				break;
 			case GB_ABSOLUTE:
-				g[i] = (F[i] > y[i] ? 1.0 : (F[i] < y[i] ? -1.0 : 0.0)) * wi;
-				h[i] = wi;
+				g = F[i] > y[i] ? 1.0 : (F[i] < y[i] ? -1.0 : 0.0);
+				h = 1.0;
 				break;
 			case GB_HUBER:
 				{
 					double		r = F[i] - y[i],
 								s = 1.0 + (r / delta) * (r / delta);
 
-					g[i] = r / sqrt(s) * wi;
-					h[i] = wi / (s * sqrt(s));
+					g = r / sqrt(s);
+					h = 1.0 / (s * sqrt(s));
 				}
 				break;
 			case GB_LOGISTIC:
 				{
 					double		pr = sigmoid(F[i]);
 
-					g[i] = (pr - y[i]) * wi;
-					h[i] = fmax(pr * (1 - pr), 1e-16) * wi;
+					g = pr - y[i];
+					h = fmax(pr * (1 - pr), 1e-16);
 				}
 				break;
 			default:
@@ -687,21 +766,25 @@ gradients(int obj, int K, int c, const double *F, const double *y, const double 
 					for (int j = 0; j < K; j++)
 						s += exp(F[(size_t) j * n + i] - mx);
 					pc = exp(F[(size_t) c * n + i] - mx) / s;
-					g[i] = (pc - ((int) y[i] == c ? 1.0 : 0.0)) * wi;
-					h[i] = fmax(2.0 * pc * (1 - pc), 1e-16) * wi;
+					g = pc - ((int) y[i] == c ? 1.0 : 0.0);
+					h = fmax(2.0 * pc * (1 - pc), 1e-16);
 				}
 				break;
 		}
+		out[i].g = g * wi;
+		out[i].h = h * wi;
 	}
 }
 
-/* mean loss of n rows at F (n x K, class-major) */
+/* mean loss of rows 0, step, 2 step, ... < n at F (n x K, class-major) */
 static double
-mean_loss(int obj, int K, const double *F, const double *y, size_t n, double delta)
+mean_loss(int obj, int K, const double *F, const double *y, size_t n, size_t step,
+		  double delta)
 {
 	double		s = 0;
+	size_t		cnt = 0;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i += step, cnt++)
 	{
 		switch (obj)
 		{
@@ -740,7 +823,7 @@ mean_loss(int obj, int K, const double *F, const double *y, size_t n, double del
 				break;
 		}
 	}
-	s = n ? s / n : 0;
+	s = cnt ? s / cnt : 0;
 	return obj == GB_SQUARED ? sqrt(s) : s;
 }
 
@@ -807,15 +890,15 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 	const MLDataset *vd = NULL;
 	Binning		bn;
 	uint8_t    *bins,
+			   *bins_col,
 			   *vbins = NULL;
 	double	   *y,
 			   *yv = NULL,
 			   *w,
 			   *F,
 			   *Fv = NULL,
-			   *g,
-			   *h,
 			   *cw;
+	GH		   *gh;
 	Grower		gr;
 	GbNode	   *all = NULL;
 	size_t		n_all = 0,
@@ -898,6 +981,8 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 	bn.max_bins = (int) params_get_num(params, "max_bins");
 	bn.cuts = ml_alloc(sizeof(double *) * (p ? p : 1));
 	bn.n_bins = ml_alloc(sizeof(int) * (p ? p : 1));
+	for (size_t j = 0; j < p; j++)
+		bn.cuts[j] = ml_alloc(sizeof(double) * bn.max_bins);
 	if (threads > 1 && (double) n * p > 1e6)
 		ml_parallel_for((int) p, threads, cuts_task, &bn);
 	else
@@ -980,12 +1065,17 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 			for (size_t i = 0; i < nv; i++)
 				Fv[(size_t) c * nv + i] = m->base[c];
 	}
-	g = ml_alloc(ml_mul_size(ml_mul_size(n ? n : 1, K), sizeof(double)));
-	h = ml_alloc(ml_mul_size(ml_mul_size(n ? n : 1, K), sizeof(double)));
+	gh = ml_alloc(ml_mul_size(ml_mul_size(n ? n : 1, K), sizeof(GH)));
 
 	/* the grower */
 	memset(&gr, 0, sizeof(gr));
 	gr.bins = bins;
+	gr.n_rows = n;
+	bins_col = ml_alloc(ml_mul_size(n ? n : 1, p ? p : 1));
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < p; j++)
+			bins_col[j * n + i] = bins[i * p + j];
+	gr.bins_col = bins_col;
 	gr.p = p;
 	gr.n_bins = bn.n_bins;
 	gr.cuts = bn.cuts;
@@ -1001,6 +1091,7 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 	gr.threads = threads;
 	gr.free_hist = ml_alloc(sizeof(GH *) * (size_t) (gr.max_leaves > 0 ? gr.max_leaves + 4 : gr.max_depth + 4));
 	feats = ml_alloc(sizeof(int) * (p ? p : 1));
+	gr.partial = ml_alloc(sizeof(GH *) * ((n + GB_CHUNK - 1) / GB_CHUNK + 1));
 	if (n > UINT32_MAX)
 		ml_error(ML_ERR_LIMIT, NULL, "gbdt trains on at most %u rows", UINT32_MAX);
 
@@ -1012,7 +1103,7 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 
 		ml_rng_seed(&rng, seed ^ ml_mix64(0x6762647400ull + (uint64_t) round));
 		for (int c = 0; c < K; c++)
-			gradients(obj, K, c, F, y, w, n, delta, g + (size_t) c * n, h + (size_t) c * n);
+			gradients(obj, K, c, F, y, w, n, delta, gh + (size_t) c * n);
 		/* row subsample, shared by the round's trees */
 		for (size_t i = 0; i < n; i++)
 			if (subsample >= 1.0 || ml_rng_uniform(&rng) < subsample)
@@ -1052,8 +1143,7 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 				ml_free(on);
 			}
 			gr.feats = feats;
-			gr.g = g + (size_t) c * n;
-			gr.h = h + (size_t) c * n;
+			gr.gh = gh + (size_t) c * n;
 			if (K > 1)
 			{
 				/* growth reorders idx: each class starts from the same rows */
@@ -1061,11 +1151,6 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 				memcpy(keep, gr.idx, sizeof(uint32_t) * nr);
 			}
 			grow_tree(&gr, nr);
-			if (keep)
-			{
-				memcpy(gr.idx, keep, sizeof(uint32_t) * nr);
-				ml_free(keep);
-			}
 			/* append the tree */
 			start[round * K + c] = (uint32_t) n_all;
 			if (n_all + gr.n_nodes > cap_all)
@@ -1075,15 +1160,33 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 			}
 			memcpy(all + n_all, gr.nodes, sizeof(GbNode) * gr.n_nodes);
 			n_all += gr.n_nodes;
-			apply_tree_bins(gr.nodes, bins, p, n, F + (size_t) c * n);
+			if (nr == n)
+			{
+				/* every row is in a leaf's range of idx: no walk needed */
+				double	   *Fc = F + (size_t) c * n;
+
+				for (int j = 0; j < gr.n_nodes; j++)
+					if (gr.nodes[j].feature < 0)
+						for (uint32_t i = gr.nodes[j].lo; i < gr.nodes[j].hi; i++)
+							Fc[gr.idx[i]] += gr.nodes[j].value;
+			}
+			else
+				apply_tree_bins(gr.nodes, bins, p, n, F + (size_t) c * n);
+			if (keep)
+			{
+				memcpy(gr.idx, keep, sizeof(uint32_t) * nr);
+				ml_free(keep);
+			}
 			if (vd)
 				apply_tree_bins(gr.nodes, vbins, p, nv, Fv + (size_t) c * nv);
 		}
 		rounds = trained = round + 1;
-		ml_log_metric(ctx, "train", loss_name(obj), round + 1, mean_loss(obj, K, F, y, n, delta));
+		/* the train loss curve reads a stride sample of at most ~65536 rows */
+		ml_log_metric(ctx, "train", loss_name(obj), round + 1,
+					  mean_loss(obj, K, F, y, n, (n + 65535) / 65536, delta));
 		if (vd)
 		{
-			double		vl = mean_loss(obj, K, Fv, yv, nv, delta);
+			double		vl = mean_loss(obj, K, Fv, yv, nv, 1, delta);
 
 			ml_log_metric(ctx, "validation", loss_name(obj), round + 1, vl);
 			if (vl < best_loss)
@@ -1110,10 +1213,14 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 	n_all = start[rounds * K];
 	m->nodes = ml_alloc(sizeof(GbNode) * (n_all ? n_all : 1));
 	memcpy(m->nodes, all, sizeof(GbNode) * n_all);
+	gbdt_compile(m);
 
 	for (int i = 0; i < gr.n_free; i++)
 		ml_free(gr.free_hist[i]);
 	ml_free(gr.free_hist);
+	for (int i = 0; i < gr.n_partial; i++)
+		ml_free(gr.partial[i]);
+	ml_free(gr.partial);
 	if (gr.nodes)
 		ml_free(gr.nodes);
 	if (all)
@@ -1122,13 +1229,13 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 	ml_free(gr.tmp);
 	ml_free(feats);
 	ml_free(F);
-	ml_free(g);
-	ml_free(h);
+	ml_free(gh);
 	ml_free(y);
 	ml_free(w);
 	if (cw)
 		ml_free(cw);
 	ml_free(bins);
+	ml_free(bins_col);
 	if (vd)
 	{
 		ml_free(vbins);
@@ -1147,37 +1254,97 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 
 /* ---- predict, serialize ---- */
 
-static inline double
-tree_value(const GbNode *nodes, const double *x)
+/* the scoring copy of the nodes; children must be adjacent */
+static void
+gbdt_compile(Gbdt *m)
 {
-	int			j = 0;
+	uint32_t	total = m->start[m->n_rounds * m->K];
 
-	while (nodes[j].feature >= 0)
+	m->pnodes = ml_alloc(sizeof(PNode) * (total ? total : 1));
+	for (uint32_t i = 0; i < total; i++)
 	{
-		double		v = x[nodes[j].feature];
-		bool		left = isnan(v) ? nodes[j].default_left : v < nodes[j].threshold;
+		const GbNode *nd = &m->nodes[i];
+		PNode	   *pn = &m->pnodes[i];
 
-		j = left ? nodes[j].left : nodes[j].right;
+		if (nd->feature < 0)
+		{
+			pn->fd = -1;
+			pn->v = nd->value;
+			continue;
+		}
+		if (nd->right != nd->left + 1)
+			ml_error(ML_ERR_CORRUPT, NULL, "gbdt model node children are not adjacent");
+		pn->fd = 2 * nd->feature + (nd->default_left ? 1 : 0);
+		pn->left = nd->left;
+		pn->v = nd->threshold;
 	}
-	return nodes[j].value;
 }
 
-/* raw scores (K per row) of n rows */
+#define GB_BLOCK 64				/* rows scored together through every tree */
+
+/* raw scores (K per row) of n rows: blocks of rows walk each tree in turn */
 static void
 gbdt_raw(const Gbdt *m, const double *X, size_t n, double *raw)
 {
-	int			K = m->K;
+	int			K = m->K,
+				T = m->n_rounds * m->K;
+	size_t		p = m->p;
 
 	for (size_t i = 0; i < n; i++)
 		for (int c = 0; c < K; c++)
 			raw[i * K + c] = m->base[c];
-	for (int t = 0; t < m->n_rounds * K; t++)
+	for (size_t b0 = 0; b0 < n; b0 += GB_BLOCK)
 	{
-		const GbNode *nodes = m->nodes + m->start[t];
-		int			c = t % K;
+		size_t		b1 = b0 + GB_BLOCK < n ? b0 + GB_BLOCK : n;
 
-		for (size_t i = 0; i < n; i++)
-			raw[i * K + c] += tree_value(nodes, X + i * m->p);
+		for (int t = 0; t < T; t++)
+		{
+			const PNode *tree = m->pnodes + m->start[t];
+			int			c = t % K;
+
+			size_t		i = b0;
+
+			/* eight rows walk in lockstep: independent chains of loads overlap */
+			for (; i + 8 <= b1; i += 8)
+			{
+				int32_t		at[8] = {0};
+				bool		busy = true;
+
+				while (busy)
+				{
+					busy = false;
+					for (int r = 0; r < 8; r++)
+					{
+						const PNode *nd = tree + at[r];
+
+						if (nd->fd >= 0)
+						{
+							double		v = X[(i + r) * p + (nd->fd >> 1)];
+							int			right = isnan(v) ? !(nd->fd & 1) : !(v < nd->v);
+
+							at[r] = nd->left + right;
+							busy = true;
+						}
+					}
+				}
+				for (int r = 0; r < 8; r++)
+					raw[(i + r) * K + c] += tree[at[r]].v;
+			}
+			for (; i < b1; i++)
+			{
+				const double *x = X + i * p;
+				const PNode *nd = tree;
+
+				while (nd->fd >= 0)
+				{
+					double		v = x[nd->fd >> 1];
+					int			right = isnan(v) ? !(nd->fd & 1) : !(v < nd->v);
+
+					nd = tree + nd->left + right;
+				}
+				raw[i * K + c] += nd->v;
+			}
+		}
 	}
 }
 
@@ -1303,6 +1470,7 @@ gbdt_read(MLReader *in, size_t p, int k)
 				ml_error(ML_ERR_CORRUPT, NULL, "gbdt model node is invalid");
 		}
 	}
+	gbdt_compile(m);
 	return m;
 }
 

@@ -25,36 +25,44 @@ ml_sort_doubles(double *v, size_t n)
 		return;
 	a = ml_alloc(ml_mul_size(n, sizeof(uint64_t)));
 	b = ml_alloc(ml_mul_size(n, sizeof(uint64_t)));
-	for (size_t i = 0; i < n; i++)
 	{
-		uint64_t	u;
-		double		x = v[i] == 0.0 ? 0.0 : v[i];	/* -0 sorts as 0 */
-
-		memcpy(&u, &x, 8);
-		a[i] = (u >> 63) ? ~u : u ^ 0x8000000000000000ull;
-	}
-	for (int shift = 0; shift < 64; shift += 8)
-	{
-		size_t		count[256] = {0};
-		size_t		pos = 0;
-		uint64_t   *t;
+		/* the keys, and all eight digit histograms in one pass */
+		size_t	   *count = ml_alloc(sizeof(size_t) * 8 * 256);
 
 		for (size_t i = 0; i < n; i++)
-			count[(a[i] >> shift) & 0xff]++;
-		if (count[(a[0] >> shift) & 0xff] == n)
-			continue;			/* every key has this digit */
-		for (int d = 0; d < 256; d++)
 		{
-			size_t		c = count[d];
+			uint64_t	u;
+			double		x = v[i] == 0.0 ? 0.0 : v[i];	/* -0 sorts as 0 */
 
-			count[d] = pos;
-			pos += c;
+			memcpy(&u, &x, 8);
+			u = (u >> 63) ? ~u : u ^ 0x8000000000000000ull;
+			a[i] = u;
+			for (int d = 0; d < 8; d++)
+				count[d * 256 + ((u >> (8 * d)) & 0xff)]++;
 		}
-		for (size_t i = 0; i < n; i++)
-			b[count[(a[i] >> shift) & 0xff]++] = a[i];
-		t = a;
-		a = b;
-		b = t;
+		for (int d = 0; d < 8; d++)
+		{
+			size_t	   *c = count + d * 256;
+			size_t		pos = 0;
+			int			shift = 8 * d;
+			uint64_t   *t;
+
+			if (c[(a[0] >> shift) & 0xff] == n)
+				continue;		/* every key has this digit */
+			for (int k = 0; k < 256; k++)
+			{
+				size_t		x = c[k];
+
+				c[k] = pos;
+				pos += x;
+			}
+			for (size_t i = 0; i < n; i++)
+				b[c[(a[i] >> shift) & 0xff]++] = a[i];
+			t = a;
+			a = b;
+			b = t;
+		}
+		ml_free(count);
 	}
 	for (size_t i = 0; i < n; i++)
 	{

@@ -313,6 +313,8 @@ source_read(const char *source, const char *target, char **features,
 	double		cells_per_row = 1;
 	Oid			target_out = InvalidOid;
 	bool		varlena;
+	Datum	   *row_values = NULL;
+	bool	   *row_nulls = NULL;
 
 	s->relation_or_query = pstrdup(source);
 	plan = SPI_prepare(sql, 0, NULL);
@@ -459,17 +461,26 @@ source_read(const char *source, const char *target, char **features,
 			cap = ncap;
 		}
 		old = MemoryContextSwitchTo(batch_cxt);
+		if (row_values == NULL)
+		{
+			row_values = MemoryContextAlloc(main_cxt, sizeof(Datum) * Max(td->natts, 1));
+			row_nulls = MemoryContextAlloc(main_cxt, sizeof(bool) * Max(td->natts, 1));
+		}
 		for (uint64 r = 0; r < got; r++)
 		{
 			HeapTuple	tup = tt->vals[r];
 			bool		isnull;
 			Datum		d;
 
+			/* one pass over the tuple: heap_getattr per column is quadratic after a varlena */
+			heap_deform_tuple(tup, td, row_values, row_nulls);
+
 			for (int f = 0; f < ncols; f++)
 			{
 				ReadCol    *c = &rc[f];
 
-				d = heap_getattr(tup, c->att + 1, td, &isnull);
+				d = row_values[c->att];
+				isnull = row_nulls[c->att];
 				if (c->cls == SRC_CATEGORICAL)
 				{
 					c->str[n] = isnull ? NULL
@@ -569,7 +580,8 @@ source_read(const char *source, const char *target, char **features,
 			}
 			if (target_col >= 0)
 			{
-				d = heap_getattr(tup, target_col + 1, td, &isnull);
+				d = row_values[target_col];
+				isnull = row_nulls[target_col];
 				s->y_num[n] = 0;
 				if (isnull)
 				{
@@ -596,7 +608,8 @@ source_read(const char *source, const char *target, char **features,
 				Oid			t = TupleDescAttr(td, aux_att[x])->atttypid;
 				Oid			base = getBaseType(t);
 
-				d = heap_getattr(tup, aux_att[x] + 1, td, &isnull);
+				d = row_values[aux_att[x]];
+				isnull = row_nulls[aux_att[x]];
 				s->aux_text[x][n] = NULL;
 				s->aux_num[x][n] = NAN;
 				if (isnull)
