@@ -863,6 +863,44 @@ apply_tree_bins(const GbNode *nodes, const uint8_t *bins, size_t p, size_t n, do
 	}
 }
 
+/*
+ * Absolute error: the gradient's sign carries no step size, so each leaf
+ * takes the median residual of its rows (times the learning rate), as
+ * gradient boosting with least absolute deviation does.
+ */
+static void
+median_leaves(Grower *gr, const double *F, const double *y)
+{
+	double	   *r = NULL;
+	size_t		cap = 0;
+
+	for (int j = 0; j < gr->n_nodes; j++)
+	{
+		GbNode	   *nd = &gr->nodes[j];
+		size_t		m = nd->hi - nd->lo;
+
+		if (nd->feature >= 0 || m == 0)
+			continue;
+		if (m > cap)
+		{
+			if (r)
+				ml_free(r);
+			cap = m;
+			r = ml_alloc(sizeof(double) * cap);
+		}
+		for (size_t i = 0; i < m; i++)
+		{
+			uint32_t	row = gr->idx[nd->lo + i];
+
+			r[i] = y[row] - F[row];
+		}
+		ml_sort_doubles(r, m);
+		nd->value = gr->eta * (m % 2 ? r[m / 2] : (r[m / 2 - 1] + r[m / 2]) / 2);
+	}
+	if (r)
+		ml_free(r);
+}
+
 /* ---- fit ---- */
 
 static void *
@@ -964,9 +1002,25 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 			else
 				tr_rows[n++] = i;
 		}
-		if (nv == 0 || n == 0)
+		if (nv == 0 || n < 2)
 			ml_error(ML_ERR_DATA, "Use more rows, or early_stopping_rounds 0.",
 					 "too few rows to hold out a validation share for early stopping");
+		if (k > 0)
+		{
+			/* every class must stay in the rows that train */
+			bool	   *seen = ml_alloc(sizeof(bool) * k);
+			int			missing = 0;
+
+			for (size_t i = 0; i < n; i++)
+				seen[(int) train->y[tr_rows[i]]] = true;
+			for (int c = 0; c < k; c++)
+				missing += !seen[c];
+			ml_free(seen);
+			if (missing > 0)
+				ml_error(ML_ERR_DATA, "Use more rows, or early_stopping_rounds 0.",
+						 "holding out a validation share for early stopping leaves %d classes without training rows",
+						 missing);
+		}
 		vd = train;
 	}
 	else
@@ -1151,6 +1205,8 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 				memcpy(keep, gr.idx, sizeof(uint32_t) * nr);
 			}
 			grow_tree(&gr, nr);
+			if (obj == GB_ABSOLUTE)
+				median_leaves(&gr, F, y);
 			/* append the tree */
 			start[round * K + c] = (uint32_t) n_all;
 			if (n_all + gr.n_nodes > cap_all)

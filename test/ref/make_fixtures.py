@@ -192,6 +192,34 @@ def main():
             rows.append([lname, dname, metric, fmt(score), mlsql_params.get((lname, dname), "{}")])
     write_csv("test/fixtures/scores_sklearn.csv", ["learner", "dataset", "metric", "score", "params"], rows)
 
+    # Gradient boosting against XGBoost 1.7 hist with the same settings (100
+    # rounds, learning rate 0.1, depth 6, 255 bins); mlsql starts from the
+    # training mean / prior, so XGBoost gets that base_score (binary, regression)
+    try:
+        import xgboost as xgb
+        rows = []
+        for dname, X, y, task in (("breast_cancer", bc.data, bc.target, "binary"),
+                                  ("iris", ir.data, ir.target, "multi"),
+                                  ("wine", wn.data, wn.target, "multi"),
+                                  ("diabetes", db.data, db.target, "regression")):
+            ids = np.arange(1, len(y) + 1)
+            test = ids % 4 == 0
+            kw = dict(n_estimators=100, learning_rate=0.1, max_depth=6, tree_method="hist",
+                      max_bin=255, random_state=0, n_jobs=1)
+            if task == "regression":
+                m = xgb.XGBRegressor(base_score=float(y[~test].mean()), **kw).fit(X[~test], y[~test])
+                rows.append([dname, "r2", fmt(metrics.r2_score(y[test], m.predict(X[test])))])
+                continue
+            if task == "binary":
+                m = xgb.XGBClassifier(base_score=float(y[~test].mean()), **kw).fit(X[~test], y[~test])
+                rows.append([dname, "roc_auc", fmt(metrics.roc_auc_score(y[test], m.predict_proba(X[test])[:, 1]))])
+            else:
+                m = xgb.XGBClassifier(**kw).fit(X[~test], y[~test])
+            rows.append([dname, "accuracy", fmt(metrics.accuracy_score(y[test], m.predict(X[test])))])
+        write_csv("test/fixtures/gbdt_xgboost.csv", ["dataset", "metric", "score"], rows)
+    except ImportError:
+        print("python3-xgboost is missing: test/fixtures/gbdt_xgboost.csv not rewritten")
+
     # Unsupervised: k-means inertia (standardized, k = 3) and the isolation
     # forest's roc_auc of its anomaly score for the malignant class
     from sklearn.cluster import KMeans
@@ -228,6 +256,15 @@ def main():
             "mlp": make_pipeline(StandardScaler(), MLPClassifier(max_iter=20, random_state=0)),
         }
         mlsql_fashion = {"forest": '{"n_estimators": 50}', "mlp": '{"epochs": 20}'}
+        try:
+            import xgboost as xgb
+            # mlsql's gbdt starts from the log class priors; XGBoost's softmax from 0
+            fashion["gbdt"] = xgb.XGBClassifier(n_estimators=30, learning_rate=0.3, max_depth=6,
+                                                tree_method="hist", max_bin=255, random_state=0,
+                                                n_jobs=1)
+            mlsql_fashion["gbdt"] = '{"n_trees": 30, "learning_rate": 0.3}'
+        except ImportError:
+            pass
         rows = []
         for lname, m in fashion.items():
             m.fit(Xtr, ytr)

@@ -1,0 +1,121 @@
+-- gbdt: gradient-boosted trees against XGBoost 1.7 hist (fixtures from
+-- test/ref/make_fixtures.py), early stopping and the loss curve, native
+-- missing values, leaf-wise growth, thread-independent bytes, bad input
+
+CREATE TEMP TABLE xgb_ref (dataset text, metric text, score float8);
+\copy xgb_ref FROM 'test/fixtures/gbdt_xgboost.csv' WITH (FORMAT csv, HEADER true)
+
+-- held-out scores with XGBoost's settings (100 rounds, learning rate 0.1,
+-- depth 6, 255 bins): within 0.005 (accuracy, AUC) or 0.01 (r2)
+CREATE TEMP TABLE gb_scores AS
+SELECT d.dataset, t.metrics
+FROM (VALUES ('breast_cancer', 'bc_split', 'target'), ('iris', 'iris_split', 'species'),
+             ('wine', 'wine_split', 'cultivar'), ('diabetes', 'diabetes_split', 'target')) d(dataset, src, target),
+     ml_train('gb_' || d.dataset, d.src, d.target, 'gbdt',
+              '{"split": "column", "split_column": "part"}') t;
+SELECT r.dataset, r.metric, round((s.metrics->>r.metric)::numeric, 4) AS mlsql, round(r.score::numeric, 4) AS xgboost,
+       abs((s.metrics->>r.metric)::float8 - r.score) <= CASE r.metric WHEN 'r2' THEN 0.01 ELSE 0.005 END AS within
+FROM xgb_ref r JOIN gb_scores s USING (dataset)
+ORDER BY 1, 2;
+
+-- the model: flat trees, one per round (binary), k per round (multiclass)
+SELECT ml_model_info('gb_breast_cancer')->'model'->>'trees' AS bc_trees,
+       ml_model_info('gb_wine')->'model'->>'trees' AS wine_trees,
+       ml_model_info('gb_wine')->'model'->>'objective' AS wine_objective;
+
+-- the loss curve: train and validation loss every round, and early stopping
+-- keeps the best round (validation rows carved from the training split)
+SELECT run_id AS es_run FROM ml_train('gb_es', 'bc_split', 'target', 'gbdt',
+    '{"split": "column", "split_column": "part", "n_trees": 1000, "learning_rate": 0.3,
+      "early_stopping_rounds": 10}', deploy => 'never') \gset
+SELECT (SELECT value FROM mlsql.metrics WHERE run_id = :es_run AND name = 'best_iteration') < 1000 AS stopped_early,
+       (SELECT value FROM mlsql.metrics WHERE run_id = :es_run AND name = 'n_trees')
+     = (SELECT value FROM mlsql.metrics WHERE run_id = :es_run AND name = 'best_iteration') AS kept_best,
+       (SELECT min(value) FROM mlsql.metrics WHERE run_id = :es_run AND split = 'validation' AND name = 'log_loss'
+          AND step IS NOT NULL)
+     = (SELECT value FROM mlsql.metrics WHERE run_id = :es_run AND split = 'validation' AND name = 'log_loss'
+          AND step = (SELECT value FROM mlsql.metrics WHERE run_id = :es_run AND name = 'best_iteration')) AS best_is_lowest,
+       (SELECT count(*) FROM mlsql.metrics WHERE run_id = :es_run AND split = 'train' AND name = 'log_loss' AND step IS NOT NULL)
+     = (SELECT max(step) FROM mlsql.metrics WHERE run_id = :es_run AND split = 'validation' AND name = 'log_loss') AS curve_every_round;
+-- the train loss falls round after round
+SELECT bool_and(value < prev) AS train_loss_falls
+FROM (SELECT value, lag(value) OVER (ORDER BY step) AS prev FROM mlsql.metrics
+      WHERE run_id = :es_run AND split = 'train' AND name = 'log_loss' AND step IS NOT NULL) s
+WHERE prev IS NOT NULL;
+
+-- missing values: NULLs that say something about the target.  Native
+-- routing (no imputation) beats mean imputation of the same columns.
+CREATE TEMP VIEW bc_missing AS
+SELECT CASE WHEN (id::bigint * 7919) % 10 < CASE WHEN target = 1 THEN 4 ELSE 0 END THEN NULL ELSE worst_perimeter END AS worst_perimeter,
+       CASE WHEN (id::bigint * 104729) % 10 < 2 THEN NULL ELSE mean_texture END AS mean_texture,
+       CASE WHEN (id::bigint * 7919) % 10 < CASE WHEN target = 1 THEN 4 ELSE 0 END THEN NULL ELSE worst_concave_points END AS worst_concave_points,
+       CASE WHEN (id::bigint * 15485863) % 10 < 2 THEN NULL ELSE worst_smoothness END AS worst_smoothness,
+       target, CASE WHEN id % 4 = 0 THEN 'test' ELSE 'train' END AS part
+FROM bc;
+SELECT count(*) FILTER (WHERE worst_perimeter IS NULL OR mean_texture IS NULL) * 1.0 / count(*) > 0.2 AS many_nulls FROM bc_missing;
+SELECT (n.metrics->>'log_loss')::float8 < (m.metrics->>'log_loss')::float8 AS native_beats_mean_imputation,
+       (n.metrics->>'roc_auc')::float8 >= (m.metrics->>'roc_auc')::float8 AS auc_no_worse
+FROM ml_train('gb_native', 'bc_missing', 'target', 'gbdt', '{"split": "column", "split_column": "part"}', deploy => 'never') n,
+     ml_train('gb_imputed', 'bc_missing', 'target', 'gbdt',
+              '{"split": "column", "split_column": "part", "preprocess": {"*": {"impute": "mean"}}}', deploy => 'never') m;
+-- no imputation was needed, and NULL scores
+SELECT count(*) AS imputed_columns FROM mlsql.runs r, jsonb_array_elements(r.preprocess) c
+WHERE r.project_id = (SELECT id FROM mlsql.projects WHERE name = 'gb_native') AND (c->>'imputed')::int > 0;
+SELECT ml_predict_proba('gb_native@1', ARRAY[NULL, 20, NULL, 0.1]::float8[])
+     = ml_predict_proba('gb_native@1', ARRAY['NaN', 20, 'NaN', 0.1]::float8[]) AS null_is_missing,
+       (SELECT ml_predict('gb_native@1', b) FROM bc_missing b WHERE worst_perimeter IS NULL LIMIT 1) IS NOT NULL AS row_with_nulls;
+
+-- regression objectives
+SELECT o.objective, (t.metrics->>'r2')::float8 > 0.2 AS learns
+FROM (VALUES ('squared_error'), ('absolute_error'), ('huber')) o(objective),
+     ml_train('gb_db_' || o.objective, 'diabetes_split', 'target', 'gbdt',
+              jsonb_build_object('split', 'column', 'split_column', 'part', 'objective', o.objective,
+                                 'huber_delta', 50, 'learning_rate', 0.05),
+              deploy => 'never') t
+ORDER BY 1;
+
+-- leaf-wise growth: at most max_leaves leaves per tree
+SELECT model_id AS leafwise FROM ml_train('gb_leafwise', 'bc_split', 'target', 'gbdt',
+    '{"split": "column", "split_column": "part", "max_leaves": 8, "max_depth": 20, "n_trees": 20}',
+    deploy => 'never') \gset
+SELECT (ml_model_info(:leafwise)->'model'->>'leaves')::int <= 8 * 20 AS leaves_bounded,
+       (ml_model_info(:leafwise)->'model'->>'leaves')::int > 4 * 20 AS more_than_depth_2,
+       (ml_model_info(:leafwise)->'model'->>'trees')::int = 20 AS trees;
+
+-- gain importance; overfitting a tiny set
+SELECT method, count(*) AS features, round(sum(importance)::numeric, 6) AS total
+FROM ml_feature_importance('gb_breast_cancer') GROUP BY 1;
+SELECT (metrics->>'accuracy')::float8 = 1 AS fits_20_rows
+FROM ml_train('gb_tiny', 'SELECT * FROM bc_train LIMIT 20', 'target', 'gbdt',
+              '{"min_child_weight": 0, "n_trees": 50, "learning_rate": 0.5}', test_size => 0, deploy => 'never');
+
+-- same seed, same bytes with one and with two threads (60 000 rows, so
+-- histograms are summed in several chunks; subsampling on); another seed
+-- gives another model
+CREATE TEMP TABLE synth AS
+SELECT i, (i * 7919 % 1000) / 1000.0 AS a, (i * 104729 % 997) / 997.0 AS b,
+       CASE WHEN i % 13 = 0 THEN NULL ELSE (i * 15485863 % 991) / 991.0 END AS c,
+       ((i * 7919 % 1000) / 1000.0 + (i * 104729 % 997) / 997.0 > 1.0)::int AS y
+FROM generate_series(1::bigint, 60000) i;
+SET mlsql.threads = 1;
+SELECT version FROM ml_train('gb_t1', 'SELECT a, b, c, y FROM synth', 'y', 'gbdt',
+    '{"n_trees": 10, "subsample": 0.8, "colsample_bytree": 0.7}', deploy => 'never');
+SET mlsql.threads = 2;
+SELECT version FROM ml_train('gb_t2', 'SELECT a, b, c, y FROM synth', 'y', 'gbdt',
+    '{"n_trees": 10, "subsample": 0.8, "colsample_bytree": 0.7}', deploy => 'never');
+SELECT version FROM ml_train('gb_s7', 'SELECT a, b, c, y FROM synth', 'y', 'gbdt',
+    '{"n_trees": 10, "subsample": 0.8, "colsample_bytree": 0.7}', seed => 7, deploy => 'never');
+RESET mlsql.threads;
+SELECT (SELECT md5(model) FROM mlsql.models WHERE project_id = (SELECT id FROM mlsql.projects WHERE name = 'gb_t1'))
+     = (SELECT md5(model) FROM mlsql.models WHERE project_id = (SELECT id FROM mlsql.projects WHERE name = 'gb_t2')) AS same_bytes,
+       (SELECT md5(model) FROM mlsql.models WHERE project_id = (SELECT id FROM mlsql.projects WHERE name = 'gb_t1'))
+     <> (SELECT md5(model) FROM mlsql.models WHERE project_id = (SELECT id FROM mlsql.projects WHERE name = 'gb_s7')) AS seed_matters;
+
+-- bad input
+SELECT ml_train('bad', 'bc_train', 'target', 'gbdt', '{"max_bins": 1}');
+SELECT ml_train('bad', 'bc_train', 'target', 'gbdt', '{"learning_rate": 0}');
+SELECT ml_train('bad', 'bc_train', 'target', 'gbdt', '{"objective": "huber"}');
+SELECT ml_train('bad', 'diabetes_train', 'target', 'gbdt', '{"objective": "softmax"}');
+SELECT ml_train('bad', 'bc_train', 'target', 'gbdt', '{"subsample": 1.5}');
+SELECT ml_train('bad', 'SELECT * FROM (VALUES (1.0, 0), (2.0, 1)) v(x, y)', 'y', 'gbdt', '{"early_stopping_rounds": 5}', test_size => 0);
+SELECT count(*) AS bad_projects FROM mlsql.projects WHERE name = 'bad';
