@@ -33,3 +33,13 @@ end=$(date +%s.%N)
 check timeout_stops_forest "$(echo "$err" | grep -c 'canceling statement due to statement timeout')" 1
 check timeout_is_prompt "$(awk -v a="$start" -v b="$end" 'BEGIN { print (b - a < 4) ? "yes" : "no (" b - a " s)" }')" yes
 check timeout_writes_nothing "$(q "SELECT count(*) FROM mlsql.runs")" "$before"
+
+# statement_timeout stops a threaded gbdt within a round (interrupts are
+# checked between nodes), and nothing is written
+start=$(date +%s.%N)
+err=$(psql -qXAt -c "SET statement_timeout = '1s'" -c "SET mlsql.threads = 2" \
+	-c "SELECT ml_train('slow_gbdt', 'big', 'target', 'gbdt', '{\"n_trees\": 100000, \"max_depth\": 10}')" 2>&1 >/dev/null)
+end=$(date +%s.%N)
+check timeout_stops_gbdt "$(echo "$err" | grep -c 'canceling statement due to statement timeout')" 1
+check gbdt_timeout_is_prompt "$(awk -v a="$start" -v b="$end" 'BEGIN { print (b - a < 4) ? "yes" : "no (" b - a " s)" }')" yes
+check gbdt_timeout_writes_nothing "$(q "SELECT count(*) FROM mlsql.runs")" "$before"

@@ -1,0 +1,86 @@
+#!/bin/bash
+# gbdt benchmark against XGBoost 1.7 hist (not part of the test command):
+#   bash test/bench/gbdt.sh [higgs|fashion|all]
+# Sets up like the test command (plus python3-xgboost, python3-sklearn and
+# dataset-fashion-mnist), loads the seeded HIGGS-shaped data (1M training and
+# 100k test rows x 28 float4 features, binary) and / or Fashion-MNIST (60k /
+# 10k images, smallint[784], 10 classes) and trains both sides with the same
+# settings (100 rounds, depth 8, learning rate 0.1, 255 bins) on 1 and 2
+# threads.  One table: wall seconds (mlsql: the whole ml_train statement,
+# reading the table included; XGBoost: fit on in-memory numpy arrays, DMatrix
+# built inside), time ratio, test AUC / accuracy, peak RSS (mlsql: the
+# backend's VmHWM; XGBoost: the Python process's ru_maxrss, data included).
+# Then scoring: ml_predict over the 1M training rows with 100 trees of depth 6.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+WHICH=${1:-all}
+DEPS="$DEPS python3-xgboost python3-sklearn dataset-fashion-mnist"
+install_deps
+build_install
+start_pg
+cd "$ROOT"
+export PGDATABASE=postgres PGOPTIONS="-c client_min_messages=warning"
+psql -qX -c "CREATE EXTENSION mlsql" >/dev/null
+PY=/usr/bin/python3
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+
+load() {	# load NAME: the table NAME (part, label, features)
+	local csv
+	csv=$(mktemp /tmp/mlsql-gbdt.XXXXXX.csv)
+	$PY test/bench/gbdt.py "$1" "$csv"
+	chmod 644 "$csv"
+	if [ "$1" = higgs ]; then
+		cols=$(seq -s, -f 'f%g real' 1 28)
+		psql -qX -c "CREATE TABLE higgs (part text, label int, $cols)" >/dev/null
+	else
+		psql -qX -c "CREATE TABLE fashion (part text, label int, pixels smallint[])" >/dev/null
+	fi
+	psql -qX -c "\\copy $1 FROM '$csv' WITH (FORMAT csv)" >/dev/null
+	rm -f "$csv"
+	psql -qX -c "VACUUM ANALYZE $1" >/dev/null
+}
+
+mlsql_run() {	# mlsql_run DATA THREADS METRIC: "seconds score peak_mib"
+	local out
+	out=$(psql -qXAt -F' ' -c "SET mlsql.threads = $2" -c "\\timing on" \
+		-c "SELECT round((metrics->>'$3')::numeric, 4) FROM ml_train('bench_$1_$2', '$1', 'label', 'gbdt',
+		      '{\"split\": \"column\", \"split_column\": \"part\", \"n_trees\": 100, \"max_depth\": 8,
+		        \"learning_rate\": 0.1, \"max_bins\": 255}', deploy => 'never')" \
+		-c "\\timing off" \
+		-c "SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'), 'VmHWM:\\s+(\\d+)'))[1]::bigint / 1024")
+	# lines: score, "Time: N ms (...)", peak
+	echo "$out" | awk '/^Time:/ { t = $2 / 1000; next } NF { v[++n] = $1 } END { printf "%.2f %s %s\n", t, v[1], v[2] }'
+}
+
+table_row() {	# table_row DATA THREADS METRIC
+	local m x
+	m=$(mlsql_run "$1" "$2" "$3")
+	x=$($PY test/bench/gbdt.py xgb "$1" "$2")
+	set -- "$1" "$2" "$3" $m $x
+	# $4 mlsql s, $5 score, $6 MiB; $7 xgb s, $8 score, $9 MiB
+	printf "| %s | %s | %s s | %s s | %.2fx | %s %s | %s | %s MiB | %s MiB |\n" \
+		"$1" "$2" "$4" "$7" "$(echo "$4 / $7" | bc -l)" "$3" "$5" "$8" "$6" "$9"
+}
+
+echo
+echo "| data | threads | mlsql | XGBoost | ratio | mlsql score | XGBoost score | mlsql peak | XGBoost peak |"
+echo "|---|---|---|---|---|---|---|---|---|"
+if [ "$WHICH" = higgs ] || [ "$WHICH" = all ]; then
+	load higgs
+	table_row higgs 1 roc_auc
+	table_row higgs 2 roc_auc
+fi
+if [ "$WHICH" = fashion ] || [ "$WHICH" = all ]; then
+	load fashion
+	table_row fashion 1 accuracy
+	table_row fashion 2 accuracy
+fi
+
+if [ "$WHICH" = higgs ] || [ "$WHICH" = all ]; then
+	psql -qX -c "SELECT 1 FROM ml_train('bench_score', 'higgs', 'label', 'gbdt',
+		'{\"split\": \"column\", \"split_column\": \"part\", \"n_trees\": 100, \"max_depth\": 6}')" >/dev/null
+	secs=$(psql -qXAt -c "\\timing on" -c "SELECT count(*) FROM higgs h WHERE ml_predict('bench_score', h) = 1" |
+		awk '/^Time:/ { print $2 / 1000 }')
+	echo
+	echo "scoring: ml_predict over 1 100 000 rows, 100 trees of depth 6: $secs s ($(echo "1100000 / $secs" | bc) rows/s, one core)"
+fi
