@@ -322,6 +322,14 @@ typedef struct Grower
 	size_t		h_n;
 	GH		  **partial;		/* one per chunk of GB_CHUNK rows */
 	int			n_partial;
+	/* chunked partition task */
+	const uint8_t *p_col;
+	uint8_t		p_bin;
+	bool		p_dl;
+	size_t		p_lo,
+				p_hi;
+	size_t	   *p_nl;			/* left rows per chunk */
+	uint32_t   *tmp2;
 } Grower;
 
 static inline double
@@ -344,7 +352,7 @@ leaf_weight(const Grower *gr, double g, double h)
 	return h + gr->lambda > 0 ? -soft(g, gr->alpha) / (h + gr->lambda) : 0.0;
 }
 
-#define GB_PREFETCH 16			/* rows ahead to prefetch in the row loops */
+#define GB_PREFETCH 32			/* rows ahead to prefetch in the row loops */
 #define GB_CHUNK 32768			/* rows per partial histogram */
 
 /* add rows[0..n) into H for the tree's features (H zeroed by the caller) */
@@ -568,6 +576,46 @@ open_cand(Grower *gr, Cand *c)
 	return true;
 }
 
+/*
+ * Partition rows idx[lo..hi) by the split in gr->p_*: left rows to L, right
+ * rows to R, both in order; returns the left count.  L may be idx + lo.
+ */
+static size_t
+part_rows(const Grower *gr, size_t lo, size_t hi, uint32_t *L, uint32_t *R)
+{
+	const uint8_t *col = gr->p_col;
+	uint8_t		sb = gr->p_bin;
+	size_t		dl = gr->p_dl,
+				nl = 0,
+				nr = 0;
+
+	for (size_t i = lo; i < hi; i++)
+	{
+		uint32_t	r = gr->idx[i];
+		uint8_t		b = col[r];
+		size_t		go_left = b == GB_MISSING ? dl : b <= sb;
+
+		if (i + GB_PREFETCH < hi)
+			__builtin_prefetch(col + gr->idx[i + GB_PREFETCH]);
+		L[nl] = r;
+		R[nr] = r;
+		nl += go_left;
+		nr += 1 - go_left;
+	}
+	return nl;
+}
+
+/* task t: chunk t of the node's rows, sides into tmp / tmp2 at the chunk's offset */
+static void
+part_task(void *arg, int t)
+{
+	Grower	   *gr = arg;
+	size_t		cs = gr->p_lo + (size_t) t * GB_CHUNK,
+				ce = cs + GB_CHUNK < gr->p_hi ? cs + GB_CHUNK : gr->p_hi;
+
+	gr->p_nl[t] = part_rows(gr, cs, ce, gr->tmp + cs, gr->tmp2 + cs);
+}
+
 /* split candidate c: partition its rows, make both children candidates */
 static void
 split_cand(Grower *gr, Cand *c, Cand *left, Cand *right)
@@ -585,27 +633,48 @@ split_cand(Grower *gr, Cand *c, Cand *left, Cand *right)
 
 	/*
 	 * stable partition, branch-free: every row is written to both sides and
-	 * the side it belongs to advances; reads the split feature's column
+	 * the side it belongs to advances; reads the split feature's column.
+	 * Large nodes are partitioned by chunks on worker threads and the
+	 * chunks' sides concatenated in chunk order: the same order as one pass.
 	 */
+	gr->p_col = gr->bins_col + (size_t) f * gr->n_rows;
+	gr->p_bin = sb;
+	gr->p_dl = dl;
+	gr->p_lo = c->lo;
+	gr->p_hi = c->hi;
 	{
-		const uint8_t *col = gr->bins_col + (size_t) f * gr->n_rows;
-		uint32_t   *L = gr->idx + c->lo;
+		int			chunks = (int) ((c->hi - c->lo + GB_CHUNK - 1) / GB_CHUNK);
 
-		for (size_t i = c->lo; i < c->hi; i++)
+		if (gr->threads > 1 && chunks > 1)
 		{
-			uint32_t	r = gr->idx[i];
-			uint8_t		b = col[r];
-			size_t		go_left = b == GB_MISSING ? dl : b <= sb;
+			size_t		at = c->lo;
 
-			if (i + GB_PREFETCH < c->hi)
-				__builtin_prefetch(col + gr->idx[i + GB_PREFETCH]);
-			L[nl] = r;
-			gr->tmp[nr] = r;
-			nl += go_left;
-			nr += 1 - go_left;
+			ml_parallel_for(chunks, gr->threads, part_task, gr);
+			for (int t = 0; t < chunks; t++)
+			{
+				size_t		cs = c->lo + (size_t) t * GB_CHUNK;
+
+				memcpy(gr->idx + at, gr->tmp + cs, sizeof(uint32_t) * gr->p_nl[t]);
+				at += gr->p_nl[t];
+			}
+			nl = at - c->lo;
+			nr = c->hi - c->lo - nl;
+			for (int t = 0; t < chunks; t++)
+			{
+				size_t		cs = c->lo + (size_t) t * GB_CHUNK;
+				size_t		ce = cs + GB_CHUNK < c->hi ? cs + GB_CHUNK : c->hi;
+
+				memcpy(gr->idx + at, gr->tmp2 + cs, sizeof(uint32_t) * (ce - cs - gr->p_nl[t]));
+				at += ce - cs - gr->p_nl[t];
+			}
+		}
+		else
+		{
+			nl = part_rows(gr, c->lo, c->hi, gr->idx + c->lo, gr->tmp);
+			nr = c->hi - c->lo - nl;
+			memcpy(gr->idx + c->lo + nl, gr->tmp, sizeof(uint32_t) * nr);
 		}
 	}
-	memcpy(gr->idx + c->lo + nl, gr->tmp, sizeof(uint32_t) * nr);
 	lg = c->split.gl;
 	lh = c->split.hl;
 
@@ -717,12 +786,12 @@ sigmoid(double z)
 	return z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
 }
 
-/* gradient pairs of rows [0, n) for tree output c; F is n x K, class-major */
+/* gradient pairs of rows [lo, hi) for tree output c; F is n x K, class-major */
 static void
 gradients(int obj, int K, int c, const double *F, const double *y, const double *w,
-		  size_t n, double delta, GH *out)
+		  size_t n, size_t lo, size_t hi, double delta, GH *out)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = lo; i < hi; i++)
 	{
 		double		wi = w ? w[i] : 1.0,
 					g,
@@ -774,6 +843,30 @@ gradients(int obj, int K, int c, const double *F, const double *y, const double 
 		out[i].g = g * wi;
 		out[i].h = h * wi;
 	}
+}
+
+typedef struct GradTask
+{
+	int			obj,
+				K,
+				c;
+	const double *F,
+			   *y,
+			   *w;
+	size_t		n;
+	double		delta;
+	GH		   *out;
+} GradTask;
+
+/* task t: the gradient pairs of rows [t * GB_CHUNK, ...) (each row on its own) */
+static void
+grad_task(void *arg, int t)
+{
+	GradTask   *a = arg;
+	size_t		lo = (size_t) t * GB_CHUNK,
+				hi = lo + GB_CHUNK < a->n ? lo + GB_CHUNK : a->n;
+
+	gradients(a->obj, a->K, a->c, a->F, a->y, a->w, a->n, lo, hi, a->delta, a->out);
 }
 
 /* mean loss of rows 0, step, 2 step, ... < n at F (n x K, class-major) */
@@ -1135,6 +1228,8 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 	gr.cuts = bn.cuts;
 	gr.idx = ml_alloc(sizeof(uint32_t) * (n ? n : 1));
 	gr.tmp = ml_alloc(sizeof(uint32_t) * (n ? n : 1));
+	gr.tmp2 = ml_alloc(sizeof(uint32_t) * (n ? n : 1));
+	gr.p_nl = ml_alloc(sizeof(size_t) * ((n + GB_CHUNK - 1) / GB_CHUNK + 1));
 	gr.lambda = params_get_num(params, "lambda");
 	gr.alpha = params_get_num(params, "alpha");
 	gr.gamma = params_get_num(params, "gamma");
@@ -1149,6 +1244,9 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 	if (n > UINT32_MAX)
 		ml_error(ML_ERR_LIMIT, NULL, "gbdt trains on at most %u rows", UINT32_MAX);
 
+	if ((size_t) n_trees * K > 10000000)
+		ml_error(ML_ERR_PARAM, "Use fewer rounds; each round grows one tree per class.",
+				 "n_trees %d with %d classes makes more than 10 000 000 trees", n_trees, K);
 	start = ml_alloc(sizeof(uint32_t) * ((size_t) n_trees * K + 1));
 	for (int round = 0; round < n_trees; round++)
 	{
@@ -1157,7 +1255,15 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 
 		ml_rng_seed(&rng, seed ^ ml_mix64(0x6762647400ull + (uint64_t) round));
 		for (int c = 0; c < K; c++)
-			gradients(obj, K, c, F, y, w, n, delta, gh + (size_t) c * n);
+		{
+			GradTask	ga = {obj, K, c, F, y, w, n, delta, gh + (size_t) c * n};
+			int			chunks = (int) ((n + GB_CHUNK - 1) / GB_CHUNK);
+
+			if (threads > 1 && chunks > 1)
+				ml_parallel_for(chunks, threads, grad_task, &ga);
+			else
+				gradients(obj, K, c, F, y, w, n, 0, n, delta, gh + (size_t) c * n);
+		}
 		/* row subsample, shared by the round's trees */
 		for (size_t i = 0; i < n; i++)
 			if (subsample >= 1.0 || ml_rng_uniform(&rng) < subsample)
@@ -1283,6 +1389,8 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 		ml_free(all);
 	ml_free(gr.idx);
 	ml_free(gr.tmp);
+	ml_free(gr.tmp2);
+	ml_free(gr.p_nl);
 	ml_free(feats);
 	ml_free(F);
 	ml_free(gh);
@@ -1486,9 +1594,9 @@ gbdt_read(MLReader *in, size_t p, int k)
 		m->K != (m->objective == GB_SOFTMAX ? k : 1) || m->K < 1 ||
 		m->n_rounds < 0 || m->n_rounds > 100000)
 		ml_error(ML_ERR_CORRUPT, NULL, "gbdt model shape does not match its header");
-	T = m->n_rounds * m->K;
-	if (((size_t) T + 1) * 4 > in->len - in->pos)
+	if (((size_t) m->n_rounds * (size_t) m->K + 1) * 4 > in->len - in->pos)
 		ml_error(ML_ERR_CORRUPT, NULL, "gbdt model is truncated");
+	T = m->n_rounds * m->K;
 	m->base = reader_f64s(in, (size_t) m->K);
 	m->start = ml_alloc(sizeof(uint32_t) * ((size_t) T + 1));
 	for (int t = 0; t <= T; t++)
