@@ -111,6 +111,33 @@ SELECT (SELECT md5(model) FROM mlsql.models WHERE project_id = (SELECT id FROM m
        (SELECT md5(model) FROM mlsql.models WHERE project_id = (SELECT id FROM mlsql.projects WHERE name = 'gb_t1'))
      <> (SELECT md5(model) FROM mlsql.models WHERE project_id = (SELECT id FROM mlsql.projects WHERE name = 'gb_s7')) AS seed_matters;
 
+-- ml_explain: TreeSHAP contributions plus the bias sum to the raw output,
+-- here the log-odds of class 1 (brute-force Shapley checks are in the C unit
+-- tests); the record form maps columns by name and shows preprocessed values
+SELECT count(*) > 100 AS many_rows, max(abs(total - ln(p / (1 - p)))) < 1e-9 AS sums_to_log_odds
+FROM (SELECT (ml_predict_proba('gb_breast_cancer', b))[2] AS p,
+             (SELECT sum(contribution) FROM ml_explain('gb_breast_cancer', b)) AS total
+      FROM bc_split b) s
+WHERE p BETWEEN 0.001 AND 0.999;
+SELECT feature, round(value::numeric, 4) AS value, contribution <> 0 AS moves
+FROM ml_explain('gb_breast_cancer', (SELECT b FROM bc_split b LIMIT 1))
+ORDER BY abs(contribution) DESC LIMIT 3;
+SELECT count(*) AS rows, count(*) FILTER (WHERE feature = '(bias)' AND value IS NULL) AS bias_rows
+FROM ml_explain('gb_breast_cancer', (SELECT b FROM bc_split b LIMIT 1));
+-- the float8[] form, NULL as missing, and the model-id form agree
+SELECT (SELECT array_agg(contribution ORDER BY feature) FROM ml_explain('gb_native@1', ARRAY[NULL, 20, NULL, 0.1]::float8[]))
+     = (SELECT array_agg(contribution ORDER BY feature)
+        FROM ml_explain((SELECT id FROM mlsql.models WHERE project_id = (SELECT id FROM mlsql.projects WHERE name = 'gb_native')),
+                        ARRAY[NULL, 20, NULL, 0.1]::float8[])) AS forms_agree;
+-- linear models: w x per feature, the intercept as bias
+SELECT version FROM ml_train('ex_logit', 'bc_train', 'target', 'logistic', test_size => 0);
+SELECT max(abs((SELECT sum(contribution) FROM ml_explain('ex_logit', b))
+               - ln((ml_predict_proba('ex_logit', b))[2] / (ml_predict_proba('ex_logit', b))[1]))) < 1e-9 AS logistic_sums
+FROM (SELECT * FROM bc_train LIMIT 50) b
+WHERE (ml_predict_proba('ex_logit', b))[2] BETWEEN 0.001 AND 0.999;
+SELECT version FROM ml_train('ex_knn', 'iris_train', 'species', 'knn', test_size => 0);
+SELECT * FROM ml_explain('ex_knn', ARRAY[1, 2, 3, 4]::float8[]);
+
 -- bad input
 SELECT ml_train('bad', 'bc_train', 'target', 'gbdt', '{"max_bins": 1}');
 SELECT ml_train('bad', 'bc_train', 'target', 'gbdt', '{"learning_rate": 0}');

@@ -322,6 +322,20 @@ CREATE FUNCTION ml_model_info(project text) RETURNS jsonb
 AS 'MODULE_PATHNAME', 'mlsql_model_info_ref' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION ml_model_info(model_id bigint) RETURNS jsonb
 AS 'MODULE_PATHNAME', 'mlsql_model_info_id' LANGUAGE C STABLE PARALLEL SAFE;
+-- per-row explanations: contributions that, with the bias, sum to the raw output
+CREATE FUNCTION ml_explain_values(project text, features float8[]) RETURNS float8[]
+AS 'MODULE_PATHNAME', 'mlsql_explain_ref_array' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION ml_explain_values(project text, features record) RETURNS float8[]
+AS 'MODULE_PATHNAME', 'mlsql_explain_ref_record' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION ml_explain_values(model_id bigint, features float8[]) RETURNS float8[]
+AS 'MODULE_PATHNAME', 'mlsql_explain_id_array' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION ml_explain_values(model_id bigint, features record) RETURNS float8[]
+AS 'MODULE_PATHNAME', 'mlsql_explain_id_record' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml_explain_values(text, float8[]) IS 'contribution of each feature, then the bias (last element), summing to the raw output';
+COMMENT ON FUNCTION ml_explain_values(text, record) IS 'contribution of each feature, then the bias; columns mapped by name';
+COMMENT ON FUNCTION ml_explain_values(bigint, float8[]) IS 'contribution of each feature, then the bias, with model id';
+COMMENT ON FUNCTION ml_explain_values(bigint, record) IS 'contribution of each feature, then the bias, with model id; columns mapped by name';
+
 COMMENT ON FUNCTION ml_model_info(text) IS 'what a model is: algorithm, features, classes and learned parameters (coefficients)';
 COMMENT ON FUNCTION ml_model_info(bigint) IS 'what a model id is: algorithm, features, classes and learned parameters';
 
@@ -637,3 +651,50 @@ LANGUAGE sql STABLE AS $$
     SELECT * FROM @extschema@.ml_feature_importance(@extschema@.ml_model_id($1))
 $$;
 COMMENT ON FUNCTION ml_feature_importance(text) IS 'importance of each feature of a project''s deployed model (or ''project@version'')';
+
+CREATE FUNCTION ml_explain(project text, features float8[])
+RETURNS TABLE (feature text, value float8, contribution float8)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(i.info->'features'->>(e.o::int - 1), '(bias)'), $2[e.o], e.c
+    FROM (SELECT @extschema@.ml_model_info($1) AS info) i,
+         unnest(@extschema@.ml_explain_values($1, $2)) WITH ORDINALITY AS e(c, o)
+    ORDER BY e.o
+$$;
+CREATE FUNCTION ml_explain(project text, features record)
+RETURNS TABLE (feature text, value float8, contribution float8)
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE
+    info jsonb := @extschema@.ml_model_info($1);
+    x float8[] := @extschema@.ml_transform($1, $2);
+BEGIN
+    RETURN QUERY
+    SELECT coalesce(info->'features'->>(e.o::int - 1), '(bias)'), x[e.o], e.c
+    FROM unnest(@extschema@.ml_explain_values($1, $2)) WITH ORDINALITY AS e(c, o)
+    ORDER BY e.o;
+END
+$$;
+CREATE FUNCTION ml_explain(model_id bigint, features float8[])
+RETURNS TABLE (feature text, value float8, contribution float8)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(i.info->'features'->>(e.o::int - 1), '(bias)'), $2[e.o], e.c
+    FROM (SELECT @extschema@.ml_model_info($1) AS info) i,
+         unnest(@extschema@.ml_explain_values($1, $2)) WITH ORDINALITY AS e(c, o)
+    ORDER BY e.o
+$$;
+CREATE FUNCTION ml_explain(model_id bigint, features record)
+RETURNS TABLE (feature text, value float8, contribution float8)
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE
+    info jsonb := @extschema@.ml_model_info($1);
+    x float8[] := @extschema@.ml_transform($1, $2);
+BEGIN
+    RETURN QUERY
+    SELECT coalesce(info->'features'->>(e.o::int - 1), '(bias)'), x[e.o], e.c
+    FROM unnest(@extschema@.ml_explain_values($1, $2)) WITH ORDINALITY AS e(c, o)
+    ORDER BY e.o;
+END
+$$;
+COMMENT ON FUNCTION ml_explain(text, float8[]) IS 'why the model scored this row so: each feature''s value and contribution, then (bias); contributions and bias sum to the raw output (TreeSHAP for gbdt, w·x for linear models)';
+COMMENT ON FUNCTION ml_explain(text, record) IS 'per-row explanation of a row (columns mapped by name): feature, value after preprocessing, contribution; plus (bias)';
+COMMENT ON FUNCTION ml_explain(bigint, float8[]) IS 'per-row explanation with model id';
+COMMENT ON FUNCTION ml_explain(bigint, record) IS 'per-row explanation of a row with model id';

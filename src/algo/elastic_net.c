@@ -161,6 +161,7 @@ const MLLearner ml_learner_elastic_net = {
 	.read = linear_read,
 	.describe = linear_describe,
 	.importance = linear_importance,
+	.explain = linear_explain,
 };
 
 const MLLearner ml_learner_lasso = {
@@ -175,4 +176,5 @@ const MLLearner ml_learner_lasso = {
 	.read = linear_read,
 	.describe = linear_describe,
 	.importance = linear_importance,
+	.explain = linear_explain,
 };

@@ -1685,6 +1685,248 @@ gbdt_importance(const void *state, const MLDataset *train, double *out)
 			out[j] /= s;
 }
 
+/* ---- TreeSHAP ---- */
+
+/*
+ * Exact Shapley values of a tree ensemble with path-dependent conditional
+ * expectations (Lundberg, Erion & Lee, "Consistent Individualized Feature
+ * Attribution for Tree Ensembles", 2018, Algorithm 2), in O(leaves depth^2)
+ * per tree.  A path element records a feature d, the share of cover-weighted
+ * rows that flow through it when d is unknown (z) or known (o: 1 when x
+ * follows it, else 0), and the permutation weight w of the subsets of that
+ * size.  The cover of a node is its training hessian sum.
+ */
+typedef struct PathElem
+{
+	int			d;
+	double		z,
+				o,
+				w;
+} PathElem;
+
+/* append (d, z, o) to m[0..len) and update the subset weights */
+static void
+path_extend(PathElem *m, int len, double z, double o, int d)
+{
+	m[len].d = d;
+	m[len].z = z;
+	m[len].o = o;
+	m[len].w = len == 0 ? 1.0 : 0.0;
+	for (int i = len - 1; i >= 0; i--)
+	{
+		m[i + 1].w += o * m[i].w * (i + 1) / (double) (len + 1);
+		m[i].w = z * m[i].w * (len - i) / (double) (len + 1);
+	}
+}
+
+/* remove element i from m[0..last], undoing its effect on the weights */
+static void
+path_unwind(PathElem *m, int last, int i)
+{
+	double		n = m[last].w,
+				o = m[i].o,
+				z = m[i].z;
+
+	for (int j = last - 1; j >= 0; j--)
+	{
+		if (o != 0)
+		{
+			double		t = m[j].w;
+
+			m[j].w = n * (last + 1) / ((j + 1) * o);
+			n = t - m[j].w * z * (last - j) / (double) (last + 1);
+		}
+		else
+			m[j].w = m[j].w * (last + 1) / (z * (last - j));
+	}
+	for (int j = i; j < last; j++)
+	{
+		m[j].d = m[j + 1].d;
+		m[j].z = m[j + 1].z;
+		m[j].o = m[j + 1].o;
+	}
+}
+
+/* the sum of the weights m would have with element i unwound */
+static double
+path_unwound_sum(const PathElem *m, int last, int i)
+{
+	double		o = m[i].o,
+				z = m[i].z,
+				n = m[last].w,
+				total = 0;
+
+	for (int j = last - 1; j >= 0; j--)
+	{
+		if (o != 0)
+		{
+			double		t = n * (last + 1) / ((j + 1) * o);
+
+			total += t;
+			n = m[j].w - t * z * (last - j) / (double) (last + 1);
+		}
+		else
+			total += m[j].w * (last + 1) / (z * (last - j));
+	}
+	return total;
+}
+
+/* one node of the recursion; parent path in m[0..len), own copy after it */
+static void
+shap_node(const GbNode *tree, int j, const double *x, double *phi,
+		  PathElem *m, int len, double z, double o, int d)
+{
+	const GbNode *nd = &tree[j];
+	PathElem   *p = m + len;	/* this level's path: a copy, then extended */
+	int			plen = len;
+
+	memcpy(p, m, sizeof(PathElem) * len);
+	path_extend(p, plen, z, o, d);
+	plen++;
+	if (nd->feature < 0)
+	{
+		for (int i = 1; i < plen; i++)
+			phi[p[i].d] += path_unwound_sum(p, plen - 1, i) * (p[i].o - p[i].z) * nd->value;
+		return;
+	}
+	{
+		double		v = x[nd->feature];
+		bool		left = isnan(v) ? nd->default_left : v < nd->threshold;
+		int			hot = left ? nd->left : nd->right,
+					cold = left ? nd->right : nd->left;
+		double		iz = 1,
+					io = 1,
+					cover = nd->cover > 0 ? nd->cover : 1;
+
+		/* a feature met again: its earlier element is folded into this split */
+		for (int k = 1; k < plen; k++)
+			if (p[k].d == nd->feature)
+			{
+				iz = p[k].z;
+				io = p[k].o;
+				path_unwind(p, plen - 1, k);
+				plen--;
+				break;
+			}
+		shap_node(tree, hot, x, phi, p, plen, iz * tree[hot].cover / cover, io, nd->feature);
+		shap_node(tree, cold, x, phi, p, plen, iz * tree[cold].cover / cover, 0, nd->feature);
+	}
+}
+
+/* cover-weighted mean of the tree's leaves below node j */
+static double
+node_expectation(const GbNode *tree, int j)
+{
+	const GbNode *nd = &tree[j];
+	double		cl,
+				cr;
+
+	if (nd->feature < 0)
+		return nd->value;
+	cl = tree[nd->left].cover;
+	cr = tree[nd->right].cover;
+	if (cl + cr <= 0)
+		return (node_expectation(tree, nd->left) + node_expectation(tree, nd->right)) / 2;
+	return (cl * node_expectation(tree, nd->left) + cr * node_expectation(tree, nd->right)) / (cl + cr);
+}
+
+static int
+tree_depth(const GbNode *tree, int j)
+{
+	int			l,
+				r;
+
+	if (tree[j].feature < 0)
+		return 0;
+	l = tree_depth(tree, tree[j].left);
+	r = tree_depth(tree, tree[j].right);
+	return 1 + (l > r ? l : r);
+}
+
+static int
+gbdt_explain(const void *state, const double *x, double *phi)
+{
+	const Gbdt *m = state;
+	int			K = m->K,
+				c = 0;
+	PathElem   *path = NULL;
+	size_t		cap = 0;
+
+	if (K > 1)
+	{
+		double	   *raw = ml_alloc(sizeof(double) * K);
+
+		gbdt_raw(m, x, 1, raw);
+		for (int k = 1; k < K; k++)
+			if (raw[k] > raw[c])
+				c = k;
+		ml_free(raw);
+	}
+	memset(phi, 0, sizeof(double) * (m->p + 1));
+	phi[m->p] = m->base[c];
+	for (int r = 0; r < m->n_rounds; r++)
+	{
+		const GbNode *tree = m->nodes + m->start[r * K + c];
+		int			depth = tree_depth(tree, 0);
+		size_t		need = (size_t) (depth + 2) * (depth + 3) / 2;
+
+		if (need > cap)
+		{
+			if (path)
+				ml_free(path);
+			cap = need;
+			path = ml_alloc(sizeof(PathElem) * cap);
+		}
+		phi[m->p] += node_expectation(tree, 0);
+		shap_node(tree, 0, x, phi, path, 0, 1, 1, -1);
+	}
+	if (path)
+		ml_free(path);
+	return K > 1 ? c : -1;
+}
+
+/*
+ * For tests: the path-dependent expectation of the explained output at x
+ * when only the features in `known` (a bit mask) are known, summed over the
+ * trees of class c plus the base score: the value function whose Shapley
+ * values TreeSHAP computes.
+ */
+static double
+known_expectation(const GbNode *tree, int j, const double *x, uint64_t known)
+{
+	const GbNode *nd = &tree[j];
+
+	if (nd->feature < 0)
+		return nd->value;
+	if (known & ((uint64_t) 1 << nd->feature))
+	{
+		double		v = x[nd->feature];
+		bool		left = isnan(v) ? nd->default_left : v < nd->threshold;
+
+		return known_expectation(tree, left ? nd->left : nd->right, x, known);
+	}
+	{
+		double		cl = tree[nd->left].cover,
+					cr = tree[nd->right].cover;
+
+		return (cl * known_expectation(tree, nd->left, x, known) +
+				cr * known_expectation(tree, nd->right, x, known)) / (cl + cr);
+	}
+}
+
+double		gbdt_known_expectation(const void *state, const double *x, uint64_t known, int c);
+
+double
+gbdt_known_expectation(const void *state, const double *x, uint64_t known, int c)
+{
+	const Gbdt *m = state;
+	double		s = m->base[c];
+
+	for (int r = 0; r < m->n_rounds; r++)
+		s += known_expectation(m->nodes + m->start[r * m->K + c], 0, x, known);
+	return s;
+}
+
 const MLLearner ml_learner_gbdt = {
 	.name = "gbdt",
 	.id = 15,
@@ -1700,4 +1942,5 @@ const MLLearner ml_learner_gbdt = {
 	.read = gbdt_read,
 	.describe = gbdt_describe,
 	.importance = gbdt_importance,
+	.explain = gbdt_explain,
 };

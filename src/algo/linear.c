@@ -165,6 +165,17 @@ linear_describe(const void *state, MLBuffer *json)
 }
 
 /* |coefficient| times the feature's standard deviation in training */
+int
+linear_explain(const void *state, const double *x, double *phi)
+{
+	const Linear *m = state;
+
+	for (size_t j = 0; j < m->p; j++)
+		phi[j] = m->coef[j] * x[j];
+	phi[m->p] = m->intercept;
+	return -1;
+}
+
 void
 linear_importance(const void *state, const MLDataset *train, double *out)
 {
@@ -192,4 +203,5 @@ const MLLearner ml_learner_linear = {
 	.read = linear_read,
 	.describe = linear_describe,
 	.importance = linear_importance,
+	.explain = linear_explain,
 };

@@ -408,6 +408,37 @@ logistic_importance(const void *state, const MLDataset *train, double *out)
 	dataset_scale_by_std(train, out);
 }
 
+/* exact for a linear score: w_j x_j of the explained class, bias its intercept */
+static int
+logistic_explain(const void *state, const double *x, double *phi)
+{
+	const Logistic *m = state;
+	size_t		p = m->p;
+	int			c = 0;
+
+	if (m->K > 1)
+	{
+		double		best = -INFINITY;
+
+		for (int k = 0; k < m->K; k++)
+		{
+			double		z = m->b[k];
+
+			for (size_t j = 0; j < p; j++)
+				z += x[j] * m->W[(size_t) k * p + j];
+			if (z > best)
+			{
+				best = z;
+				c = k;
+			}
+		}
+	}
+	for (size_t j = 0; j < p; j++)
+		phi[j] = m->W[(size_t) c * p + j] * x[j];
+	phi[p] = m->b[c];
+	return m->K > 1 ? c : -1;
+}
+
 const MLLearner ml_learner_logistic = {
 	.name = "logistic",
 	.id = 3,
@@ -420,4 +451,5 @@ const MLLearner ml_learner_logistic = {
 	.read = logistic_read,
 	.describe = logistic_describe,
 	.importance = logistic_importance,
+	.explain = logistic_explain,
 };

@@ -87,6 +87,15 @@ typedef struct MLLearner
 	 * Learners without it get permutation importance.
 	 */
 	void		(*importance) (const void *state, const MLDataset *train, double *out);
+
+	/*
+	 * Optional: additive explanation of one row x: phi[0..p) the features'
+	 * contributions, phi[p] the bias; they sum to the raw output explained
+	 * (regression: the prediction; binary: the log-odds of the second class;
+	 * multiclass: the raw score of the most probable class, whose index is
+	 * returned; otherwise -1).
+	 */
+	int			(*explain) (const void *state, const double *x, double *phi);
 } MLLearner;
 
 typedef struct MLModel

@@ -221,7 +221,8 @@ typedef enum PredictOutput
 	OUT_VALUE,
 	OUT_PROBA,
 	OUT_LABEL,
-	OUT_TRANSFORM				/* the model's features after preprocessing */
+	OUT_TRANSFORM,				/* the model's features after preprocessing */
+	OUT_EXPLAIN					/* contributions of the features, then the bias */
 } PredictOutput;
 
 typedef struct PredictState
@@ -603,6 +604,24 @@ predict_common(FunctionCallInfo fcinfo, bool by_id, bool is_record, PredictOutpu
 		PG_RETURN_ARRAYTYPE_P(construct_array(d, (int) m->n_features, FLOAT8OID, 8,
 											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	}
+	if (what == OUT_EXPLAIN)
+	{
+		double	   *phi;
+		Datum	   *d;
+
+		if (m->learner->explain == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("algorithm \"%s\" has no per-row explanations", m->learner->name),
+					 errhint("ml_explain works for gbdt, linear, logistic, elastic_net and lasso models.")));
+		phi = palloc(sizeof(double) * (m->n_features + 1));
+		d = palloc(sizeof(Datum) * (m->n_features + 1));
+		(void) m->learner->explain(m->state, st->row, phi);
+		for (size_t j = 0; j <= m->n_features; j++)
+			d[j] = Float8GetDatum(phi[j]);
+		PG_RETURN_ARRAYTYPE_P(construct_array(d, (int) m->n_features + 1, FLOAT8OID, 8,
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	}
 	model_predict(m, st->row, 1, st->out);
 
 	if (m->task != ML_CLASSIFICATION)
@@ -648,6 +667,10 @@ PREDICT_ENTRY(mlsql_predict_label_id_array, true, false, OUT_LABEL)
 PREDICT_ENTRY(mlsql_predict_label_id_record, true, true, OUT_LABEL)
 PREDICT_ENTRY(mlsql_transform_ref_record, false, true, OUT_TRANSFORM)
 PREDICT_ENTRY(mlsql_transform_id_record, true, true, OUT_TRANSFORM)
+PREDICT_ENTRY(mlsql_explain_ref_array, false, false, OUT_EXPLAIN)
+PREDICT_ENTRY(mlsql_explain_ref_record, false, true, OUT_EXPLAIN)
+PREDICT_ENTRY(mlsql_explain_id_array, true, false, OUT_EXPLAIN)
+PREDICT_ENTRY(mlsql_explain_id_record, true, true, OUT_EXPLAIN)
 
 /* ---- ml_classes ---- */
 

@@ -74,9 +74,9 @@ static void
 test_params(void)
 {
 	MLParamValue v[3] = {
-		{"alpha", ML_VALUE_NUMBER, 0.5, NULL},
-		{"mode", ML_VALUE_STRING, 0, "bb"},
-		{"flag", ML_VALUE_BOOL, 1, NULL},
+		{.name = "alpha", .kind = ML_VALUE_NUMBER, .num = 0.5},
+		{.name = "mode", .kind = ML_VALUE_STRING, .num = 0, .str = "bb"},
+		{.name = "flag", .kind = ML_VALUE_BOOL, .num = 1},
 	};
 	MLParams   *p = params_resolve("t", spec, v, 3);
 	MLParamValue bad;
@@ -92,20 +92,20 @@ test_params(void)
 	CHECK(strcmp((char *) j.data,
 				 "{\"alpha\": 0.5, \"iters\": 5, \"flag\": true, \"mode\": \"bb\"}") == 0);
 
-	bad = (MLParamValue) {"alhpa", ML_VALUE_NUMBER, 1, NULL};
+	bad = (MLParamValue) {.name = "alhpa", .kind = ML_VALUE_NUMBER, .num = 1};
 	EXPECT_ERROR(ML_ERR_PARAM, params_resolve("t", spec, &bad, 1));
 	CHECK(strstr(unit_last_msg, "alhpa") != NULL);
-	bad = (MLParamValue) {"alpha", ML_VALUE_STRING, 0, "big"};
+	bad = (MLParamValue) {.name = "alpha", .kind = ML_VALUE_STRING, .num = 0, .str = "big"};
 	EXPECT_ERROR(ML_ERR_PARAM, params_resolve("t", spec, &bad, 1));
-	bad = (MLParamValue) {"alpha", ML_VALUE_NUMBER, 11, NULL};
+	bad = (MLParamValue) {.name = "alpha", .kind = ML_VALUE_NUMBER, .num = 11};
 	EXPECT_ERROR(ML_ERR_PARAM, params_resolve("t", spec, &bad, 1));
-	bad = (MLParamValue) {"iters", ML_VALUE_NUMBER, 2.5, NULL};
+	bad = (MLParamValue) {.name = "iters", .kind = ML_VALUE_NUMBER, .num = 2.5};
 	EXPECT_ERROR(ML_ERR_PARAM, params_resolve("t", spec, &bad, 1));
-	bad = (MLParamValue) {"flag", ML_VALUE_NUMBER, 1, NULL};
+	bad = (MLParamValue) {.name = "flag", .kind = ML_VALUE_NUMBER, .num = 1};
 	EXPECT_ERROR(ML_ERR_PARAM, params_resolve("t", spec, &bad, 1));
-	bad = (MLParamValue) {"mode", ML_VALUE_STRING, 0, "b"};
+	bad = (MLParamValue) {.name = "mode", .kind = ML_VALUE_STRING, .num = 0, .str = "b"};
 	EXPECT_ERROR(ML_ERR_PARAM, params_resolve("t", spec, &bad, 1));
-	bad = (MLParamValue) {"alpha", ML_VALUE_NUMBER, NAN, NULL};
+	bad = (MLParamValue) {.name = "alpha", .kind = ML_VALUE_NUMBER, .num = NAN};
 	EXPECT_ERROR(ML_ERR_PARAM, params_resolve("t", spec, &bad, 1));
 }
 
@@ -341,7 +341,7 @@ test_linear_exact(void)
 					sxy = 0,
 					w,
 					zero = 0;
-		MLParamValue a = {"alpha", ML_VALUE_NUMBER, 2.0, NULL};
+		MLParamValue a = {.name = "alpha", .kind = ML_VALUE_NUMBER, .num = 2.0};
 
 		memcpy(r->X, xs, sizeof(xs));
 		memcpy(r->y, ys, sizeof(ys));
@@ -382,8 +382,8 @@ test_logistic(void)
 	double	   *X = ml_alloc(600 * 2 * sizeof(double));
 	double	   *p3 = ml_alloc(600 * 3 * sizeof(double));
 	MLMetricSet ms;
-	MLParamValue tight[2] = {{"tol", ML_VALUE_NUMBER, 1e-9, NULL},
-	{"max_iter", ML_VALUE_NUMBER, 1000, NULL}};
+	MLParamValue tight[2] = {{.name = "tol", .kind = ML_VALUE_NUMBER, .num = 1e-9},
+	{.name = "max_iter", .kind = ML_VALUE_NUMBER, .num = 1000}};
 
 	for (size_t i = 0; i < 400; i++)
 	{
@@ -557,7 +557,7 @@ test_pipeline(void)
 		{"s", "s", 0, ML_COL_CATEGORICAL, NULL, str},
 	};
 	MLColumnOptions opts[2] = {{0}, {0}};
-	MLPipelineDefaults def = {ML_ENCODE_ONEHOT, ML_SCALE_NONE};
+	MLPipelineDefaults def = {ML_ENCODE_ONEHOT, ML_SCALE_NONE, false};
 	double	   *X;
 	MLPipeline *p,
 			   *r;
@@ -655,7 +655,7 @@ test_forest_threads(void)
 	MLDataset  *d = toy_classes(600, 3);
 	MLBuffer	b[3];
 	const MLLearner *l = learner_find("forest");
-	MLParamValue v = {"n_estimators", ML_VALUE_NUMBER, 24, NULL};
+	MLParamValue v = {.name = "n_estimators", .kind = ML_VALUE_NUMBER, .num = 24};
 
 	for (int t = 0; t < 3; t++)
 	{
@@ -672,11 +672,83 @@ test_forest_threads(void)
 	CHECK(b[1].len == b[2].len && memcmp(b[1].data, b[2].data, b[1].len) == 0);
 }
 
+extern double gbdt_known_expectation(const void *state, const double *x, uint64_t known, int c);
+
+/*
+ * TreeSHAP against brute-force Shapley values: for small trees, every subset
+ * S of the other features weighs |S|! (M - |S| - 1)! / M! times the change
+ * of the path-dependent expectation when feature i becomes known.  Also
+ * local accuracy (contributions plus bias equal the raw output), with NaN
+ * features and a feature used twice on a path.
+ */
+static void
+test_gbdt_shap(void)
+{
+	const MLLearner *l = learner_find("gbdt");
+	size_t		n = 400,
+				p = 4;
+	MLDataset  *d = dataset_create(n, p, 0);
+	MLParamValue v[3] = {{.name = "n_trees", .kind = ML_VALUE_NUMBER, .num = 6}, {.name = "max_depth", .kind = ML_VALUE_NUMBER, .num = 4},
+	{.name = "learning_rate", .kind = ML_VALUE_NUMBER, .num = 0.5}};
+	MLFitContext ctx = {0};
+	void	   *st;
+	double		fact[5] = {1, 1, 2, 6, 24};
+
+	for (size_t i = 0; i < n; i++)
+	{
+		double		a = (double) ((i * 7919) % 101) / 101,
+					b = (double) ((i * 104729) % 97) / 97,
+					c = (double) ((i * 1299709) % 89) / 89,
+					e = (double) ((i * 15485863) % 83) / 83;
+
+		d->X[0 * n + i] = i % 9 == 0 ? NAN : a;
+		d->X[1 * n + i] = b;
+		d->X[2 * n + i] = c;
+		d->X[3 * n + i] = e;
+		d->y[i] = 3 * a * b + (c > 0.5 ? 2 : 0) - e + (i % 9 == 0 ? 1.5 : 0);
+	}
+	ctx.seed = 3;
+	ctx.threads = 1;
+	st = l->fit(d, NULL, params_resolve("gbdt", l->params, v, 3), &ctx);
+	for (size_t r = 0; r < 40; r++)
+	{
+		double		x[4],
+					phi[5],
+					raw,
+					sum = 0;
+
+		for (size_t j = 0; j < p; j++)
+			x[j] = d->X[j * n + r * 7];
+		CHECK(l->explain(st, x, phi) == -1);
+		l->predict(st, x, 1, &raw);
+		for (size_t j = 0; j <= p; j++)
+			sum += phi[j];
+		CHECK_NEAR(sum, raw, 1e-9);
+		CHECK_NEAR(phi[p], gbdt_known_expectation(st, x, 0, 0), 1e-9);
+		for (size_t i = 0; i < p; i++)
+		{
+			double		bf = 0;
+
+			for (uint64_t S = 0; S < 16; S++)
+			{
+				int			size = __builtin_popcountll(S);
+
+				if (S & (1u << i))
+					continue;
+				bf += fact[size] * fact[p - size - 1] / fact[p] *
+					(gbdt_known_expectation(st, x, S | (1u << i), 0) - gbdt_known_expectation(st, x, S, 0));
+			}
+			CHECK_NEAR(phi[i], bf, 1e-9);
+		}
+	}
+}
+
 static const struct
 {
 	const char *name;
 	unit_fn		fn;
 }			tests[] = {
+	{"gbdt_shap", test_gbdt_shap},
 	{"forest_threads", test_forest_threads},
 	{"sortcount", test_sortcount},
 	{"split_assign", test_split_assign},
