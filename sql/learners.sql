@@ -182,6 +182,23 @@ JOIN mlsql.projects p ON p.name = 'cmp_' || s.learner || '_' || s.dataset
 JOIN mlsql.runs ru ON ru.project_id = p.id AND ru.parent_run_id IS NULL
 ORDER BY s.dataset, s.learner;
 
+-- AdaBoost.R2 resamples every round: mean r2 over 5 seeds against
+-- scikit-learn's AdaBoostRegressor(50) mean over 5 random states
+CREATE TEMP TABLE ada_ref (seeds int, mean_r2 float8);
+\copy ada_ref FROM 'test/fixtures/adaboost_diabetes.csv' WITH (FORMAT csv, HEADER true)
+SELECT round(avg((t.metrics->>'r2')::float8)::numeric, 3) >= (SELECT mean_r2 FROM ada_ref) - 0.02 AS adaboost_r2_no_worse
+FROM generate_series(1, 5) s,
+     ml_train('ada_db_' || s, 'diabetes_split', 'target', 'adaboost', '{"split": "column", "split_column": "part"}',
+              seed => s, deploy => 'never') t;
+-- SAMME probabilities are a softmax of the weighted votes: they sum to 1,
+-- and the most probable class is the label
+SELECT bool_and(abs(p[1] + p[2] + p[3] - 1) < 1e-12) AS proba_sums,
+       bool_and(l = (SELECT (ml_classes('cmp_adaboost_wine@1'))[i] FROM generate_series(1, 3) i
+                     ORDER BY p[i] DESC LIMIT 1)) AS label_is_argmax
+FROM (SELECT ml_predict_proba('cmp_adaboost_wine@1', w) AS p, ml_predict_label('cmp_adaboost_wine@1', w) AS l
+      FROM wine w) s;
+SELECT ml_train('bad', 'bc_train', 'target', 'adaboost', '{"loss": "square"}');
+
 -- bad parameters name the parameter and its range
 SELECT ml_train('bad', 'bc_train', 'target', 'knn', '{"k": 1000}');
 SELECT ml_train('bad', 'bc_train', 'target', 'tree', '{"max_depth": 0}');

@@ -24,6 +24,7 @@ extern const MLLearner ml_learner_mlp;
 extern const MLLearner ml_learner_kmeans;
 extern const MLLearner ml_learner_iforest;
 extern const MLLearner ml_learner_gbdt;
+extern const MLLearner ml_learner_adaboost;
 
 static const MLLearner *const learners[] = {
 	&ml_learner_baseline,
@@ -40,6 +41,7 @@ static const MLLearner *const learners[] = {
 	&ml_learner_kmeans,
 	&ml_learner_iforest,
 	&ml_learner_gbdt,
+	&ml_learner_adaboost,
 };
 
 #define N_LEARNERS (sizeof(learners) / sizeof(learners[0]))
