@@ -135,6 +135,15 @@ SELECT max(abs((SELECT sum(contribution) FROM ml_explain('ex_logit', b))
                - ln((ml_predict_proba('ex_logit', b))[2] / (ml_predict_proba('ex_logit', b))[1]))) < 1e-9 AS logistic_sums
 FROM (SELECT * FROM bc_train LIMIT 50) b
 WHERE (ml_predict_proba('ex_logit', b))[2] BETWEEN 0.001 AND 0.999;
+-- trees and forests: TreeSHAP of the prediction, or of the most probable
+-- class's probability (binary: the second class's)
+SELECT version FROM ml_train('ex_tree', 'diabetes_train', 'target', 'tree', '{"max_depth": 5}', test_size => 0);
+SELECT version FROM ml_train('ex_forest', 'wine_train', 'cultivar', 'forest', '{"n_estimators": 20, "max_depth": 4}', test_size => 0);
+SELECT max(abs((SELECT sum(contribution) FROM ml_explain('ex_tree', d)) - ml_predict('ex_tree', d))) < 1e-9 AS tree_sums
+FROM diabetes d;
+SELECT max(abs((SELECT sum(contribution) FROM ml_explain('ex_forest', w))
+               - (SELECT max(x) FROM unnest(ml_predict_proba('ex_forest', w)) x))) < 1e-9 AS forest_sums
+FROM wine w;
 SELECT version FROM ml_train('ex_knn', 'iris_train', 'species', 'knn', test_size => 0);
 SELECT * FROM ml_explain('ex_knn', ARRAY[1, 2, 3, 4]::float8[]);
 

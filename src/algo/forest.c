@@ -234,6 +234,31 @@ forest_predict(const void *state, const double *X, size_t n, double *out)
 	ml_free(tmp);
 }
 
+/* TreeSHAP averaged over the trees: explains the forest's value or class share */
+static int
+forest_explain(const void *state, const double *x, double *phi)
+{
+	const Forest *f = state;
+	int			c = 0;
+
+	memset(phi, 0, sizeof(double) * (f->p + 1));
+	if (f->kc == 2)
+		c = 1;
+	else if (f->kc > 2)
+	{
+		double	   *o = ml_alloc(sizeof(double) * f->kc);
+
+		forest_predict(f, x, 1, o);
+		for (int k = 1; k < f->kc; k++)
+			if (o[k] > o[c])
+				c = k;
+		ml_free(o);
+	}
+	for (int t = 0; t < f->n_trees; t++)
+		tree_shap(f->trees[t], x, c, 1.0 / f->n_trees, phi);
+	return f->kc > 2 ? c : -1;
+}
+
 static void
 forest_write(const void *state, MLBuffer *out)
 {
@@ -317,4 +342,5 @@ const MLLearner ml_learner_forest = {
 	.describe = forest_describe,
 	.importance = forest_importance,
 	.importance_method = "impurity",
+	.explain = forest_explain,
 };

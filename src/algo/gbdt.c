@@ -39,6 +39,7 @@
 #include "../core/parallel.h"
 #include "../core/rng.h"
 #include "../core/sortcount.h"
+#include "treeshap.h"
 
 #include <math.h>
 #include <string.h>
@@ -1685,172 +1686,15 @@ gbdt_importance(const void *state, const MLDataset *train, double *out)
 			out[j] /= s;
 }
 
-/* ---- TreeSHAP ---- */
-
-/*
- * Exact Shapley values of a tree ensemble with path-dependent conditional
- * expectations (Lundberg, Erion & Lee, "Consistent Individualized Feature
- * Attribution for Tree Ensembles", 2018, Algorithm 2), in O(leaves depth^2)
- * per tree.  A path element records a feature d, the share of cover-weighted
- * rows that flow through it when d is unknown (z) or known (o: 1 when x
- * follows it, else 0), and the permutation weight w of the subsets of that
- * size.  The cover of a node is its training hessian sum.
- */
-typedef struct PathElem
-{
-	int			d;
-	double		z,
-				o,
-				w;
-} PathElem;
-
-/* append (d, z, o) to m[0..len) and update the subset weights */
-static void
-path_extend(PathElem *m, int len, double z, double o, int d)
-{
-	m[len].d = d;
-	m[len].z = z;
-	m[len].o = o;
-	m[len].w = len == 0 ? 1.0 : 0.0;
-	for (int i = len - 1; i >= 0; i--)
-	{
-		m[i + 1].w += o * m[i].w * (i + 1) / (double) (len + 1);
-		m[i].w = z * m[i].w * (len - i) / (double) (len + 1);
-	}
-}
-
-/* remove element i from m[0..last], undoing its effect on the weights */
-static void
-path_unwind(PathElem *m, int last, int i)
-{
-	double		n = m[last].w,
-				o = m[i].o,
-				z = m[i].z;
-
-	for (int j = last - 1; j >= 0; j--)
-	{
-		if (o != 0)
-		{
-			double		t = m[j].w;
-
-			m[j].w = n * (last + 1) / ((j + 1) * o);
-			n = t - m[j].w * z * (last - j) / (double) (last + 1);
-		}
-		else
-			m[j].w = m[j].w * (last + 1) / (z * (last - j));
-	}
-	for (int j = i; j < last; j++)
-	{
-		m[j].d = m[j + 1].d;
-		m[j].z = m[j + 1].z;
-		m[j].o = m[j + 1].o;
-	}
-}
-
-/* the sum of the weights m would have with element i unwound */
-static double
-path_unwound_sum(const PathElem *m, int last, int i)
-{
-	double		o = m[i].o,
-				z = m[i].z,
-				n = m[last].w,
-				total = 0;
-
-	for (int j = last - 1; j >= 0; j--)
-	{
-		if (o != 0)
-		{
-			double		t = n * (last + 1) / ((j + 1) * o);
-
-			total += t;
-			n = m[j].w - t * z * (last - j) / (double) (last + 1);
-		}
-		else
-			total += m[j].w * (last + 1) / (z * (last - j));
-	}
-	return total;
-}
-
-/* one node of the recursion; parent path in m[0..len), own copy after it */
-static void
-shap_node(const GbNode *tree, int j, const double *x, double *phi,
-		  PathElem *m, int len, double z, double o, int d)
-{
-	const GbNode *nd = &tree[j];
-	PathElem   *p = m + len;	/* this level's path: a copy, then extended */
-	int			plen = len;
-
-	memcpy(p, m, sizeof(PathElem) * len);
-	path_extend(p, plen, z, o, d);
-	plen++;
-	if (nd->feature < 0)
-	{
-		for (int i = 1; i < plen; i++)
-			phi[p[i].d] += path_unwound_sum(p, plen - 1, i) * (p[i].o - p[i].z) * nd->value;
-		return;
-	}
-	{
-		double		v = x[nd->feature];
-		bool		left = isnan(v) ? nd->default_left : v < nd->threshold;
-		int			hot = left ? nd->left : nd->right,
-					cold = left ? nd->right : nd->left;
-		double		iz = 1,
-					io = 1,
-					cover = nd->cover > 0 ? nd->cover : 1;
-
-		/* a feature met again: its earlier element is folded into this split */
-		for (int k = 1; k < plen; k++)
-			if (p[k].d == nd->feature)
-			{
-				iz = p[k].z;
-				io = p[k].o;
-				path_unwind(p, plen - 1, k);
-				plen--;
-				break;
-			}
-		shap_node(tree, hot, x, phi, p, plen, iz * tree[hot].cover / cover, io, nd->feature);
-		shap_node(tree, cold, x, phi, p, plen, iz * tree[cold].cover / cover, 0, nd->feature);
-	}
-}
-
-/* cover-weighted mean of the tree's leaves below node j */
-static double
-node_expectation(const GbNode *tree, int j)
-{
-	const GbNode *nd = &tree[j];
-	double		cl,
-				cr;
-
-	if (nd->feature < 0)
-		return nd->value;
-	cl = tree[nd->left].cover;
-	cr = tree[nd->right].cover;
-	if (cl + cr <= 0)
-		return (node_expectation(tree, nd->left) + node_expectation(tree, nd->right)) / 2;
-	return (cl * node_expectation(tree, nd->left) + cr * node_expectation(tree, nd->right)) / (cl + cr);
-}
-
-static int
-tree_depth(const GbNode *tree, int j)
-{
-	int			l,
-				r;
-
-	if (tree[j].feature < 0)
-		return 0;
-	l = tree_depth(tree, tree[j].left);
-	r = tree_depth(tree, tree[j].right);
-	return 1 + (l > r ? l : r);
-}
-
 static int
 gbdt_explain(const void *state, const double *x, double *phi)
 {
 	const Gbdt *m = state;
 	int			K = m->K,
 				c = 0;
-	PathElem   *path = NULL;
-	size_t		cap = 0;
+	ShapNode   *sn = NULL;
+	uint8_t    *hot = NULL;
+	uint32_t	cap = 0;
 
 	if (K > 1)
 	{
@@ -1867,21 +1711,40 @@ gbdt_explain(const void *state, const double *x, double *phi)
 	for (int r = 0; r < m->n_rounds; r++)
 	{
 		const GbNode *tree = m->nodes + m->start[r * K + c];
-		int			depth = tree_depth(tree, 0);
-		size_t		need = (size_t) (depth + 2) * (depth + 3) / 2;
+		uint32_t	size = m->start[r * K + c + 1] - m->start[r * K + c];
 
-		if (need > cap)
+		if (size > cap)
 		{
-			if (path)
-				ml_free(path);
-			cap = need;
-			path = ml_alloc(sizeof(PathElem) * cap);
+			if (sn)
+			{
+				ml_free(sn);
+				ml_free(hot);
+			}
+			cap = size;
+			sn = ml_alloc(sizeof(ShapNode) * cap);
+			hot = ml_alloc(cap);
 		}
-		phi[m->p] += node_expectation(tree, 0);
-		shap_node(tree, 0, x, phi, path, 0, 1, 1, -1);
+		for (uint32_t i = 0; i < size; i++)
+		{
+			sn[i].feature = tree[i].feature;
+			sn[i].left = tree[i].left;
+			sn[i].right = tree[i].right;
+			sn[i].cover = tree[i].cover;
+			sn[i].value = tree[i].value;
+			if (tree[i].feature >= 0)
+			{
+				double		v = x[tree[i].feature];
+
+				hot[i] = isnan(v) ? tree[i].default_left : v < tree[i].threshold;
+			}
+		}
+		treeshap_add(sn, hot, 1.0, phi, &phi[m->p]);
 	}
-	if (path)
-		ml_free(path);
+	if (sn)
+	{
+		ml_free(sn);
+		ml_free(hot);
+	}
 	return K > 1 ? c : -1;
 }
 

@@ -32,6 +32,7 @@
 #define FEATURE_THRESHOLD 1e-7
 
 #include "tree.h"
+#include "treeshap.h"
 
 static const MLParamSpec tree_params[] = {
 	{"criterion", ML_PARAM_STRING, 0, 0, 0, "auto", "auto,gini,entropy,squared_error",
@@ -123,7 +124,9 @@ new_node(Builder *b)
 		t->left = ml_realloc(t->left, sizeof(int32_t) * b->cap);
 		t->right = ml_realloc(t->right, sizeof(int32_t) * b->cap);
 		t->value = ml_realloc(t->value, ml_mul_size(sizeof(double) * t->kc, b->cap));
+		t->cover = ml_realloc(t->cover, sizeof(double) * b->cap);
 	}
+	t->cover[t->n_nodes] = 0;
 	/* every byte of a node is set: model bytes must not depend on memory */
 	t->feature[t->n_nodes] = -1;
 	t->threshold[t->n_nodes] = 0;
@@ -173,6 +176,7 @@ build(Builder *b, size_t *rows, size_t n, int depth)
 	size_t		best_pos = 0;
 
 	t->feature[id] = -1;
+	t->cover[id] = wsum;
 	for (int c = 0; c < t->kc; c++)
 		t->value[(size_t) id * t->kc + c] = t->classification
 			? (wsum > 0 ? s[c] / wsum : 0) : (wsum > 0 ? s[0] / wsum : 0);
@@ -379,6 +383,7 @@ tree_free(Tree *t)
 	ml_free(t->left);
 	ml_free(t->right);
 	ml_free(t->value);
+	ml_free(t->cover);
 	ml_free(t->importance);
 	ml_free(t);
 }
@@ -438,6 +443,7 @@ tree_write(const void *state, MLBuffer *out)
 	}
 	buffer_put_f64s(out, t->value, (size_t) t->n_nodes * t->kc);
 	buffer_put_f64s(out, t->importance, t->p);
+	buffer_put_f64s(out, t->cover, t->n_nodes);
 }
 
 void *
@@ -473,6 +479,10 @@ tree_read(MLReader *in, size_t p, int k)
 	}
 	t->value = reader_f64s(in, ml_mul_size((size_t) t->n_nodes, (size_t) t->kc));
 	t->importance = reader_f64s(in, p);
+	t->cover = reader_f64s(in, (size_t) t->n_nodes);
+	for (int i = 0; i < t->n_nodes; i++)
+		if (!(t->cover[i] >= 0) || !isfinite(t->cover[i]))
+			ml_error(ML_ERR_CORRUPT, NULL, "tree model node %d has an invalid cover", i);
 	return t;
 }
 
@@ -496,6 +506,58 @@ tree_importance(const void *state, const MLDataset *train, double *out)
 	memcpy(out, t->importance, sizeof(double) * t->p);
 }
 
+int
+tree_explained_class(const Tree *t, const double *x)
+{
+	double	   *o;
+	int			c = 0;
+
+	if (!t->classification)
+		return 0;
+	if (t->kc == 2)
+		return 1;
+	o = ml_alloc(sizeof(double) * t->kc);
+	tree_predict(t, x, 1, o);
+	for (int k = 1; k < t->kc; k++)
+		if (o[k] > o[c])
+			c = k;
+	ml_free(o);
+	return c;
+}
+
+void
+tree_shap(const Tree *t, const double *x, int c, double scale, double *phi)
+{
+	ShapNode   *sn = ml_alloc(sizeof(ShapNode) * t->n_nodes);
+	uint8_t    *hot = ml_alloc(t->n_nodes);
+
+	for (int i = 0; i < t->n_nodes; i++)
+	{
+		sn[i].feature = t->feature[i];
+		sn[i].left = t->left[i];
+		sn[i].right = t->right[i];
+		sn[i].cover = t->cover[i];
+		sn[i].value = t->value[(size_t) i * t->kc + c];
+		if (t->feature[i] >= 0)
+			hot[i] = (double) (float) x[t->feature[i]] <= t->threshold[i];
+	}
+	treeshap_add(sn, hot, scale, phi, &phi[t->p]);
+	ml_free(sn);
+	ml_free(hot);
+}
+
+/* TreeSHAP of the explained output: the value, or a class probability */
+static int
+tree_explain(const void *state, const double *x, double *phi)
+{
+	const Tree *t = state;
+	int			c = tree_explained_class(t, x);
+
+	memset(phi, 0, sizeof(double) * (t->p + 1));
+	tree_shap(t, x, c, 1.0, phi);
+	return t->classification && t->kc > 2 ? c : -1;
+}
+
 const MLLearner ml_learner_tree = {
 	.name = "tree",
 	.id = 9,
@@ -510,4 +572,5 @@ const MLLearner ml_learner_tree = {
 	.describe = tree_describe,
 	.importance = tree_importance,
 	.importance_method = "impurity",
+	.explain = tree_explain,
 };

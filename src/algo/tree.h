@@ -21,6 +21,7 @@ typedef struct Tree
 	int32_t    *left,
 			   *right;
 	double	   *value;			/* n_nodes x kc */
+	double	   *cover;			/* n_nodes: weighted training rows reaching the node */
 	double	   *importance;		/* p, sums to 1 (or all 0) */
 } Tree;
 
@@ -41,5 +42,9 @@ extern void tree_free(Tree *t);
 extern void tree_predict(const void *state, const double *X, size_t n, double *out);
 extern void tree_write(const void *state, MLBuffer *out);
 extern void *tree_read(MLReader *in, size_t p, int k);
+/* the output explained for x: the class (binary: 1), or 0 for regression */
+extern int	tree_explained_class(const Tree *t, const double *x);
+/* add scale times TreeSHAP of output c of t at x to phi[0..p), its expectation to phi[p] */
+extern void tree_shap(const Tree *t, const double *x, int c, double scale, double *phi);
 
 #endif							/* ML_TREE_H */

@@ -613,7 +613,7 @@ predict_common(FunctionCallInfo fcinfo, bool by_id, bool is_record, PredictOutpu
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("algorithm \"%s\" has no per-row explanations", m->learner->name),
-					 errhint("ml_explain works for gbdt, linear, logistic, elastic_net and lasso models.")));
+					 errhint("ml_explain works for gbdt, tree, forest, linear, logistic, elastic_net and lasso models.")));
 		phi = palloc(sizeof(double) * (m->n_features + 1));
 		d = palloc(sizeof(Datum) * (m->n_features + 1));
 		(void) m->learner->explain(m->state, st->row, phi);
