@@ -7,7 +7,8 @@
  * feature, from quantiles of (a stride sample of at most 262 144) training
  * values; a missing value (NaN) has bin 255 of its own.  The bins are a
  * row-major uint8 matrix, so a node's histogram is one pass over its rows
- * reading each row's p contiguous bytes.
+ * reading each row's p contiguous bytes (prefetched ahead), plus a
+ * column-major copy for partitioning a node by its split feature.
  *
  * Each round fits one tree per output (1, or k for multiclass softmax) to
  * the gradients g and hessians h of the loss at the current predictions, as
@@ -23,15 +24,19 @@
  * same tree as level by level and holds at most max_depth + 1 histograms;
  * leaf-wise (max_leaves > 0) always splits the open leaf of highest gain.
  * Only the smaller child's histogram is built; the larger one is the
- * parent's minus it.  Histograms are built on worker threads by blocks of
- * features: each feature's histogram is summed in row order by one thread,
- * so the model is the same for any thread count.
+ * parent's minus it.  Rows are summed in fixed chunks of GB_CHUNK, one
+ * partial histogram per chunk, added in chunk order; large nodes are
+ * partitioned by the same chunks and gradients computed per chunk, on
+ * worker threads.  No sum depends on the thread count, so the model bytes
+ * are the same for any mlsql.threads.
  *
  * Early stopping watches the validation loss (the validation split, or a
  * seeded validation_fraction of the training rows) and keeps the best
  * round.  Every round's train and validation loss is logged (the loss
- * curve).  Prediction walks flat node arrays: x < threshold goes left, NaN
- * follows the default direction.
+ * curve).  Prediction walks 16-byte nodes with adjacent children (x <
+ * threshold goes left, NaN follows the default direction), blocks of rows
+ * through each tree, eight in lockstep.  ml_explain uses TreeSHAP
+ * (treeshap.c) over the nodes' hessian covers.
  *
  *-------------------------------------------------------------------------
  */

@@ -65,3 +65,17 @@ SELECT d.id, p.name AS project, m.version, d.strategy, d.previous_model_id, d.de
 FROM mlsql.deployments d JOIN mlsql.projects p ON p.id = d.project_id
 JOIN mlsql.models m ON m.id = d.model_id ORDER BY d.id;
 SELECT id, source, n_rows, fingerprint FROM mlsql.datasets ORDER BY id;
+
+\echo '== 7. Gradient-boosted trees with early stopping, and why a row was scored so'
+SELECT project, version, algorithm, deployed, round((metrics->>'accuracy')::numeric, 4) AS accuracy,
+       round((metrics->>'roc_auc')::numeric, 4) AS roc_auc
+FROM ml_train('cancer_gbdt', 'bc_train', 'target', 'gbdt',
+              '{"n_trees": 500, "learning_rate": 0.1, "early_stopping_rounds": 20}');
+SELECT name, value FROM mlsql.metrics
+WHERE name IN ('best_iteration', 'n_trees') AND run_id = (SELECT run_id FROM mlsql.models
+      WHERE project_id = (SELECT id FROM mlsql.projects WHERE name = 'cancer_gbdt'));
+SELECT feature, round(value::numeric, 4) AS value, round(contribution::numeric, 4) AS contribution
+FROM ml_explain('cancer_gbdt', (SELECT b FROM bc b WHERE id = 1))
+ORDER BY abs(contribution) DESC LIMIT 6;
+SELECT feature, round(importance::numeric, 4) AS gain_share
+FROM ml_feature_importance('cancer_gbdt') LIMIT 5;
