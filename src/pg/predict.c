@@ -433,9 +433,9 @@ features_arg(FunctionCallInfo fcinfo, PredictState *st, bool is_record)
 							 m->n_features > 1 ? ", ..." : "")));
 		if (ARR_HASNULL(a) || m->learner->keep_missing)
 		{
-			Datum	   *el;
-			bool	   *nulls;
-			int			ne;
+			bits8	   *bitmap = ARR_NULLBITMAP(a);
+			const double *data = (const double *) ARR_DATA_PTR(a);
+			int			k = 0;
 
 			/* NULL is a missing value for learners that route them (gbdt) */
 			if (!m->learner->keep_missing)
@@ -444,10 +444,11 @@ features_arg(FunctionCallInfo fcinfo, PredictState *st, bool is_record)
 						 errmsg("features array contains NULL"),
 						 errhint("Algorithm \"%s\" needs every feature; gbdt accepts NULL as missing.",
 								 m->learner->name)));
-			deconstruct_array(a, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &el, &nulls, &ne);
+			/* non-NULL elements are stored densely; no allocation per row */
 			for (int j = 0; j < n; j++)
 			{
-				double		x = nulls[j] ? get_float8_nan() : DatumGetFloat8(el[j]);
+				bool		isnull = bitmap && !(bitmap[j / 8] & (1 << (j % 8)));
+				double		x = isnull ? get_float8_nan() : data[k++];
 
 				if (isinf(x))
 					ereport(ERROR,
@@ -455,8 +456,6 @@ features_arg(FunctionCallInfo fcinfo, PredictState *st, bool is_record)
 							 errmsg("feature %d (\"%s\") is infinite", j + 1, m->feature_names[j])));
 				st->row[j] = x;
 			}
-			pfree(el);
-			pfree(nulls);
 			return;
 		}
 		v = (const double *) ARR_DATA_PTR(a);
