@@ -65,6 +65,11 @@ def main():
               [[i + 1] + [fmt(v) for v in x] + ["class_%d" % t]
                for i, (x, t) in enumerate(zip(wn.data, wn.target))])
 
+    dg = datasets.load_digits()
+    write_csv("test/data/digits.csv", ["id", "pixels", "digit"],
+              [[i + 1, "{" + ",".join("%d" % v for v in x) + "}", int(t)]
+               for i, (x, t) in enumerate(zip(dg.data, dg.target))])
+
     # Ridge and least squares on the whole diabetes data
     rows = []
     for alpha in (0.0, 0.1, 1.0, 10.0):
@@ -183,6 +188,7 @@ def main():
             ("breast_cancer", bc.data, bc.target, classifiers, "accuracy"),
             ("iris", ir.data, ir.target, classifiers, "accuracy"),
             ("wine", wn.data, wn.target, classifiers, "accuracy"),
+            ("digits", dg.data, dg.target, classifiers, "accuracy"),
             ("diabetes", db.data, db.target, regressors, "r2")):
         ids = np.arange(1, len(y) + 1)
         test = ids % 4 == 0

@@ -1,8 +1,8 @@
--- test/sql/data.sql: load scikit-learn's breast cancer, diabetes and iris data
--- (written by test/ref/make_fixtures.py) into tables bc, diabetes and iris.
+-- test/sql/data.sql: load scikit-learn's breast cancer, diabetes, iris, wine and digits
+-- data (written by test/ref/make_fixtures.py) into tables bc, diabetes, iris, wine, digits.
 -- Paths are relative to the repository root, where pg_regress and the demo run.
 \set ON_ERROR_STOP 1
-DROP TABLE IF EXISTS bc, diabetes, iris, wine CASCADE;
+DROP TABLE IF EXISTS bc, diabetes, iris, wine, digits CASCADE;
 CREATE TABLE bc (
     id int PRIMARY KEY,
     mean_radius float8,
@@ -81,6 +81,12 @@ CREATE TABLE wine (
     cultivar text NOT NULL
 );
 \copy wine FROM 'test/data/wine.csv' WITH (FORMAT csv, HEADER true)
+CREATE TABLE digits (
+    id int PRIMARY KEY,
+    pixels smallint[] NOT NULL,	-- 8 x 8 grey levels 0..16
+    digit int NOT NULL
+);
+\copy digits FROM 'test/data/digits.csv' WITH (FORMAT csv, HEADER true)
 -- training views without the id column, and the features as arrays
 CREATE VIEW bc_train AS SELECT mean_radius, mean_texture, mean_perimeter, mean_area, mean_smoothness, mean_compactness, mean_concavity, mean_concave_points, mean_symmetry, mean_fractal_dimension, radius_error, texture_error, perimeter_error, area_error, smoothness_error, compactness_error, concavity_error, concave_points_error, symmetry_error, fractal_dimension_error, worst_radius, worst_texture, worst_perimeter, worst_area, worst_smoothness, worst_compactness, worst_concavity, worst_concave_points, worst_symmetry, worst_fractal_dimension, target FROM bc;
 CREATE VIEW bc_arrays AS SELECT id, ARRAY[mean_radius, mean_texture, mean_perimeter, mean_area, mean_smoothness, mean_compactness, mean_concavity, mean_concave_points, mean_symmetry, mean_fractal_dimension, radius_error, texture_error, perimeter_error, area_error, smoothness_error, compactness_error, concavity_error, concave_points_error, symmetry_error, fractal_dimension_error, worst_radius, worst_texture, worst_perimeter, worst_area, worst_smoothness, worst_compactness, worst_concavity, worst_concave_points, worst_symmetry, worst_fractal_dimension]::float8[] AS features, target FROM bc;
@@ -92,5 +98,6 @@ CREATE VIEW wine_train AS SELECT alcohol, malic_acid, ash, alcalinity_of_ash, ma
 CREATE VIEW bc_split AS SELECT mean_radius, mean_texture, mean_perimeter, mean_area, mean_smoothness, mean_compactness, mean_concavity, mean_concave_points, mean_symmetry, mean_fractal_dimension, radius_error, texture_error, perimeter_error, area_error, smoothness_error, compactness_error, concavity_error, concave_points_error, symmetry_error, fractal_dimension_error, worst_radius, worst_texture, worst_perimeter, worst_area, worst_smoothness, worst_compactness, worst_concavity, worst_concave_points, worst_symmetry, worst_fractal_dimension, target, CASE WHEN id % 4 = 0 THEN 'test' ELSE 'train' END AS part FROM bc;
 CREATE VIEW iris_split AS SELECT sepal_length, sepal_width, petal_length, petal_width, species, CASE WHEN id % 4 = 0 THEN 'test' ELSE 'train' END AS part FROM iris;
 CREATE VIEW wine_split AS SELECT alcohol, malic_acid, ash, alcalinity_of_ash, magnesium, total_phenols, flavanoids, nonflavanoid_phenols, proanthocyanins, color_intensity, hue, od280_od315_of_diluted_wines, proline, cultivar, CASE WHEN id % 4 = 0 THEN 'test' ELSE 'train' END AS part FROM wine;
+CREATE VIEW digits_split AS SELECT pixels, digit AS target, CASE WHEN id % 4 = 0 THEN 'test' ELSE 'train' END AS part FROM digits;
 CREATE VIEW diabetes_split AS SELECT age, sex, bmi, bp, s1, s2, s3, s4, s5, s6, target, CASE WHEN id % 4 = 0 THEN 'test' ELSE 'train' END AS part FROM diabetes;
 \unset ON_ERROR_STOP
