@@ -418,14 +418,43 @@ hist_rows(const Grower *gr, const uint32_t *rows, size_t n, GH *H)
 	}
 }
 
+/*
+ * Histogram entries a feature can use: its value bins and the missing bin.
+ * Wide data often has features with few distinct values; zeroing, adding
+ * and subtracting only these keeps small nodes cheap.
+ */
 static void
 zero_hist(const Grower *gr, GH *H)
 {
-	if (gr->nf == (int) gr->p)
-		memset(H, 0, sizeof(GH) * GB_STRIDE * gr->p);
-	else
-		for (int a = 0; a < gr->nf; a++)
-			memset(H + (size_t) gr->feats[a] * GB_STRIDE, 0, sizeof(GH) * GB_STRIDE);
+	for (int a = 0; a < gr->nf; a++)
+	{
+		int			f = gr->feats[a];
+		GH		   *e = H + (size_t) f * GB_STRIDE;
+
+		memset(e, 0, sizeof(GH) * gr->n_bins[f]);
+		e[GB_MISSING].g = e[GB_MISSING].h = 0;
+	}
+}
+
+/* D += S (sign 1) or D -= S (sign -1) over the entries features use */
+static void
+add_hist(const Grower *gr, GH *D, const GH *S, double sign)
+{
+	for (int a = 0; a < gr->nf; a++)
+	{
+		int			f = gr->feats[a],
+					nb = gr->n_bins[f];
+		GH		   *d = D + (size_t) f * GB_STRIDE;
+		const GH   *x = S + (size_t) f * GB_STRIDE;
+
+		for (int b = 0; b < nb; b++)
+		{
+			d[b].g += sign * x[b].g;
+			d[b].h += sign * x[b].h;
+		}
+		d[GB_MISSING].g += sign * x[GB_MISSING].g;
+		d[GB_MISSING].h += sign * x[GB_MISSING].h;
+	}
 }
 
 /* task t: chunk t of the rows into its partial histogram */
@@ -467,17 +496,7 @@ build_hist(Grower *gr, const uint32_t *rows, size_t n, GH *H)
 		for (int t = 0; t < chunks; t++)
 			hist_task(gr, t);
 	for (int t = 0; t < chunks; t++)
-		for (int a = 0; a < gr->nf; a++)
-		{
-			GH		   *D = H + (size_t) gr->feats[a] * GB_STRIDE;
-			const GH   *S = gr->partial[t] + (size_t) gr->feats[a] * GB_STRIDE;
-
-			for (int b = 0; b < GB_STRIDE; b++)
-			{
-				D[b].g += S[b].g;
-				D[b].h += S[b].h;
-			}
-		}
+		add_hist(gr, H, gr->partial[t], 1.0);
 }
 
 static GH *
@@ -513,6 +532,13 @@ find_split(const Grower *gr, const GH *H, double sg, double sh)
 
 		for (int b = 0; b < nb - 1; b++)
 		{
+			/*
+			 * An empty bin repeats the previous candidate (or leaves the left
+			 * side empty): skipping it changes nothing, and small nodes have
+			 * mostly empty bins.
+			 */
+			if (e[b].h == 0 && e[b].g == 0)
+				continue;
 			gl += e[b].g;
 			hl += e[b].h;
 			for (int dl = 0; dl < 2; dl++)
@@ -712,17 +738,7 @@ split_cand(Grower *gr, Cand *c, Cand *left, Cand *right)
 		build_hist(gr, gr->idx + left->lo, nl, small);
 	else
 		build_hist(gr, gr->idx + right->lo, nr, small);
-	for (int a = 0; a < gr->nf; a++)
-	{
-		GH		   *P = c->hist + (size_t) gr->feats[a] * GB_STRIDE;
-		const GH   *S = small + (size_t) gr->feats[a] * GB_STRIDE;
-
-		for (int b = 0; b < GB_STRIDE; b++)
-		{
-			P[b].g -= S[b].g;
-			P[b].h -= S[b].h;
-		}
-	}
+	add_hist(gr, c->hist, small, -1.0);
 	left->hist = small_left ? small : c->hist;
 	right->hist = small_left ? c->hist : small;
 	c->hist = NULL;
