@@ -652,46 +652,40 @@ LANGUAGE sql STABLE AS $$
 $$;
 COMMENT ON FUNCTION ml_feature_importance(text) IS 'importance of each feature of a project''s deployed model (or ''project@version'')';
 
+-- rows of ml_explain from a model's info, the row's features and its contributions
+CREATE FUNCTION mlsql.explain_rows(info jsonb, x float8[], phi float8[])
+RETURNS TABLE (feature text, value float8, contribution float8)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(info->'features'->>(e.o::int - 1), '(bias)'), x[e.o], e.c
+    FROM unnest(phi) WITH ORDINALITY AS e(c, o)
+    ORDER BY e.o
+$$;
+COMMENT ON FUNCTION mlsql.explain_rows(jsonb, float8[], float8[]) IS 'internal: the rows of ml_explain, one per feature and then (bias)';
 CREATE FUNCTION ml_explain(project text, features float8[])
 RETURNS TABLE (feature text, value float8, contribution float8)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT coalesce(i.info->'features'->>(e.o::int - 1), '(bias)'), $2[e.o], e.c
-    FROM (SELECT @extschema@.ml_model_info($1) AS info) i,
-         unnest(@extschema@.ml_explain_values($1, $2)) WITH ORDINALITY AS e(c, o)
-    ORDER BY e.o
-$$;
-CREATE FUNCTION ml_explain(project text, features record)
-RETURNS TABLE (feature text, value float8, contribution float8)
-LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
-DECLARE
-    info jsonb := @extschema@.ml_model_info($1);
-    x float8[] := @extschema@.ml_transform($1, $2);
-BEGIN
-    RETURN QUERY
-    SELECT coalesce(info->'features'->>(e.o::int - 1), '(bias)'), x[e.o], e.c
-    FROM unnest(@extschema@.ml_explain_values($1, $2)) WITH ORDINALITY AS e(c, o)
-    ORDER BY e.o;
-END
+    SELECT * FROM mlsql.explain_rows(@extschema@.ml_model_info($1), $2, @extschema@.ml_explain_values($1, $2))
 $$;
 CREATE FUNCTION ml_explain(model_id bigint, features float8[])
 RETURNS TABLE (feature text, value float8, contribution float8)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT coalesce(i.info->'features'->>(e.o::int - 1), '(bias)'), $2[e.o], e.c
-    FROM (SELECT @extschema@.ml_model_info($1) AS info) i,
-         unnest(@extschema@.ml_explain_values($1, $2)) WITH ORDINALITY AS e(c, o)
-    ORDER BY e.o
+    SELECT * FROM mlsql.explain_rows(@extschema@.ml_model_info($1), $2, @extschema@.ml_explain_values($1, $2))
+$$;
+-- SQL functions cannot take record arguments: the record forms are PL/pgSQL
+CREATE FUNCTION ml_explain(project text, features record)
+RETURNS TABLE (feature text, value float8, contribution float8)
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN QUERY SELECT * FROM mlsql.explain_rows(@extschema@.ml_model_info($1), @extschema@.ml_transform($1, $2),
+                                                  @extschema@.ml_explain_values($1, $2));
+END
 $$;
 CREATE FUNCTION ml_explain(model_id bigint, features record)
 RETURNS TABLE (feature text, value float8, contribution float8)
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
-DECLARE
-    info jsonb := @extschema@.ml_model_info($1);
-    x float8[] := @extschema@.ml_transform($1, $2);
 BEGIN
-    RETURN QUERY
-    SELECT coalesce(info->'features'->>(e.o::int - 1), '(bias)'), x[e.o], e.c
-    FROM unnest(@extschema@.ml_explain_values($1, $2)) WITH ORDINALITY AS e(c, o)
-    ORDER BY e.o;
+    RETURN QUERY SELECT * FROM mlsql.explain_rows(@extschema@.ml_model_info($1), @extschema@.ml_transform($1, $2),
+                                                  @extschema@.ml_explain_values($1, $2));
 END
 $$;
 COMMENT ON FUNCTION ml_explain(text, float8[]) IS 'why the model scored this row so: each feature''s value and contribution, then (bias); contributions and bias sum to the raw output (TreeSHAP for gbdt, w·x for linear models)';

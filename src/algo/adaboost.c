@@ -124,7 +124,8 @@ adaboost_fit(const MLDataset *train, const MLDataset *valid, const MLParams *par
 		Tree	   *t;
 		double		e = 0,
 					sw = 0,
-					a;
+					a,
+					beta;
 		bool		last = r == M - 1;
 
 		if (k > 0)
@@ -138,43 +139,12 @@ adaboost_fit(const MLDataset *train, const MLDataset *valid, const MLParams *par
 				e += w[i] * err[i];
 				sw += w[i];
 			}
-			e /= sw;
-			if (e <= 0)
-			{
-				m->trees[m->n] = t;
-				m->alpha[m->n++] = 1.0;
-				break;
-			}
-			if (e >= 1.0 - 1.0 / k)
-			{
-				tree_free(t);
-				if (m->n == 0)
-					ml_error(ML_ERR_DATA, "Use deeper trees (max_depth) or check the target.",
-							 "the first boosting tree is no better than chance (weighted error %.4f)", e);
-				break;
-			}
-			a = lr * (log((1 - e) / e) + log((double) k - 1));
-			m->trees[m->n] = t;
-			m->alpha[m->n++] = a;
-			if (!last)
-			{
-				sw = 0;
-				for (size_t i = 0; i < n; i++)
-				{
-					if (err[i] > 0)
-						w[i] *= exp(a);
-					sw += w[i];
-				}
-				for (size_t i = 0; i < n; i++)
-					w[i] /= sw;
-			}
 		}
 		else
 		{
 			/* AdaBoost.R2: a weighted bootstrap, then losses on every row */
 			double		emax = 0,
-						acc = 0,
-						beta;
+						acc = 0;
 
 			for (size_t i = 0; i < n; i++)
 			{
@@ -225,36 +195,42 @@ adaboost_fit(const MLDataset *train, const MLDataset *valid, const MLParams *par
 				e += w[i] * l;
 				sw += w[i];
 			}
-			e /= sw;
-			if (e <= 0)
-			{
-				m->trees[m->n] = t;
-				m->alpha[m->n++] = 1.0;
-				break;
-			}
-			if (e >= 0.5)
-			{
-				tree_free(t);
-				if (m->n == 0)
-					ml_error(ML_ERR_DATA, "Use deeper trees (max_depth) or check the target.",
-							 "the first boosting tree has an average loss of %.4f, at least 0.5", e);
-				break;
-			}
-			beta = e / (1 - e);
-			a = lr * log(1 / beta);
+		}
+
+		/* both: a perfect tree ends boosting, one no better than chance is dropped */
+		e /= sw;
+		if (e <= 0)
+		{
 			m->trees[m->n] = t;
-			m->alpha[m->n++] = a;
-			if (!last)
+			m->alpha[m->n++] = 1.0;
+			break;
+		}
+		if (e >= (k > 0 ? 1.0 - 1.0 / k : 0.5))
+		{
+			tree_free(t);
+			if (m->n == 0)
+				ml_error(ML_ERR_DATA, "Use deeper trees (max_depth) or check the target.",
+						 "the first boosting tree is no better than chance (%s %.4f)",
+						 k > 0 ? "weighted error" : "average loss", e);
+			break;
+		}
+		beta = e / (1 - e);
+		a = k > 0 ? lr * (log((1 - e) / e) + log((double) k - 1)) : lr * log(1 / beta);
+		m->trees[m->n] = t;
+		m->alpha[m->n++] = a;
+		if (!last)
+		{
+			sw = 0;
+			for (size_t i = 0; i < n; i++)
 			{
-				sw = 0;
-				for (size_t i = 0; i < n; i++)
-				{
+				if (k > 0)
+					w[i] *= err[i] > 0 ? exp(a) : 1.0;
+				else
 					w[i] *= pow(beta, (1 - err[i]) * lr);
-					sw += w[i];
-				}
-				for (size_t i = 0; i < n; i++)
-					w[i] /= sw;
+				sw += w[i];
 			}
+			for (size_t i = 0; i < n; i++)
+				w[i] /= sw;
 		}
 		ml_log_metric(ctx, "train", k > 0 ? "weighted_error" : "average_loss", r + 1, e);
 		ml_check_interrupts();
@@ -302,9 +278,7 @@ adaboost_predict(const void *state, const double *X, size_t n, double *out)
 
 		if (k > 0)
 		{
-			double	   *o = out + i * k,
-						mx = -INFINITY,
-						s = 0;
+			double	   *o = out + i * k;
 
 			memset(o, 0, sizeof(double) * k);
 			for (int t = 0; t < m->n; t++)
@@ -324,15 +298,7 @@ adaboost_predict(const void *state, const double *X, size_t n, double *out)
 			else
 				for (int c = 0; c < k; c++)
 					o[c] /= k - 1;
-			for (int c = 0; c < k; c++)
-				mx = fmax(mx, o[c]);
-			for (int c = 0; c < k; c++)
-			{
-				o[c] = exp(o[c] - mx);
-				s += o[c];
-			}
-			for (int c = 0; c < k; c++)
-				o[c] /= s;
+			ml_softmax(o, k);
 		}
 		else
 		{

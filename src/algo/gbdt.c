@@ -1555,21 +1555,7 @@ gbdt_predict(const void *state, const double *X, size_t n, double *out)
 	gbdt_raw(m, X, n, out);
 	if (m->objective == GB_SOFTMAX)
 		for (size_t i = 0; i < n; i++)
-		{
-			double	   *o = out + i * K,
-						mx = -INFINITY,
-						s = 0;
-
-			for (int c = 0; c < K; c++)
-				mx = fmax(mx, o[c]);
-			for (int c = 0; c < K; c++)
-			{
-				o[c] = exp(o[c] - mx);
-				s += o[c];
-			}
-			for (int c = 0; c < K; c++)
-				o[c] /= s;
-		}
+			ml_softmax(out + i * K, K);
 }
 
 static void

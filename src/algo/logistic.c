@@ -315,9 +315,6 @@ logistic_predict(const void *state, const double *X, size_t n, double *out)
 		}
 		else
 		{
-			double		mx = -INFINITY,
-						s = 0;
-
 			for (size_t c = 0; c < K; c++)
 			{
 				double		z = m->b[c];
@@ -325,15 +322,8 @@ logistic_predict(const void *state, const double *X, size_t n, double *out)
 				for (size_t j = 0; j < p; j++)
 					z += x[j] * m->W[c * p + j];
 				o[c] = z;
-				mx = fmax(mx, z);
 			}
-			for (size_t c = 0; c < K; c++)
-			{
-				o[c] = exp(o[c] - mx);
-				s += o[c];
-			}
-			for (size_t c = 0; c < K; c++)
-				o[c] /= s;
+			ml_softmax(o, (int) K);
 		}
 	}
 }

@@ -183,8 +183,6 @@ nb_predict(const void *state, const double *X, size_t n, double *out)
 	{
 		const double *x = X + i * p;
 		double	   *o = out + i * k;
-		double		mx = -INFINITY,
-					s = 0;
 
 		for (size_t c = 0; c < k; c++)
 		{
@@ -209,15 +207,8 @@ nb_predict(const void *state, const double *X, size_t n, double *out)
 				}
 			}
 			o[c] = l;
-			mx = fmax(mx, l);
 		}
-		for (size_t c = 0; c < k; c++)
-		{
-			o[c] = isfinite(mx) ? exp(o[c] - mx) : 1.0;
-			s += o[c];
-		}
-		for (size_t c = 0; c < k; c++)
-			o[c] /= s;
+		ml_softmax(o, (int) k);
 	}
 }
 

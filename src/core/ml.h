@@ -62,6 +62,8 @@ extern void ml_check_interrupts(void);
 extern size_t ml_mul_size(size_t a, size_t b);
 extern size_t ml_add_size(size_t a, size_t b);
 extern char *ml_strdup(const char *s);
+/* v[0..k) becomes softmax(v), stably (all -inf: uniform) */
+extern void ml_softmax(double *v, int k);
 
 /* setting-independent text of a number (class labels); buf has 32 bytes */
 extern void ml_format_double(double v, char *buf);

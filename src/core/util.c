@@ -29,6 +29,23 @@ ml_add_size(size_t a, size_t b)
 	return a + b;
 }
 
+void
+ml_softmax(double *v, int k)
+{
+	double		mx = -INFINITY,
+				s = 0;
+
+	for (int c = 0; c < k; c++)
+		mx = fmax(mx, v[c]);
+	for (int c = 0; c < k; c++)
+	{
+		v[c] = isfinite(mx) ? exp(v[c] - mx) : 1.0;
+		s += v[c];
+	}
+	for (int c = 0; c < k; c++)
+		v[c] /= s;
+}
+
 char *
 ml_strdup(const char *s)
 {
