@@ -322,6 +322,9 @@ CREATE FUNCTION ml_model_info(project text) RETURNS jsonb
 AS 'MODULE_PATHNAME', 'mlsql_model_info_ref' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION ml_model_info(model_id bigint) RETURNS jsonb
 AS 'MODULE_PATHNAME', 'mlsql_model_info_id' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml_model_info(text) IS 'what a model is: algorithm, features, classes and learned parameters (coefficients)';
+COMMENT ON FUNCTION ml_model_info(bigint) IS 'what a model id is: algorithm, features, classes and learned parameters';
+
 -- per-row explanations: contributions that, with the bias, sum to the raw output
 CREATE FUNCTION ml_explain_values(project text, features float8[]) RETURNS float8[]
 AS 'MODULE_PATHNAME', 'mlsql_explain_ref_array' LANGUAGE C STABLE PARALLEL SAFE;
@@ -335,9 +338,6 @@ COMMENT ON FUNCTION ml_explain_values(text, float8[]) IS 'contribution of each f
 COMMENT ON FUNCTION ml_explain_values(text, record) IS 'contribution of each feature, then the bias; columns mapped by name';
 COMMENT ON FUNCTION ml_explain_values(bigint, float8[]) IS 'contribution of each feature, then the bias, with model id';
 COMMENT ON FUNCTION ml_explain_values(bigint, record) IS 'contribution of each feature, then the bias, with model id; columns mapped by name';
-
-COMMENT ON FUNCTION ml_model_info(text) IS 'what a model is: algorithm, features, classes and learned parameters (coefficients)';
-COMMENT ON FUNCTION ml_model_info(bigint) IS 'what a model id is: algorithm, features, classes and learned parameters';
 
 -- registry
 

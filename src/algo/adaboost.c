@@ -56,17 +56,6 @@ static const MLParamSpec adaboost_params[] = {
 	{NULL}
 };
 
-static int
-argmax_row(const double *v, int k)
-{
-	int			b = 0;
-
-	for (int c = 1; c < k; c++)
-		if (v[c] > v[b])
-			b = c;
-	return b;
-}
-
 static void *
 adaboost_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 			 MLFitContext *ctx)
@@ -135,7 +124,7 @@ adaboost_fit(const MLDataset *train, const MLDataset *valid, const MLParams *par
 			tree_predict(t, X, n, out);
 			for (size_t i = 0; i < n; i++)
 			{
-				err[i] = argmax_row(out + i * k, k) != (int) train->y[i];
+				err[i] = ml_argmax(out + i * k, k) != (int) train->y[i];
 				e += w[i] * err[i];
 				sw += w[i];
 			}
@@ -284,7 +273,7 @@ adaboost_predict(const void *state, const double *X, size_t n, double *out)
 			for (int t = 0; t < m->n; t++)
 			{
 				tree_predict(m->trees[t], x, 1, tp);
-				o[argmax_row(tp, k)] += m->alpha[t];
+				o[ml_argmax(tp, k)] += m->alpha[t];
 			}
 			for (int c = 0; c < k; c++)
 				o[c] /= total;

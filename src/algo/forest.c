@@ -249,9 +249,7 @@ forest_explain(const void *state, const double *x, double *phi)
 		double	   *o = ml_alloc(sizeof(double) * f->kc);
 
 		forest_predict(f, x, 1, o);
-		for (int k = 1; k < f->kc; k++)
-			if (o[k] > o[c])
-				c = k;
+		c = ml_argmax(o, f->kc);
 		ml_free(o);
 	}
 	for (int t = 0; t < f->n_trees; t++)

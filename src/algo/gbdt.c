@@ -1009,8 +1009,7 @@ median_leaves(Grower *gr, const double *F, const double *y)
 
 			r[i] = y[row] - F[row];
 		}
-		ml_sort_doubles(r, m);
-		nd->value = gr->eta * (m % 2 ? r[m / 2] : (r[m / 2 - 1] + r[m / 2]) / 2);
+		nd->value = gr->eta * ml_median(r, m);
 	}
 	if (r)
 		ml_free(r);
@@ -1203,8 +1202,7 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 			double	   *v = ml_alloc(sizeof(double) * (n ? n : 1));
 
 			memcpy(v, y, sizeof(double) * n);
-			ml_sort_doubles(v, n);
-			m->base[0] = n ? (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) : 0;
+			m->base[0] = ml_median(v, n);
 			ml_free(v);
 		}
 		else
@@ -1708,9 +1706,7 @@ gbdt_explain(const void *state, const double *x, double *phi)
 		double	   *raw = ml_alloc(sizeof(double) * K);
 
 		gbdt_raw(m, x, 1, raw);
-		for (int k = 1; k < K; k++)
-			if (raw[k] > raw[c])
-				c = k;
+		c = ml_argmax(raw, K);
 		ml_free(raw);
 	}
 	memset(phi, 0, sizeof(double) * (m->p + 1));

@@ -90,8 +90,12 @@ nb_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params, M
 			double	   *lp;
 
 			for (size_t i = 0; i < n; i++)
-				if (code_of(x[i], (uint32_t) train->levels[j]) + 1 > (int) L)
-					L = (uint32_t) code_of(x[i], (uint32_t) train->levels[j]) + 1;
+			{
+				int			v = code_of(x[i], (uint32_t) train->levels[j]);
+
+				if (v + 1 > (int) L)
+					L = (uint32_t) v + 1;
+			}
 			if (L == 0)
 				L = 1;
 			lp = ml_alloc(ml_mul_size(ml_mul_size((size_t) k, L), sizeof(double)));

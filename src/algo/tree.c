@@ -518,9 +518,7 @@ tree_explained_class(const Tree *t, const double *x)
 		return 1;
 	o = ml_alloc(sizeof(double) * t->kc);
 	tree_predict(t, x, 1, o);
-	for (int k = 1; k < t->kc; k++)
-		if (o[k] > o[c])
-			c = k;
+	c = ml_argmax(o, t->kc);
 	ml_free(o);
 	return c;
 }

@@ -142,14 +142,11 @@ metrics_classification(const double *y, const double *proba, size_t n, int k,
 	for (size_t i = 0; i < n; i++)
 	{
 		const double *p = proba + i * kk;
-		int			best = 0,
+		int			best = ml_argmax(p, k),
 					t = (int) y[i];
 		double		sum = 0,
 					pt;
 
-		for (int c = 1; c < k; c++)
-			if (p[c] > p[best])
-				best = c;
 		pred_count[best]++;
 		true_count[t]++;
 		if (best == t)

@@ -62,6 +62,8 @@ extern void ml_check_interrupts(void);
 extern size_t ml_mul_size(size_t a, size_t b);
 extern size_t ml_add_size(size_t a, size_t b);
 extern char *ml_strdup(const char *s);
+/* the index of the largest of v[0..k), the first on ties */
+extern int	ml_argmax(const double *v, int k);
 /* v[0..k) becomes softmax(v), stably (all -inf: uniform) */
 extern void ml_softmax(double *v, int k);
 

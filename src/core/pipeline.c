@@ -151,12 +151,12 @@ fit_numeric(MLPipeCol *pc, const MLRawColumn *rc, const MLColumnOptions *o,
 			fill = o->value_num;
 			break;
 		case ML_IMPUTE_MEDIAN:
+			fill = ml_median(v, m);
+			break;
 		case ML_IMPUTE_MODE:
 			ml_sort_doubles(v, m);
 			if (m == 0)
 				fill = 0;
-			else if (pc->impute == ML_IMPUTE_MEDIAN)
-				fill = (m % 2) ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2.0;
 			else
 			{
 				size_t		best = 0,

@@ -74,6 +74,15 @@ ml_sort_doubles(double *v, size_t n)
 	ml_free(b);
 }
 
+double
+ml_median(double *v, size_t n)
+{
+	if (n == 0)
+		return 0;
+	ml_sort_doubles(v, n);
+	return (n % 2) ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
 static uint64_t
 str_hash(const char *s)
 {

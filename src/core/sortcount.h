@@ -14,6 +14,9 @@
 /* sort n doubles ascending (no NaN), O(n): 8 passes of 8-bit digits */
 extern void ml_sort_doubles(double *v, size_t n);
 
+/* the median of v[0..n) (sorting v in place); 0 when n is 0 */
+extern double ml_median(double *v, size_t n);
+
 typedef struct MLStrCount
 {
 	const char *s;				/* points into the caller's strings */

@@ -29,6 +29,17 @@ ml_add_size(size_t a, size_t b)
 	return a + b;
 }
 
+int
+ml_argmax(const double *v, int k)
+{
+	int			best = 0;
+
+	for (int c = 1; c < k; c++)
+		if (v[c] > v[best])
+			best = c;
+	return best;
+}
+
 void
 ml_softmax(double *v, int k)
 {

@@ -561,17 +561,6 @@ features_arg(FunctionCallInfo fcinfo, PredictState *st, bool is_record)
 	}
 }
 
-static int
-argmax(const double *p, int k)
-{
-	int			best = 0;
-
-	for (int c = 1; c < k; c++)
-		if (p[c] > p[best])
-			best = c;
-	return best;
-}
-
 static Datum
 predict_common(FunctionCallInfo fcinfo, bool by_id, bool is_record, PredictOutput what)
 {
@@ -643,8 +632,8 @@ predict_common(FunctionCallInfo fcinfo, bool by_id, bool is_record, PredictOutpu
 											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	}
 	if (what == OUT_LABEL)
-		PG_RETURN_TEXT_P(cstring_to_text(m->class_labels[argmax(st->out, m->n_classes)]));
-	PG_RETURN_FLOAT8(m->class_values[argmax(st->out, m->n_classes)]);
+		PG_RETURN_TEXT_P(cstring_to_text(m->class_labels[ml_argmax(st->out, m->n_classes)]));
+	PG_RETURN_FLOAT8(m->class_values[ml_argmax(st->out, m->n_classes)]);
 }
 
 #define PREDICT_ENTRY(sym, by_id, is_record, what) \

@@ -800,15 +800,10 @@ write_class_artifacts(int64 run_id, const MLModel *m, const MLDataset *d, const 
 
 	for (size_t i = 0; i < n; i++)
 	{
-		int			best = 0;
-
 		for (size_t j = 0; j < p; j++)
 			row[j] = d->X[j * n + i];
 		model_predict(m, row, 1, prob);
-		for (int c = 1; c < k; c++)
-			if (prob[c] > prob[best])
-				best = c;
-		cm[(int) d->y[i] * k + best]++;
+		cm[(int) d->y[i] * k + ml_argmax(prob, k)]++;
 	}
 	buffer_init(&a);
 	buffer_init(&b);
@@ -888,7 +883,7 @@ write_class_artifacts(int64 run_id, const MLModel *m, const MLDataset *d, const 
 #define ML_IMPORTANCE_BUDGET 5e9
 static void
 write_importance(int64 run_id, const MLModel *m, const MLDataset *train,
-				 const MLDataset *eval, uint64_t seed)
+				 const MLDataset *eval, uint64_t seed, size_t model_bytes)
 {
 	size_t		p = m->n_features;
 	double	   *imp = palloc0(sizeof(double) * Max(p, 1));
@@ -913,12 +908,8 @@ write_importance(int64 run_id, const MLModel *m, const MLDataset *train,
 		double		base,
 					afford;
 		MLRng		rng;
-		MLBuffer	size;
 
-		buffer_init(&size);
-		m->learner->write(m->state, &size);
-		afford = ML_IMPORTANCE_BUDGET / ((double) (p + 1) * Max((double) size.len / 8, (double) p));
-		ml_free(size.data);
+		afford = ML_IMPORTANCE_BUDGET / ((double) (p + 1) * Max((double) model_bytes / 8, (double) p));
 		if (afford < (double) n)
 		{
 			if (afford < 100 && n >= 100)
@@ -1570,7 +1561,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 	write_metrics(run_id, &rows);
 	if (task == ML_CLASSIFICATION)
 		write_class_artifacts(run_id, model, n_test > 0 ? test : train, eval_split);
-	write_importance(run_id, model, train, n_test > 0 ? test : train, (uint64_t) seed);
+	write_importance(run_id, model, train, n_test > 0 ? test : train, (uint64_t) seed, bytes.len);
 
 	if (base_model)
 	{
