@@ -7,7 +7,7 @@ EXTVERSION = 0.1.0
 MODULE_big = mlsql
 DATA = sql/mlsql--$(EXTVERSION).sql
 
-CORE_SRCS = $(wildcard src/core/*.c) $(wildcard src/algo/*.c)
+CORE_SRCS = $(wildcard src/core/*.c) $(wildcard src/algo/*.c) $(wildcard src/ensemble/*.c)
 PG_SRCS = $(wildcard src/pg/*.c)
 OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 
@@ -41,4 +41,4 @@ unittest: test/unit/run
 .PHONY: unittest
 
 # PGXS tracks no header dependencies without --enable-depend: rebuild on any header change
-$(OBJS): $(wildcard src/core/*.h) $(wildcard src/pg/*.h)
+$(OBJS): $(wildcard src/core/*.h) $(wildcard src/algo/*.h) $(wildcard src/ensemble/*.h) $(wildcard src/pg/*.h)

@@ -652,6 +652,45 @@ LANGUAGE sql STABLE AS $$
 $$;
 COMMENT ON FUNCTION ml_feature_importance(text) IS 'importance of each feature of a project''s deployed model (or ''project@version'')';
 
+CREATE FUNCTION ml_ensemble_report(model_id bigint)
+RETURNS TABLE (member int, path text, algorithm text, run_id bigint, metric text,
+               score float8, error_correlation float8[])
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    alg text;
+BEGIN
+    SELECT m.algorithm INTO alg FROM mlsql.models m WHERE m.id = model_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'model % does not exist', model_id USING ERRCODE = 'undefined_object';
+    END IF;
+    IF alg NOT IN ('bagging', 'voting', 'stacking') THEN
+        RAISE EXCEPTION 'model % is a % model, not an ensemble', model_id, alg
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'ml_ensemble_report reads bagging, voting and stacking models.';
+    END IF;
+    RETURN QUERY
+    SELECT (e->>'member')::int, e->>'path', e->>'algorithm', (e->>'run_id')::bigint,
+           c->>'metric', (e->>'score')::float8,
+           CASE WHEN jsonb_typeof(e->'error_correlation') = 'array'
+                THEN ARRAY(SELECT x::float8
+                           FROM pg_catalog.jsonb_array_elements_text(e->'error_correlation')
+                                WITH ORDINALITY AS t(x, o) ORDER BY o) END
+    FROM mlsql.models m
+    JOIN mlsql.artifacts a ON a.run_id = m.run_id AND a.name = 'ensemble_report',
+         LATERAL (SELECT pg_catalog.convert_from(a.content, 'UTF8')::jsonb AS c) j,
+         LATERAL pg_catalog.jsonb_array_elements(c->'members') e
+    WHERE m.id = model_id
+    ORDER BY 1;
+END $$;
+COMMENT ON FUNCTION ml_ensemble_report(bigint) IS 'each member of an ensemble: its child run, its score on the test split, and the correlation of its errors with every other member''s';
+CREATE FUNCTION ml_ensemble_report(project text)
+RETURNS TABLE (member int, path text, algorithm text, run_id bigint, metric text,
+               score float8, error_correlation float8[])
+LANGUAGE sql STABLE AS $$
+    SELECT * FROM @extschema@.ml_ensemble_report(@extschema@.ml_model_id($1))
+$$;
+COMMENT ON FUNCTION ml_ensemble_report(text) IS 'ml_ensemble_report of a project''s deployed model (or ''project@version'')';
+
 -- rows of ml_explain from a model's info, the row's features and its contributions
 CREATE FUNCTION mlsql.explain_rows(info jsonb, x float8[], phi float8[])
 RETURNS TABLE (feature text, value float8, contribution float8)

@@ -25,6 +25,9 @@ extern const MLLearner ml_learner_kmeans;
 extern const MLLearner ml_learner_iforest;
 extern const MLLearner ml_learner_gbdt;
 extern const MLLearner ml_learner_adaboost;
+extern const MLLearner ml_learner_bagging;
+extern const MLLearner ml_learner_voting;
+extern const MLLearner ml_learner_stacking;
 
 static const MLLearner *const learners[] = {
 	&ml_learner_baseline,
@@ -42,6 +45,9 @@ static const MLLearner *const learners[] = {
 	&ml_learner_iforest,
 	&ml_learner_gbdt,
 	&ml_learner_adaboost,
+	&ml_learner_bagging,
+	&ml_learner_voting,
+	&ml_learner_stacking,
 };
 
 #define N_LEARNERS (sizeof(learners) / sizeof(learners[0]))

@@ -169,6 +169,7 @@ reader_init(MLReader *r, const uint8_t *data, size_t len)
 	r->data = data;
 	r->len = len;
 	r->pos = 0;
+	r->depth = 0;
 }
 
 static const uint8_t *
@@ -229,6 +230,12 @@ reader_f64(MLReader *r)
 
 	memcpy(&v, &u, 8);
 	return v;
+}
+
+const uint8_t *
+reader_bytes(MLReader *r, size_t n)
+{
+	return take(r, n);
 }
 
 size_t

@@ -27,6 +27,7 @@ typedef struct MLReader
 	const uint8_t *data;
 	size_t		len;
 	size_t		pos;
+	int			depth;			/* nesting of ensemble members being read */
 } MLReader;
 
 extern void buffer_init(MLBuffer *b);
@@ -58,6 +59,8 @@ extern double *reader_f64s(MLReader *r, size_t n);
 /* read a length-prefixed string (at most max_len bytes) into a new string */
 extern char *reader_str(MLReader *r, size_t max_len);
 /* a count of items each at least item_size bytes: bounded by what remains */
+/* the next n bytes, in place */
+extern const uint8_t *reader_bytes(MLReader *r, size_t n);
 extern size_t reader_count(MLReader *r, size_t item_size, size_t max_count);
 extern void reader_expect_end(MLReader *r);
 

@@ -37,7 +37,9 @@ typedef enum MLErrorCode
 	ML_ERR_DATA,				/* bad data (NaN, shape): DATA_EXCEPTION */
 	ML_ERR_LIMIT,				/* too big: PROGRAM_LIMIT_EXCEEDED */
 	ML_ERR_CORRUPT,				/* bad model bytes: DATA_CORRUPTED */
-	ML_ERR_INTERNAL				/* can't happen: INTERNAL_ERROR */
+	ML_ERR_INTERNAL,			/* can't happen: INTERNAL_ERROR */
+	ML_ERR_CANCELED				/* a worker saw a cancel request: the host
+								 * raises its own cancel error */
 } MLErrorCode;
 
 typedef enum MLTask
@@ -85,6 +87,21 @@ typedef struct MLMetricRow
 	double		value;
 } MLMetricRow;
 
+/*
+ * What an ensemble reports of each of its members, for the host to record
+ * as child runs: where the member sits in the configuration, its algorithm
+ * and resolved parameters, and the metrics its fit logged (out-of-bag or
+ * out-of-fold validation scores).
+ */
+typedef struct MLMemberLog
+{
+	char	   *path;			/* "estimators.1", "base.7" */
+	const char *algorithm;
+	char	   *params_json;
+	MLMetricRow *metrics;
+	size_t		n_metrics;
+} MLMemberLog;
+
 typedef struct MLFitContext
 {
 	uint64_t	seed;			/* the run's seed: every random choice flows from it */
@@ -92,6 +109,22 @@ typedef struct MLFitContext
 	MLMetricRow *metrics;		/* metric log, grown by ml_log_metric */
 	size_t		n_metrics;
 	size_t		cap_metrics;
+
+	/*
+	 * For ensembles: each feature's name ("city=paris"), column ("city",
+	 * "emb[3]") and source column ("emb"), against which a member's
+	 * "features" are matched; class labels bind a member's class_weight;
+	 * path and depth place this fit in an ensemble ("" and 0 at the top);
+	 * members is the log of the members it trained.  All may be NULL / 0.
+	 */
+	char	   *const *feature_names;
+	char	   *const *feature_columns;
+	char	   *const *feature_sources;
+	char	   *const *class_labels;
+	const char *path;
+	int			depth;
+	MLMemberLog *members;
+	int			n_members;
 } MLFitContext;
 
 extern void ml_log_metric(MLFitContext *ctx, const char *split,

@@ -18,6 +18,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,10 +35,23 @@ typedef struct Pool
 	pthread_mutex_t lock;
 } Pool;
 
+/*
+ * Every allocation of a task carries a header linking it into the task's
+ * list, so an error frees what the failed task had allocated.  When a task
+ * ends normally its allocations are detached (their links cleared): they
+ * stay valid for the caller, who releases them with ml_worker_release.
+ */
+typedef struct AllocHdr
+{
+	struct AllocHdr *prev;
+	struct AllocHdr *next;
+} __attribute__((aligned(16))) AllocHdr;
+
 typedef struct Worker
 {
 	Pool	   *pool;
 	jmp_buf		jb;
+	AllocHdr   *live;			/* the current task's allocations */
 } Worker;
 
 static __thread Worker *current_worker = NULL;
@@ -48,36 +62,85 @@ ml_in_worker(void)
 	return current_worker != NULL;
 }
 
+static void
+link_alloc(AllocHdr *h)
+{
+	Worker	   *w = current_worker;
+
+	h->prev = NULL;
+	h->next = w->live;
+	if (w->live)
+		w->live->prev = h;
+	w->live = h;
+}
+
+static void
+unlink_alloc(AllocHdr *h)
+{
+	Worker	   *w = current_worker;
+
+	if (h->prev)
+		h->prev->next = h->next;
+	else if (w && w->live == h)
+		w->live = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	h->prev = h->next = NULL;
+}
+
 void *
 ml_worker_alloc(size_t size)
 {
-	void	   *p = calloc(1, size ? size : 1);
+	AllocHdr   *h;
 
-	if (p == NULL)
+	if (size > SIZE_MAX - sizeof(AllocHdr))
+		ml_worker_error(ML_ERR_LIMIT, "allocation too large in a worker thread");
+	h = calloc(1, sizeof(AllocHdr) + size);
+	if (h == NULL)
 		ml_worker_error(ML_ERR_LIMIT, "out of memory in a worker thread");
-	return p;
+	link_alloc(h);
+	return h + 1;
 }
 
 void *
 ml_worker_realloc(void *ptr, size_t size)
 {
-	void	   *p = realloc(ptr, size ? size : 1);
+	AllocHdr   *h,
+			   *n;
 
-	if (p == NULL)
+	if (ptr == NULL)
+		return ml_worker_alloc(size);
+	if (size > SIZE_MAX - sizeof(AllocHdr))
+		ml_worker_error(ML_ERR_LIMIT, "allocation too large in a worker thread");
+	h = (AllocHdr *) ptr - 1;
+	unlink_alloc(h);
+	n = realloc(h, sizeof(AllocHdr) + size);
+	if (n == NULL)
+	{
+		link_alloc(h);			/* still ours: freed if the task fails */
 		ml_worker_error(ML_ERR_LIMIT, "out of memory in a worker thread");
-	return p;
+	}
+	link_alloc(n);
+	return n + 1;
 }
 
 void
 ml_worker_free(void *ptr)
 {
-	free(ptr);
+	AllocHdr   *h;
+
+	if (ptr == NULL)
+		return;
+	h = (AllocHdr *) ptr - 1;
+	unlink_alloc(h);
+	free(h);
 }
 
 void
 ml_worker_release(void *ptr)
 {
-	free(ptr);
+	if (ptr != NULL)
+		free((AllocHdr *) ptr - 1);	/* detached when its task ended */
 }
 
 void
@@ -97,12 +160,50 @@ ml_worker_error(int code, const char *msg)
 	longjmp(w->jb, 1);
 }
 
+static void
+detach_all(Worker *w, bool release)
+{
+	AllocHdr   *h = w->live;
+
+	while (h)
+	{
+		AllocHdr   *next = h->next;
+
+		h->prev = h->next = NULL;
+		if (release)
+			free(h);
+		h = next;
+	}
+	w->live = NULL;
+}
+
+void
+ml_worker_free_others(void *keep)
+{
+	Worker	   *w = current_worker;
+	AllocHdr   *k = keep ? (AllocHdr *) keep - 1 : NULL;
+	AllocHdr   *h = w->live;
+
+	while (h)
+	{
+		AllocHdr   *next = h->next;
+
+		h->prev = h->next = NULL;
+		if (h != k)
+			free(h);
+		h = next;
+	}
+	w->live = NULL;
+}
+
 static void *
 worker_main(void *p)
 {
 	Worker		w;
+	Worker	   *outer = current_worker; /* set when a task runs a pool itself */
 
 	w.pool = p;
+	w.live = NULL;
 	current_worker = &w;
 	if (setjmp(w.jb) == 0)
 	{
@@ -116,9 +217,12 @@ worker_main(void *p)
 			if (task >= w.pool->n)
 				break;
 			w.pool->fn(w.pool->arg, task);
+			detach_all(&w, false);
 		}
 	}
-	current_worker = NULL;
+	else
+		detach_all(&w, true);	/* the failed task's memory */
+	current_worker = outer;
 	return NULL;
 }
 

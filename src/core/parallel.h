@@ -6,10 +6,13 @@
  * ml_parallel_for runs fn(arg, i) for i in [0, n) on up to `threads`
  * threads and joins them before returning.  Inside a task the shim is
  * redirected per thread: ml_alloc / ml_realloc / ml_free use malloc and
- * free, ml_check_interrupts does nothing, and ml_error ends the task; the
- * first error is raised again in the calling thread after every worker
- * joined.  Tasks must never call PostgreSQL, and whatever they allocate they
- * must free, or hand back as plain bytes released with ml_worker_release.
+ * free, ml_check_interrupts only looks at the host's cancel flags (and ends
+ * the task with ML_ERR_CANCELED), and ml_error ends the task; the first
+ * error is raised again in the calling thread after every worker joined.
+ * Tasks must never call PostgreSQL.  A failed task's allocations are freed;
+ * a finished task's stay valid and are handed back as plain bytes (or other
+ * blocks), each released with ml_worker_release.  A task frees only what it
+ * allocated itself.
  *
  * Results do not depend on the number of threads: each task gets its index
  * and derives its own random stream from the run's seed.
@@ -31,6 +34,13 @@ extern void *ml_worker_alloc(size_t size);
 extern void *ml_worker_realloc(void *ptr, size_t size);
 extern void ml_worker_free(void *ptr);
 extern void ml_worker_error(int code, const char *msg) __attribute__((noreturn));
+
+/*
+ * Inside a task: free everything the task allocated so far except keep (a
+ * block it hands back), for tasks that run code whose memory they cannot
+ * free piece by piece (a learner's fit).
+ */
+extern void ml_worker_free_others(void *keep);
 
 /* free memory a task allocated and handed back */
 extern void ml_worker_release(void *ptr);

@@ -6,6 +6,7 @@
  *-------------------------------------------------------------------------
  */
 #include "params.h"
+#include "json.h"
 
 #include <math.h>
 #include <string.h>
@@ -25,6 +26,8 @@ type_name(MLParamType t)
 			return "string";
 		case ML_PARAM_CLASS_WEIGHT:
 			return "string or object";
+		case ML_PARAM_JSON:
+			return "JSON";
 	}
 	return "?";
 }
@@ -133,6 +136,20 @@ params_resolve(const char *learner, const MLParamSpec *spec,
 							 v->name, learner);
 				p->num[i] = v->num;
 				break;
+			case ML_PARAM_JSON:
+				{
+					bool		want_obj = s->choices && strcmp(s->choices, "object") == 0;
+					bool		want_arr = s->choices && strcmp(s->choices, "array") == 0;
+					bool		is_obj = v->json && v->json[0] == '{';
+					bool		is_arr = v->json && v->json[0] == '[';
+
+					if (!(is_obj || is_arr) || (want_obj && !is_obj) || (want_arr && !is_arr))
+						ml_error(ML_ERR_PARAM, s->doc,
+								 "parameter \"%s\" of algorithm \"%s\" must be a JSON %s",
+								 v->name, learner, want_obj ? "object" : want_arr ? "array" : "object or array");
+					p->str[i] = ml_strdup(v->json);
+					break;
+				}
 			case ML_PARAM_CLASS_WEIGHT:
 				if (v->kind == ML_VALUE_MAP)
 				{
@@ -326,7 +343,10 @@ params_to_json(const MLParams *p, MLBuffer *out)
 				}
 				/* FALLTHROUGH */
 			case ML_PARAM_STRING:
-				if (p->str[i])
+			case ML_PARAM_JSON:
+				if (p->str[i] && s->type == ML_PARAM_JSON)
+					buffer_printf(out, "%s", p->str[i]);
+				else if (p->str[i])
 					buffer_json_str(out, p->str[i]);
 				else
 					buffer_printf(out, "null");
@@ -334,4 +354,67 @@ params_to_json(const MLParams *p, MLBuffer *out)
 		}
 	}
 	buffer_put_u8(out, '}');
+}
+
+MLParams *
+params_from_json(const char *label, const MLParamSpec *spec, const MLJson *obj,
+				 const char *const *skip)
+{
+	MLParamValue *vals = ml_alloc(sizeof(MLParamValue) * (size_t) (obj->n ? obj->n : 1));
+	size_t		n = 0;
+
+	for (int i = 0; i < obj->n; i++)
+	{
+		const MLJson *v = obj->items[i];
+		MLParamValue *p;
+		bool		skipped = false;
+
+		for (const char *const *s = skip; s && *s; s++)
+			if (strcmp(*s, obj->keys[i]) == 0)
+				skipped = true;
+		if (skipped)
+			continue;
+		p = &vals[n++];
+		p->name = obj->keys[i];
+		switch (v->type)
+		{
+			case ML_JSON_NUMBER:
+				p->kind = ML_VALUE_NUMBER;
+				p->num = v->num;
+				break;
+			case ML_JSON_BOOL:
+				p->kind = ML_VALUE_BOOL;
+				p->num = v->num;
+				break;
+			case ML_JSON_STRING:
+				p->kind = ML_VALUE_STRING;
+				p->str = v->str;
+				break;
+			case ML_JSON_OBJECT:
+				{
+					const char **keys = ml_alloc(sizeof(char *) * (size_t) (v->n ? v->n : 1));
+					double	   *nums = ml_alloc(sizeof(double) * (size_t) (v->n ? v->n : 1));
+
+					for (int j = 0; j < v->n; j++)
+					{
+						keys[j] = v->keys[j];
+						nums[j] = v->items[j]->type == ML_JSON_NUMBER ? v->items[j]->num : NAN;
+					}
+					p->kind = ML_VALUE_MAP;
+					p->n_map = v->n;
+					p->map_keys = keys;
+					p->map_vals = nums;
+					p->json = json_text(v);
+					break;
+				}
+			case ML_JSON_ARRAY:
+				p->kind = ML_VALUE_OTHER;
+				p->json = json_text(v);
+				break;
+			default:
+				p->kind = ML_VALUE_OTHER;
+				break;
+		}
+	}
+	return params_resolve(label, spec, vals, n);
 }

@@ -24,7 +24,10 @@ typedef enum MLParamType
 	ML_PARAM_FLOAT,
 	ML_PARAM_BOOL,
 	ML_PARAM_STRING,
-	ML_PARAM_CLASS_WEIGHT		/* "none", "balanced" or {"label": weight} */
+	ML_PARAM_CLASS_WEIGHT,		/* "none", "balanced" or {"label": weight} */
+	ML_PARAM_JSON				/* a JSON object or array (ensemble members),
+								 * kept as text in str; choices "object" or
+								 * "array" names the one allowed */
 } MLParamType;
 
 typedef struct MLParamSpec
@@ -58,6 +61,7 @@ typedef struct MLParamValue
 	int			n_map;			/* MAP: keys and values (NaN: not a number) */
 	const char **map_keys;
 	const double *map_vals;
+	const char *json;			/* MAP / OTHER: the value as JSON text */
 } MLParamValue;
 
 /* resolved parameters, one slot per spec entry */
@@ -82,6 +86,14 @@ typedef struct MLParams
 
 extern MLParams *params_resolve(const char *learner, const MLParamSpec *spec,
 								const MLParamValue *given, size_t n_given);
+/*
+ * Resolve the members of a JSON object (core/json.h) as parameters, leaving
+ * out the keys named in skip (NULL-terminated).  label names the learner in
+ * messages ("knn (estimators.2)").
+ */
+struct MLJson;
+extern MLParams *params_from_json(const char *label, const MLParamSpec *spec,
+								  const struct MLJson *obj, const char *const *skip);
 extern double params_get_num(const MLParams *p, const char *name);
 extern const char *params_get_str(const MLParams *p, const char *name);
 /*

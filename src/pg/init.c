@@ -96,6 +96,11 @@ ml_error(MLErrorCode code, const char *hint, const char *fmt,...)
 
 	switch (code)
 	{
+		case ML_ERR_CANCELED:
+			/* a worker stopped on a cancel or termination request */
+			CHECK_FOR_INTERRUPTS();
+			sqlstate = ERRCODE_QUERY_CANCELED;
+			break;
 		case ML_ERR_PARAM:
 			sqlstate = ERRCODE_INVALID_PARAMETER_VALUE;
 			break;
@@ -122,7 +127,16 @@ ml_error(MLErrorCode code, const char *hint, const char *fmt,...)
 void
 ml_check_interrupts(void)
 {
+	/*
+	 * A worker thread must not run the interrupt handlers; it reads the
+	 * flags the signal handlers set (plain sig_atomic_t stores) and stops
+	 * its task, and the calling thread then handles the interrupt.
+	 */
 	if (ml_in_worker())
-		return;					/* the calling thread checks between tasks */
+	{
+		if (QueryCancelPending || ProcDiePending)
+			ml_worker_error(ML_ERR_CANCELED, "canceling statement due to user request");
+		return;
+	}
 	CHECK_FOR_INTERRUPTS();
 }

@@ -34,6 +34,7 @@
 #include "core/buffer.h"
 #include "core/metrics.h"
 #include "core/rng.h"
+#include "ensemble/ensemble.h"
 #include "pg/mlsql_pg.h"
 
 #define MAX_CLASSES 1000
@@ -337,11 +338,10 @@ params_from_jsonb(const MLLearner *learner, Jsonb *params)
 					break;
 				case jbvBinary:
 					if (JsonContainerIsObject(v.val.binary.data))
-					{
 						map_from_jsonb(v.val.binary.data, p);
-						break;
-					}
-					p->kind = ML_VALUE_OTHER;
+					else
+						p->kind = ML_VALUE_OTHER;
+					p->json = JsonbToCString(NULL, v.val.binary.data, v.val.binary.len);
 					break;
 				default:
 					p->kind = ML_VALUE_OTHER;
@@ -891,14 +891,18 @@ write_importance(int64 run_id, const MLModel *m, const MLDataset *train,
 	MLBuffer	b;
 	bytea	   *content;
 	int			rc;
+	bool		own = false;
 
-	if (!m->learner->importance && metrics_key(m->task) == NULL)
-		return;					/* no score to permute against */
 	if (m->learner->importance)
 	{
+		/* NaN first: the learner has none here (an ensemble of such members) */
 		m->learner->importance(m->state, train, imp);
-		method = m->learner->importance_method ? m->learner->importance_method : "coefficients";
+		own = p == 0 || !isnan(imp[0]);
 	}
+	if (!own && metrics_key(m->task) == NULL)
+		return;					/* no score to permute against */
+	if (own)
+		method = m->learner->importance_method ? m->learner->importance_method : "coefficients";
 	else
 	{
 		size_t		n = Min(eval->n_rows, 2000);
@@ -973,6 +977,157 @@ write_importance(int64 run_id, const MLModel *m, const MLDataset *train,
 							   NULL, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "artifact insert failed: %s", SPI_result_code_string(rc));
+}
+
+static void
+insert_artifact(int64 run_id, const char *name, MLBuffer *b)
+{
+	bytea	   *content = palloc(VARHDRSZ + b->len);
+	int			rc;
+
+	SET_VARSIZE(content, VARHDRSZ + b->len);
+	memcpy(VARDATA(content), b->data, b->len);
+	rc = SPI_execute_with_args("INSERT INTO mlsql.artifacts (run_id, name, content_type, content) "
+							   "VALUES ($1, $2, 'application/json', $3)",
+							   3, (Oid[]) {INT8OID, TEXTOID, BYTEAOID},
+							   (Datum[]) {Int64GetDatum(run_id), CStringGetTextDatum(name),
+							   PointerGetDatum(content)},
+							   NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "artifact insert failed: %s", SPI_result_code_string(rc));
+}
+
+/*
+ * An ensemble's members: one child run each (its parameters, the
+ * validation metrics its fit logged, its metrics on the evaluation split),
+ * and the 'ensemble_report' artifact behind ml_ensemble_report: each
+ * member's score and the correlation of the members' errors on the
+ * evaluation split (0/1 misclassification, or residuals), for at most
+ * ML_REPORT_MAX_CORR members.
+ */
+#define ML_REPORT_MAX_CORR 256
+static void
+write_members(int64 run_id, int64 experiment_id, int64 project_id, int64 dataset_id,
+			  int64 seed, const MLModel *m, const MLFitContext *ctx, const MLDataset *eval,
+			  const char *eval_split, size_t n_train, size_t n_test)
+{
+	int			nm = ensemble_n_members(m);
+	size_t		n = eval->n_rows,
+				p = eval->n_cols,
+				w = model_output_width(m);
+	double	   *X = palloc_extended(Max(n, 1) * Max(p, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+	double	   *out = palloc_extended(Max(n, 1) * w * sizeof(double), MCXT_ALLOC_HUGE);
+	int			nc = Min(nm, ML_REPORT_MAX_CORR);
+	double	  **err = palloc0(sizeof(double *) * Max(nc, 1));
+	double	   *score = palloc0(sizeof(double) * Max(nm, 1));
+	int64	   *run_ids = palloc0(sizeof(int64) * Max(nm, 1));
+	const char *key = metrics_key(m->task);
+	MLBuffer	b;
+
+	if (nm == 0 || nm != ctx->n_members)
+		return;
+	for (size_t j = 0; j < p; j++)
+		for (size_t i = 0; i < n; i++)
+			X[i * p + j] = eval->X[j * n + i];
+	for (int i = 0; i < nm; i++)
+	{
+		const MLMemberLog *log = &ctx->members[i];
+		MetricRows	rows = {0};
+		MLMetricSet ms;
+
+		ensemble_member_predict(m, i, X, n, out);
+		if (m->task == ML_CLASSIFICATION)
+			metrics_classification(eval->y, out, n, (int) w, &ms);
+		else
+			metrics_regression(eval->y, out, n, &ms);
+		score[i] = metrics_get(&ms, key);
+		if (i < nc)
+		{
+			err[i] = palloc_extended(Max(n, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+			for (size_t a = 0; a < n; a++)
+				err[i][a] = m->task == ML_CLASSIFICATION
+					? (double) (ml_argmax(out + a * w, (int) w) != (int) eval->y[a])
+					: eval->y[a] - out[a];
+		}
+		run_ids[i] = insert_returning_id(
+										 "INSERT INTO mlsql.runs (experiment_id, parent_run_id, project_id, algorithm, "
+										 "params, seed, dataset_id, status, started_at, finished_at, mlsql_version, "
+										 "pg_version, task, n_train, n_test) "
+										 "VALUES ($1, $2, $3, $4, $5, $6, $7, 'finished', now(), "
+										 "clock_timestamp(), $8, current_setting('server_version'), $9, $10, $11) "
+										 "RETURNING id",
+										 11,
+										 (Oid[]) {INT8OID, INT8OID, INT8OID, TEXTOID, JSONBOID, INT8OID, INT8OID,
+			TEXTOID, TEXTOID, INT8OID, INT8OID},
+										 (Datum[]) {Int64GetDatum(experiment_id), Int64GetDatum(run_id),
+				Int64GetDatum(project_id), CStringGetTextDatum(log->algorithm),
+				DirectFunctionCall1(jsonb_in, CStringGetDatum(log->params_json)),
+				Int64GetDatum(seed), Int64GetDatum(dataset_id),
+				CStringGetTextDatum(MLSQL_VERSION), CStringGetTextDatum(ml_task_name(m->task)),
+			Int64GetDatum((int64) n_train), Int64GetDatum((int64) n_test)},
+										 NULL);
+		for (size_t r = 0; r < log->n_metrics; r++)
+			add_metric(&rows, log->metrics[r].split, log->metrics[r].name,
+					   log->metrics[r].step, log->metrics[r].value);
+		add_metric_set(&rows, eval_split, &ms);
+		write_metrics(run_ids[i], &rows);
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	buffer_init(&b);
+	buffer_printf(&b, "{\"metric\": ");
+	buffer_json_str(&b, key);
+	buffer_printf(&b, ", \"split\": ");
+	buffer_json_str(&b, eval_split);
+	buffer_printf(&b, ", \"members\": [");
+	for (int i = 0; i < nm; i++)
+	{
+		buffer_printf(&b, "%s{\"member\": %d, \"path\": ", i ? ", " : "", i + 1);
+		buffer_json_str(&b, ctx->members[i].path);
+		buffer_printf(&b, ", \"algorithm\": ");
+		buffer_json_str(&b, ctx->members[i].algorithm);
+		buffer_printf(&b, ", \"run_id\": " INT64_FORMAT ", \"score\": ", run_ids[i]);
+		buffer_json_num(&b, score[i]);
+		buffer_printf(&b, ", \"error_correlation\": ");
+		if (i >= nc)
+		{
+			buffer_printf(&b, "null}");
+			continue;
+		}
+		buffer_printf(&b, "[");
+		for (int j = 0; j < nc; j++)
+		{
+			double		sa = 0,
+						sb = 0,
+						saa = 0,
+						sbb = 0,
+						sab = 0,
+						r;
+
+			for (size_t a = 0; a < n; a++)
+			{
+				sa += err[i][a];
+				sb += err[j][a];
+			}
+			sa /= Max(n, 1);
+			sb /= Max(n, 1);
+			for (size_t a = 0; a < n; a++)
+			{
+				double		da = err[i][a] - sa,
+							db = err[j][a] - sb;
+
+				saa += da * da;
+				sbb += db * db;
+				sab += da * db;
+			}
+			r = saa > 0 && sbb > 0 ? sab / sqrt(saa * sbb) : NAN;
+			buffer_printf(&b, "%s", j ? ", " : "");
+			buffer_json_num(&b, r);
+		}
+		buffer_printf(&b, "]}");
+	}
+	buffer_printf(&b, "]}");
+	insert_artifact(run_id, "ensemble_report", &b);
 }
 
 static char *
@@ -1359,6 +1514,26 @@ mlsql_train(PG_FUNCTION_ARGS)
 	/* fit */
 	ctx.seed = (uint64_t) seed;
 	ctx.threads = mlsql_threads;
+	ctx.class_labels = model->class_labels;
+	ctx.path = "";
+	ctx.feature_names = model->feature_names;
+	{
+		char	  **cols = palloc0(sizeof(char *) * Max(model->n_features, 1));
+		char	  **srcs = palloc0(sizeof(char *) * Max(model->n_features, 1));
+
+		for (int c = 0; c < model->pipeline->n_cols; c++)
+		{
+			MLPipeCol  *pc = &model->pipeline->cols[c];
+
+			for (int o = 0; o < pc->out_width; o++)
+			{
+				cols[pc->out_start + o] = pc->name;
+				srcs[pc->out_start + o] = pc->source;
+			}
+		}
+		ctx.feature_columns = cols;
+		ctx.feature_sources = srcs;
+	}
 	getrusage(RUSAGE_SELF, &ru0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	model->state = learner->fit(train, valid, params, &ctx);
@@ -1562,6 +1737,9 @@ mlsql_train(PG_FUNCTION_ARGS)
 	if (task == ML_CLASSIFICATION)
 		write_class_artifacts(run_id, model, n_test > 0 ? test : train, eval_split);
 	write_importance(run_id, model, train, n_test > 0 ? test : train, (uint64_t) seed, bytes.len);
+	if (ensemble_is(learner))
+		write_members(run_id, experiment_id, project_id, dataset_id, seed, model, &ctx,
+					  n_test > 0 ? test : train, eval_split, n_train, n_test);
 
 	if (base_model)
 	{

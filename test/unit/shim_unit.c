@@ -18,7 +18,11 @@ char		unit_last_msg[1024];
 void *
 ml_alloc(size_t size)
 {
-	void	   *p = calloc(1, size ? size : 1);
+	void	   *p;
+
+	if (ml_in_worker())
+		return ml_worker_alloc(size);
+	p = calloc(1, size ? size : 1);
 
 	if (p == NULL)
 		abort();
@@ -28,7 +32,11 @@ ml_alloc(size_t size)
 void *
 ml_realloc(void *ptr, size_t size)
 {
-	void	   *p = realloc(ptr, size ? size : 1);
+	void	   *p;
+
+	if (ml_in_worker())
+		return ml_worker_realloc(ptr, size);
+	p = realloc(ptr, size ? size : 1);
 
 	if (p == NULL)
 		abort();
@@ -38,7 +46,10 @@ ml_realloc(void *ptr, size_t size)
 void
 ml_free(void *ptr)
 {
-	free(ptr);
+	if (ml_in_worker())
+		ml_worker_free(ptr);
+	else
+		free(ptr);
 }
 
 void
