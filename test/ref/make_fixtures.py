@@ -13,6 +13,7 @@ Outputs are committed, so the test suite needs no Python:
   test/fixtures/logistic_breast_cancer.csv StandardScaler + LogisticRegression probabilities
   test/fixtures/logistic_iris.csv          the same, multinomial, on iris
   test/fixtures/metrics_sklearn.txt        metric values on seeded random predictions
+  test/fixtures/ensembles_sklearn.csv      bagging / voting / stacking test scores
 """
 import csv
 import re
@@ -234,6 +235,55 @@ def main():
         write_csv("test/fixtures/gbdt_xgboost.csv", ["dataset", "metric", "score"], rows)
     except ImportError:
         print("python3-xgboost is missing: test/fixtures/gbdt_xgboost.csv not rewritten")
+
+    # Ensembles (sql/ensemble.sql): bagged trees, soft voting and stacking of
+    # logistic + forest + knn, on the same test rows (id % 4 = 0).  The knn and
+    # logistic members see standardized features, as mlsql's ensemble pipeline
+    # gives every member.
+    from sklearn.ensemble import (BaggingClassifier, BaggingRegressor, StackingClassifier,
+                                  StackingRegressor, VotingClassifier, VotingRegressor)
+    from sklearn.model_selection import KFold
+    def cls_members():
+        return [("logistic", make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=10000))),
+                ("forest", RandomForestClassifier(n_estimators=100, random_state=0)),
+                ("knn", make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=15)))]
+    def reg_members():
+        return [("linear", LR()),
+                ("forest", RandomForestRegressor(n_estimators=100, random_state=0)),
+                ("knn", make_pipeline(StandardScaler(), KNeighborsRegressor(n_neighbors=15)))]
+    ens = {
+        "tree": (lambda: DecisionTreeClassifier(random_state=0),
+                 lambda: DecisionTreeRegressor(random_state=0), "tree", "{}"),
+        "bagging": (lambda: BaggingClassifier(DecisionTreeClassifier(), n_estimators=50, random_state=0),
+                    lambda: BaggingRegressor(DecisionTreeRegressor(), n_estimators=50, random_state=0),
+                    "bagging", '{"base": {"algorithm": "tree"}, "n_estimators": 50, "voting": "soft"}'),
+        "voting": (lambda: VotingClassifier(cls_members(), voting="soft"),
+                   lambda: VotingRegressor(reg_members()), "voting",
+                   '{"estimators": [{"algorithm": "logistic"}, {"algorithm": "forest"}, '
+                   '{"algorithm": "knn", "k": 15}], "voting": "soft"}'),
+        "stacking": (lambda: StackingClassifier(cls_members(), final_estimator=LogisticRegression(C=1.0), cv=5),
+                     lambda: StackingRegressor(reg_members(), final_estimator=LR(), cv=KFold(5)), "stacking",
+                     '{"estimators": [{"algorithm": "logistic"}, {"algorithm": "forest"}, '
+                     '{"algorithm": "knn", "k": 15}], "folds": 5}'),
+    }
+    rows = []
+    for dname, X, y, reg in (("breast_cancer", bc.data, bc.target, False),
+                             ("wine", wn.data, wn.target, False),
+                             ("digits", dg.data, dg.target, False),
+                             ("diabetes", db.data, db.target, True)):
+        ids = np.arange(1, len(y) + 1)
+        test = ids % 4 == 0
+        for name, (mc, mr, alg, params) in ens.items():
+            m = (mr if reg else mc)().fit(X[~test], y[~test])
+            pred = m.predict(X[test])
+            score = metrics.r2_score(y[test], pred) if reg else metrics.accuracy_score(y[test], pred)
+            if reg and alg == "stacking":
+                params = params.replace('"logistic"', '"linear"')
+            if reg and alg == "voting":
+                params = params.replace('"logistic"', '"linear"').replace(', "voting": "soft"', '')
+            rows.append([name, dname, "r2" if reg else "accuracy", fmt(score), alg, params])
+    write_csv("test/fixtures/ensembles_sklearn.csv",
+              ["model", "dataset", "metric", "score", "algorithm", "params"], rows)
 
     # Unsupervised: k-means inertia (standardized, k = 3) and the isolation
     # forest's roc_auc of its anomaly score for the malignant class

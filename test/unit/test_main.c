@@ -9,6 +9,8 @@
 
 #include "unit.h"
 #include "core/buffer.h"
+#include "core/json.h"
+#include "core/parallel.h"
 #include "core/dataset.h"
 #include "core/linalg.h"
 #include "core/metrics.h"
@@ -283,6 +285,8 @@ test_metrics_sklearn(void)
 
 /* ---- learners and models ---- */
 
+static int	fit_threads = 0;	/* ctx.threads of fit_model: 0 = all cores */
+
 static MLModel *
 fit_model(const char *learner, MLDataset *d, const MLParamValue *v, size_t nv)
 {
@@ -310,6 +314,9 @@ fit_model(const char *learner, MLDataset *d, const MLParamValue *v, size_t nv)
 		}
 	}
 	ctx.seed = 42;
+	ctx.threads = fit_threads;
+	ctx.feature_names = m->feature_names;
+	ctx.class_labels = m->class_labels;
 	m->state = m->learner->fit(d, NULL,
 							   params_resolve(learner, m->learner->params, v, nv), &ctx);
 	return m;
@@ -520,6 +527,163 @@ test_learner_roundtrip(void)
 			for (size_t j = 0; j < rows * (size_t) (task == 0 ? 3 : 1); j++)
 				CHECK(o1[j] == o2[j] || (isnan(o1[j]) && isnan(o2[j])));
 		}
+}
+
+/* the JSON reader: values, spans, escapes, and every kind of bad text */
+static void
+test_json(void)
+{
+	const char *t = " {\"a\": [1, -2.5e1, true, null], \"b\": {\"c\": \"x\\u00e9\\n\"}} ";
+	MLJson	   *v = json_parse(t, strlen(t), "test");
+	const MLJson *a = json_get(v, "a"),
+			   *c = json_get(json_get(v, "b"), "c");
+	static const char *const bad[] = {"", "{", "[1,]", "{\"a\" 1}", "{\"a\": 1,}", "01", "1.",
+		"-", "tru", "\"abc", "\"\\x\"", "\"\\ud800\"", "[1] 2", "{\"a\": 1, \"a\": 2}",
+	"\"\\u0000\"", "NaN", "'a'"};
+	char		deep[200];
+
+	CHECK(v->type == ML_JSON_OBJECT && v->n == 2);
+	CHECK(a && a->type == ML_JSON_ARRAY && a->n == 4);
+	CHECK(a->items[1]->num == -25 && a->items[2]->type == ML_JSON_BOOL && a->items[2]->num == 1);
+	CHECK(a->items[3]->type == ML_JSON_NULL);
+	CHECK(c && strcmp(c->str, "x\xc3\xa9\n") == 0);
+	CHECK(strcmp(json_text(json_get(v, "b")), "{\"c\": \"x\\u00e9\\n\"}") == 0);
+	CHECK(json_get(a, "x") == NULL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		EXPECT_ERROR(ML_ERR_PARAM, json_parse(bad[i], strlen(bad[i]), "test"));
+	memset(deep, '[', sizeof(deep));
+	EXPECT_ERROR(ML_ERR_PARAM, json_parse(deep, sizeof(deep), "test"));
+	/* the text's end is len, not a NUL */
+	EXPECT_ERROR(ML_ERR_PARAM, json_parse("[1, 2]", 4, "test"));
+}
+
+static MLParamValue
+json_param(const char *name, const char *json)
+{
+	MLParamValue v = {0};
+
+	v.name = name;
+	v.kind = json[0] == '{' ? ML_VALUE_MAP : ML_VALUE_OTHER;
+	v.json = json;
+	return v;
+}
+
+/*
+ * Ensembles: bytes survive a round trip with the same predictions, the
+ * same seed gives the same bytes whatever the thread count, a member's
+ * feature subset is kept, and bad configurations are errors.
+ */
+static void
+test_ensembles(void)
+{
+	MLDataset  *dc = dataset_create(200, 3, 3),
+			   *dr = dataset_create(200, 3, 0);
+	double		x[6] = {0.3, -1.2, 2.0, 0.1, 0.4, 0.5};
+	MLParamValue vote[2],
+				stack[2],
+				bag[2];
+	static const char *const bad[][2] = {
+		{"voting", "[]"},
+		{"voting", "[{\"algorithm\": \"nope\"}]"},
+		{"voting", "[{\"algorithm\": \"kmeans\"}]"},
+		{"voting", "[{\"k\": 3}]"},
+		{"voting", "[3]"},
+		{"voting", "[{\"algorithm\": \"knn\", \"features\": [\"zz\"]}]"},
+		{"voting", "[{\"algorithm\": \"knn\", \"k\": -1}]"},
+		{"voting", "[{\"algorithm\": \"voting\", \"estimators\": [{\"algorithm\": \"voting\", "
+		"\"estimators\": [{\"algorithm\": \"voting\", \"estimators\": [{\"algorithm\": \"tree\"}]}]}]}]"},
+	};
+
+	for (size_t i = 0; i < 200; i++)
+	{
+		dc->X[i] = dr->X[i] = sin(i * 0.37);
+		dc->X[200 + i] = dr->X[200 + i] = cos(i * 0.11);
+		dc->X[400 + i] = dr->X[400 + i] = (double) (i % 7);
+		dc->y[i] = (double) ((i * 7) % 3);
+		dr->y[i] = dc->X[i] * 2 + dc->X[200 + i];
+	}
+	vote[0] = json_param("estimators", "[{\"algorithm\": \"tree\", \"max_depth\": 3}, "
+						 "{\"algorithm\": \"knn\", \"features\": [\"a\", \"c\"]}, "
+						 "{\"algorithm\": \"bagging\", \"n_estimators\": 3}]");
+	vote[1].name = "voting";
+	vote[1].kind = ML_VALUE_STRING;
+	vote[1].str = "soft";
+	stack[0] = vote[0];
+	stack[1].name = "folds";
+	stack[1].kind = ML_VALUE_NUMBER;
+	stack[1].num = 3;
+	bag[0] = json_param("base", "{\"algorithm\": \"tree\", \"max_depth\": 4}");
+	bag[1].name = "n_estimators";
+	bag[1].kind = ML_VALUE_NUMBER;
+	bag[1].num = 7;
+	for (int e = 0; e < 3; e++)
+		for (int task = 0; task < 2; task++)
+		{
+			const char *name = e == 0 ? "voting" : e == 1 ? "stacking" : "bagging";
+			const MLParamValue *v = e == 0 ? vote : e == 1 ? stack : bag;
+			MLDataset  *d = task == 0 ? dc : dr;
+			MLModel    *m,
+					   *r,
+					   *m2;
+			MLBuffer	b1,
+						b2,
+						b3;
+			double		o1[6],
+						o2[6];
+			size_t		w = task == 0 ? 3 : 1;
+
+			m = fit_model(name, d, v, 2);
+			buffer_init(&b1);
+			model_write(m, &b1);
+			r = model_read(b1.data, b1.len);
+			buffer_init(&b2);
+			model_write(r, &b2);
+			CHECK(b1.len == b2.len && memcmp(b1.data, b2.data, b1.len) == 0);
+			model_predict(m, x, 2, o1);
+			model_predict(r, x, 2, o2);
+			for (size_t j = 0; j < 2 * w; j++)
+				CHECK(o1[j] == o2[j] && isfinite(o1[j]));
+			if (task == 0)
+				CHECK_NEAR(o1[0] + o1[1] + o1[2], 1.0, 1e-12);
+			/* all cores, then one thread: the same bytes */
+			fit_threads = 1;
+			m2 = fit_model(name, d, v, 2);
+			fit_threads = 0;
+			buffer_init(&b3);
+			model_write(m2, &b3);
+			CHECK(b1.len == b3.len && memcmp(b1.data, b3.data, b1.len) == 0);
+		}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		MLParamValue v = json_param("estimators", bad[i][1]);
+
+		EXPECT_ERROR(ML_ERR_PARAM, fit_model(bad[i][0], dc, &v, 1));
+	}
+	{
+		MLParamValue v[2] = {json_param("estimators", "[{\"algorithm\": \"tree\"}]")};
+
+		v[1].name = "folds";
+		v[1].kind = ML_VALUE_NUMBER;
+		v[1].num = 500;
+		EXPECT_ERROR(ML_ERR_PARAM, fit_model("stacking", dc, v, 2));
+	}
+}
+
+/* a failed worker task frees what it allocated; the first error comes back */
+static void
+fail_task(void *arg, int t)
+{
+	(void) arg;
+	(void) ml_alloc(1000);
+	if (t == 3)
+		ml_error(ML_ERR_DATA, NULL, "task %d failed", t);
+}
+
+static void
+test_worker_errors(void)
+{
+	EXPECT_ERROR(ML_ERR_DATA, ml_parallel_for(8, 2, fail_task, NULL));
+	CHECK(strcmp(unit_last_msg, "task 3 failed") == 0);
 }
 
 static double
@@ -873,6 +1037,9 @@ static const struct
 	{"crc32c", test_crc32c},
 	{"buffer_roundtrip", test_buffer_roundtrip},
 	{"params", test_params},
+	{"json", test_json},
+	{"ensembles", test_ensembles},
+	{"worker_errors", test_worker_errors},
 	{"split", test_split},
 	{"metrics_hand", test_metrics_hand},
 	{"metrics_sklearn", test_metrics_sklearn},
