@@ -43,3 +43,15 @@ end=$(date +%s.%N)
 check timeout_stops_gbdt "$(echo "$err" | grep -c 'canceling statement due to statement timeout')" 1
 check gbdt_timeout_is_prompt "$(awk -v a="$start" -v b="$end" 'BEGIN { print (b - a < 4) ? "yes" : "no (" b - a " s)" }')" yes
 check gbdt_timeout_writes_nothing "$(q "SELECT count(*) FROM mlsql.runs")" "$before"
+
+# statement_timeout stops an ensemble whose members train on worker threads:
+# a worker sees the cancel request, its task ends, and the calling thread
+# raises the cancel; nothing is written
+start=$(date +%s.%N)
+err=$(psql -qXAt -c "SET statement_timeout = '1s'" -c "SET mlsql.threads = 2" \
+	-c "SELECT ml_train('slow_vote', 'big', 'target', 'voting', '{\"estimators\": [{\"algorithm\": \"logistic\", \"max_iter\": 1000000, \"tol\": 0}, {\"algorithm\": \"forest\", \"n_estimators\": 2000}]}')" 2>&1 >/dev/null)
+end=$(date +%s.%N)
+check timeout_stops_voting "$(echo "$err" | grep -c 'canceling statement due to statement timeout')" 1
+check voting_timeout_is_prompt "$(awk -v a="$start" -v b="$end" 'BEGIN { print (b - a < 4) ? "yes" : "no (" b - a " s)" }')" yes
+check voting_timeout_writes_nothing "$(q "SELECT count(*) FROM mlsql.runs")" "$before"
+check backend_survives_voting "$(q "SELECT 1")" 1

@@ -40,3 +40,20 @@ for algo in $(q "SELECT learner FROM fashion_ref ORDER BY learner"); do
 	echo "# fashion $algo: mlsql, scikit-learn accuracy: ${line% *}"
 	check "fashion_$algo" "${line##* }" "true"
 done
+
+# ensembles on the fifth reference dataset: bagged trees beat one tree, and
+# the stack is at least as good as its best member (the soft vote is
+# reported: across the five datasets it is at least as good as its best
+# member on four, see sql/ensemble.sql and README)
+acc() {	# acc MODEL_REF: the model's test accuracy
+	echo "(SELECT value FROM mlsql.metrics WHERE split = 'test' AND name = 'accuracy' AND step IS NULL
+	        AND run_id = (SELECT run_id FROM mlsql.models WHERE id = ml_model_id('$1')))"
+}
+check fashion_bagging_beats_tree "$(q "SELECT $(acc fashion_bagging@1) > $(acc fashion_tree@1)")" "t"
+for ens in voting stacking; do
+	line=$(q "SELECT round($(acc fashion_$ens@1)::numeric, 4) || ' ' || round(max(score)::numeric, 4) || ' '
+	                 || ($(acc fashion_$ens@1) >= max(score) - 1e-12)
+	          FROM ml_ensemble_report('fashion_$ens@1')")
+	echo "# fashion $ens: ensemble, best member accuracy: ${line% *}"
+done
+check fashion_stacking_at_least_best_member "${line##* }" "true"

@@ -320,7 +320,20 @@ def main():
             "svm": make_pipeline(StandardScaler(), LinearSVC(C=1.0, random_state=0)),
             "mlp": make_pipeline(StandardScaler(), MLPClassifier(max_iter=20, random_state=0)),
         }
-        mlsql_fashion = {"forest": '{"n_estimators": 50}', "mlp": '{"epochs": 20}'}
+        members = lambda: [
+            ("logistic", make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=100))),
+            ("forest", RandomForestClassifier(n_estimators=50, random_state=0)),
+            ("knn", make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=15)))]
+        fashion["tree"] = DecisionTreeClassifier(random_state=0)
+        fashion["bagging"] = BaggingClassifier(DecisionTreeClassifier(), n_estimators=20, random_state=0)
+        fashion["voting"] = VotingClassifier(members(), voting="soft")
+        fashion["stacking"] = StackingClassifier(members(), final_estimator=LogisticRegression(C=1.0), cv=3)
+        ens_members = ('[{"algorithm": "logistic"}, {"algorithm": "forest", "n_estimators": 50}, '
+                       '{"algorithm": "knn", "k": 15}]')
+        mlsql_fashion = {"forest": '{"n_estimators": 50}', "mlp": '{"epochs": 20}',
+                         "bagging": '{"n_estimators": 20, "voting": "soft"}',
+                         "voting": '{"estimators": %s, "voting": "soft"}' % ens_members,
+                         "stacking": '{"estimators": %s, "folds": 3}' % ens_members}
         try:
             import xgboost as xgb
             # mlsql's gbdt starts from the log class priors; XGBoost's softmax from 0
