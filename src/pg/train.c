@@ -781,6 +781,25 @@ deployed_score(int64 deployed_id, const MLModel *m, const SourceData *src,
 	return isnull ? NAN : DatumGetFloat8(v);
 }
 
+/* one application/json artifact of a run */
+static void
+insert_artifact(int64 run_id, const char *name, MLBuffer *b)
+{
+	bytea	   *content = palloc(VARHDRSZ + b->len);
+	int			rc;
+
+	SET_VARSIZE(content, VARHDRSZ + b->len);
+	memcpy(VARDATA(content), b->data, b->len);
+	rc = SPI_execute_with_args("INSERT INTO mlsql.artifacts (run_id, name, content_type, content) "
+							   "VALUES ($1, $2, 'application/json', $3)",
+							   3, (Oid[]) {INT8OID, TEXTOID, BYTEAOID},
+							   (Datum[]) {Int64GetDatum(run_id), CStringGetTextDatum(name),
+							   PointerGetDatum(content)},
+							   NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "artifact insert failed: %s", SPI_result_code_string(rc));
+}
+
 /*
  * Confusion matrix (rows: true class, columns: predicted) and per-class
  * precision / recall / f1 / support of a classification model on a split,
@@ -848,24 +867,8 @@ write_class_artifacts(int64 run_id, const MLModel *m, const MLDataset *d, const 
 	}
 	buffer_printf(&a, "]}");
 	buffer_printf(&b, "]}");
-	for (int x = 0; x < 2; x++)
-	{
-		MLBuffer   *buf = x ? &b : &a;
-		bytea	   *content = palloc(VARHDRSZ + buf->len);
-		int			rc;
-
-		SET_VARSIZE(content, VARHDRSZ + buf->len);
-		memcpy(VARDATA(content), buf->data, buf->len);
-		rc = SPI_execute_with_args("INSERT INTO mlsql.artifacts (run_id, name, content_type, content) "
-								   "VALUES ($1, $2, 'application/json', $3)",
-								   3, (Oid[]) {INT8OID, TEXTOID, BYTEAOID},
-								   (Datum[]) {Int64GetDatum(run_id),
-									   CStringGetTextDatum(x ? "classification_report" : "confusion_matrix"),
-								   PointerGetDatum(content)},
-								   NULL, false, 0);
-		if (rc != SPI_OK_INSERT)
-			elog(ERROR, "artifact insert failed: %s", SPI_result_code_string(rc));
-	}
+	insert_artifact(run_id, "confusion_matrix", &a);
+	insert_artifact(run_id, "classification_report", &b);
 }
 
 /*
@@ -889,8 +892,6 @@ write_importance(int64 run_id, const MLModel *m, const MLDataset *train,
 	double	   *imp = palloc0(sizeof(double) * Max(p, 1));
 	const char *method;
 	MLBuffer	b;
-	bytea	   *content;
-	int			rc;
 	bool		own = false;
 
 	if (m->learner->importance)
@@ -967,35 +968,9 @@ write_importance(int64 run_id, const MLModel *m, const MLDataset *train,
 		buffer_json_num(&b, imp[j]);
 	}
 	buffer_printf(&b, "]}");
-	content = palloc(VARHDRSZ + b.len);
-	SET_VARSIZE(content, VARHDRSZ + b.len);
-	memcpy(VARDATA(content), b.data, b.len);
-	rc = SPI_execute_with_args("INSERT INTO mlsql.artifacts (run_id, name, content_type, content) "
-							   "VALUES ($1, 'feature_importance', 'application/json', $2)",
-							   2, (Oid[]) {INT8OID, BYTEAOID},
-							   (Datum[]) {Int64GetDatum(run_id), PointerGetDatum(content)},
-							   NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "artifact insert failed: %s", SPI_result_code_string(rc));
+	insert_artifact(run_id, "feature_importance", &b);
 }
 
-static void
-insert_artifact(int64 run_id, const char *name, MLBuffer *b)
-{
-	bytea	   *content = palloc(VARHDRSZ + b->len);
-	int			rc;
-
-	SET_VARSIZE(content, VARHDRSZ + b->len);
-	memcpy(VARDATA(content), b->data, b->len);
-	rc = SPI_execute_with_args("INSERT INTO mlsql.artifacts (run_id, name, content_type, content) "
-							   "VALUES ($1, $2, 'application/json', $3)",
-							   3, (Oid[]) {INT8OID, TEXTOID, BYTEAOID},
-							   (Datum[]) {Int64GetDatum(run_id), CStringGetTextDatum(name),
-							   PointerGetDatum(content)},
-							   NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "artifact insert failed: %s", SPI_result_code_string(rc));
-}
 
 /*
  * An ensemble's members: one child run each (its parameters, the
