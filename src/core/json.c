@@ -382,3 +382,39 @@ json_type_name(MLJsonType t)
 	}
 	return "?";
 }
+
+bool
+json_equal(const MLJson *a, const MLJson *b)
+{
+	if (a->type != b->type)
+		return false;
+	switch (a->type)
+	{
+		case ML_JSON_NULL:
+			return true;
+		case ML_JSON_BOOL:
+		case ML_JSON_NUMBER:
+			return a->num == b->num;
+		case ML_JSON_STRING:
+			return strcmp(a->str, b->str) == 0;
+		case ML_JSON_ARRAY:
+			if (a->n != b->n)
+				return false;
+			for (int i = 0; i < a->n; i++)
+				if (!json_equal(a->items[i], b->items[i]))
+					return false;
+			return true;
+		case ML_JSON_OBJECT:
+			if (a->n != b->n)
+				return false;
+			for (int i = 0; i < a->n; i++)
+			{
+				const MLJson *o = json_get(b, a->keys[i]);
+
+				if (o == NULL || !json_equal(a->items[i], o))
+					return false;
+			}
+			return true;
+	}
+	return false;
+}

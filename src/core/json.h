@@ -51,6 +51,9 @@ extern const MLJson *json_get(const MLJson *obj, const char *key);
 /* a NUL-terminated copy of the value's text */
 extern char *json_text(const MLJson *v);
 
+/* same value: numbers by value, objects whatever their key order */
+extern bool json_equal(const MLJson *a, const MLJson *b);
+
 /* "object", "array", "string", ... */
 extern const char *json_type_name(MLJsonType t);
 

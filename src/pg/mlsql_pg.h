@@ -122,4 +122,51 @@ extern Oid	catalog_caller(void);
 extern void catalog_register_callbacks(void);
 extern char *catalog_caller_name(void);
 
+/*
+ * What ml_train and ml_search share before fitting (train.c): the inputs,
+ * then everything train_prepare settles.
+ */
+typedef struct TrainData
+{
+	/* inputs */
+	const char *project;
+	const char *source;
+	const char *target;			/* NULL for clustering / anomaly */
+	char	  **features;		/* NULL: every column but the target */
+	int			n_features;
+	Jsonb	   *params_jb;		/* split and preprocess options, learner params */
+	const char *task_arg;		/* NULL: inferred */
+	double		test_size;
+	int64		seed;
+	const MLLearner *learner;	/* "linear" becomes "logistic" on a class target */
+	/* outputs */
+	struct SourceData *src;
+	MLTask		task;
+	bool		unsupervised;
+	MLModel    *model;			/* task, labels and pipeline; no state */
+	double	   *all_y;			/* targets (class indexes) of every row */
+	char	   *split_name;
+	char	   *split_key;
+	char	   *split_column;
+	char	   *aux[2];
+	int			n_aux;
+	uint8_t    *assign;
+	size_t	   *train_rows,
+			   *test_rows,
+			   *valid_rows;
+	size_t		n_train,
+				n_test,
+				n_valid;
+	uint64_t	fingerprint;
+	MLColumnOptions *opts;
+	MLParams   *params;			/* the learner's params from params_jb */
+	char	   *existing_task;
+	int64		project_id;
+	MLDataset  *train,
+			   *test,
+			   *valid;
+} TrainData;
+
+extern void train_prepare(TrainData *td);
+
 #endif							/* MLSQL_PG_H */

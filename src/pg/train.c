@@ -1140,6 +1140,236 @@ text_array(ArrayType *a, int *n, const char *what)
 	return out;
 }
 
+/*
+ * train_prepare: what ml_train and ml_search share before any fit: read the
+ * source, settle the task and the class labels (checking the project keeps
+ * one task), assign every row to train / test / validation from its content
+ * and the seed, and fit the preprocessing pipeline on the training rows.
+ * The same arguments always give the same split.
+ */
+void
+train_prepare(TrainData *td)
+{
+	/* split options, and the columns they need */
+	td->split_name = jsonb_string_option(td->params_jb, "split", "Use random, stratified, column or time.");
+	td->split_key = jsonb_string_option(td->params_jb, "split_key", "Name a column of the source.");
+	td->split_column = jsonb_string_option(td->params_jb, "split_column", "Name a column of the source.");
+	if (td->split_name && strcmp(td->split_name, "random") != 0 && strcmp(td->split_name, "stratified") != 0 &&
+		strcmp(td->split_name, "column") != 0 && strcmp(td->split_name, "time") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid split \"%s\"", td->split_name),
+				 errhint("Use random, stratified, column (with split_column) or time (with split_column).")));
+	if (td->split_name && (strcmp(td->split_name, "column") == 0 || strcmp(td->split_name, "time") == 0) &&
+		td->split_column == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("split \"%s\" needs \"split_column\"", td->split_name),
+				 errhint("For example {\"split\": \"time\", \"split_column\": \"created_at\"}.")));
+	if (td->split_column && (td->split_name == NULL ||
+						 (strcmp(td->split_name, "column") != 0 && strcmp(td->split_name, "time") != 0)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"split_column\" needs split \"column\" or \"time\"")));
+	td->n_aux = 0;
+	if (td->split_key)
+		td->aux[td->n_aux++] = td->split_key;
+	if (td->split_column)
+		td->aux[td->n_aux++] = td->split_column;
+
+	/* kmeans and iforest learn without a target */
+	td->unsupervised = !(td->learner->tasks & (ML_TASK_BIT(ML_REGRESSION) | ML_TASK_BIT(ML_CLASSIFICATION)));
+	if (td->unsupervised && td->target)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("algorithm \"%s\" learns without a target", td->learner->name),
+				 errhint("Pass target => NULL, and leave label columns out with features.")));
+	if (!td->unsupervised && td->target == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("target must not be NULL"),
+				 errhint("Only %s learn without a target.", "kmeans (clustering) and iforest (anomaly)")));
+
+	td->src = source_read(td->source, td->target, td->features, td->n_features, td->aux, td->n_aux, true);
+
+	/* task, labels */
+	if (td->unsupervised)
+	{
+		td->task = (td->learner->tasks & ML_TASK_BIT(ML_CLUSTERING)) ? ML_CLUSTERING : ML_ANOMALY;
+		if (td->task_arg && strcmp(td->task_arg, ml_task_name(td->task)) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("algorithm \"%s\" does %s, not %s", td->learner->name, ml_task_name(td->task), td->task_arg)));
+	}
+	else if (td->task_arg && (strcmp(td->task_arg, "clustering") == 0 || strcmp(td->task_arg, "anomaly") == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("task \"%s\" needs algorithm %s", td->task_arg,
+						strcmp(td->task_arg, "clustering") == 0 ? "kmeans" : "iforest")));
+	else if (td->task_arg)
+		td->task = strcmp(td->task_arg, "regression") == 0 ? ML_REGRESSION : ML_CLASSIFICATION;
+	else
+		td->task = infer_task(td->src);
+	if (td->task == ML_REGRESSION && !td->src->target_numeric)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("target column \"%s\" of type %s cannot be a regression target",
+						td->target, format_type_be(td->src->target_type)),
+				 errhint("Use task => 'classification'.")));
+
+	td->model = palloc0(sizeof(MLModel));
+	td->model->task = td->task;
+	td->model->target_name = td->src->target_name ? td->src->target_name : "";
+	td->all_y = td->src->y_num;
+	if (td->unsupervised)
+		td->all_y = palloc0_array_huge_compat(td->src->n_rows);
+	if (td->task == ML_CLASSIFICATION)
+	{
+		td->all_y = palloc_extended(Max(td->src->n_rows, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+		build_classes(td->src, td->model, td->all_y);
+	}
+	else
+		td->model->label_type = ML_LABEL_NONE;
+
+	/* the project keeps one task */
+	td->project_id = catalog_project_id(td->project, false, &td->existing_task);
+	if (td->project_id != 0 && strcmp(td->existing_task, ml_task_name(td->task)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("project \"%s\" is a %s project, this training is %s",
+						td->project, td->existing_task, ml_task_name(td->task)),
+				 errhint("Use another project name, or pass task => '%s'.", td->existing_task)));
+
+	/* "linear" on a classification target is logistic regression */
+	if (td->task == ML_CLASSIFICATION && strcmp(td->learner->name, "linear") == 0)
+		td->learner = learner_find("logistic");
+	if (!(td->learner->tasks & ML_TASK_BIT(td->task)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("algorithm \"%s\" does not support %s", td->learner->name, ml_task_name(td->task)),
+				 errhint("Algorithms for %s: %s.", ml_task_name(td->task), learner_names_for(td->task))));
+	td->params = params_from_jsonb(td->learner, td->params_jb);
+	params_bind_classes(td->params, td->model->class_labels, td->model->n_classes);
+	td->opts = column_options(td->params_jb, td->src);
+	td->model->learner = td->learner;
+
+	/* split: every row's assignment is a function of its content (or key) */
+	{
+		size_t		n = td->src->n_rows;
+		uint64_t   *h = palloc_extended(Max(n, 1) * sizeof(uint64_t), MCXT_ALLOC_HUGE);
+		MLSplitStrategy strategy = td->task == ML_CLASSIFICATION ? ML_SPLIT_STRATIFIED : ML_SPLIT_RANDOM;
+		size_t		counts[3] = {0};
+
+		td->assign = palloc_extended(Max(n, 1), MCXT_ALLOC_HUGE);
+		for (size_t i = 0; i < n; i++)
+			h[i] = td->split_key
+				? ml_hash_string(ml_mix64((uint64_t) td->seed),
+								 td->src->aux_text[0][i] ? td->src->aux_text[0][i] : "\x01NULL")
+				: raw_row_hash(td->src->raw, td->src->n_raw, (td->src->y_text || !td->target) ? NULL : td->src->y_num,
+							   (const char *const *) td->src->y_text, i, (uint64_t) td->seed);
+		if (td->split_name && strcmp(td->split_name, "column") == 0)
+		{
+			char	  **vals = td->src->aux_text[td->n_aux - 1];
+
+			for (size_t i = 0; i < n; i++)
+			{
+				if (vals[i] && strcmp(vals[i], "train") == 0)
+					td->assign[i] = ML_ASSIGN_TRAIN;
+				else if (vals[i] && strcmp(vals[i], "test") == 0)
+					td->assign[i] = ML_ASSIGN_TEST;
+				else if (vals[i] && strcmp(vals[i], "validation") == 0)
+					td->assign[i] = ML_ASSIGN_VALIDATION;
+				else
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_EXCEPTION),
+							 errmsg("split column \"%s\" has value %s%s%s", td->split_column,
+									vals[i] ? "\"" : "", vals[i] ? vals[i] : "NULL", vals[i] ? "\"" : ""),
+							 errhint("Its values must be 'train', 'test' or 'validation'.")));
+			}
+		}
+		else
+		{
+			const double *time = NULL;
+
+			if (td->split_name && strcmp(td->split_name, "random") == 0)
+				strategy = ML_SPLIT_RANDOM;
+			else if (td->split_name && strcmp(td->split_name, "stratified") == 0)
+			{
+				if (td->task != ML_CLASSIFICATION)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("split \"stratified\" needs a classification target"),
+							 errhint("Use split \"random\" for regression.")));
+				strategy = ML_SPLIT_STRATIFIED;
+			}
+			else if (td->split_name && strcmp(td->split_name, "time") == 0)
+			{
+				strategy = ML_SPLIT_TIME;
+				time = td->src->aux_num[td->n_aux - 1];
+				for (size_t i = 0; i < n; i++)
+					if (isnan(time[i]))
+						ereport(ERROR,
+								(errcode(ERRCODE_DATA_EXCEPTION),
+								 errmsg("split column \"%s\" must hold non-NULL numbers, dates or timestamps",
+										td->split_column)));
+			}
+			split_assign(strategy, n, h, td->all_y, td->model->n_classes, time, td->test_size, td->assign);
+		}
+		for (size_t i = 0; i < n; i++)
+			counts[td->assign[i]]++;
+		td->n_train = counts[ML_ASSIGN_TRAIN];
+		td->n_test = counts[ML_ASSIGN_TEST];
+		td->n_valid = counts[ML_ASSIGN_VALIDATION];
+		if (td->n_train < 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("training split has %zu rows, at least 2 are needed", td->n_train),
+					 errdetail("The source has %zu rows; %zu went to test and %zu to validation.",
+							   n, td->n_test, td->n_valid)));
+		td->train_rows = palloc_extended(Max(td->n_train, 1) * sizeof(size_t), MCXT_ALLOC_HUGE);
+		td->test_rows = palloc_extended(Max(td->n_test, 1) * sizeof(size_t), MCXT_ALLOC_HUGE);
+		td->valid_rows = palloc_extended(Max(td->n_valid, 1) * sizeof(size_t), MCXT_ALLOC_HUGE);
+		{
+			size_t		a = 0,
+						b = 0,
+						c = 0;
+
+			for (size_t i = 0; i < n; i++)
+			{
+				if (td->assign[i] == ML_ASSIGN_TRAIN)
+					td->train_rows[a++] = i;
+				else if (td->assign[i] == ML_ASSIGN_TEST)
+					td->test_rows[b++] = i;
+				else
+					td->valid_rows[c++] = i;
+			}
+		}
+		td->fingerprint = 0;
+		for (size_t i = 0; i < n; i++)
+			td->fingerprint += raw_row_hash(td->src->raw, td->src->n_raw, (td->src->y_text || !td->target) ? NULL : td->src->y_num,
+										(const char *const *) td->src->y_text, i, 0);
+	}
+
+	/* preprocessing, fitted on the training rows only */
+	{
+		MLPipelineDefaults def = {td->learner->encode ? td->learner->encode : ML_ENCODE_ONEHOT,
+		td->learner->scale ? td->learner->scale : ML_SCALE_NONE, td->learner->keep_missing};
+		double	   *ytr = palloc_extended(Max(td->n_train, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+		double	   *Xtr;
+
+		for (size_t i = 0; i < td->n_train; i++)
+			ytr[i] = td->all_y[td->train_rows[i]];
+		td->model->pipeline = pipeline_fit(td->src->raw, td->src->n_raw, td->opts, &def, td->train_rows, td->n_train,
+									   ytr, td->model->n_classes, (uint64_t) td->seed, &Xtr);
+		td->model->n_features = td->model->pipeline->n_out;
+		td->model->feature_names = td->model->pipeline->out_names;
+		td->train = make_dataset(Xtr, td->n_train, td->model, td->all_y, td->train_rows);
+		td->test = transform_rows(td->model, td->src, td->all_y, td->test_rows, td->n_test);
+		td->valid = td->n_valid > 0 ? transform_rows(td->model, td->src, td->all_y, td->valid_rows, td->n_valid) : NULL;
+		report_imputation(td->model->pipeline);
+	}
+}
+
 Datum
 mlsql_train(PG_FUNCTION_ARGS)
 {
@@ -1166,18 +1396,11 @@ mlsql_train(PG_FUNCTION_ARGS)
 	double	   *all_y;
 	size_t	   *train_rows,
 			   *test_rows,
-			   *valid_rows,
 				n_train,
 				n_test,
 				n_valid;
-	uint8_t    *assign;
-	char	   *split_name,
-			   *split_key,
-			   *split_column;
-	char	   *aux[2];
-	int			n_aux;
+	char	   *split_name;
 	uint64_t	fingerprint;
-	MLColumnOptions *opts;
 	MLParams   *params;
 	MLFitContext ctx = {0};
 	struct timespec t0,
@@ -1267,223 +1490,37 @@ mlsql_train(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	/* split options, and the columns they need */
-	split_name = jsonb_string_option(params_jb, "split", "Use random, stratified, column or time.");
-	split_key = jsonb_string_option(params_jb, "split_key", "Name a column of the source.");
-	split_column = jsonb_string_option(params_jb, "split_column", "Name a column of the source.");
-	if (split_name && strcmp(split_name, "random") != 0 && strcmp(split_name, "stratified") != 0 &&
-		strcmp(split_name, "column") != 0 && strcmp(split_name, "time") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid split \"%s\"", split_name),
-				 errhint("Use random, stratified, column (with split_column) or time (with split_column).")));
-	if (split_name && (strcmp(split_name, "column") == 0 || strcmp(split_name, "time") == 0) &&
-		split_column == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("split \"%s\" needs \"split_column\"", split_name),
-				 errhint("For example {\"split\": \"time\", \"split_column\": \"created_at\"}.")));
-	if (split_column && (split_name == NULL ||
-						 (strcmp(split_name, "column") != 0 && strcmp(split_name, "time") != 0)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("\"split_column\" needs split \"column\" or \"time\"")));
-	n_aux = 0;
-	if (split_key)
-		aux[n_aux++] = split_key;
-	if (split_column)
-		aux[n_aux++] = split_column;
-
-	/* kmeans and iforest learn without a target */
-	unsupervised = !(learner->tasks & (ML_TASK_BIT(ML_REGRESSION) | ML_TASK_BIT(ML_CLASSIFICATION)));
-	if (unsupervised && target)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("algorithm \"%s\" learns without a target", learner->name),
-				 errhint("Pass target => NULL, and leave label columns out with features.")));
-	if (!unsupervised && target == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("target must not be NULL"),
-				 errhint("Only %s learn without a target.", "kmeans (clustering) and iforest (anomaly)")));
-
-	src = source_read(source, target, features, n_features, aux, n_aux, true);
-
-	/* task, labels */
-	if (unsupervised)
 	{
-		task = (learner->tasks & ML_TASK_BIT(ML_CLUSTERING)) ? ML_CLUSTERING : ML_ANOMALY;
-		if (task_arg && strcmp(task_arg, ml_task_name(task)) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("algorithm \"%s\" does %s, not %s", learner->name, ml_task_name(task), task_arg)));
-	}
-	else if (task_arg && (strcmp(task_arg, "clustering") == 0 || strcmp(task_arg, "anomaly") == 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("task \"%s\" needs algorithm %s", task_arg,
-						strcmp(task_arg, "clustering") == 0 ? "kmeans" : "iforest")));
-	else if (task_arg)
-		task = strcmp(task_arg, "regression") == 0 ? ML_REGRESSION : ML_CLASSIFICATION;
-	else
-		task = infer_task(src);
-	if (task == ML_REGRESSION && !src->target_numeric)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("target column \"%s\" of type %s cannot be a regression target",
-						target, format_type_be(src->target_type)),
-				 errhint("Use task => 'classification'.")));
+		TrainData	td = {0};
 
-	model = palloc0(sizeof(MLModel));
-	model->task = task;
-	model->target_name = src->target_name ? src->target_name : "";
-	all_y = src->y_num;
-	if (unsupervised)
-		all_y = palloc0_array_huge_compat(src->n_rows);
-	if (task == ML_CLASSIFICATION)
-	{
-		all_y = palloc_extended(Max(src->n_rows, 1) * sizeof(double), MCXT_ALLOC_HUGE);
-		build_classes(src, model, all_y);
-	}
-	else
-		model->label_type = ML_LABEL_NONE;
-
-	/* the project keeps one task */
-	project_id = catalog_project_id(project, false, &existing_task);
-	if (project_id != 0 && strcmp(existing_task, ml_task_name(task)) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("project \"%s\" is a %s project, this training is %s",
-						project, existing_task, ml_task_name(task)),
-				 errhint("Use another project name, or pass task => '%s'.", existing_task)));
-
-	/* "linear" on a classification target is logistic regression */
-	if (task == ML_CLASSIFICATION && strcmp(learner->name, "linear") == 0)
-		learner = learner_find("logistic");
-	if (!(learner->tasks & ML_TASK_BIT(task)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("algorithm \"%s\" does not support %s", learner->name, ml_task_name(task)),
-				 errhint("Algorithms for %s: %s.", ml_task_name(task), learner_names_for(task))));
-	params = params_from_jsonb(learner, params_jb);
-	params_bind_classes(params, model->class_labels, model->n_classes);
-	opts = column_options(params_jb, src);
-	model->learner = learner;
-
-	/* split: every row's assignment is a function of its content (or key) */
-	{
-		size_t		n = src->n_rows;
-		uint64_t   *h = palloc_extended(Max(n, 1) * sizeof(uint64_t), MCXT_ALLOC_HUGE);
-		MLSplitStrategy strategy = task == ML_CLASSIFICATION ? ML_SPLIT_STRATIFIED : ML_SPLIT_RANDOM;
-		size_t		counts[3] = {0};
-
-		assign = palloc_extended(Max(n, 1), MCXT_ALLOC_HUGE);
-		for (size_t i = 0; i < n; i++)
-			h[i] = split_key
-				? ml_hash_string(ml_mix64((uint64_t) seed),
-								 src->aux_text[0][i] ? src->aux_text[0][i] : "\x01NULL")
-				: raw_row_hash(src->raw, src->n_raw, (src->y_text || !target) ? NULL : src->y_num,
-							   (const char *const *) src->y_text, i, (uint64_t) seed);
-		if (split_name && strcmp(split_name, "column") == 0)
-		{
-			char	  **vals = src->aux_text[n_aux - 1];
-
-			for (size_t i = 0; i < n; i++)
-			{
-				if (vals[i] && strcmp(vals[i], "train") == 0)
-					assign[i] = ML_ASSIGN_TRAIN;
-				else if (vals[i] && strcmp(vals[i], "test") == 0)
-					assign[i] = ML_ASSIGN_TEST;
-				else if (vals[i] && strcmp(vals[i], "validation") == 0)
-					assign[i] = ML_ASSIGN_VALIDATION;
-				else
-					ereport(ERROR,
-							(errcode(ERRCODE_DATA_EXCEPTION),
-							 errmsg("split column \"%s\" has value %s%s%s", split_column,
-									vals[i] ? "\"" : "", vals[i] ? vals[i] : "NULL", vals[i] ? "\"" : ""),
-							 errhint("Its values must be 'train', 'test' or 'validation'.")));
-			}
-		}
-		else
-		{
-			const double *time = NULL;
-
-			if (split_name && strcmp(split_name, "random") == 0)
-				strategy = ML_SPLIT_RANDOM;
-			else if (split_name && strcmp(split_name, "stratified") == 0)
-			{
-				if (task != ML_CLASSIFICATION)
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("split \"stratified\" needs a classification target"),
-							 errhint("Use split \"random\" for regression.")));
-				strategy = ML_SPLIT_STRATIFIED;
-			}
-			else if (split_name && strcmp(split_name, "time") == 0)
-			{
-				strategy = ML_SPLIT_TIME;
-				time = src->aux_num[n_aux - 1];
-				for (size_t i = 0; i < n; i++)
-					if (isnan(time[i]))
-						ereport(ERROR,
-								(errcode(ERRCODE_DATA_EXCEPTION),
-								 errmsg("split column \"%s\" must hold non-NULL numbers, dates or timestamps",
-										split_column)));
-			}
-			split_assign(strategy, n, h, all_y, model->n_classes, time, test_size, assign);
-		}
-		for (size_t i = 0; i < n; i++)
-			counts[assign[i]]++;
-		n_train = counts[ML_ASSIGN_TRAIN];
-		n_test = counts[ML_ASSIGN_TEST];
-		n_valid = counts[ML_ASSIGN_VALIDATION];
-		if (n_train < 2)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("training split has %zu rows, at least 2 are needed", n_train),
-					 errdetail("The source has %zu rows; %zu went to test and %zu to validation.",
-							   n, n_test, n_valid)));
-		train_rows = palloc_extended(Max(n_train, 1) * sizeof(size_t), MCXT_ALLOC_HUGE);
-		test_rows = palloc_extended(Max(n_test, 1) * sizeof(size_t), MCXT_ALLOC_HUGE);
-		valid_rows = palloc_extended(Max(n_valid, 1) * sizeof(size_t), MCXT_ALLOC_HUGE);
-		{
-			size_t		a = 0,
-						b = 0,
-						c = 0;
-
-			for (size_t i = 0; i < n; i++)
-			{
-				if (assign[i] == ML_ASSIGN_TRAIN)
-					train_rows[a++] = i;
-				else if (assign[i] == ML_ASSIGN_TEST)
-					test_rows[b++] = i;
-				else
-					valid_rows[c++] = i;
-			}
-		}
-		fingerprint = 0;
-		for (size_t i = 0; i < n; i++)
-			fingerprint += raw_row_hash(src->raw, src->n_raw, (src->y_text || !target) ? NULL : src->y_num,
-										(const char *const *) src->y_text, i, 0);
-	}
-
-	/* preprocessing, fitted on the training rows only */
-	{
-		MLPipelineDefaults def = {learner->encode ? learner->encode : ML_ENCODE_ONEHOT,
-		learner->scale ? learner->scale : ML_SCALE_NONE, learner->keep_missing};
-		double	   *ytr = palloc_extended(Max(n_train, 1) * sizeof(double), MCXT_ALLOC_HUGE);
-		double	   *Xtr;
-
-		for (size_t i = 0; i < n_train; i++)
-			ytr[i] = all_y[train_rows[i]];
-		model->pipeline = pipeline_fit(src->raw, src->n_raw, opts, &def, train_rows, n_train,
-									   ytr, model->n_classes, (uint64_t) seed, &Xtr);
-		model->n_features = model->pipeline->n_out;
-		model->feature_names = model->pipeline->out_names;
-		train = make_dataset(Xtr, n_train, model, all_y, train_rows);
-		test = transform_rows(model, src, all_y, test_rows, n_test);
-		valid = n_valid > 0 ? transform_rows(model, src, all_y, valid_rows, n_valid) : NULL;
-		report_imputation(model->pipeline);
+		td.project = project;
+		td.source = source;
+		td.target = target;
+		td.features = features;
+		td.n_features = n_features;
+		td.params_jb = params_jb;
+		td.task_arg = task_arg;
+		td.test_size = test_size;
+		td.seed = seed;
+		td.learner = learner;
+		train_prepare(&td);
+		src = td.src;
+		task = td.task;
+		unsupervised = td.unsupervised;
+		model = td.model;
+		all_y = td.all_y;
+		split_name = td.split_name;
+		train_rows = td.train_rows;
+		test_rows = td.test_rows;
+		n_train = td.n_train;
+		n_test = td.n_test;
+		n_valid = td.n_valid;
+		fingerprint = td.fingerprint;
+		params = td.params;
+		train = td.train;
+		test = td.test;
+		valid = td.valid;
+		learner = td.learner;
 	}
 
 	/* fit */
