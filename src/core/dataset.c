@@ -448,3 +448,38 @@ column_stats_json(const MLRawColumn *c, size_t n, MLBuffer *json)
 		ml_free(vc);
 	}
 }
+
+int *
+dataset_folds(const MLDataset *d, int folds, uint64_t seed)
+{
+	size_t		n = d->n_rows;
+	int			groups = d->n_classes > 0 ? d->n_classes : 1;
+	int		   *fold = ml_alloc(sizeof(int) * (n ? n : 1));
+	size_t	   *idx = ml_alloc(sizeof(size_t) * (n ? n : 1));
+	MLRng		rng;
+	size_t		next = 0;
+
+	ml_rng_seed(&rng, seed);
+	for (int g = 0; g < groups; g++)
+	{
+		size_t		m = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (groups == 1 || (int) d->y[i] == g)
+				idx[m++] = i;
+		for (size_t i = m; i > 1; i--)
+		{
+			size_t		s = (size_t) (ml_rng_uniform(&rng) * (double) i);
+			size_t		t = idx[i - 1];
+
+			idx[i - 1] = idx[s];
+			idx[s] = t;
+		}
+		/* continue the round robin across classes so folds stay even */
+		for (size_t i = 0; i < m; i++)
+			fold[idx[i]] = (int) ((next + i) % (size_t) folds);
+		next += m;
+	}
+	ml_free(idx);
+	return fold;
+}

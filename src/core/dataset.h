@@ -59,6 +59,13 @@ extern void dataset_split(const MLDataset *d, double test_size, uint64_t seed,
 						  size_t **train_rows, size_t *n_train,
 						  size_t **test_rows, size_t *n_test);
 
+/*
+ * k-fold assignment of every row (0..folds-1): rows shuffled by the seed,
+ * then dealt round robin, class by class for classification (stratified:
+ * every fold gets its share of each class).  The caller frees it.
+ */
+extern int *dataset_folds(const MLDataset *d, int folds, uint64_t seed);
+
 /* fingerprint of the data: a 64-bit hash of every value, in row order */
 extern uint64_t dataset_fingerprint(const MLDataset *d);
 

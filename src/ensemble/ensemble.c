@@ -951,41 +951,6 @@ to_meta(const Ensemble *e, const double *o, size_t n, double *meta, size_t q, si
 	}
 }
 
-/* fold of every row: stratified for classification, seeded */
-static int *
-make_folds(const MLDataset *d, int folds, uint64_t seed)
-{
-	size_t		n = d->n_rows;
-	int			groups = d->n_classes > 0 ? d->n_classes : 1;
-	int		   *fold = ml_alloc(sizeof(int) * (n ? n : 1));
-	size_t	   *idx = ml_alloc(sizeof(size_t) * (n ? n : 1));
-	MLRng		rng;
-	size_t		next = 0;
-
-	ml_rng_seed(&rng, member_seed(seed, 0xF01Dull, 0));
-	for (int g = 0; g < groups; g++)
-	{
-		size_t		m = 0;
-
-		for (size_t i = 0; i < n; i++)
-			if (groups == 1 || (int) d->y[i] == g)
-				idx[m++] = i;
-		for (size_t i = m; i > 1; i--)
-		{
-			size_t		s = (size_t) (ml_rng_uniform(&rng) * (double) i);
-			size_t		t = idx[i - 1];
-
-			idx[i - 1] = idx[s];
-			idx[s] = t;
-		}
-		/* continue the round robin across classes so folds stay even */
-		for (size_t i = 0; i < m; i++)
-			fold[idx[i]] = (int) ((next + i) % (size_t) folds);
-		next += m;
-	}
-	ml_free(idx);
-	return fold;
-}
 
 static void *
 stacking_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
@@ -1036,7 +1001,7 @@ stacking_fit(const MLDataset *train, const MLDataset *valid, const MLParams *par
 	pm = q * (size_t) n_specs + (e->passthrough ? train->n_cols : 0);
 
 	/* the folds' rows */
-	fold = make_folds(train, folds, seed);
+	fold = dataset_folds(train, folds, member_seed(seed, 0xF01Dull, 0));
 	fit_rows = ml_alloc(sizeof(size_t *) * (size_t) folds);
 	pred_rows = ml_alloc(sizeof(size_t *) * (size_t) folds);
 	n_fit = ml_alloc(sizeof(size_t) * (size_t) folds);

@@ -168,5 +168,24 @@ typedef struct TrainData
 } TrainData;
 
 extern void train_prepare(TrainData *td);
+extern void fit_context_names(MLFitContext *ctx, const MLModel *model);
+
+/* metric rows of a run, written in one statement (train.c) */
+typedef struct MetricRows
+{
+	int			n,
+				cap;
+	Datum	   *split,
+			   *name,
+			   *step,
+			   *value;
+	bool	   *step_null;
+} MetricRows;
+
+extern void add_metric(MetricRows *r, const char *split, const char *name, int step, double value);
+extern void add_metric_set(MetricRows *r, const char *split, const struct MLMetricSet *m);
+extern void write_metrics(int64 run_id, MetricRows *r);
+extern int64 insert_returning_id(const char *sql, int nargs, Oid *types, Datum *vals, const char *nulls);
+extern Datum jsonb_datum(MLBuffer *b);
 
 #endif							/* MLSQL_PG_H */

@@ -554,18 +554,8 @@ grow_datums(Datum *p, int cap)
 	return p ? repalloc(p, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
 }
 
-typedef struct MetricRows
-{
-	int			n,
-				cap;
-	Datum	   *split,
-			   *name,
-			   *step,
-			   *value;
-	bool	   *step_null;
-} MetricRows;
 
-static void
+void
 add_metric(MetricRows *r, const char *split, const char *name, int step, double value)
 {
 	if (r->n == r->cap)
@@ -586,14 +576,14 @@ add_metric(MetricRows *r, const char *split, const char *name, int step, double 
 	r->n++;
 }
 
-static void
+void
 add_metric_set(MetricRows *r, const char *split, const MLMetricSet *m)
 {
 	for (int i = 0; i < m->n; i++)
 		add_metric(r, split, m->names[i], -1, m->values[i]);
 }
 
-static void
+void
 write_metrics(int64 run_id, MetricRows *r)
 {
 	int			dims[1] = {r->n},
@@ -619,7 +609,7 @@ write_metrics(int64 run_id, MetricRows *r)
 		elog(ERROR, "metrics insert failed: %s", SPI_result_code_string(rc));
 }
 
-static int64
+int64
 insert_returning_id(const char *sql, int nargs, Oid *types, Datum *vals, const char *nulls)
 {
 	bool		isnull;
@@ -630,7 +620,7 @@ insert_returning_id(const char *sql, int nargs, Oid *types, Datum *vals, const c
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
-static Datum
+Datum
 jsonb_datum(MLBuffer *b)
 {
 	return json_text_to_jsonb((const char *) b->data, b->len);
@@ -1141,6 +1131,34 @@ text_array(ArrayType *a, int *n, const char *what)
 }
 
 /*
+ * What a fit may know of the model beyond its data: the class labels and
+ * each feature's name, column and source column (ensemble members choose
+ * features by them).
+ */
+void
+fit_context_names(MLFitContext *ctx, const MLModel *model)
+{
+	char	  **cols = palloc0(sizeof(char *) * Max(model->n_features, 1));
+	char	  **srcs = palloc0(sizeof(char *) * Max(model->n_features, 1));
+
+	for (int c = 0; c < model->pipeline->n_cols; c++)
+	{
+		MLPipeCol  *pc = &model->pipeline->cols[c];
+
+		for (int o = 0; o < pc->out_width; o++)
+		{
+			cols[pc->out_start + o] = pc->name;
+			srcs[pc->out_start + o] = pc->source;
+		}
+	}
+	ctx->class_labels = model->class_labels;
+	ctx->path = "";
+	ctx->feature_names = model->feature_names;
+	ctx->feature_columns = cols;
+	ctx->feature_sources = srcs;
+}
+
+/*
  * train_prepare: what ml_train and ml_search share before any fit: read the
  * source, settle the task and the class labels (checking the project keeps
  * one task), assign every row to train / test / validation from its content
@@ -1232,7 +1250,7 @@ train_prepare(TrainData *td)
 		td->model->label_type = ML_LABEL_NONE;
 
 	/* the project keeps one task */
-	td->project_id = catalog_project_id(td->project, false, &td->existing_task);
+	td->project_id = td->project ? catalog_project_id(td->project, false, &td->existing_task) : 0;
 	if (td->project_id != 0 && strcmp(td->existing_task, ml_task_name(td->task)) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1526,26 +1544,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 	/* fit */
 	ctx.seed = (uint64_t) seed;
 	ctx.threads = mlsql_threads;
-	ctx.class_labels = model->class_labels;
-	ctx.path = "";
-	ctx.feature_names = model->feature_names;
-	{
-		char	  **cols = palloc0(sizeof(char *) * Max(model->n_features, 1));
-		char	  **srcs = palloc0(sizeof(char *) * Max(model->n_features, 1));
-
-		for (int c = 0; c < model->pipeline->n_cols; c++)
-		{
-			MLPipeCol  *pc = &model->pipeline->cols[c];
-
-			for (int o = 0; o < pc->out_width; o++)
-			{
-				cols[pc->out_start + o] = pc->name;
-				srcs[pc->out_start + o] = pc->source;
-			}
-		}
-		ctx.feature_columns = cols;
-		ctx.feature_sources = srcs;
-	}
+	fit_context_names(&ctx, model);
 	getrusage(RUSAGE_SELF, &ru0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	model->state = learner->fit(train, valid, params, &ctx);
