@@ -100,6 +100,7 @@ CREATE TABLE mlsql.models (
     model       bytea NOT NULL,
     size_bytes  int NOT NULL,
     hash        text NOT NULL,
+    threshold   float8 CHECK (threshold BETWEEN 0 AND 1),  -- binary: ml_set_threshold''s decision threshold
     created_at  timestamptz NOT NULL DEFAULT now(),
     UNIQUE (project_id, version)
 );
@@ -437,6 +438,45 @@ LANGUAGE sql STABLE AS $$
     FROM g, tot GROUP BY g.key, tot.var ORDER BY 2 DESC, 1
 $$;
 COMMENT ON FUNCTION ml_param_importance(bigint) IS 'which searched parameters moved the score most: the share of the score variance explained by each parameter''s marginal means';
+
+CREATE FUNCTION ml_set_threshold(project text, threshold float8) RETURNS bigint
+AS 'MODULE_PATHNAME', 'mlsql_set_threshold' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ml_set_threshold(text, float8)
+IS 'binary classifiers: predict the second class when its probability is at least threshold (NULL: the most probable class); returns the model id';
+
+CREATE FUNCTION mlsql.source_query(source text) RETURNS text
+AS 'MODULE_PATHNAME', 'mlsql_source_query' LANGUAGE C STABLE STRICT;
+
+CREATE FUNCTION ml_threshold_curve(project text, source text)
+RETURNS TABLE (threshold float8, "precision" float8, recall float8, false_positive_rate float8, f1 float8)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    info jsonb := @extschema@.ml_model_info(project);
+    classes text[] := @extschema@.ml_classes(project);
+BEGIN
+    IF info->>'task' <> 'classification' OR pg_catalog.cardinality(classes) <> 2 THEN
+        RAISE EXCEPTION 'a threshold curve needs a binary classifier, "%" is not one', project
+            USING ERRCODE = 'wrong_object_type';
+    END IF;
+    -- the second class is positive, as in ml_predict_proba and the metrics
+    RETURN QUERY EXECUTE pg_catalog.format(
+        'WITH s AS (SELECT (@extschema@.ml_predict_proba(%L, t))[2] AS p, (t.%I)::text = %L AS pos
+                    FROM (%s) t WHERE t.%I IS NOT NULL),
+              g AS (SELECT x / 100.0 AS th FROM pg_catalog.generate_series(0, 100) x),
+              c AS (SELECT g.th, count(*) FILTER (WHERE s.p >= g.th AND s.pos) AS tp,
+                           count(*) FILTER (WHERE s.p >= g.th AND NOT s.pos) AS fp,
+                           count(*) FILTER (WHERE s.p < g.th AND s.pos) AS fn,
+                           count(*) FILTER (WHERE s.p < g.th AND NOT s.pos) AS tn
+                    FROM g CROSS JOIN s GROUP BY g.th)
+         SELECT th::float8, CASE WHEN tp + fp > 0 THEN tp::float8 / (tp + fp) END,
+                CASE WHEN tp + fn > 0 THEN tp::float8 / (tp + fn) END,
+                CASE WHEN fp + tn > 0 THEN fp::float8 / (fp + tn) END,
+                CASE WHEN 2 * tp + fp + fn > 0 THEN 2.0 * tp / (2 * tp + fp + fn) END::float8
+         FROM c ORDER BY th',
+        project, info->>'target', classes[2], mlsql.source_query(source), info->>'target');
+END $$;
+COMMENT ON FUNCTION ml_threshold_curve(text, text)
+IS 'binary classifiers: precision, recall, false positive rate and f1 at thresholds 0, 0.01, ..., 1 on a source with the target column';
 
 -- scoring
 

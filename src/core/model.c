@@ -70,6 +70,7 @@ model_read(const uint8_t *data, size_t len)
 		ml_error(ML_ERR_CORRUPT, NULL, "unsupported model format version %u", version);
 	id = reader_u16(&r);
 	m = ml_alloc(sizeof(MLModel));
+	m->threshold = NAN;
 	m->learner = learner_find_id(id);
 	if (m->learner == NULL)
 		ml_error(ML_ERR_CORRUPT, NULL, "model names unknown learner id %u", id);
@@ -159,4 +160,12 @@ model_predict_value(const MLModel *m, const double *X, size_t n, double *out)
 		}
 		ml_free(p);
 	}
+}
+
+int
+model_class_of(const MLModel *m, const double *proba)
+{
+	if (m->n_classes == 2 && !isnan(m->threshold))
+		return proba[1] >= m->threshold ? 1 : 0;
+	return ml_argmax(proba, m->n_classes);
 }

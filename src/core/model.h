@@ -111,6 +111,13 @@ typedef struct MLModel
 	char	  **class_labels;	/* text form of each label */
 	double	   *class_values;	/* numeric value (numeric / bool labels) */
 	void	   *state;
+
+	/*
+	 * Binary classification: predict the second class when its probability
+	 * is at least this (ml_set_threshold); NaN: the most probable class.
+	 * Kept by the host in the catalog, not in the model bytes.
+	 */
+	double		threshold;
 } MLModel;
 
 /* learner registry (src/algo/registry.c) */
@@ -129,6 +136,9 @@ extern void model_predict(const MLModel *m, const double *X, size_t n, double *o
 
 /* outputs per row of model_predict: k classes, 2 for anomaly (label, score), else 1 */
 extern size_t model_output_width(const MLModel *m);
+
+/* the predicted class of one row's probabilities: argmax, or the threshold */
+extern int	model_class_of(const MLModel *m, const double *proba);
 
 /* one output per row: value, or index of the most probable class */
 extern void model_predict_value(const MLModel *m, const double *X, size_t n,

@@ -62,6 +62,7 @@ model_for_id(int64 model_id)
 	bool		isnull;
 	char	   *hash;
 	int			rc;
+	double		threshold;
 
 	if (model_cache == NULL)
 	{
@@ -82,7 +83,7 @@ model_for_id(int64 model_id)
 	 */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute_with_args("SELECT hash || ':' || xmin FROM mlsql.models WHERE id = $1",
+	rc = SPI_execute_with_args("SELECT hash || ':' || xmin, threshold FROM mlsql.models WHERE id = $1",
 							   1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(model_id)},
 							   NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
@@ -92,6 +93,11 @@ model_for_id(int64 model_id)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("model " INT64_FORMAT " does not exist", model_id)));
 	hash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	{
+		Datum		t = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+
+		threshold = isnull ? NAN : DatumGetFloat8(t);
+	}
 	e = hash_search(model_cache, &model_id, HASH_FIND, NULL);
 	if (e && hash && strcmp(e->hash, hash) == 0)
 	{
@@ -115,6 +121,7 @@ model_for_id(int64 model_id)
 								ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	m = model_read((const uint8_t *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+	m->threshold = threshold;
 	MemoryContextSwitchTo(old);
 	MemoryContextSetParent(cxt, CacheMemoryContext);
 
@@ -632,8 +639,8 @@ predict_common(FunctionCallInfo fcinfo, bool by_id, bool is_record, PredictOutpu
 											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	}
 	if (what == OUT_LABEL)
-		PG_RETURN_TEXT_P(cstring_to_text(m->class_labels[ml_argmax(st->out, m->n_classes)]));
-	PG_RETURN_FLOAT8(m->class_values[ml_argmax(st->out, m->n_classes)]);
+		PG_RETURN_TEXT_P(cstring_to_text(m->class_labels[model_class_of(m, st->out)]));
+	PG_RETURN_FLOAT8(m->class_values[model_class_of(m, st->out)]);
 }
 
 #define PREDICT_ENTRY(sym, by_id, is_record, what) \

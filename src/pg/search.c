@@ -1232,3 +1232,65 @@ mlsql_learning_curve(PG_FUNCTION_ARGS)
 	SPI_finish();
 	return (Datum) 0;
 }
+
+PG_FUNCTION_INFO_V1(mlsql_set_threshold);
+PG_FUNCTION_INFO_V1(mlsql_source_query);
+
+/*
+ * ml_set_threshold(ref, threshold): a binary classifier predicts its second
+ * class when that class's probability is at least threshold (NULL: the
+ * most probable class again).  Stored with the model row, so every session
+ * scores with it from its next statement.
+ */
+Datum
+mlsql_set_threshold(PG_FUNCTION_ARGS)
+{
+	char	   *ref;
+	int64		model_id,
+				project_id;
+	MLModel    *m;
+	CatalogWriter w;
+	char	   *name;
+	bool		isnull;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("project must not be NULL")));
+	ref = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (!PG_ARGISNULL(1) && !(PG_GETARG_FLOAT8(1) >= 0 && PG_GETARG_FLOAT8(1) <= 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("threshold must be in [0, 1], got %g", PG_GETARG_FLOAT8(1)),
+				 errhint("Pass NULL to predict the most probable class again.")));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	model_id = resolve_model_ref(ref, &project_id);
+	m = model_for_id(model_id);
+	if (m->task != ML_CLASSIFICATION || m->n_classes != 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("a decision threshold needs a binary classifier, model " INT64_FORMAT " is %s%s",
+						model_id, m->task == ML_CLASSIFICATION ? "a multiclass " : "",
+						m->task == ML_CLASSIFICATION ? "classifier" : ml_task_name(m->task))));
+	if (SPI_execute_with_args("SELECT name FROM mlsql.projects WHERE id = $1", 1, (Oid[]) {INT8OID},
+							  (Datum[]) {Int64GetDatum(project_id)}, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "project lookup failed");
+	name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	catalog_check_manage(project_id, name);
+	w = catalog_write_begin();
+	SPI_execute_with_args("UPDATE mlsql.models SET threshold = $1 WHERE id = $2", 2,
+						  (Oid[]) {FLOAT8OID, INT8OID},
+						  (Datum[]) {PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1), Int64GetDatum(model_id)},
+						  PG_ARGISNULL(1) ? "n " : "  ", false, 0);
+	catalog_write_end(w);
+	(void) isnull;
+	SPI_finish();
+	PG_RETURN_INT64(model_id);
+}
+
+/* the query a source (table, view or query text) reads, for SQL helpers */
+Datum
+mlsql_source_query(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(source_sql(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
+}
