@@ -279,6 +279,7 @@ BEGIN
     END LOOP;
     RETURN params;
 END $$;
+COMMENT ON FUNCTION mlsql.apply_params(jsonb, jsonb) IS 'params with each searched value set at its dotted path (ml_search trials)';
 
 CREATE FUNCTION ml_search(project text, source text, target text, algorithm text, space jsonb,
                           method text DEFAULT 'random', trials int DEFAULT 20, folds int DEFAULT 3,
@@ -333,6 +334,7 @@ LANGUAGE sql IMMUTABLE AS $$
         WHEN 'bagging' THEN '{"n_estimators": [10, 25, 50], "max_samples": {"uniform": [0.5, 1]}, "max_features": {"uniform": [0.5, 1]}}'
     END::jsonb
 $$;
+COMMENT ON FUNCTION mlsql.default_space(text) IS 'the search space ml_compare gives an algorithm (NULL: none)';
 
 CREATE FUNCTION ml_compare(project text, source text, target text, algorithms text[],
                            trials_per_algorithm int DEFAULT 10, folds int DEFAULT 3,
@@ -446,6 +448,7 @@ IS 'binary classifiers: predict the second class when its probability is at leas
 
 CREATE FUNCTION mlsql.source_query(source text) RETURNS text
 AS 'MODULE_PATHNAME', 'mlsql_source_query' LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION mlsql.source_query(text) IS 'the query a source (table, view or query text) reads, as ml_train reads it';
 
 CREATE FUNCTION ml_threshold_curve(project text, source text)
 RETURNS TABLE (threshold float8, "precision" float8, recall float8, false_positive_rate float8, f1 float8)
