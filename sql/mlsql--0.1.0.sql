@@ -430,7 +430,7 @@ LANGUAGE sql STABLE AS $$
            FROM v GROUP BY key),
     b AS (SELECT v.key, v.score,
                  CASE WHEN nb.num AND nb.nd > 5
-                      THEN pg_catalog.ntile(5) OVER (PARTITION BY v.key ORDER BY (v.val::text)::float8)::text
+                      THEN pg_catalog.ntile(5) OVER (PARTITION BY v.key ORDER BY CASE WHEN pg_catalog.jsonb_typeof(v.val) = 'number' THEN (v.val::text)::float8 END)::text
                       ELSE v.val::text END AS bin
           FROM v JOIN nb USING (key)),
     g AS (SELECT key, bin, avg(score) AS mean, count(*) AS n FROM b GROUP BY key, bin),

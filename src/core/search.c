@@ -162,9 +162,9 @@ space_random_point(const MLSpace *s, uint64_t seed, int t, double *v)
 int
 space_tpe_startup(int trials)
 {
-	int			n = trials / 2;
-
-	return n > 10 ? 10 : n < 2 ? 2 : n;
+	/* not a function of trials: a longer search must extend a shorter one */
+	(void) trials;
+	return ML_TPE_STARTUP;
 }
 
 /* the internal (search) scale of a numeric value */

@@ -72,6 +72,9 @@ extern void space_random_point(const MLSpace *s, uint64_t seed, int t, double *v
 extern void space_tpe_point(const MLSpace *s, uint64_t seed, int t, const double *points,
 							const double *scores, int n, int n_startup, double *v);
 
+/* random trials before TPE models the results (the same for every length) */
+#define ML_TPE_STARTUP 8
+
 /* the startup trials TPE spends on random points for a search of `trials` */
 extern int	space_tpe_startup(int trials);
 

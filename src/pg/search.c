@@ -1268,8 +1268,8 @@ mlsql_set_threshold(PG_FUNCTION_ARGS)
 	if (m->task != ML_CLASSIFICATION || m->n_classes != 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("a decision threshold needs a binary classifier, model " INT64_FORMAT " is %s%s",
-						model_id, m->task == ML_CLASSIFICATION ? "a multiclass " : "",
+				 errmsg("a decision threshold needs a binary classifier, \"%s\" is %s%s",
+						ref, m->task == ML_CLASSIFICATION ? "a multiclass " : "",
 						m->task == ML_CLASSIFICATION ? "classifier" : ml_task_name(m->task))));
 	if (SPI_execute_with_args("SELECT name FROM mlsql.projects WHERE id = $1", 1, (Oid[]) {INT8OID},
 							  (Datum[]) {Int64GetDatum(project_id)}, NULL, true, 1) != SPI_OK_SELECT ||
