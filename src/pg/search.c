@@ -237,7 +237,8 @@ run_trial(const TrainData *td, Trial *t, const SearchArgs *a, const int *fold, c
 	}
 	PG_END_TRY();
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	t->seconds = (double) (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	/* halving: every rung the trial ran counts */
+	t->seconds += (double) (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 
 	if (*error)
 	{

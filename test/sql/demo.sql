@@ -79,3 +79,22 @@ FROM ml_explain('cancer_gbdt', (SELECT b FROM bc b WHERE id = 1))
 ORDER BY abs(contribution) DESC LIMIT 6;
 SELECT feature, round(importance::numeric, 4) AS gain_share
 FROM ml_feature_importance('cancer_gbdt') LIMIT 5;
+
+\echo '== 8. A stacked ensemble, and how much its members disagree'
+SELECT project, version, algorithm, round((metrics->>'accuracy')::numeric, 4) AS accuracy
+FROM ml_train('cancer_stack', 'bc_train', 'target', 'stacking',
+              '{"estimators": [{"algorithm": "logistic"}, {"algorithm": "forest"}, {"algorithm": "knn", "k": 15}],
+                "folds": 5}');
+SELECT member, path, algorithm, round(score::numeric, 4) AS test_accuracy,
+       (SELECT array_agg(round(c::numeric, 2)) FROM unnest(error_correlation) c) AS error_correlation
+FROM ml_ensemble_report('cancer_stack');
+
+\echo '== 9. Hyperparameter search (TPE), then every algorithm with the same budget'
+SELECT trial, params, round(score::numeric, 4) AS cv_accuracy, status, best
+FROM ml_search('cancer_search', 'bc_train', 'target', 'gbdt',
+               '{"learning_rate": {"log_uniform": [0.01, 0.3]}, "max_depth": {"int_uniform": [2, 6]},
+                 "n_trees": [50, 100]}', method => 'bayes', trials => 12);
+SELECT * FROM ml_param_importance((SELECT max(id) FROM mlsql.experiments WHERE kind = 'search'));
+SELECT algorithm, round(cv_score::numeric, 4) AS cv_accuracy, round(test_score::numeric, 4) AS test_accuracy,
+       version, deployed
+FROM ml_compare('cancer_compare', 'bc_train', 'target', '{logistic,knn,forest,gbdt}', 6);
