@@ -339,14 +339,20 @@ space_tpe_point(const MLSpace *s, uint64_t seed, int t, const double *points,
 		double	   *good = ml_alloc(sizeof(double) * (size_t) n);
 		double	   *bad = ml_alloc(sizeof(double) * (size_t) n);
 
+		int			ng = 0,
+					nb = 0;
+
+		/* values that match nothing (a stored trial outside the space) are left out */
 		for (int i = 0; i < n; i++)
 		{
 			double		x = points[(size_t) r[i].i * (size_t) s->n + (size_t) j];
 
+			if (isnan(x) || (p->kind == ML_DIST_CHOICE && (x < 0 || x >= p->n_choices)))
+				continue;
 			if (i < n_good)
-				good[i] = x;
+				good[ng++] = x;
 			else
-				bad[i - n_good] = x;
+				bad[nb++] = x;
 		}
 		if (p->kind == ML_DIST_CHOICE)
 		{
@@ -357,9 +363,9 @@ space_tpe_point(const MLSpace *s, uint64_t seed, int t, const double *points,
 
 			for (int c = 0; c < k; c++)
 				lw[c] = gw[c] = 1.0;
-			for (int i = 0; i < n_good; i++)
+			for (int i = 0; i < ng; i++)
 				lw[(int) good[i]] += 1;
-			for (int i = 0; i < n - n_good; i++)
+			for (int i = 0; i < nb; i++)
 				gw[(int) bad[i]] += 1;
 			for (int c = 0; c < k; c++)
 				lsum += lw[c];
@@ -371,7 +377,7 @@ space_tpe_point(const MLSpace *s, uint64_t seed, int t, const double *points,
 				while (c < k - 1 && u >= lw[c])
 					u -= lw[c++];
 				cand[q * s->n + j] = c;
-				gain[q] += log(lw[c] / (n_good + k)) - log(gw[c] / (n - n_good + k));
+				gain[q] += log(lw[c] / (ng + k)) - log(gw[c] / (nb + k));
 			}
 			ml_free(lw);
 			ml_free(gw);
@@ -381,8 +387,8 @@ space_tpe_point(const MLSpace *s, uint64_t seed, int t, const double *points,
 			Parzen		l,
 						g;
 
-			parzen_build(&l, p, good, n_good);
-			parzen_build(&g, p, bad, n - n_good);
+			parzen_build(&l, p, good, ng);
+			parzen_build(&g, p, bad, nb);
 			for (int q = 0; q < TPE_CANDIDATES; q++)
 			{
 				double		x = parzen_draw(&l, &rng);

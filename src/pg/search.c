@@ -51,6 +51,7 @@ PG_FUNCTION_INFO_V1(mlsql_cross_validate);
 PG_FUNCTION_INFO_V1(mlsql_learning_curve);
 
 #define HALVING_ETA 3
+#define HALVING_MAX_RUNGS 2
 #define MAX_TRIALS 10000
 
 typedef struct Trial
@@ -690,7 +691,12 @@ mlsql_search(PG_FUNCTION_ARGS)
 		uint32	   *rank = palloc(sizeof(uint32) * Max(n, 1));
 		bool	   *pool = palloc(sizeof(bool) * Max(n, 1));
 
-		while ((int) pow(HALVING_ETA, rungs + 1) <= n_total)
+		/*
+		 * Rungs: as many as eta divides the configurations, at most
+		 * HALVING_MAX_RUNGS + 1 (the first on 1/9 of the rows: fewer rows
+		 * rank configurations too noisily to prune on)
+		 */
+		while ((int) pow(HALVING_ETA, rungs + 1) <= n_total && rungs < HALVING_MAX_RUNGS)
 			rungs++;
 		/* a seeded order of the training rows: each rung's rows contain the last's */
 		{

@@ -68,7 +68,7 @@ BEGIN
 END \$\$;
 \echo
 \echo Successive halving against random search, 27 configurations, seed 1
-\echo (compute: the trials' seconds summed over rungs; wall: the whole call, reading and refit included)
+\echo compute: seconds of every trial summed over its rungs, wall: the whole call with reading and refit
 SELECT h.dataset, round(r.best::numeric, 4) AS random_best, round(h.best::numeric, 4) AS halving_best,
        round((r.best - h.best)::numeric, 4) AS gap, round(r.compute::numeric, 1) AS random_compute_s,
        round(h.compute::numeric, 1) AS halving_compute_s, round((h.compute / r.compute)::numeric, 2) AS compute_share,
