@@ -481,6 +481,42 @@ END $$;
 COMMENT ON FUNCTION ml_threshold_curve(text, text)
 IS 'binary classifiers: precision, recall, false positive rate and f1 at thresholds 0, 0.01, ..., 1 on a source with the target column';
 
+-- training as an aggregate
+
+CREATE FUNCTION mlsql.fit_trans(state bytea, algorithm text, target anyelement, features float8[])
+RETURNS bytea AS 'MODULE_PATHNAME', 'mlsql_fit_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION mlsql.fit_trans(state bytea, algorithm text, target anyelement, features float8[], params jsonb)
+RETURNS bytea AS 'MODULE_PATHNAME', 'mlsql_fit_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION mlsql.fit_combine(a bytea, b bytea)
+RETURNS bytea AS 'MODULE_PATHNAME', 'mlsql_fit_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION mlsql.fit_final(state bytea)
+RETURNS bytea AS 'MODULE_PATHNAME', 'mlsql_fit_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mlsql.fit_trans(bytea, text, anyelement, float8[]) IS 'ml_fit transition: adds a row to the state (in place inside the aggregate)';
+COMMENT ON FUNCTION mlsql.fit_trans(bytea, text, anyelement, float8[], jsonb) IS 'ml_fit transition with params';
+COMMENT ON FUNCTION mlsql.fit_combine(bytea, bytea) IS 'ml_fit combine: merges two partial states (parallel workers, distributed shards)';
+COMMENT ON FUNCTION mlsql.fit_final(bytea) IS 'ml_fit final: trains the model from the state';
+
+CREATE AGGREGATE ml_fit(algorithm text, target anyelement, features float8[]) (
+    SFUNC = mlsql.fit_trans, STYPE = bytea,
+    COMBINEFUNC = mlsql.fit_combine, FINALFUNC = mlsql.fit_final, PARALLEL = SAFE);
+CREATE AGGREGATE ml_fit(algorithm text, target anyelement, features float8[], params jsonb) (
+    SFUNC = mlsql.fit_trans, STYPE = bytea,
+    COMBINEFUNC = mlsql.fit_combine, FINALFUNC = mlsql.fit_final, PARALLEL = SAFE);
+COMMENT ON AGGREGATE ml_fit(text, anyelement, float8[]) IS 'train a model over the aggregated rows (GROUP BY: one per group); returns model bytes';
+COMMENT ON AGGREGATE ml_fit(text, anyelement, float8[], jsonb) IS 'train a model with params over the aggregated rows; returns model bytes';
+
+CREATE FUNCTION ml_predict(model bytea, features float8[]) RETURNS float8
+AS 'MODULE_PATHNAME', 'mlsql_predict_bytes' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml_predict_proba(model bytea, features float8[]) RETURNS float8[]
+AS 'MODULE_PATHNAME', 'mlsql_predict_proba_bytes' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml_predict(bytea, float8[]) IS 'predicted value of model bytes (ml_fit) for a features array';
+COMMENT ON FUNCTION ml_predict_proba(bytea, float8[]) IS 'class probabilities of model bytes (ml_fit)';
+
+CREATE FUNCTION ml_save(project text, model bytea, deploy text DEFAULT 'if_better')
+RETURNS TABLE (project text, version int, model_id bigint, deployed boolean)
+AS 'MODULE_PATHNAME', 'mlsql_save' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml_save(text, bytea, text) IS 'register model bytes (ml_fit) as the project''s next version; if_better deploys it when nothing is deployed';
+
 -- scoring
 
 CREATE FUNCTION ml_predict(project text, features float8[]) RETURNS float8

@@ -313,3 +313,16 @@ lbfgs_minimize(MLObjective f, MLIterHook on_iter, void *arg,
 	ml_free(ynew);
 	return iter;
 }
+
+void
+linalg_gram_add_rows(const double *B, size_t n, size_t q, const double *y, double *G, double *v)
+{
+	int			in = to_int(n),
+				iq = to_int(q);
+
+	if (n == 0 || q == 0)
+		return;
+	/* B is n x q row-major, so q x n column-major: G += B^T B = (B^T)(B^T)^T */
+	cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, iq, in, 1.0, B, iq, 1.0, G, iq);
+	cblas_dgemv(CblasColMajor, CblasNoTrans, iq, in, 1.0, B, iq, y, 1, 1.0, v, 1);
+}

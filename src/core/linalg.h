@@ -18,6 +18,14 @@ extern void linalg_set_threads(int n);
 /* G (p x p, full) = X^T X for X n x p */
 extern void linalg_gram(const double *X, size_t n, size_t p, double *G);
 
+/*
+ * G (q x q, upper triangle) += B^T B and v (q) += B^T y for a block B of n
+ * rows stored row-major (n x q): the accumulation of sufficient statistics
+ * a block of rows at a time, one BLAS-3 call per block
+ */
+extern void linalg_gram_add_rows(const double *B, size_t n, size_t q, const double *y,
+								 double *G, double *v);
+
 /* v (p) = X^T y */
 extern void linalg_xty(const double *X, size_t n, size_t p, const double *y, double *v);
 

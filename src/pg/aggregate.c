@@ -1,0 +1,555 @@
+/*-------------------------------------------------------------------------
+ *
+ * aggregate.c
+ *	  ml_fit, the training aggregate; ml_predict(bytea, ...) and ml_save.
+ *
+ * The transition state has a real SQL type, bytea, so partial aggregation
+ * crosses process boundaries without serialization functions (parallel
+ * workers here; the shards of a distributed table in Citus, which pushes
+ * aggregates with a concrete state type and a combine function down to its
+ * workers).  Inside one aggregate the state is a read-write expanded object
+ * (utils/expandeddatum.h) in the aggregate's memory context: nodeAgg keeps
+ * it without copying, the transition function updates it in place (a block
+ * of rows, statistics or a growing collection), and it is flattened into the
+ * bytea format (core/aggstate.c) only when it has to leave: to a combine
+ * step, another process, or a function that reads it flat.  A flat state
+ * is read back with every length and its checksum checked.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/expandeddatum.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "core/aggstate.h"
+#include "core/buffer.h"
+#include "pg/mlsql_pg.h"
+
+PG_FUNCTION_INFO_V1(mlsql_fit_trans);
+PG_FUNCTION_INFO_V1(mlsql_fit_combine);
+PG_FUNCTION_INFO_V1(mlsql_fit_final);
+PG_FUNCTION_INFO_V1(mlsql_predict_bytes);
+PG_FUNCTION_INFO_V1(mlsql_predict_proba_bytes);
+PG_FUNCTION_INFO_V1(mlsql_save);
+
+/* ---- the expanded state ---- */
+
+typedef struct FitState
+{
+	ExpandedObjectHeader hdr;
+	MLAggState *s;
+	MLBuffer	flat;			/* the flattened bytes, while valid */
+	bool		flat_valid;
+} FitState;
+
+static Size
+fit_flat_size(ExpandedObjectHeader *eohptr)
+{
+	FitState   *f = (FitState *) eohptr;
+
+	if (!f->flat_valid)
+	{
+		MemoryContext old = MemoryContextSwitchTo(f->hdr.eoh_context);
+
+		buffer_init(&f->flat);
+		agg_write(f->s, &f->flat);
+		f->flat_valid = true;
+		MemoryContextSwitchTo(old);
+	}
+	return VARHDRSZ + f->flat.len;
+}
+
+static void
+fit_flatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
+{
+	FitState   *f = (FitState *) eohptr;
+
+	Assert(f->flat_valid && allocated_size == VARHDRSZ + f->flat.len);
+	SET_VARSIZE(result, allocated_size);
+	memcpy(VARDATA(result), f->flat.data, f->flat.len);
+}
+
+static const ExpandedObjectMethods fit_methods = {
+	fit_flat_size,
+	fit_flatten
+};
+
+static FitState *
+fit_state_new(MemoryContext parent, MLAggState *from)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "ml_fit state", ALLOCSET_DEFAULT_SIZES);
+	FitState   *f = MemoryContextAllocZero(cxt, sizeof(FitState));
+
+	EOH_init_header(&f->hdr, &fit_methods, cxt);
+	f->s = from;
+	return f;
+}
+
+/* a flat state read back into memory of cxt */
+static MLAggState *
+read_flat(Datum d, MemoryContext cxt)
+{
+	bytea	   *b = DatumGetByteaPP(d);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	MLAggState *s = agg_read((const uint8_t *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+
+	MemoryContextSwitchTo(old);
+	return s;
+}
+
+/* the state in argument i as our expanded object in aggcxt */
+static FitState *
+state_arg(FunctionCallInfo fcinfo, int i, MemoryContext aggcxt)
+{
+	Datum		d = PG_GETARG_DATUM(i);
+	FitState   *f;
+
+	if (VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)))
+	{
+		f = (FitState *) DatumGetEOHP(d);
+		if (f->hdr.eoh_methods == &fit_methods)
+			return f;
+	}
+	f = fit_state_new(aggcxt, NULL);
+	f->s = read_flat(d, f->hdr.eoh_context);
+	return f;
+}
+
+static void
+check_limit(const MLAggState *s)
+{
+	size_t		next = agg_memory_next(s);
+
+	if ((double) next / 1024.0 > (double) mlsql_max_memory_kb)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("ml_fit needs more than mlsql.max_memory (%d kB) after %llu rows",
+						mlsql_max_memory_kb, (unsigned long long) s->n),
+				 errhint("algorithm \"%s\" keeps its rows; raise mlsql.max_memory, aggregate fewer rows, "
+						 "or use linear, naive_bayes or baseline, whose state does not grow.", s->algorithm)));
+}
+
+/*
+ * mlsql_fit_trans(state, algorithm, target anyelement, features float8[]
+ * [, params jsonb])
+ */
+Datum
+mlsql_fit_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt,
+				old;
+	FitState   *f;
+	ArrayType  *arr;
+	Oid			ttype = get_fn_expr_argtype(fcinfo->flinfo, 2);
+	double		y = 0;
+	char	   *label = NULL;
+	char		buf[32];
+	int			n;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "mlsql_fit_trans called outside an aggregate");
+	if (PG_ARGISNULL(0))
+	{
+		char	   *algorithm;
+		char	   *params = "{}";
+		MLTask		task = ML_REGRESSION;
+		MLLabelType lt = ML_LABEL_NONE;
+		MLAggState *s;
+
+		if (PG_ARGISNULL(1))
+			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("algorithm must not be NULL")));
+		algorithm = text_to_cstring(PG_GETARG_TEXT_PP(1));
+		if (PG_NARGS() > 4 && !PG_ARGISNULL(4))
+		{
+			Jsonb	   *jb = PG_GETARG_JSONB_P(4);
+
+			params = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+		}
+		switch (getBaseType(ttype))
+		{
+			case INT2OID:
+			case INT4OID:
+			case INT8OID:
+			case FLOAT4OID:
+			case FLOAT8OID:
+			case NUMERICOID:
+				break;
+			case BOOLOID:
+				task = ML_CLASSIFICATION;
+				lt = ML_LABEL_BOOL;
+				break;
+			default:
+				task = ML_CLASSIFICATION;
+				lt = ML_LABEL_TEXT;
+				break;
+		}
+		f = fit_state_new(aggcxt, NULL);
+		old = MemoryContextSwitchTo(f->hdr.eoh_context);
+		s = agg_new(algorithm, params, task, lt);
+		MemoryContextSwitchTo(old);
+		f->s = s;
+	}
+	else
+		f = state_arg(fcinfo, 0, aggcxt);
+
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("ml_fit target is NULL at row %llu", (unsigned long long) f->s->n + 1),
+				 errhint("Leave such rows out with WHERE target IS NOT NULL.")));
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("ml_fit features are NULL at row %llu", (unsigned long long) f->s->n + 1)));
+	arr = PG_GETARG_ARRAYTYPE_P(3);
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("ml_fit features must be a one-dimensional array")));
+	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("ml_fit features hold NULL at row %llu", (unsigned long long) f->s->n + 1),
+				 errhint("Impute NULLs first, e.g. coalesce(x, 0), or train with ml_train, which imputes.")));
+	n = ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
+
+	/* the target: a number, or a label */
+	switch (getBaseType(ttype))
+	{
+		case INT2OID:
+			y = DatumGetInt16(PG_GETARG_DATUM(2));
+			break;
+		case INT4OID:
+			y = DatumGetInt32(PG_GETARG_DATUM(2));
+			break;
+		case INT8OID:
+			y = (double) DatumGetInt64(PG_GETARG_DATUM(2));
+			break;
+		case FLOAT4OID:
+			y = DatumGetFloat4(PG_GETARG_DATUM(2));
+			break;
+		case FLOAT8OID:
+			y = DatumGetFloat8(PG_GETARG_DATUM(2));
+			break;
+		case NUMERICOID:
+			y = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, PG_GETARG_DATUM(2)));
+			break;
+		case BOOLOID:
+			label = DatumGetBool(PG_GETARG_DATUM(2)) ? "true" : "false";
+			break;
+		default:
+			{
+				Oid			out;
+				bool		varlena;
+
+				getTypeOutputInfo(ttype, &out, &varlena);
+				label = OidOutputFunctionCall(out, PG_GETARG_DATUM(2));
+			}
+	}
+	if (label == NULL && f->s->task == ML_CLASSIFICATION)
+	{
+		ml_format_double(y, buf);
+		label = buf;
+	}
+
+	check_limit(f->s);
+	old = MemoryContextSwitchTo(f->hdr.eoh_context);
+	agg_add(f->s, n > 0 ? (const double *) ARR_DATA_PTR(arr) : NULL, (uint32_t) n, y, label);
+	MemoryContextSwitchTo(old);
+	f->flat_valid = false;
+	PG_RETURN_DATUM(EOHPGetRWDatum(&f->hdr));
+}
+
+/* mlsql_fit_combine(a, b): b folded into a */
+Datum
+mlsql_fit_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt,
+				old;
+	FitState   *f;
+	MLAggState *other;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "mlsql_fit_combine called outside an aggregate");
+	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	if (PG_ARGISNULL(1))
+		PG_RETURN_DATUM(EOHPGetRWDatum(&state_arg(fcinfo, 0, aggcxt)->hdr));
+	if (PG_ARGISNULL(0))
+		PG_RETURN_DATUM(EOHPGetRWDatum(&state_arg(fcinfo, 1, aggcxt)->hdr));
+	f = state_arg(fcinfo, 0, aggcxt);
+	other = read_flat(PG_GETARG_DATUM(1), CurrentMemoryContext);
+	if (f->s->kind == ML_AGG_ROWS)
+	{
+		MLAggState probe = *f->s;
+
+		probe.n += other->n;
+		if ((double) agg_memory(f->s) / 1024.0 + (double) agg_memory(other) / 1024.0 >
+			(double) mlsql_max_memory_kb)
+			check_limit(&probe);
+	}
+	old = MemoryContextSwitchTo(f->hdr.eoh_context);
+	agg_merge(f->s, other);
+	MemoryContextSwitchTo(old);
+	f->flat_valid = false;
+	PG_RETURN_DATUM(EOHPGetRWDatum(&f->hdr));
+}
+
+static bytea *
+model_bytea(MLModel *m)
+{
+	MLBuffer	b;
+	bytea	   *out;
+
+	buffer_init(&b);
+	model_write(m, &b);
+	(void) model_read(b.data, b.len);	/* never hand out bytes that do not read back */
+	out = palloc(VARHDRSZ + b.len);
+	SET_VARSIZE(out, VARHDRSZ + b.len);
+	memcpy(VARDATA(out), b.data, b.len);
+	return out;
+}
+
+/* mlsql_fit_final(state): the trained model, in the model format */
+Datum
+mlsql_fit_final(PG_FUNCTION_ARGS)
+{
+	MLAggState *s;
+	Datum		d;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();		/* no rows, as sum() */
+	d = PG_GETARG_DATUM(0);
+	if (VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)) &&
+		((FitState *) DatumGetEOHP(d))->hdr.eoh_methods == &fit_methods)
+		s = ((FitState *) DatumGetEOHP(d))->s;
+	else
+		s = read_flat(d, CurrentMemoryContext);
+	PG_RETURN_BYTEA_P(model_bytea(agg_finish(s, mlsql_threads)));
+}
+
+/* ---- scoring model bytes ---- */
+
+typedef struct BytesCache
+{
+	int32		len;
+	uint8		head[64];
+	uint8		tail[4];		/* the model's CRC-32C */
+	MemoryContext cxt;
+	MLModel    *m;
+	double	   *out;
+} BytesCache;
+
+/* the model of argument 0, read once per query while the bytes stay the same */
+static MLModel *
+bytes_model(FunctionCallInfo fcinfo, BytesCache **cache)
+{
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	int32		len = VARSIZE_ANY_EXHDR(b);
+	const uint8 *data = (const uint8 *) VARDATA_ANY(b);
+	BytesCache *c = fcinfo->flinfo->fn_extra;
+
+	if (c && c->len == len && len >= 4 && memcmp(c->tail, data + len - 4, 4) == 0 &&
+		memcmp(c->head, data, Min(len, 64)) == 0)
+	{
+		*cache = c;
+		return c->m;
+	}
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(BytesCache));
+		fcinfo->flinfo->fn_extra = c;
+	}
+	if (c->cxt)
+		MemoryContextReset(c->cxt);
+	else
+		c->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "mlsql model bytes", ALLOCSET_SMALL_SIZES);
+	c->len = -1;				/* invalid until read */
+	{
+		MemoryContext old = MemoryContextSwitchTo(c->cxt);
+
+		c->m = model_read(data, (size_t) len);
+		c->out = palloc(sizeof(double) * Max(model_output_width(c->m), 1));
+		MemoryContextSwitchTo(old);
+	}
+	c->len = len;
+	memcpy(c->head, data, Min(len, 64));
+	memcpy(c->tail, data + len - 4, 4);
+	*cache = c;
+	return c->m;
+}
+
+static void
+score_bytes(FunctionCallInfo fcinfo, MLModel **m, BytesCache **c)
+{
+	ArrayType  *arr;
+	int			n;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("model and features must not be NULL")));
+	*m = bytes_model(fcinfo, c);
+	arr = PG_GETARG_ARRAYTYPE_P(1);
+	n = ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
+	if (ARR_NDIM(arr) > 1 || n != (int) (*m)->n_features)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("the model takes %zu features, got %d", (*m)->n_features, n)));
+	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("features must not hold NULL")));
+	/* models from ml_fit read their features as they are (identity pipeline) */
+	if ((*m)->pipeline->n_out != (*m)->pipeline->n_cols)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("this model preprocesses its columns; score it with ml_predict(project, row)")));
+	model_predict(*m, (const double *) ARR_DATA_PTR(arr), 1, (*c)->out);
+}
+
+Datum
+mlsql_predict_bytes(PG_FUNCTION_ARGS)
+{
+	MLModel    *m;
+	BytesCache *c;
+
+	score_bytes(fcinfo, &m, &c);
+	if (m->task == ML_CLASSIFICATION)
+	{
+		if (m->label_type == ML_LABEL_TEXT)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("model predicts text labels, which ml_predict cannot return as float8"),
+					 errhint("Use ml_predict_proba and ml_classes.")));
+		PG_RETURN_FLOAT8(m->class_values[model_class_of(m, c->out)]);
+	}
+	PG_RETURN_FLOAT8(c->out[0]);
+}
+
+Datum
+mlsql_predict_proba_bytes(PG_FUNCTION_ARGS)
+{
+	MLModel    *m;
+	BytesCache *c;
+	Datum	   *d;
+
+	score_bytes(fcinfo, &m, &c);
+	if (m->task != ML_CLASSIFICATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("ml_predict_proba needs a classification model, this one is %s",
+						ml_task_name(m->task))));
+	d = palloc(sizeof(Datum) * m->n_classes);
+	for (int k = 0; k < m->n_classes; k++)
+		d[k] = Float8GetDatum(c->out[k]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(d, m->n_classes, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/*
+ * ml_save(project, model bytea, deploy): register an aggregate-trained model
+ * as the project's next version (a run of algorithm, task and size only: its
+ * data is whatever the aggregate read).  'if_better' deploys it when the
+ * project has no deployed model.
+ */
+Datum
+mlsql_save(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *project,
+			   *deploy;
+	bytea	   *b;
+	MLModel    *m;
+	int64		project_id,
+				experiment_id,
+				run_id,
+				model_id;
+	int32		version;
+	char	   *existing = NULL;
+	CatalogWriter w;
+	bool		isnull,
+				deployed = false;
+	Datum		vals[4];
+	bool		nulls[4] = {0};
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("project, model and deploy must not be NULL")));
+	project = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	b = PG_GETARG_BYTEA_PP(1);
+	deploy = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (strcmp(deploy, "if_better") != 0 && strcmp(deploy, "always") != 0 && strcmp(deploy, "never") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid deploy \"%s\"", deploy),
+				 errhint("Use 'if_better' (deploys when nothing is deployed), 'always' or 'never'.")));
+	if (project[0] == '\0' || strchr(project, '@') != NULL || strlen(project) > 200)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid project name \"%s\"", project)));
+	m = model_read((const uint8_t *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	w = catalog_write_begin();
+	SPI_execute_with_args("INSERT INTO mlsql.projects (name, task, owner) VALUES ($1, $2, $3) "
+						  "ON CONFLICT (name) DO NOTHING",
+						  3, (Oid[]) {TEXTOID, TEXTOID, NAMEOID},
+						  (Datum[]) {CStringGetTextDatum(project), CStringGetTextDatum(ml_task_name(m->task)),
+						  CStringGetDatum(catalog_caller_name())},
+						  NULL, false, 0);
+	project_id = catalog_project_id(project, true, &existing);
+	catalog_check_manage(project_id, project);
+	if (strcmp(existing, ml_task_name(m->task)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("project \"%s\" is a %s project, this model is %s",
+						project, existing, ml_task_name(m->task))));
+	experiment_id = insert_returning_id("INSERT INTO mlsql.experiments (project_id, name, kind, config) "
+										"VALUES ($1, 'ml_save', 'train', '{\"via\": \"ml_fit\"}') RETURNING id",
+										1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL);
+	run_id = insert_returning_id("INSERT INTO mlsql.runs (experiment_id, project_id, algorithm, params, seed, "
+								 "status, started_at, finished_at, mlsql_version, pg_version, task) "
+								 "VALUES ($1, $2, $3, '{}', 0, 'finished', now(), clock_timestamp(), $4, "
+								 "current_setting('server_version'), $5) RETURNING id",
+								 5, (Oid[]) {INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID},
+								 (Datum[]) {Int64GetDatum(experiment_id), Int64GetDatum(project_id),
+		CStringGetTextDatum(m->learner->name), CStringGetTextDatum(MLSQL_VERSION),
+	CStringGetTextDatum(ml_task_name(m->task))}, NULL);
+	if (SPI_execute_with_args("SELECT COALESCE(max(version), 0) + 1 FROM mlsql.models WHERE project_id = $1",
+							  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)},
+							  NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "model version lookup failed");
+	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	model_id = insert_returning_id("INSERT INTO mlsql.models (project_id, version, run_id, algorithm, model, "
+								   "size_bytes, hash) VALUES ($1, $2, $3, $4, $5, $6, encode(sha256($5), 'hex')) "
+								   "RETURNING id",
+								   6, (Oid[]) {INT8OID, INT4OID, INT8OID, TEXTOID, BYTEAOID, INT4OID},
+								   (Datum[]) {Int64GetDatum(project_id), Int32GetDatum(version),
+		Int64GetDatum(run_id), CStringGetTextDatum(m->learner->name),
+	PointerGetDatum(b), Int32GetDatum((int32) VARSIZE_ANY_EXHDR(b))}, NULL);
+	if (strcmp(deploy, "always") == 0 ||
+		(strcmp(deploy, "if_better") == 0 && catalog_deployed_model(project_id) == 0))
+	{
+		catalog_deploy(project_id, model_id, deploy);
+		deployed = true;
+	}
+	catalog_write_end(w);
+	vals[0] = CStringGetTextDatum(project);
+	vals[1] = Int32GetDatum(version);
+	vals[2] = Int64GetDatum(model_id);
+	vals[3] = BoolGetDatum(deployed);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, vals, nulls);
+	SPI_finish();
+	return (Datum) 0;
+}
