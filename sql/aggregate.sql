@@ -126,7 +126,7 @@ SELECT ml_fit('linear', target, ARRAY[bmi, CASE WHEN id = 7 THEN NULL ELSE bp EN
 SELECT ml_fit('linear', target, ARRAY[bmi, CASE WHEN id = 9 THEN 'NaN'::float8 ELSE bp END]) FROM diabetes;
 SELECT ml_fit('linear', CASE WHEN id = 3 THEN NULL ELSE target END, ARRAY[bmi]) FROM diabetes;
 SELECT ml_fit('boosted', target, ARRAY[bmi]) FROM diabetes;
-SELECT ml_fit('kmeans', target, ARRAY[bmi]) FROM diabetes;
+SELECT ml_fit('kmeans', target, ARRAY[bmi]) IS NOT NULL AS kmeans_ignores_target FROM diabetes;
 SELECT ml_fit('linear', species, ARRAY[petal_length]) IS NOT NULL AS linear_on_labels_is_logistic FROM iris;
 SELECT ml_fit('tree', target, ARRAY[bmi], '{"max_depth": -1}') FROM diabetes;
 SELECT ml_fit('tree', target, ARRAY[bmi]) FROM diabetes WHERE false;
@@ -136,3 +136,8 @@ SELECT ml_fit('tree', g % 2, ARRAY[g, g, g, g, g, g, g, g, g, g]::float8[]) FROM
 SELECT length(ml_fit('linear', g % 2, ARRAY[g, g * g, g % 7, g, g, g, g, g, g, g]::float8[])) > 0 AS statistics_fit
 FROM generate_series(1, 20000) g;
 RESET mlsql.max_memory;
+
+-- clustering through the aggregate: the target is ignored (NULL)
+SELECT count(DISTINCT ml_predict(m.model, ARRAY[petal_length, petal_width])) AS clusters,
+       bool_and(ml_predict(m.model, ARRAY[petal_length, petal_width]) IN (0, 1, 2)) AS ids
+FROM (SELECT ml_fit('kmeans', NULL::int, ARRAY[petal_length, petal_width], '{"k": 3}') AS model FROM iris) m, iris;

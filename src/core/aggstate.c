@@ -46,12 +46,27 @@ agg_new(const char *algorithm, const char *params, MLTask task, MLLabelType labe
 	const MLJson *t;
 
 	if (l == NULL)
-		ml_error(ML_ERR_PARAM, learner_names(), "unknown algorithm \"%s\"", algorithm);
+	{
+		MLBuffer	h;
+
+		buffer_init(&h);
+		buffer_printf(&h, "Available algorithms: %s.", learner_names());
+		buffer_put_u8(&h, '\0');
+		ml_error(ML_ERR_PARAM, (char *) h.data, "unknown algorithm \"%s\"", algorithm);
+	}
 	if (obj->type != ML_JSON_OBJECT)
 		ml_error(ML_ERR_PARAM, "For example '{\"alpha\": 0.5}'.", "params must be a JSON object");
 	if (!(l->tasks & (ML_TASK_BIT(ML_REGRESSION) | ML_TASK_BIT(ML_CLASSIFICATION))))
-		ml_error(ML_ERR_PARAM, "ml_fit trains regression and classification models.",
-				 "algorithm \"%s\" learns without a target", l->name);
+	{
+		/* kmeans, iforest: the target is ignored (pass NULL) */
+		(void) params_from_json(l->name, l->params, obj, skip_keys);
+		s->task = (l->tasks & ML_TASK_BIT(ML_CLUSTERING)) ? ML_CLUSTERING : ML_ANOMALY;
+		s->label_type = ML_LABEL_NONE;
+		s->algorithm = ml_strdup(l->name);
+		s->params = ml_strdup(params);
+		s->kind = ML_AGG_ROWS;
+		return s;
+	}
 	t = json_get(obj, "task");
 	if (t && (t->type != ML_JSON_STRING ||
 			  (strcmp(t->str, "classification") != 0 && strcmp(t->str, "regression") != 0)))
@@ -69,8 +84,15 @@ agg_new(const char *algorithm, const char *params, MLTask task, MLLabelType labe
 	if (task == ML_CLASSIFICATION && strcmp(l->name, "linear") == 0)
 		l = learner_find("logistic");
 	if (!(l->tasks & ML_TASK_BIT(task)))
-		ml_error(ML_ERR_PARAM, learner_names_for(task), "algorithm \"%s\" does not support %s",
+	{
+		MLBuffer	h;
+
+		buffer_init(&h);
+		buffer_printf(&h, "Algorithms for %s: %s.", ml_task_name(task), learner_names_for(task));
+		buffer_put_u8(&h, '\0');
+		ml_error(ML_ERR_PARAM, (char *) h.data, "algorithm \"%s\" does not support %s",
 				 l->name, ml_task_name(task));
+	}
 	/* bad parameters fail on the first row, not after the last */
 	(void) params_from_json(l->name, l->params, obj, skip_keys);
 
@@ -173,7 +195,9 @@ agg_add(MLAggState *s, const double *x, uint32_t p, double y, const char *label)
 		if (!isfinite(x[j]))
 			ml_error(ML_ERR_DATA, "Filter or impute NaN and infinite values before ml_fit.",
 					 "features hold a NaN or infinite value at row %llu", (unsigned long long) s->n + 1);
-	if (s->task == ML_REGRESSION && !isfinite(y))
+	if (s->task == ML_CLUSTERING || s->task == ML_ANOMALY)
+		y = 0;					/* no target */
+	else if (s->task == ML_REGRESSION && !isfinite(y))
 		ml_error(ML_ERR_DATA, NULL, "the target is NaN or infinite at row %llu",
 				 (unsigned long long) s->n + 1);
 	if (s->task == ML_CLASSIFICATION)
@@ -407,7 +431,8 @@ agg_read(const uint8_t *data, size_t len)
 	s->task = (MLTask) reader_u8(&r);
 	s->label_type = (MLLabelType) reader_u8(&r);
 	if (s->kind < ML_AGG_LINEAR || s->kind > ML_AGG_ROWS ||
-		(s->task != ML_REGRESSION && s->task != ML_CLASSIFICATION) || s->label_type > ML_LABEL_TEXT)
+		s->task < ML_REGRESSION || s->task > ML_ANOMALY || s->label_type > ML_LABEL_TEXT ||
+		(s->task > ML_CLASSIFICATION && s->kind != ML_AGG_ROWS))
 		ml_error(ML_ERR_CORRUPT, NULL, "ml_fit state has a bad kind, task or label type");
 	s->p = reader_u32(&r);
 	if (s->p > ML_MAX_FEATURES)
@@ -418,7 +443,7 @@ agg_read(const uint8_t *data, size_t len)
 	s->params = reader_str(&r, 1 << 20);
 	s->n = reader_u64(&r);
 	s->n_labels = (int) reader_count(&r, 4, AGG_MAX_LABELS);
-	if (s->task == ML_REGRESSION && (s->n_labels != 0 || s->label_type != ML_LABEL_NONE))
+	if (s->task != ML_CLASSIFICATION && (s->n_labels != 0 || s->label_type != ML_LABEL_NONE))
 		ml_error(ML_ERR_CORRUPT, NULL, "ml_fit state labels do not match its task");
 	s->cap_labels = s->n_labels;
 	s->labels = ml_alloc(sizeof(char *) * (size_t) (s->n_labels ? s->n_labels : 1));

@@ -204,7 +204,7 @@ mlsql_fit_trans(PG_FUNCTION_ARGS)
 	else
 		f = state_arg(fcinfo, 0, aggcxt);
 
-	if (PG_ARGISNULL(2))
+	if (PG_ARGISNULL(2) && (f->s->task == ML_REGRESSION || f->s->task == ML_CLASSIFICATION))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("ml_fit target is NULL at row %llu", (unsigned long long) f->s->n + 1),
@@ -225,8 +225,8 @@ mlsql_fit_trans(PG_FUNCTION_ARGS)
 				 errhint("Impute NULLs first, e.g. coalesce(x, 0), or train with ml_train, which imputes.")));
 	n = ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
 
-	/* the target: a number, or a label */
-	switch (getBaseType(ttype))
+	/* the target: a number, or a label (clustering and anomaly ignore it) */
+	switch (PG_ARGISNULL(2) ? InvalidOid : getBaseType(ttype))
 	{
 		case INT2OID:
 			y = DatumGetInt16(PG_GETARG_DATUM(2));
@@ -248,6 +248,8 @@ mlsql_fit_trans(PG_FUNCTION_ARGS)
 			break;
 		case BOOLOID:
 			label = DatumGetBool(PG_GETARG_DATUM(2)) ? "true" : "false";
+			break;
+		case InvalidOid:
 			break;
 		default:
 			{
