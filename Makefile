@@ -23,7 +23,7 @@ PG_CPPFLAGS = $(BLAS_CFLAGS) -I$(srcdir)/src -isystem $(shell $(PG_CONFIG) --inc
 SHLIB_LINK = $(BLAS_LIBS) -lm -lpthread
 override PG_CFLAGS += -Wall -Wextra
 
-EXTRA_CLEAN = test/unit/run
+EXTRA_CLEAN = test/unit/run test/unit/run_asan $(addprefix test/fuzz/fuzz_,model aggstate params space)
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -39,6 +39,47 @@ unittest: test/unit/run
 	test/unit/run
 
 .PHONY: unittest
+
+# Sanitizers and memcheck for the C unit tests (no server needed)
+test/unit/run_asan: $(CORE_SRCS) $(wildcard src/core/*.h) $(wildcard test/unit/*.c) $(wildcard test/unit/*.h)
+	clang -O1 -g -std=gnu11 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		-fno-omit-frame-pointer $(BLAS_CFLAGS) -Isrc -o $@ $(CORE_SRCS) $(wildcard test/unit/*.c) $(BLAS_LIBS) -lm -lpthread
+
+sanitize: test/unit/run_asan
+	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 test/unit/run_asan
+
+valgrind: test/unit/run
+	valgrind -q --error-exitcode=9 --leak-check=no test/unit/run
+
+# libFuzzer targets (clang): the model reader, ml_fit states, params, spaces
+FUZZ_TARGETS = model aggstate params space
+FUZZ_SECONDS ?= 60
+fuzz_id = $(if $(filter model,$(1)),1,$(if $(filter aggstate,$(1)),2,$(if $(filter params,$(1)),3,4)))
+
+test/fuzz/fuzz_%: test/fuzz/fuzz.c $(CORE_SRCS) $(wildcard src/core/*.h)
+	clang -O1 -g -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-DFUZZ_TARGET=$(call fuzz_id,$*) $(BLAS_CFLAGS) -Isrc -o $@ test/fuzz/fuzz.c $(CORE_SRCS) $(BLAS_LIBS) -lm -lpthread
+
+fuzz: $(addprefix test/fuzz/fuzz_,$(FUZZ_TARGETS))
+
+# each target FUZZ_SECONDS seconds from a seed corpus; a crash is a "not ok"
+# line and its input is kept in test/fuzz/crashes
+fuzz-run: fuzz
+	@mkdir -p test/fuzz/crashes; \
+	for t in $(FUZZ_TARGETS); do \
+		c=$$(mktemp -d /tmp/mlsql-fuzz-$$t.XXXXXX); \
+		cp test/fuzz/regressions/$$t-* $$c/ 2>/dev/null || true; \
+		MLSQL_FUZZ_SEEDS=$$c test/fuzz/fuzz_$$t >/dev/null 2>&1; \
+		if test/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
+			-artifact_prefix=test/fuzz/crashes/$$t- $$c >$$c.log 2>&1; then \
+			echo "ok - fuzz/$$t: $$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' $$c.log)"; \
+		else \
+			echo "not ok - fuzz/$$t: see test/fuzz/crashes"; tail -30 $$c.log; \
+		fi; \
+		rm -rf $$c $$c.log; \
+	done
+
+.PHONY: sanitize valgrind fuzz fuzz-run
 
 # PGXS tracks no header dependencies without --enable-depend: rebuild on any header change
 $(OBJS): $(wildcard src/core/*.h) $(wildcard src/algo/*.h) $(wildcard src/ensemble/*.h) $(wildcard src/pg/*.h)

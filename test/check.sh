@@ -5,7 +5,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 set -e
-DEPS="$DEPS dataset-fashion-mnist"
+DEPS="$DEPS dataset-fashion-mnist clang libclang-rt-14-dev valgrind"
 install_deps
 MLSQL_CFLAGS="-Werror" build_install
 start_pg
@@ -26,6 +26,30 @@ echo "== C unit tests"
 make -s -C "$ROOT" test/unit/run >/dev/null && (cd "$ROOT" && test/unit/run) | tee "$LOGDIR/unit.log"
 grep -q '^unit: ' "$LOGDIR/unit.log" || echo "not ok - unit tests did not run" >>"$LOGDIR/unit.log"
 count "$LOGDIR/unit.log"
+
+echo "== C unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+(cd "$ROOT" && make -s sanitize) >"$LOGDIR/asan.log" 2>&1
+if grep -q '^unit: [0-9]* passed, 0 failed' "$LOGDIR/asan.log" && ! grep -q 'runtime error\|ERROR: AddressSanitizer' "$LOGDIR/asan.log"; then
+	echo "ok - sanitize/unit: $(grep '^unit:' "$LOGDIR/asan.log")" | tee "$LOGDIR/asan.tap"
+else
+	tail -40 "$LOGDIR/asan.log"
+	echo "not ok - sanitize/unit" | tee "$LOGDIR/asan.tap"
+fi
+count "$LOGDIR/asan.tap"
+
+echo "== C unit tests under valgrind memcheck"
+if (cd "$ROOT" && make -s valgrind) >"$LOGDIR/valgrind.log" 2>&1; then
+	echo "ok - valgrind/unit: $(grep '^unit:' "$LOGDIR/valgrind.log")" | tee "$LOGDIR/valgrind.tap"
+else
+	tail -40 "$LOGDIR/valgrind.log"
+	echo "not ok - valgrind/unit" | tee "$LOGDIR/valgrind.tap"
+fi
+count "$LOGDIR/valgrind.tap"
+
+echo "== libFuzzer, ${FUZZ_SECONDS:-20} s per target"
+(cd "$ROOT" && make -s fuzz-run FUZZ_SECONDS="${FUZZ_SECONDS:-20}") 2>&1 | tee "$LOGDIR/fuzz.log"
+grep -qE '^(ok|not ok) - fuzz/' "$LOGDIR/fuzz.log" || echo "not ok - fuzz targets did not run" >>"$LOGDIR/fuzz.log"
+count "$LOGDIR/fuzz.log"
 
 echo "== pg_regress"
 (cd "$ROOT" && make -s installcheck) >"$LOGDIR/regress.log" 2>&1

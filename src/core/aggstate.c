@@ -743,7 +743,14 @@ agg_finish(MLAggState *s, int threads)
 						memcpy(&bits, &v, 8);
 						h = ml_mix64(h ^ bits);
 					}
-					order[i].hash = ml_mix64(h ^ (uint64_t) (k > 0 ? (double) newidx[(int) s->y[i]] : s->y[i] * 1e6));
+					{
+						double		yv = k > 0 ? (double) newidx[(int) s->y[i]] : s->y[i];
+						uint64_t	bits;
+
+						yv = yv == 0 ? 0.0 : yv;
+						memcpy(&bits, &yv, 8);
+						order[i].hash = ml_mix64(h ^ ml_mix64(bits));
+					}
 					order[i].row = i;
 				}
 				qsort(order, n, sizeof(RowKey), cmp_rowkey);

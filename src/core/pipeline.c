@@ -681,6 +681,8 @@ pipeline_read(MLReader *in)
 				ml_error(ML_ERR_CORRUPT, NULL, "model pipeline categories are not ordered");
 		}
 		fc = reader_u32(in);
+		if (fc > (uint32_t) INT32_MAX)
+			ml_error(ML_ERR_CORRUPT, NULL, "model pipeline fill category is out of range");
 		pc->fill_category = (int) fc - 2;
 		if (pc->kind == ML_COL_CATEGORICAL &&
 			(pc->fill_category < -2 || pc->fill_category >= pc->n_categories))

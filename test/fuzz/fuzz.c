@@ -1,0 +1,380 @@
+/*
+ * fuzz.c
+ *	  libFuzzer targets for the bytes and text mlsql reads without trusting
+ *	  them, built from src/core, src/algo and src/ensemble without a server
+ *	  (make fuzz; make fuzz-run FUZZ_SECONDS=60):
+ *
+ *	model		model_read, the checksum fixed up first so the mutations
+ *				reach the parser, then write / read / predict the result
+ *	aggstate	agg_read (ml_fit states), checksum fixed up, then
+ *				write / merge / finish
+ *	params		json_parse + params_from_json against every learner's spec
+ *	space		space_parse, then grid / random / TPE proposals
+ *
+ * FUZZ_TARGET selects the target at compile time.  The shim records every
+ * allocation and frees them after each input, so an input that errors out
+ * leaks nothing; ml_error longjmps back to the target.  With the
+ * environment variable MLSQL_FUZZ_SEEDS=dir the binary writes a seed corpus
+ * of valid inputs there and exits.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/aggstate.h"
+#include "core/buffer.h"
+#include "core/json.h"
+#include "core/model.h"
+#include "core/parallel.h"
+#include "core/params.h"
+#include "core/search.h"
+
+/* ---- shim ---- */
+
+typedef struct Alloc
+{
+	struct Alloc *next;
+	struct Alloc *prev;
+	size_t		size;
+	size_t		pad;
+} Alloc;
+
+static Alloc *allocs;
+static jmp_buf *catcher;
+
+static void
+link_in(Alloc *a)
+{
+	a->prev = NULL;
+	a->next = allocs;
+	if (allocs)
+		allocs->prev = a;
+	allocs = a;
+}
+
+static void
+unlink_out(Alloc *a)
+{
+	if (a->prev)
+		a->prev->next = a->next;
+	else
+		allocs = a->next;
+	if (a->next)
+		a->next->prev = a->prev;
+}
+
+void *
+ml_alloc(size_t size)
+{
+	Alloc	   *a;
+
+	if (ml_in_worker())
+		return ml_worker_alloc(size);
+	if (size > (size_t) 1 << 32)
+		ml_error(ML_ERR_LIMIT, NULL, "fuzz: allocation of %zu bytes refused", size);
+	a = calloc(1, sizeof(Alloc) + size);
+	if (a == NULL)
+		abort();
+	a->size = size;
+	link_in(a);
+	return a + 1;
+}
+
+void *
+ml_realloc(void *ptr, size_t size)
+{
+	Alloc	   *a;
+
+	if (ml_in_worker())
+		return ml_worker_realloc(ptr, size);
+	if (ptr == NULL)
+		return ml_alloc(size);
+	if (size > (size_t) 1 << 32)
+		ml_error(ML_ERR_LIMIT, NULL, "fuzz: allocation of %zu bytes refused", size);
+	a = (Alloc *) ptr - 1;
+	unlink_out(a);
+	a = realloc(a, sizeof(Alloc) + size);
+	if (a == NULL)
+		abort();
+	a->size = size;
+	link_in(a);
+	return a + 1;
+}
+
+void
+ml_free(void *ptr)
+{
+	Alloc	   *a;
+
+	if (ml_in_worker())
+	{
+		ml_worker_free(ptr);
+		return;
+	}
+	if (ptr == NULL)
+		return;
+	a = (Alloc *) ptr - 1;
+	unlink_out(a);
+	free(a);
+}
+
+static void
+free_all(void)
+{
+	while (allocs)
+	{
+		Alloc	   *a = allocs;
+
+		allocs = a->next;
+		free(a);
+	}
+}
+
+void
+ml_error(MLErrorCode code, const char *hint, const char *fmt,...)
+{
+	char		msg[1024];
+	va_list		ap;
+
+	(void) hint;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ml_in_worker())
+		ml_worker_error(code, msg);
+	if (code == ML_ERR_INTERNAL)
+	{
+		fprintf(stderr, "internal error: %s\n", msg);
+		abort();				/* a can't-happen error is a finding */
+	}
+	if (catcher == NULL)
+		abort();
+	longjmp(*catcher, 1);
+}
+
+void
+ml_check_interrupts(void)
+{
+}
+
+/* ---- targets ---- */
+
+static void
+fix_crc(uint8_t *d, size_t n)
+{
+	uint32_t	c;
+
+	if (n < 8)
+		return;
+	c = crc32c(0, d, n - 4);
+	d[n - 4] = (uint8_t) c;
+	d[n - 3] = (uint8_t) (c >> 8);
+	d[n - 2] = (uint8_t) (c >> 16);
+	d[n - 1] = (uint8_t) (c >> 24);
+}
+
+static void
+run_target(const uint8_t *data, size_t size)
+{
+#if FUZZ_TARGET == 1
+	uint8_t    *d = ml_alloc(size ? size : 1);
+	MLModel    *m;
+	MLBuffer	b;
+	double		x[64] = {0},
+				out[1024];
+
+	memcpy(d, data, size);
+	fix_crc(d, size);
+	m = model_read(d, size);
+	buffer_init(&b);
+	model_write(m, &b);
+	(void) model_read(b.data, b.len);
+	if (m->n_features <= 64 && model_output_width(m) <= 1024)
+		model_predict(m, x, 1, out);
+#elif FUZZ_TARGET == 2
+	uint8_t    *d = ml_alloc(size ? size : 1);
+	MLAggState *s;
+	MLBuffer	b;
+
+	memcpy(d, data, size);
+	fix_crc(d, size);
+	s = agg_read(d, size);
+	buffer_init(&b);
+	agg_write(s, &b);
+	agg_merge(s, agg_read(b.data, b.len));
+	if (s->n < 5000 && (uint64_t) s->p * s->n < 100000)
+		(void) agg_finish(s, 1);
+#elif FUZZ_TARGET == 3
+	static const char *const names[] = {"baseline", "linear", "logistic", "knn", "tree", "forest",
+		"gbdt", "bagging", "voting", "stacking", "svm", "mlp", "naive_bayes", "adaboost"};
+	MLJson	   *j = json_parse((const char *) data, size, "fuzz");
+
+	if (j->type == ML_JSON_OBJECT)
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		{
+			jmp_buf		jb,
+					   *outer = catcher;
+
+			catcher = &jb;
+			if (setjmp(jb) == 0)
+			{
+				MLBuffer	b;
+
+				buffer_init(&b);
+				params_to_json(params_from_json(names[i], learner_find(names[i])->params, j, NULL), &b);
+			}
+			catcher = outer;
+		}
+#elif FUZZ_TARGET == 4
+	MLSpace    *s = space_parse((const char *) data, size);
+	double		v[64],
+				pts[10 * 64],
+				sc[10];
+	MLBuffer	b;
+
+	if (s->n > 64)
+		return;
+	for (int t = 0; t < 10; t++)
+	{
+		space_random_point(s, 7, t, pts + t * 64);
+		sc[t] = t % 3 ? t : NAN;
+	}
+	space_tpe_point(s, 7, 10, pts, sc, 10, 2, v);
+	buffer_init(&b);
+	space_point_json(s, v, &b);
+	(void) json_parse((const char *) b.data, b.len, "point");
+	{
+		MLJson	   *one = json_parse("1", 1, "one");
+
+		for (int j = 0; j < s->n; j++)
+			(void) space_value_from_json(s, j, s->p[j].kind == ML_DIST_CHOICE ? s->p[j].choices[0] : one);
+	}
+	{
+		jmp_buf		jb,
+				   *outer = catcher;
+
+		catcher = &jb;
+		if (setjmp(jb) == 0 && space_grid_size(s) > 0)
+			space_grid_point(s, space_grid_size(s) - 1, v);
+		catcher = outer;
+	}
+#endif
+}
+
+int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	jmp_buf		jb;
+
+	catcher = &jb;
+	if (setjmp(jb) == 0)
+		run_target(data, size);
+	catcher = NULL;
+	free_all();
+	return 0;
+}
+
+/* ---- seeds ---- */
+
+static void
+write_seed(const char *dir, const char *name, const void *d, size_t n)
+{
+	char		path[1024];
+	FILE	   *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (f)
+	{
+		fwrite(d, 1, n, f);
+		fclose(f);
+	}
+}
+
+static void
+write_seeds(const char *dir)
+{
+#if FUZZ_TARGET == 1 || FUZZ_TARGET == 2
+	static const char *const algs[] = {"baseline", "linear", "logistic", "naive_bayes", "knn", "tree",
+		"forest", "gbdt", "adaboost", "svm", "mlp", "kmeans", "iforest", "bagging"};
+
+	for (size_t a = 0; a < sizeof(algs) / sizeof(algs[0]); a++)
+	{
+		jmp_buf		jb;
+		char		name[64];
+
+		catcher = &jb;
+		if (setjmp(jb) == 0)
+		{
+			bool		cls = strcmp(algs[a], "logistic") == 0 || strcmp(algs[a], "naive_bayes") == 0 ||
+				strcmp(algs[a], "svm") == 0;
+			MLAggState *s = agg_new(algs[a], "{}", cls ? ML_CLASSIFICATION : ML_REGRESSION,
+									cls ? ML_LABEL_TEXT : ML_LABEL_NONE);
+			MLBuffer	b;
+
+			for (int i = 0; i < 40; i++)
+			{
+				double		x[3] = {sin(i), cos(i * 0.3), i % 4};
+
+				agg_add(s, x, 3, x[0] + x[1], i % 2 ? "a" : "b");
+			}
+			buffer_init(&b);
+#if FUZZ_TARGET == 1
+			model_write(agg_finish(s, 1), &b);
+#else
+			agg_write(s, &b);
+#endif
+			snprintf(name, sizeof(name), "seed_%s", algs[a]);
+			write_seed(dir, name, b.data, b.len);
+		}
+		catcher = NULL;
+	}
+#elif FUZZ_TARGET == 3
+	static const char *const seeds[] = {"{\"alpha\": 0.5}", "{\"max_depth\": 3, \"criterion\": \"gini\"}",
+		"{\"class_weight\": {\"a\": 2}}", "{\"estimators\": [{\"algorithm\": \"tree\"}], \"voting\": \"soft\"}",
+	"{\"base\": {\"algorithm\": \"knn\", \"k\": 3}, \"n_estimators\": 2}"};
+
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
+	{
+		char		name[32];
+
+		snprintf(name, sizeof(name), "seed_%zu", i);
+		write_seed(dir, name, seeds[i], strlen(seeds[i]));
+	}
+#else
+	static const char *const seeds[] = {"{\"a\": [1, 2, \"x\"], \"b\": {\"uniform\": [0, 1]}}",
+		"{\"lr\": {\"log_uniform\": [0.001, 1]}, \"d\": {\"int_uniform\": [1, 9]}}",
+	"{\"estimators.1.k\": [1, {\"x\": null}, true]}"};
+
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
+	{
+		char		name[32];
+
+		snprintf(name, sizeof(name), "seed_%zu", i);
+		write_seed(dir, name, seeds[i], strlen(seeds[i]));
+	}
+#endif
+	free_all();
+}
+
+int			LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *dir = getenv("MLSQL_FUZZ_SEEDS");
+
+	(void) argc;
+	(void) argv;
+	if (dir)
+	{
+		write_seeds(dir);
+		exit(0);
+	}
+	return 0;
+}
