@@ -56,6 +56,12 @@ agg_new(const char *algorithm, const char *params, MLTask task, MLLabelType labe
 	}
 	if (obj->type != ML_JSON_OBJECT)
 		ml_error(ML_ERR_PARAM, "For example '{\"alpha\": 0.5}'.", "params must be a JSON object");
+	{
+		const MLJson *sd = json_get(obj, "seed");
+
+		if (sd && (sd->type != ML_JSON_NUMBER || sd->num != floor(sd->num) || fabs(sd->num) > 9.2e18))
+			ml_error(ML_ERR_PARAM, "For example {\"seed\": 7}.", "params \"seed\" must be an integer");
+	}
 	if (!(l->tasks & (ML_TASK_BIT(ML_REGRESSION) | ML_TASK_BIT(ML_CLASSIFICATION))))
 	{
 		/* kmeans, iforest: the target is ignored (pass NULL) */

@@ -44,6 +44,43 @@ PG_FUNCTION_INFO_V1(mlsql_predict_bytes);
 PG_FUNCTION_INFO_V1(mlsql_predict_proba_bytes);
 PG_FUNCTION_INFO_V1(mlsql_save);
 
+/* model_read / agg_read of caller-supplied bytes: corruption is bad input */
+static MLModel *
+read_input_model(const uint8_t *data, size_t len)
+{
+	MLModel    *m;
+
+	mlsql_reading_input = true;
+	PG_TRY();
+	{
+		m = model_read(data, len);
+	}
+	PG_FINALLY();
+	{
+		mlsql_reading_input = false;
+	}
+	PG_END_TRY();
+	return m;
+}
+
+static MLAggState *
+read_input_state(const uint8_t *data, size_t len)
+{
+	MLAggState *s;
+
+	mlsql_reading_input = true;
+	PG_TRY();
+	{
+		s = agg_read(data, len);
+	}
+	PG_FINALLY();
+	{
+		mlsql_reading_input = false;
+	}
+	PG_END_TRY();
+	return s;
+}
+
 /* ---- the expanded state ---- */
 
 typedef struct FitState
@@ -103,7 +140,7 @@ read_flat(Datum d, MemoryContext cxt)
 {
 	bytea	   *b = DatumGetByteaPP(d);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
-	MLAggState *s = agg_read((const uint8_t *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+	MLAggState *s = read_input_state((const uint8_t *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
 
 	MemoryContextSwitchTo(old);
 	return s;
@@ -382,7 +419,7 @@ bytes_model(FunctionCallInfo fcinfo, BytesCache **cache)
 	{
 		MemoryContext old = MemoryContextSwitchTo(c->cxt);
 
-		c->m = model_read(data, (size_t) len);
+		c->m = read_input_model(data, (size_t) len);
 		c->out = palloc(sizeof(double) * Max(model_output_width(c->m), 1));
 		MemoryContextSwitchTo(old);
 	}
@@ -499,7 +536,7 @@ mlsql_save(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid project name \"%s\"", project)));
-	m = model_read((const uint8_t *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+	m = read_input_model((const uint8_t *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

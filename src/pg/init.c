@@ -27,6 +27,7 @@ PG_MODULE_MAGIC;
 
 int			mlsql_threads = 0;
 int			mlsql_max_memory_kb = 1048576;
+bool		mlsql_reading_input = false;
 
 void		_PG_init(void);
 
@@ -111,7 +112,9 @@ ml_error(MLErrorCode code, const char *hint, const char *fmt,...)
 			sqlstate = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
 			break;
 		case ML_ERR_CORRUPT:
-			sqlstate = ERRCODE_DATA_CORRUPTED;
+			/* bytes a user passed in are bad input; the catalog's are corrupted */
+			sqlstate = mlsql_reading_input ? ERRCODE_INVALID_BINARY_REPRESENTATION
+				: ERRCODE_DATA_CORRUPTED;
 			break;
 		default:
 			sqlstate = ERRCODE_INTERNAL_ERROR;

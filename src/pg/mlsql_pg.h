@@ -22,6 +22,13 @@
 extern int	mlsql_threads;
 extern int	mlsql_max_memory_kb;
 
+/*
+ * True while reading bytes a caller passed in (a model or state bytea): a
+ * corruption is then invalid_binary_representation, not data_corrupted.
+ * Set with read_input_model / read_input_state (aggregate.c).
+ */
+extern bool mlsql_reading_input;
+
 typedef enum SourceClass
 {
 	SRC_UNSUPPORTED = 0,
