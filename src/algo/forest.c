@@ -145,6 +145,7 @@ forest_fit(const MLDataset *train, const MLDataset *valid, const MLParams *param
 		wave.base = start;
 		ml_check_interrupts();
 		ml_parallel_for(len, threads, grow_one, &wave);
+		ml_progress("tree", start + len, f->n_trees, NULL, 0);
 	}
 	for (int i = 0; i < f->n_trees; i++)
 	{

@@ -1379,6 +1379,8 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 			else if (esr > 0 && round + 1 - best_round >= esr)
 				break;
 		}
+		ml_progress("round", round + 1, n_trees, ctx && ctx->n_metrics ? ctx->metrics[ctx->n_metrics - 1].name : NULL,
+					ctx && ctx->n_metrics ? ctx->metrics[ctx->n_metrics - 1].value : 0);
 		ml_check_interrupts();
 	}
 	if (vd && esr > 0)

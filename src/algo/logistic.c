@@ -186,6 +186,7 @@ on_iter(int iter, const double *x, double fx, void *arg)
 
 	(void) fx;
 	ml_log_metric(pr->ctx, "train", "log_loss", iter, pr->last_loss);
+	ml_progress("iteration", iter, 0, "log_loss", pr->last_loss);
 	if (pr->nv > 0)
 		ml_log_metric(pr->ctx, "validation", "log_loss", iter, validation_loss(pr, x));
 }

@@ -388,6 +388,7 @@ mlp_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params, 
 			ml_error(ML_ERR_DATA, "Lower \"learning_rate\", or rescale the features or the target.",
 					 "the network diverged at epoch %d (the loss is not finite)", epoch);
 		ml_log_metric(ctx, "train", "loss", epoch, train_loss);
+		ml_progress("epoch", epoch, epochs, "loss", train_loss);
 		watch = train_loss;
 		if (nv > 0)
 		{

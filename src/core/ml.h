@@ -130,4 +130,15 @@ typedef struct MLFitContext
 extern void ml_log_metric(MLFitContext *ctx, const char *split,
 						  const char *name, int step, double value);
 
+/*
+ * Progress of a long fit: `done` of `total` units ("round", "epoch",
+ * "tree", "trial"; total 0 when unknown), with the latest value of a metric
+ * (NULL: none).  The host rate-limits and reports it (src/pg: a NOTICE and
+ * the backend's pg_stat_activity query text); worker threads never report.
+ */
+typedef void (*MLProgressHook) (const char *unit, int done, int total,
+								const char *metric, double value);
+extern MLProgressHook ml_progress_hook;
+extern void ml_progress(const char *unit, int done, int total, const char *metric, double value);
+
 #endif							/* ML_H */

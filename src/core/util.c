@@ -7,6 +7,7 @@
  *-------------------------------------------------------------------------
  */
 #include "ml.h"
+#include "parallel.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -124,4 +125,13 @@ ml_format_double(double v, char *buf)
 		if (strtod(buf, NULL) == v)
 			return;
 	}
+}
+
+MLProgressHook ml_progress_hook = NULL;
+
+void
+ml_progress(const char *unit, int done, int total, const char *metric, double value)
+{
+	if (ml_progress_hook && !ml_in_worker())
+		ml_progress_hook(unit, done, total, metric, value);
 }

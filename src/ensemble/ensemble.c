@@ -557,7 +557,9 @@ run_jobs(Job *jobs, int n, const MLFitContext *ctx)
 	for (int i = 0; i < n; i++)
 		jobs[i].threads = total / outer > 1 ? total / outer : 1;
 	ml_check_interrupts();
+	ml_progress("member fit", 0, n, NULL, 0);
 	ml_parallel_for(n, outer, fit_job, jobs);
+	ml_progress("member fit", n, n, NULL, 0);
 	ml_check_interrupts();
 }
 

@@ -17,6 +17,10 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "tcop/tcopprot.h"
+#include "utils/backend_status.h"
+#include "utils/timestamp.h"
 #include "utils/guc.h"
 
 #include "core/linalg.h"
@@ -28,6 +32,71 @@ PG_MODULE_MAGIC;
 int			mlsql_threads = 0;
 int			mlsql_max_memory_kb = 1048576;
 bool		mlsql_reading_input = false;
+int			mlsql_progress_s = 5;
+
+/* the long operation running in this backend, for progress reports */
+static struct
+{
+	bool		active;
+	const char *op;
+	TimestampTz start;
+	TimestampTz last;
+	bool		reported;
+} progress;
+
+void
+mlsql_progress_begin(const char *op)
+{
+	progress.active = true;
+	progress.op = op;
+	progress.start = progress.last = GetCurrentTimestamp();
+	progress.reported = false;
+}
+
+void
+mlsql_progress_end(void)
+{
+	/* the statement's own text again in pg_stat_activity */
+	if (progress.active && progress.reported && debug_query_string)
+		pgstat_report_activity(STATE_RUNNING, debug_query_string);
+	progress.active = false;
+}
+
+/*
+ * Every mlsql.progress seconds of a long operation: a NOTICE with what is
+ * done, the latest metric, the time spent and an estimate of the time left,
+ * and the same line as this backend's query text in pg_stat_activity, where
+ * another session can read it while the operation runs.
+ */
+void
+mlsql_progress_report(const char *unit, int done, int total, const char *metric, double value)
+{
+	TimestampTz now;
+	double		elapsed;
+	char		line[512];
+	int			len;
+
+	if (!progress.active || mlsql_progress_s <= 0)
+		return;
+	now = GetCurrentTimestamp();
+	if (!TimestampDifferenceExceeds(progress.last, now, mlsql_progress_s * 1000))
+		return;
+	progress.last = now;
+	elapsed = (double) (now - progress.start) / 1e6;
+	len = snprintf(line, sizeof(line), "mlsql progress: %s: %s %d", progress.op, unit, done);
+	if (total > 0)
+		len += snprintf(line + len, sizeof(line) - len, " of %d", total);
+	if (metric)
+		len += snprintf(line + len, sizeof(line) - len, ", %s %.6g", metric, value);
+	len += snprintf(line + len, sizeof(line) - len, ", %.0f s elapsed", elapsed);
+	if (total > 0 && done > 0 && done < total)
+		snprintf(line + len, sizeof(line) - len, ", about %.0f s left",
+				 elapsed * (total - done) / done);
+	ereport(NOTICE, (errmsg("%s", line),
+					 errhint("SET mlsql.progress = 0 silences progress reports.")));
+	pgstat_report_activity(STATE_RUNNING, line);
+	progress.reported = true;
+}
 
 void		_PG_init(void);
 
@@ -48,7 +117,15 @@ _PG_init(void)
 							1048576, 1024, INT_MAX,
 							PGC_USERSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
+	DefineCustomIntVariable("mlsql.progress",
+							"Seconds between progress reports of long operations (0 = none).",
+							"A NOTICE, and the backend's query text in pg_stat_activity.",
+							&mlsql_progress_s,
+							5, 0, 86400,
+							PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("mlsql");
+	ml_progress_hook = mlsql_progress_report;
 	catalog_register_callbacks();
 
 	/* OpenBLAS's thread pool and forked backends do not mix: one thread */

@@ -29,6 +29,13 @@ extern int	mlsql_max_memory_kb;
  */
 extern bool mlsql_reading_input;
 
+/* progress reports of long operations (init.c; GUC mlsql.progress) */
+extern int	mlsql_progress_s;
+extern void mlsql_progress_begin(const char *op);
+extern void mlsql_progress_end(void);
+extern void mlsql_progress_report(const char *unit, int done, int total,
+								  const char *metric, double value);
+
 typedef enum SourceClass
 {
 	SRC_UNSUPPORTED = 0,

@@ -355,6 +355,7 @@ mlsql_search(PG_FUNCTION_ARGS)
 	char	   *first_error = NULL;
 
 	InitMaterializedSRF(fcinfo, 0);
+	mlsql_progress_begin("ml_search");
 	for (int i = 0; i < 15; i++)
 		if (PG_ARGISNULL(i) && i != 2 && i != 8 && i != 10 && i != 11)
 			ereport(ERROR,
@@ -675,6 +676,7 @@ mlsql_search(PG_FUNCTION_ARGS)
 			catalog_write_end(w);
 			memcpy(points + (size_t) t * space->n, T->v, sizeof(double) * space->n);
 			scores[t] = isnan(T->score) ? NAN : rank_key(T, a.lower_better);
+			mlsql_progress_report("trial", t + 1, n_total, a.metric, T->score);
 		}
 	}
 	else if (n_have == 0)

@@ -1455,6 +1455,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 	CatalogWriter writer;
 
 	InitMaterializedSRF(fcinfo, 0);
+	mlsql_progress_begin("ml_train");
 
 	if (PG_ARGISNULL(7))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("test_size must not be NULL")));
@@ -1839,5 +1840,6 @@ mlsql_train(PG_FUNCTION_ARGS)
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, result, result_null);
 
 	SPI_finish();
+	mlsql_progress_end();
 	return (Datum) 0;
 }
