@@ -3,9 +3,9 @@
 # Extra warnings are ours; CI adds -Werror through PG_CFLAGS on the command line.
 
 EXTENSION = mlsql
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 MODULE_big = mlsql
-DATA = sql/mlsql--$(EXTVERSION).sql
+DATA = sql/mlsql--0.1.0.sql sql/mlsql--$(EXTVERSION).sql sql/mlsql--0.1.0--0.2.0.sql
 
 CORE_SRCS = $(wildcard src/core/*.c) $(wildcard src/algo/*.c) $(wildcard src/ensemble/*.c)
 PG_SRCS = $(wildcard src/pg/*.c)

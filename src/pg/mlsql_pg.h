@@ -16,7 +16,7 @@
 #include "core/pipeline.h"
 #include "utils/jsonb.h"
 
-#define MLSQL_VERSION "0.1.0"
+#define MLSQL_VERSION "0.2.0"
 
 /* GUCs (init.c) */
 extern int	mlsql_threads;

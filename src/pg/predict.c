@@ -21,6 +21,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "utils/array.h"
@@ -63,6 +64,7 @@ model_for_id(int64 model_id)
 	char	   *hash;
 	int			rc;
 	double		threshold;
+	bool		has_threshold;
 
 	if (model_cache == NULL)
 	{
@@ -83,7 +85,19 @@ model_for_id(int64 model_id)
 	 */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute_with_args("SELECT hash || ':' || xmin, threshold FROM mlsql.models WHERE id = $1",
+	/*
+	 * The threshold column came with 0.2.0: a library newer than the
+	 * installed schema (before ALTER EXTENSION UPDATE) must still score
+	 */
+	{
+		Oid			nsp = get_namespace_oid("mlsql", true);
+		Oid			rel = OidIsValid(nsp) ? get_relname_relid("models", nsp) : InvalidOid;
+
+		has_threshold = OidIsValid(rel) && get_attnum(rel, "threshold") != InvalidAttrNumber;
+	}
+	rc = SPI_execute_with_args(has_threshold
+							   ? "SELECT hash || ':' || xmin, threshold FROM mlsql.models WHERE id = $1"
+							   : "SELECT hash || ':' || xmin, NULL::float8 FROM mlsql.models WHERE id = $1",
 							   1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(model_id)},
 							   NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
