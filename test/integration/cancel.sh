@@ -55,3 +55,29 @@ check timeout_stops_voting "$(echo "$err" | grep -c 'canceling statement due to 
 check voting_timeout_is_prompt "$(awk -v a="$start" -v b="$end" 'BEGIN { print (b - a < 4) ? "yes" : "no (" b - a " s)" }')" yes
 check voting_timeout_writes_nothing "$(q "SELECT count(*) FROM mlsql.runs")" "$before"
 check backend_survives_voting "$(q "SELECT 1")" 1
+
+# statement_timeout stops every long operation, including its worker
+# threads; the time past the timeout is the cancellation latency (reported;
+# the check allows 3 s so a loaded machine does not fail it)
+q "CREATE TABLE bigx AS SELECT b.* FROM bc_train b, generate_series(1, 300)" >/dev/null
+q "SELECT count(*) FROM ml_train('cancel_scorer', 'bc_train', 'target', 'gbdt', '{\"n_trees\": 100}')" >/dev/null
+latency() {	# latency NAME SQL: run SQL under a 1 s statement_timeout
+	local start end err
+	start=$(date +%s.%N)
+	err=$(psql -qXAt -c "SET statement_timeout = '1s'" -c "SET mlsql.threads = 2" -c "$2" 2>&1 >/dev/null)
+	end=$(date +%s.%N)
+	local lat
+	lat=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a - 1 }')
+	echo "# cancel latency $1: $lat s"
+	check "cancel_$1" "$(echo "$err" | grep -c 'canceling statement due to statement timeout')/$(awk -v l="$lat" 'BEGIN { print (l < 3) ? "prompt" : "slow" }')" "1/prompt"
+}
+latency logistic "SELECT ml_train('c1', 'bigx', 'target', 'logistic', '{\"max_iter\": 100000, \"tol\": 0}')"
+latency mlp "SELECT ml_train('c2', 'bigx', 'target', 'mlp', '{\"epochs\": 100000, \"tol\": 0}')"
+latency svm "SELECT ml_train('c3', 'bigx', 'target', 'svm', '{\"max_iter\": 100000, \"tol\": 1e-12}')"
+latency kmeans "SELECT ml_train('c4', 'SELECT mean_radius, mean_texture, worst_area FROM bigx', NULL, 'kmeans', '{\"k\": 50, \"n_init\": 100, \"tol\": 0}')"
+latency stacking "SELECT ml_train('c5', 'bigx', 'target', 'stacking', '{\"estimators\": [{\"algorithm\": \"forest\", \"n_estimators\": 500}, {\"algorithm\": \"logistic\"}], \"folds\": 5}')"
+latency bagging "SELECT ml_train('c6', 'bigx', 'target', 'bagging', '{\"base\": {\"algorithm\": \"gbdt\", \"n_trees\": 500}, \"n_estimators\": 20}')"
+latency search "SELECT * FROM ml_search('c7', 'bigx', 'target', 'gbdt', '{\"max_depth\": [6, 8]}', trials => 20, params => '{\"n_trees\": 1000}')"
+latency ml_fit "SELECT ml_fit('forest', target, ARRAY[mean_radius, mean_texture, worst_area], '{\"n_estimators\": 5000}') FROM bigx"
+latency predict_scan "SELECT count(ml_predict('cancel_scorer', b)) FROM bigx b, generate_series(1, 100)"
+check cancel_latency_writes_nothing "$(q "SELECT count(*) FROM mlsql.projects WHERE name ~ '^c[0-9]$'")" 0
