@@ -11,7 +11,7 @@ CORE_SRCS = $(wildcard src/core/*.c) $(wildcard src/algo/*.c) $(wildcard src/ens
 PG_SRCS = $(wildcard src/pg/*.c)
 OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 
-REGRESS = install train predict evaluate deploy errors preprocess data registry learners gbdt ensemble search aggregate hostile
+REGRESS = install train predict evaluate deploy errors preprocess data registry learners gbdt ensemble search aggregate hostile security
 REGRESS_OPTS = --load-extension=mlsql
 
 BLAS_CFLAGS := $(shell pkg-config --cflags openblas)

@@ -9,6 +9,30 @@
 
 ALTER TABLE mlsql.models ADD COLUMN threshold float8 CHECK (threshold BETWEEN 0 AND 1);
 
+-- row-level security no longer errors when a granted role was dropped
+CREATE OR REPLACE FUNCTION mlsql.project_visible(pid bigint, who name) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    -- pg_has_role errors for a dropped role, so each call is guarded by a
+    -- CASE (a join alone does not keep the planner from calling it first)
+    SELECT EXISTS (
+        SELECT 1 FROM mlsql.projects p
+        WHERE p.id = pid
+          AND (CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = p.owner)
+                    THEN pg_catalog.pg_has_role(who, p.owner, 'MEMBER') ELSE false END
+               OR EXISTS (SELECT 1 FROM mlsql.grants g
+                          WHERE g.project_id = p.id
+                            AND CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = g.role)
+                                     THEN pg_catalog.pg_has_role(who, g.role, 'MEMBER') ELSE false END)))
+$$;
+CREATE OR REPLACE FUNCTION mlsql.dataset_visible(did bigint, who name) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (SELECT 1 FROM mlsql.datasets d
+                   WHERE d.id = did
+                     AND CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = d.created_by)
+                              THEN pg_catalog.pg_has_role(who, d.created_by, 'MEMBER') ELSE false END)
+        OR EXISTS (SELECT 1 FROM mlsql.runs r WHERE r.dataset_id = did AND mlsql.project_visible(r.project_id, who))
+$$;
+
 
 -- hyperparameter search
 

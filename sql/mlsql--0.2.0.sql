@@ -163,13 +163,17 @@ GRANT USAGE ON ALL SEQUENCES IN SCHEMA mlsql TO PUBLIC;
 
 CREATE FUNCTION mlsql.project_visible(pid bigint, who name) RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    -- pg_has_role errors for a dropped role, so each call is guarded by a
+    -- CASE (a join alone does not keep the planner from calling it first)
     SELECT EXISTS (
         SELECT 1 FROM mlsql.projects p
         WHERE p.id = pid
           AND (CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = p.owner)
                     THEN pg_catalog.pg_has_role(who, p.owner, 'MEMBER') ELSE false END
-               OR EXISTS (SELECT 1 FROM mlsql.grants g JOIN pg_catalog.pg_roles r ON r.rolname = g.role
-                          WHERE g.project_id = p.id AND pg_catalog.pg_has_role(who, g.role, 'MEMBER'))))
+               OR EXISTS (SELECT 1 FROM mlsql.grants g
+                          WHERE g.project_id = p.id
+                            AND CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = g.role)
+                                     THEN pg_catalog.pg_has_role(who, g.role, 'MEMBER') ELSE false END)))
 $$;
 COMMENT ON FUNCTION mlsql.project_visible(bigint, name) IS 'row-level security: the role owns the project (or is a member of its owner) or was granted it';
 CREATE FUNCTION mlsql.run_visible(rid bigint, who name) RETURNS boolean
@@ -179,8 +183,10 @@ $$;
 COMMENT ON FUNCTION mlsql.run_visible(bigint, name) IS 'row-level security: the run belongs to a visible project';
 CREATE FUNCTION mlsql.dataset_visible(did bigint, who name) RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT EXISTS (SELECT 1 FROM mlsql.datasets d JOIN pg_catalog.pg_roles r ON r.rolname = d.created_by
-                   WHERE d.id = did AND pg_catalog.pg_has_role(who, d.created_by, 'MEMBER'))
+    SELECT EXISTS (SELECT 1 FROM mlsql.datasets d
+                   WHERE d.id = did
+                     AND CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = d.created_by)
+                              THEN pg_catalog.pg_has_role(who, d.created_by, 'MEMBER') ELSE false END)
         OR EXISTS (SELECT 1 FROM mlsql.runs r WHERE r.dataset_id = did AND mlsql.project_visible(r.project_id, who))
 $$;
 COMMENT ON FUNCTION mlsql.dataset_visible(bigint, name) IS 'row-level security: the role made the data version or can see a run that read it';
