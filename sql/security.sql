@@ -19,7 +19,9 @@ SELECT count(*) FROM ml_transform('sec_alice', (SELECT b FROM bc_train b LIMIT 1
 -- ...but nothing reads alice's table for him
 SELECT * FROM ml_evaluate('sec_alice', 'secret_data');
 SELECT * FROM ml_drift('sec_alice', 'secret_data');
+\set VERBOSITY terse
 SELECT * FROM ml_snapshot('secret_data');
+\set VERBOSITY default
 SELECT * FROM ml_train('sec_bob', 'secret_data', 'target');
 SELECT * FROM ml_train('sec_bob', 'SELECT * FROM secret_data', 'target');
 SELECT * FROM ml_search('sec_bob', 'secret_data', 'target', 'tree', '{"max_depth": [2]}');

@@ -514,7 +514,6 @@ mlsql_save(PG_FUNCTION_ARGS)
 				run_id,
 				model_id;
 	int32		version;
-	char	   *existing = NULL;
 	CatalogWriter w;
 	bool		isnull,
 				deployed = false;
@@ -532,28 +531,13 @@ mlsql_save(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid deploy \"%s\"", deploy),
 				 errhint("Use 'if_better' (deploys when nothing is deployed), 'always' or 'never'.")));
-	if (project[0] == '\0' || strchr(project, '@') != NULL || strlen(project) > 200)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid project name \"%s\"", project)));
+	catalog_check_project_name(project);
 	m = read_input_model((const uint8_t *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	w = catalog_write_begin();
-	SPI_execute_with_args("INSERT INTO mlsql.projects (name, task, owner) VALUES ($1, $2, $3) "
-						  "ON CONFLICT (name) DO NOTHING",
-						  3, (Oid[]) {TEXTOID, TEXTOID, NAMEOID},
-						  (Datum[]) {CStringGetTextDatum(project), CStringGetTextDatum(ml_task_name(m->task)),
-						  CStringGetDatum(catalog_caller_name())},
-						  NULL, false, 0);
-	project_id = catalog_project_id(project, true, &existing);
-	catalog_check_manage(project_id, project);
-	if (strcmp(existing, ml_task_name(m->task)) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("project \"%s\" is a %s project, this model is %s",
-						project, existing, ml_task_name(m->task))));
+	project_id = catalog_project_for_write(project, m->task, "model");
 	experiment_id = insert_returning_id("INSERT INTO mlsql.experiments (project_id, name, kind, config) "
 										"VALUES ($1, 'ml_save', 'train', '{\"via\": \"ml_fit\"}') RETURNING id",
 										1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL);

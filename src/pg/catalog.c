@@ -221,3 +221,45 @@ json_text_to_jsonb(const char *json, size_t len)
 	s[len] = '\0';
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(s));
 }
+
+/* a project name: 1 to 200 characters, not blank, no "@" (it starts a version) */
+void
+catalog_check_project_name(const char *project)
+{
+	if (project[0] == '\0' || strspn(project, " \t\r\n") == strlen(project) ||
+		strchr(project, '@') != NULL || strlen(project) > 200)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid project name \"%s\"", project),
+				 errhint("A project name is 1 to 200 characters, not only spaces, and has no \"@\" (it separates versions and aliases).")));
+}
+
+/*
+ * catalog_project_for_write: the project's id, creating it for the caller
+ * when it is new; the caller must be able to manage it, and it must have
+ * this task (what names the operation in the error: "training").  Call
+ * between catalog_write_begin and catalog_write_end.
+ */
+int64
+catalog_project_for_write(const char *project, MLTask task, const char *what)
+{
+	char	   *existing = NULL;
+	int64		project_id;
+
+	catalog_check_project_name(project);
+	SPI_execute_with_args("INSERT INTO mlsql.projects (name, task, owner) VALUES ($1, $2, $3) "
+						  "ON CONFLICT (name) DO NOTHING",
+						  3, (Oid[]) {TEXTOID, TEXTOID, NAMEOID},
+						  (Datum[]) {CStringGetTextDatum(project), CStringGetTextDatum(ml_task_name(task)),
+						  CStringGetDatum(catalog_caller_name())},
+						  NULL, false, 0);
+	project_id = catalog_project_id(project, true, &existing);
+	if (project_id != 0)
+		catalog_check_manage(project_id, project);
+	if (project_id == 0 || strcmp(existing, ml_task_name(task)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("project \"%s\" is a %s project, this %s is %s",
+						project, existing ? existing : "?", what, ml_task_name(task))));
+	return project_id;
+}

@@ -122,6 +122,8 @@ extern int64 catalog_project_id(const char *name, bool lock, char **task);
 extern int64 catalog_deployed_model(int64 project_id);
 extern void catalog_deploy(int64 project_id, int64 model_id, const char *strategy);
 extern void catalog_check_manage(int64 project_id, const char *project);
+extern void catalog_check_project_name(const char *project);
+extern int64 catalog_project_for_write(const char *project, MLTask task, const char *what);
 
 typedef struct CatalogWriter
 {

@@ -311,6 +311,33 @@ record_trial(int64 experiment_id, int64 project_id, const TrainData *td, const T
 	return run_id;
 }
 
+/*
+ * rank[i]: row i's place in a seeded shuffle of the n training rows.  The
+ * first k of the order are a share of the rows, and a larger share contains
+ * a smaller one (halving's rungs, the learning curve's sizes).
+ */
+static void
+row_ranks(uint32 *rank, size_t n, int64 seed)
+{
+	MLRng		rng;
+	size_t	   *perm = palloc(sizeof(size_t) * Max(n, 1));
+
+	ml_rng_seed(&rng, ml_mix64((uint64_t) seed ^ 0x4A1Full));
+	for (size_t i = 0; i < n; i++)
+		perm[i] = i;
+	for (size_t i = n; i > 1; i--)
+	{
+		size_t		s = (size_t) (ml_rng_uniform(&rng) * (double) i);
+		size_t		x = perm[i - 1];
+
+		perm[i - 1] = perm[s];
+		perm[s] = x;
+	}
+	for (size_t i = 0; i < n; i++)
+		rank[perm[i]] = (uint32) i;
+	pfree(perm);
+}
+
 /* the rank key: higher is better, failed last */
 static double
 rank_key(const Trial *t, bool lower_better)
@@ -371,6 +398,7 @@ mlsql_search(PG_FUNCTION_ARGS)
 	fixed = PG_GETARG_JSONB_P(9);
 	deploy = text_to_cstring(PG_GETARG_TEXT_PP(14));
 	halving = strcmp(method, "halving") == 0;
+	catalog_check_project_name(project);
 
 	if (strcmp(method, "grid") != 0 && strcmp(method, "random") != 0 &&
 		strcmp(method, "bayes") != 0 && !halving)
@@ -548,23 +576,7 @@ mlsql_search(PG_FUNCTION_ARGS)
 	buffer_put_u8(&cfg, '\0');
 
 	w = catalog_write_begin();
-	SPI_execute_with_args("INSERT INTO mlsql.projects (name, task, owner) VALUES ($1, $2, $3) "
-						  "ON CONFLICT (name) DO NOTHING",
-						  3, (Oid[]) {TEXTOID, TEXTOID, NAMEOID},
-						  (Datum[]) {CStringGetTextDatum(project), CStringGetTextDatum(ml_task_name(td.task)),
-						  CStringGetDatum(catalog_caller_name())},
-						  NULL, false, 0);
-	{
-		char	   *existing = NULL;
-
-		project_id = catalog_project_id(project, true, &existing);
-		catalog_check_manage(project_id, project);
-		if (strcmp(existing, ml_task_name(td.task)) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("project \"%s\" is a %s project, this search is %s",
-							project, existing, ml_task_name(td.task))));
-	}
+	project_id = catalog_project_for_write(project, td.task, "search");
 	if (SPI_execute_with_args("SELECT id FROM mlsql.experiments WHERE project_id = $1 AND kind = 'search' "
 							  "AND config = $2 ORDER BY id DESC LIMIT 1", 2,
 							  (Oid[]) {INT8OID, JSONBOID},
@@ -701,24 +713,7 @@ mlsql_search(PG_FUNCTION_ARGS)
 		while ((int) pow(HALVING_ETA, rungs + 1) <= n_total && rungs < HALVING_MAX_RUNGS)
 			rungs++;
 		/* a seeded order of the training rows: each rung's rows contain the last's */
-		{
-			MLRng		rng;
-			size_t	   *perm = palloc(sizeof(size_t) * Max(n, 1));
-
-			ml_rng_seed(&rng, ml_mix64((uint64_t) td.seed ^ 0x4A1Full));
-			for (size_t i = 0; i < n; i++)
-				perm[i] = i;
-			for (size_t i = n; i > 1; i--)
-			{
-				size_t		s = (size_t) (ml_rng_uniform(&rng) * (double) i);
-				size_t		x = perm[i - 1];
-
-				perm[i - 1] = perm[s];
-				perm[s] = x;
-			}
-			for (size_t i = 0; i < n; i++)
-				rank[perm[i]] = (uint32) i;
-		}
+		row_ranks(rank, n, td.seed);
 		for (int t = 0; t < n_total; t++)
 		{
 			tr[t].v = palloc(sizeof(double) * space->n);
@@ -1121,43 +1116,13 @@ mlsql_learning_curve(PG_FUNCTION_ARGS)
 	fold = dataset_folds(td.train, folds, ml_mix64((uint64_t) td.seed ^ 0xF07Dull));
 	rank = palloc(sizeof(uint32) * Max(n, 1));
 	pool = palloc(sizeof(bool) * Max(n, 1));
-	{
-		MLRng		rng;
-		size_t	   *perm = palloc(sizeof(size_t) * Max(n, 1));
-
-		ml_rng_seed(&rng, ml_mix64((uint64_t) td.seed ^ 0x4A1Full));
-		for (size_t i = 0; i < n; i++)
-			perm[i] = i;
-		for (size_t i = n; i > 1; i--)
-		{
-			size_t		s = (size_t) (ml_rng_uniform(&rng) * (double) i);
-			size_t		x = perm[i - 1];
-
-			perm[i - 1] = perm[s];
-			perm[s] = x;
-		}
-		for (size_t i = 0; i < n; i++)
-			rank[perm[i]] = (uint32) i;
-	}
+	row_ranks(rank, n, td.seed);
 	if (project)
 	{
 		CatalogWriter w = catalog_write_begin();
-		char	   *existing = NULL;
 		MLBuffer	cfg;
 
-		SPI_execute_with_args("INSERT INTO mlsql.projects (name, task, owner) VALUES ($1, $2, $3) "
-							  "ON CONFLICT (name) DO NOTHING",
-							  3, (Oid[]) {TEXTOID, TEXTOID, NAMEOID},
-							  (Datum[]) {CStringGetTextDatum(project), CStringGetTextDatum(ml_task_name(td.task)),
-							  CStringGetDatum(catalog_caller_name())},
-							  NULL, false, 0);
-		project_id = catalog_project_id(project, true, &existing);
-		catalog_check_manage(project_id, project);
-		if (strcmp(existing, ml_task_name(td.task)) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("project \"%s\" is a %s project, this learning curve is %s",
-							project, existing, ml_task_name(td.task))));
+		project_id = catalog_project_for_write(project, td.task, "learning curve");
 		buffer_init(&cfg);
 		buffer_printf(&cfg, "{\"source\": ");
 		buffer_json_str(&cfg, td.source);

@@ -1443,7 +1443,6 @@ mlsql_train(PG_FUNCTION_ARGS)
 	int32		version;
 	bool		deployed = false;
 	bool		unsupervised;
-	char	   *existing_task = NULL;
 	double		train_seconds,
 				peak_bytes;
 	const char *eval_split;
@@ -1464,11 +1463,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 	test_size = PG_GETARG_FLOAT8(7);
 	seed = PG_GETARG_INT64(8);
 
-	if (project[0] == '\0' || strchr(project, '@') != NULL || strlen(project) > 200)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid project name \"%s\"", project),
-				 errhint("A project name is 1 to 200 characters and has no \"@\" (it separates versions and aliases).")));
+	catalog_check_project_name(project);
 	learner = learner_find(algorithm);
 	if (learner == NULL)
 		ereport(ERROR,
@@ -1593,20 +1588,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 
 	/* ---- catalog, written as the extension owner ---- */
 	writer = catalog_write_begin();
-	SPI_execute_with_args("INSERT INTO mlsql.projects (name, task, owner) VALUES ($1, $2, $3) "
-						  "ON CONFLICT (name) DO NOTHING",
-						  3, (Oid[]) {TEXTOID, TEXTOID, NAMEOID},
-						  (Datum[]) {CStringGetTextDatum(project), CStringGetTextDatum(ml_task_name(task)),
-						  CStringGetDatum(catalog_caller_name())},
-						  NULL, false, 0);
-	project_id = catalog_project_id(project, true, &existing_task);
-	if (project_id != 0)
-		catalog_check_manage(project_id, project);
-	if (project_id == 0 || strcmp(existing_task, ml_task_name(task)) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("project \"%s\" is a %s project, this training is %s",
-						project, existing_task ? existing_task : "?", ml_task_name(task))));
+	project_id = catalog_project_for_write(project, task, "training");
 
 	buffer_init(&js);
 	buffer_printf(&js, "[");
