@@ -102,6 +102,7 @@ typedef struct PNode
 } PNode;
 
 static void gbdt_compile(Gbdt *m);
+static double *raw_to_output(const Gbdt *m, const double *F, size_t n);
 
 static const MLParamSpec gbdt_params[] = {
 	{"n_trees", ML_PARAM_INT, 100, 1, 100000, NULL, NULL, "boosting rounds"},
@@ -1399,6 +1400,14 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 	memcpy(m->nodes, all, sizeof(GbNode) * n_all);
 	gbdt_compile(m);
 
+	/*
+	 * F holds every training row's raw score, summed tree by tree in the
+	 * order gbdt_raw sums them: the host may have them instead of scoring
+	 * the rows again.  Not when trees were dropped or rows held out.
+	 */
+	if (ctx && ctx->want_train_pred && rounds == trained && n == N)
+		ctx->train_pred = raw_to_output(m, F, n);
+
 	for (int i = 0; i < gr.n_free; i++)
 		ml_free(gr.free_hist[i]);
 	ml_free(gr.free_hist);
@@ -1532,6 +1541,35 @@ gbdt_raw(const Gbdt *m, const double *X, size_t n, double *raw)
 			}
 		}
 	}
+}
+
+/*
+ * predictions from raw scores F (class c of row i at F[c * n + i]), with
+ * gbdt_predict's arithmetic: an ml_alloc'd n x width array
+ */
+static double *
+raw_to_output(const Gbdt *m, const double *F, size_t n)
+{
+	int			K = m->K;
+	size_t		width = m->objective == GB_LOGISTIC ? 2 : (size_t) K;
+	double	   *out = ml_alloc(ml_mul_size(ml_mul_size(n ? n : 1, width), sizeof(double)));
+
+	for (size_t i = 0; i < n; i++)
+	{
+		if (m->objective == GB_LOGISTIC)
+		{
+			double		pr = sigmoid(F[i]);
+
+			out[2 * i] = 1 - pr;
+			out[2 * i + 1] = pr;
+			continue;
+		}
+		for (int c = 0; c < K; c++)
+			out[i * K + c] = F[(size_t) c * n + i];
+		if (m->objective == GB_SOFTMAX)
+			ml_softmax(out + i * K, K);
+	}
+	return out;
 }
 
 static void

@@ -125,6 +125,17 @@ typedef struct MLFitContext
 	int			depth;
 	MLMemberLog *members;
 	int			n_members;
+
+	/*
+	 * want_train_pred: the host asks for the training rows' predictions.  A
+	 * learner that ends its fit holding them (boosting keeps every row's
+	 * raw score) may leave in train_pred, ml_alloc'd, exactly what its
+	 * predict would return for the training matrix, in the same layout; the
+	 * host then computes the train metrics from them instead of scoring the
+	 * training rows again, and frees them.
+	 */
+	bool		want_train_pred;
+	double	   *train_pred;
 } MLFitContext;
 
 extern void ml_log_metric(MLFitContext *ctx, const char *split,

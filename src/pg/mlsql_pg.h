@@ -107,6 +107,8 @@ extern int64 resolve_model_ref(const char *ref, int64 *project_id);
 
 /* score a column-major dataset and compute the task's metrics (train.c) */
 struct MLMetricSet;
+extern void mlsql_metrics_from_predictions(const MLModel *m, const MLDataset *d,
+										   const double *pred, struct MLMetricSet *out);
 extern void mlsql_evaluate_dataset(const MLModel *m, const MLDataset *d,
 								   struct MLMetricSet *out);
 

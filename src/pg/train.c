@@ -493,6 +493,24 @@ infer_task(SourceData *src)
  * Score a dataset with a model and compute the task's metrics.  The dataset
  * is column-major; models read rows, so rows are transposed in blocks.
  */
+/* the task's metrics from predictions of a dataset's rows (model_predict's layout) */
+void
+mlsql_metrics_from_predictions(const MLModel *m, const MLDataset *d, const double *pred,
+							   MLMetricSet *out)
+{
+	size_t		n = d->n_rows,
+				k = model_output_width(m);
+
+	if (m->task == ML_CLASSIFICATION)
+		metrics_classification(d->y, pred, n, (int) k, out);
+	else if (m->task == ML_CLUSTERING)
+		metrics_clustering(d->X, n, d->n_cols, pred, out);
+	else if (m->task == ML_ANOMALY)
+		metrics_anomaly(pred, n, out);
+	else
+		metrics_regression(d->y, pred, n, out);
+}
+
 void
 mlsql_evaluate_dataset(const MLModel *m, const MLDataset *d, MLMetricSet *out)
 {
@@ -512,14 +530,7 @@ mlsql_evaluate_dataset(const MLModel *m, const MLDataset *d, MLMetricSet *out)
 		model_predict(m, block, len, pred + start * k);
 		CHECK_FOR_INTERRUPTS();
 	}
-	if (m->task == ML_CLASSIFICATION)
-		metrics_classification(d->y, pred, n, (int) k, out);
-	else if (m->task == ML_CLUSTERING)
-		metrics_clustering(d->X, n, p, pred, out);
-	else if (m->task == ML_ANOMALY)
-		metrics_anomaly(pred, n, out);
-	else
-		metrics_regression(d->y, pred, n, out);
+	mlsql_metrics_from_predictions(m, d, pred, out);
 	pfree(pred);
 	pfree(block);
 }
@@ -1540,6 +1551,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 	/* fit */
 	ctx.seed = (uint64_t) seed;
 	ctx.threads = mlsql_threads;
+	ctx.want_train_pred = true;
 	fit_context_names(&ctx, model);
 	getrusage(RUSAGE_SELF, &ru0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1562,7 +1574,14 @@ mlsql_train(PG_FUNCTION_ARGS)
 													 NULL);
 	}
 
-	mlsql_evaluate_dataset(model, train, &m_train);
+	if (ctx.train_pred)
+	{
+		mlsql_metrics_from_predictions(model, train, ctx.train_pred, &m_train);
+		ml_free(ctx.train_pred);
+		ctx.train_pred = NULL;
+	}
+	else
+		mlsql_evaluate_dataset(model, train, &m_train);
 	if (base_model)
 		mlsql_evaluate_dataset(base_model, train, &b_train);
 	if (n_test > 0)

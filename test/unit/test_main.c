@@ -1108,6 +1108,71 @@ test_gbdt_shap(void)
 	}
 }
 
+/*
+ * The training rows' predictions gbdt hands back (ctx.want_train_pred) are
+ * what its predict returns for the training matrix, bit for bit: regression,
+ * binary and three classes, NaN features, a row subsample; none when early
+ * stopping holds rows out.
+ */
+static void
+test_gbdt_train_pred(void)
+{
+	const MLLearner *l = learner_find("gbdt");
+	size_t		n = 3000,
+				p = 5;
+
+	for (int t = 0; t < 4; t++)
+	{
+		int			k = t == 3 ? 2 : t;	/* classes: 0 (regression), 1 -> 2, 2 -> 3 */
+		MLDataset  *d;
+		MLParamValue v[4] = {{.name = "n_trees", .kind = ML_VALUE_NUMBER, .num = 12},
+		{.name = "max_depth", .kind = ML_VALUE_NUMBER, .num = 5},
+		{.name = "subsample", .kind = ML_VALUE_NUMBER, .num = t == 2 ? 0.7 : 1.0},
+		{.name = "early_stopping_rounds", .kind = ML_VALUE_NUMBER, .num = t == 3 ? 3 : 0}};
+		MLFitContext ctx = {0};
+		void	   *st;
+		int			nk = k == 0 ? 0 : k + 1;
+		size_t		width = nk == 0 ? 1 : (size_t) nk;
+		double	   *X,
+				   *out;
+
+		d = dataset_create(n, p, nk);
+		for (size_t i = 0; i < n; i++)
+		{
+			for (size_t j = 0; j < p; j++)
+				d->X[j * n + i] = (i * (j + 3)) % 17 == 0 ? NAN : (double) ((i * (2 * j + 7919)) % 1013) / 1013;
+			{
+				double		a = isnan(d->X[i]) ? 0.5 : d->X[i],
+							b = isnan(d->X[n + i]) ? 1.0 : d->X[n + i];
+
+				d->y[i] = nk == 0 ? 3 * a + b : (double) ((int) (a * 5 + b * 3 + (double) (i % 3)) % nk);
+			}
+		}
+		ctx.seed = 11;
+		ctx.threads = 1;
+		ctx.want_train_pred = true;
+		st = l->fit(d, NULL, params_resolve("gbdt", l->params, v, 4), &ctx);
+		if (t == 3)
+		{
+			CHECK(ctx.train_pred == NULL);	/* early stopping held rows out */
+			continue;
+		}
+		CHECK(ctx.train_pred != NULL);
+		if (ctx.train_pred == NULL)
+			continue;
+		X = ml_alloc(sizeof(double) * n * p);
+		out = ml_alloc(sizeof(double) * n * width);
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = 0; j < p; j++)
+				X[i * p + j] = d->X[j * n + i];
+		l->predict(st, X, n, out);
+		CHECK(memcmp(out, ctx.train_pred, sizeof(double) * n * width) == 0);
+		ml_free(X);
+		ml_free(out);
+		ml_free(ctx.train_pred);
+	}
+}
+
 /* path-dependent expectation of a CART tree's output c with features `known` */
 static double
 tree_known(const Tree *t, int j, const double *x, uint64_t known, int c)
@@ -1178,6 +1243,7 @@ static const struct
 	unit_fn		fn;
 }			tests[] = {
 	{"gbdt_shap", test_gbdt_shap},
+	{"gbdt_train_pred", test_gbdt_train_pred},
 	{"learner_roundtrip", test_learner_roundtrip},
 	{"tree_shap", test_tree_shap},
 	{"forest_threads", test_forest_threads},
