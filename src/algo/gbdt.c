@@ -337,7 +337,23 @@ typedef struct Grower
 				p_hi;
 	size_t	   *p_nl;			/* left rows per chunk */
 	uint32_t   *tmp2;
+	/* depth-wise: small nodes set aside, grown as whole subtrees by tasks */
+	struct Subtree *sub;
+	int			n_sub;
+	bool		defer;
 } Grower;
+
+/*
+ * A subtree grown by one task: its root is an opened candidate of the main
+ * tree; the task grows it depth-first in a private copy of the grower
+ * (nodes numbered from 0 = the root), and the caller splices the nodes in.
+ */
+typedef struct Subtree
+{
+	Cand		root;
+	GbNode	   *nodes;
+	int			n_nodes;
+} Subtree;
 
 static inline double
 soft(double g, double alpha)
@@ -361,6 +377,16 @@ leaf_weight(const Grower *gr, double g, double h)
 
 #define GB_PREFETCH 32			/* rows ahead to prefetch in the row loops */
 #define GB_CHUNK 32768			/* rows per partial histogram */
+/*
+ * Depth-wise growth: a node of at most GB_SUBTREE rows is grown as a whole
+ * subtree by one task (its histograms are single chunks), and such
+ * subtrees are grown GB_SUB_BATCH at a time on the worker threads: deep
+ * levels are parallel across nodes, where chunks would be too few.  The
+ * choice depends on row counts only, so the trees are the same for any
+ * thread count.
+ */
+#define GB_SUBTREE GB_CHUNK
+#define GB_SUB_BATCH 16
 
 /* add rows[0..n) into H for the tree's features (H zeroed by the caller) */
 static void
@@ -703,9 +729,9 @@ split_cand(Grower *gr, Cand *c, Cand *left, Cand *right)
 		}
 		else
 		{
-			nl = part_rows(gr, c->lo, c->hi, gr->idx + c->lo, gr->tmp);
+			nl = part_rows(gr, c->lo, c->hi, gr->idx + c->lo, gr->tmp + c->lo);
 			nr = c->hi - c->lo - nl;
-			memcpy(gr->idx + c->lo + nl, gr->tmp, sizeof(uint32_t) * nr);
+			memcpy(gr->idx + c->lo + nl, gr->tmp + c->lo, sizeof(uint32_t) * nr);
 		}
 	}
 	lg = c->split.gl;
@@ -745,13 +771,138 @@ split_cand(Grower *gr, Cand *c, Cand *left, Cand *right)
 	c->hist = NULL;
 }
 
+static void grow_subtrees(Grower *gr);
+
+/*
+ * Expand the open candidates depth-first (best gain first when leaf-wise)
+ * until none is left; open has room for the most that can be open.
+ */
+static void
+grow_open(Grower *gr, Cand *open, int n_open)
+{
+	int			leaves = n_open;
+
+	while (n_open > 0 && (gr->max_leaves == 0 || leaves < gr->max_leaves))
+	{
+		int			pick = n_open - 1;
+		Cand		c,
+					l,
+					r;
+
+		if (gr->max_leaves > 0)
+			for (int i = 0; i < n_open; i++)
+				if (open[i].split.gain > open[pick].split.gain ||
+					(open[i].split.gain == open[pick].split.gain && open[i].node < open[pick].node))
+					pick = i;
+		c = open[pick];
+		open[pick] = open[--n_open];
+		if (gr->defer && c.hi - c.lo <= GB_SUBTREE)
+		{
+			gr->sub[gr->n_sub].root = c;
+			gr->sub[gr->n_sub].nodes = NULL;
+			if (++gr->n_sub == GB_SUB_BATCH)
+				grow_subtrees(gr);
+			continue;
+		}
+		split_cand(gr, &c, &l, &r);
+		leaves++;
+		/* depth-first: the right child is pushed first, so the left is expanded next */
+		if (open_cand(gr, &r))
+			open[n_open++] = r;
+		if (open_cand(gr, &l))
+			open[n_open++] = l;
+		ml_check_interrupts();
+	}
+	for (int i = 0; i < n_open; i++)
+		give_hist(gr, open[i].hist);
+}
+
+/* task t: grow set-aside subtree t in a private copy of the grower */
+static void
+subtree_task(void *arg, int t)
+{
+	const Grower *top = arg;
+	Subtree    *st = &top->sub[t];
+	Grower		g = *top;
+	Cand	   *stack;
+	GH		   *root_hist = st->root.hist;
+
+	g.nodes = NULL;
+	g.n_nodes = g.cap = 0;
+	g.free_hist = ml_alloc(sizeof(GH *) * (size_t) (g.max_depth + 4));
+	g.n_free = 0;
+	g.partial = NULL;			/* every histogram here is a single chunk */
+	g.n_partial = 0;
+	g.threads = 1;
+	g.defer = false;
+	g.sub = NULL;
+	g.n_sub = 0;
+	stack = ml_alloc(sizeof(Cand) * (size_t) (g.max_depth + 2));
+	stack[0] = st->root;
+	stack[0].node = new_node(&g, 0, 0);
+	g.nodes[0] = top->nodes[st->root.node];
+	grow_open(&g, stack, 1);
+	for (int i = 0; i < g.n_free; i++)
+		if (g.free_hist[i] != root_hist)
+			ml_free(g.free_hist[i]);
+	ml_free(g.free_hist);
+	ml_free(stack);
+	st->nodes = g.nodes;
+	st->n_nodes = g.n_nodes;
+}
+
+/*
+ * Grow the set-aside subtrees (on worker threads when there are several)
+ * and splice their nodes into the tree in the order they were set aside.
+ */
+static void
+grow_subtrees(Grower *gr)
+{
+	if (gr->n_sub == 0)
+		return;
+	if (gr->threads > 1 && gr->n_sub > 1)
+		ml_parallel_for(gr->n_sub, gr->threads, subtree_task, gr);
+	else
+		for (int t = 0; t < gr->n_sub; t++)
+			subtree_task(gr, t);
+	for (int t = 0; t < gr->n_sub; t++)
+	{
+		Subtree    *st = &gr->sub[t];
+		int			base = gr->n_nodes - 1;	/* local node j > 0 becomes base + j */
+
+		for (int j = 1; j < st->n_nodes; j++)
+		{
+			int			id = new_node(gr, 0, 0);
+
+			gr->nodes[id] = st->nodes[j];
+		}
+		gr->nodes[st->root.node] = st->nodes[0];
+		for (int j = 0; j < st->n_nodes; j++)
+		{
+			GbNode	   *nd = &gr->nodes[j == 0 ? st->root.node : base + j];
+
+			if (nd->feature >= 0)
+			{
+				nd->left += base;
+				nd->right += base;
+			}
+		}
+		give_hist(gr, st->root.hist);
+		if (gr->threads > 1 && gr->n_sub > 1)
+			ml_worker_release(st->nodes);
+		else
+			ml_free(st->nodes);
+		st->nodes = NULL;
+	}
+	gr->n_sub = 0;
+	ml_check_interrupts();
+}
+
 /* grow one tree on idx[0..n); nodes appended to gr->nodes from 0 */
 static void
 grow_tree(Grower *gr, size_t n)
 {
 	Cand	   *open;
-	int			n_open = 0,
-				leaves = 1;
 	Cand		root;
 	double		sg = 0,
 				sh = 0;
@@ -771,33 +922,11 @@ grow_tree(Grower *gr, size_t n)
 	root.node = new_node(gr, sg, sh);
 	root.hist = take_hist(gr);
 	build_hist(gr, gr->idx, n, root.hist);
+	gr->defer = gr->max_leaves == 0;
+	gr->n_sub = 0;
 	if (open_cand(gr, &root))
-		open[n_open++] = root;
-	while (n_open > 0 && (gr->max_leaves == 0 || leaves < gr->max_leaves))
-	{
-		int			pick = n_open - 1;
-		Cand		c,
-					l,
-					r;
-
-		if (gr->max_leaves > 0)
-			for (int i = 0; i < n_open; i++)
-				if (open[i].split.gain > open[pick].split.gain ||
-					(open[i].split.gain == open[pick].split.gain && open[i].node < open[pick].node))
-					pick = i;
-		c = open[pick];
-		open[pick] = open[--n_open];
-		split_cand(gr, &c, &l, &r);
-		leaves++;
-		/* depth-first: the right child is pushed first, so the left is expanded next */
-		if (open_cand(gr, &r))
-			open[n_open++] = r;
-		if (open_cand(gr, &l))
-			open[n_open++] = l;
-		ml_check_interrupts();
-	}
-	for (int i = 0; i < n_open; i++)
-		give_hist(gr, open[i].hist);
+		grow_open(gr, (open[0] = root, open), 1);
+	grow_subtrees(gr);
 	ml_free(open);
 }
 
@@ -1259,7 +1388,8 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 	gr.max_depth = (int) params_get_num(params, "max_depth");
 	gr.max_leaves = (int) params_get_num(params, "max_leaves");
 	gr.threads = threads;
-	gr.free_hist = ml_alloc(sizeof(GH *) * (size_t) (gr.max_leaves > 0 ? gr.max_leaves + 4 : gr.max_depth + 4));
+	gr.free_hist = ml_alloc(sizeof(GH *) * (size_t) (gr.max_leaves > 0 ? gr.max_leaves + 4 : gr.max_depth + 4 + GB_SUB_BATCH));
+	gr.sub = ml_alloc(sizeof(Subtree) * GB_SUB_BATCH);
 	feats = ml_alloc(sizeof(int) * (p ? p : 1));
 	gr.partial = ml_alloc(sizeof(GH *) * ((n + GB_CHUNK - 1) / GB_CHUNK + 1));
 	if (n > UINT32_MAX)
@@ -1411,6 +1541,7 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 	for (int i = 0; i < gr.n_free; i++)
 		ml_free(gr.free_hist[i]);
 	ml_free(gr.free_hist);
+	ml_free(gr.sub);
 	for (int i = 0; i < gr.n_partial; i++)
 		ml_free(gr.partial[i]);
 	ml_free(gr.partial);
