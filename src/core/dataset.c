@@ -9,6 +9,7 @@
  *-------------------------------------------------------------------------
  */
 #include "dataset.h"
+#include "parallel.h"
 #include "rng.h"
 #include "sortcount.h"
 
@@ -337,116 +338,220 @@ cmp_vc(const void *a, const void *b)
 	return strcmp(x->s, y->s);
 }
 
-void
-column_stats_json(const MLRawColumn *c, size_t n, MLBuffer *json)
+/* statistics of a numeric column (NaN = NULL), computed without the host */
+typedef struct NumStats
+{
+	size_t		nulls,
+				distinct;
+	double		mean,
+				std,
+				min,
+				max;
+	double		edges[9];		/* inner decile edges, strictly increasing */
+	int			n_edges;
+	double		shares[10];		/* share of non-NULL rows per bin */
+} NumStats;
+
+static void
+numeric_stats(const double *x, size_t n, NumStats *st)
+{
+	double	   *v = ml_alloc(ml_mul_size(n ? n : 1, sizeof(double)));
+	size_t		m = 0;
+	double		mean = 0,
+				ss = 0;
+
+	memset(st, 0, sizeof(NumStats));
+	for (size_t i = 0; i < n; i++)
+	{
+		if (isnan(x[i]))
+			st->nulls++;
+		else
+			v[m++] = x[i];
+	}
+	ml_sort_doubles(v, m);
+	for (size_t i = 0; i < m; i++)
+	{
+		mean += v[i];
+		if (i == 0 || v[i] != v[i - 1])
+			st->distinct++;
+	}
+	mean = m ? mean / m : NAN;
+	for (size_t i = 0; i < m; i++)
+		ss += (v[i] - mean) * (v[i] - mean);
+	st->mean = mean;
+	st->std = m ? sqrt(ss / m) : NAN;
+	st->min = m ? v[0] : NAN;
+	st->max = m ? v[m - 1] : NAN;
+	if (m > 0)
+	{
+		size_t		bins[10] = {0};
+
+		for (int q = 1; q <= 9; q++)
+		{
+			double		e = v[(size_t) ((double) q / 10.0 * (m - 1))];
+
+			if (st->n_edges == 0 || e > st->edges[st->n_edges - 1])
+				st->edges[st->n_edges++] = e;
+		}
+		for (size_t i = 0, b = 0; i < m; i++)
+		{
+			while ((int) b < st->n_edges && v[i] > st->edges[b])
+				b++;
+			bins[b]++;
+		}
+		for (int q = 0; q <= st->n_edges; q++)
+			st->shares[q] = (double) bins[q] / m;
+	}
+	ml_free(v);
+}
+
+static void
+numeric_stats_json(const MLRawColumn *c, size_t n, const NumStats *st, MLBuffer *json)
+{
+	buffer_printf(json, "{\"name\": ");
+	buffer_json_str(json, c->name);
+	buffer_printf(json, ", \"kind\": \"numeric\", \"count\": %zu, \"nulls\": %zu, \"distinct\": %zu, \"mean\": ",
+				  n, st->nulls, st->distinct);
+	buffer_json_num(json, st->mean);
+	buffer_printf(json, ", \"std\": ");
+	buffer_json_num(json, st->std);
+	buffer_printf(json, ", \"min\": ");
+	buffer_json_num(json, st->min);
+	buffer_printf(json, ", \"max\": ");
+	buffer_json_num(json, st->max);
+	buffer_printf(json, ", \"edges\": [");
+	for (int q = 0; q < st->n_edges; q++)
+	{
+		buffer_printf(json, "%s", q ? ", " : "");
+		buffer_json_num(json, st->edges[q]);
+	}
+	buffer_printf(json, "], \"shares\": [");
+	if (n > st->nulls)
+		for (int q = 0; q <= st->n_edges; q++)
+		{
+			buffer_printf(json, "%s", q ? ", " : "");
+			buffer_json_num(json, st->shares[q]);
+		}
+	buffer_printf(json, "]}");
+}
+
+static void
+categorical_stats_json(const MLRawColumn *c, size_t n, MLBuffer *json)
 {
 	size_t		nulls = 0,
-				m = 0,
+				m,
 				distinct = 0;
+	MLStrCount *sc;
+	ValCount   *vc;
 
 	buffer_printf(json, "{\"name\": ");
 	buffer_json_str(json, c->name);
-	if (c->kind == ML_COL_NUMERIC)
+	for (size_t i = 0; i < n; i++)
+		if (c->str[i] == NULL)
+			nulls++;
+	m = n - nulls;
+	sc = ml_count_strings(c->str, NULL, n, &distinct);
+	vc = ml_alloc(sizeof(ValCount) * (distinct ? distinct : 1));
+	for (size_t k = 0; k < distinct; k++)
 	{
-		double	   *v = ml_alloc(ml_mul_size(n ? n : 1, sizeof(double)));
-		double		mean = 0,
-					ss = 0;
-
-		for (size_t i = 0; i < n; i++)
-		{
-			if (isnan(c->num[i]))
-				nulls++;
-			else
-				v[m++] = c->num[i];
-		}
-		ml_sort_doubles(v, m);
-		for (size_t i = 0; i < m; i++)
-		{
-			mean += v[i];
-			if (i == 0 || v[i] != v[i - 1])
-				distinct++;
-		}
-		mean = m ? mean / m : NAN;
-		for (size_t i = 0; i < m; i++)
-			ss += (v[i] - mean) * (v[i] - mean);
-		buffer_printf(json, ", \"kind\": \"numeric\", \"count\": %zu, \"nulls\": %zu, \"distinct\": %zu, \"mean\": ",
-					  n, nulls, distinct);
-		buffer_json_num(json, mean);
-		buffer_printf(json, ", \"std\": ");
-		buffer_json_num(json, m ? sqrt(ss / m) : NAN);
-		buffer_printf(json, ", \"min\": ");
-		buffer_json_num(json, m ? v[0] : NAN);
-		buffer_printf(json, ", \"max\": ");
-		buffer_json_num(json, m ? v[m - 1] : NAN);
-		/* decile edges (inner), and the share of non-NULL rows per bin */
-		buffer_printf(json, ", \"edges\": [");
-		if (m > 0)
-		{
-			double		edges[9];
-			int			ne = 0;
-			size_t		bins[10] = {0};
-
-			for (int q = 1; q <= 9; q++)
-			{
-				double		e = v[(size_t) ((double) q / 10.0 * (m - 1))];
-
-				if (ne == 0 || e > edges[ne - 1])
-					edges[ne++] = e;
-			}
-			for (int q = 0; q < ne; q++)
-			{
-				buffer_printf(json, "%s", q ? ", " : "");
-				buffer_json_num(json, edges[q]);
-			}
-			for (size_t i = 0, b = 0; i < m; i++)
-			{
-				while ((int) b < ne && v[i] > edges[b])
-					b++;
-				bins[b]++;
-			}
-			buffer_printf(json, "], \"shares\": [");
-			for (int q = 0; q <= ne; q++)
-			{
-				buffer_printf(json, "%s", q ? ", " : "");
-				buffer_json_num(json, (double) bins[q] / m);
-			}
-		}
-		else
-			buffer_printf(json, "], \"shares\": [");
-		buffer_printf(json, "]}");
-		ml_free(v);
+		vc[k].s = sc[k].s;
+		vc[k].count = sc[k].count;
 	}
+	ml_free(sc);
+	qsort(vc, distinct, sizeof(ValCount), cmp_vc);
+	buffer_printf(json, ", \"kind\": \"categorical\", \"count\": %zu, \"nulls\": %zu, \"distinct\": %zu, \"top\": [",
+				  n, nulls, distinct);
+	for (size_t k = 0; k < distinct && k < 10; k++)
+	{
+		buffer_printf(json, "%s{\"value\": ", k ? ", " : "");
+		buffer_json_str(json, vc[k].s);
+		buffer_printf(json, ", \"share\": ");
+		buffer_json_num(json, (double) vc[k].count / m);
+		buffer_printf(json, "}");
+	}
+	buffer_printf(json, "]}");
+	ml_free(vc);
+}
+
+void
+column_stats_json(const MLRawColumn *c, size_t n, MLBuffer *json)
+{
+	column_stats_json_all(c, 1, n, json, 1);
+}
+
+typedef struct StatsTask
+{
+	const MLRawColumn *cols;
+	size_t		n;
+	NumStats   *st;
+} StatsTask;
+
+static void
+stats_task(void *arg, int t)
+{
+	StatsTask  *a = arg;
+
+	if (a->cols[t].kind == ML_COL_NUMERIC)
+		numeric_stats(a->cols[t].num, a->n, &a->st[t]);
+}
+
+void
+column_stats_json_all(const MLRawColumn *cols, int n_cols, size_t n, MLBuffer *json, int threads)
+{
+	StatsTask	a = {cols, n, ml_alloc(sizeof(NumStats) * (n_cols > 0 ? n_cols : 1))};
+
+	/* the sorts on worker threads; the JSON (and string counts) here */
+	if (threads > 1 && n_cols > 1)
+		ml_parallel_for(n_cols, threads, stats_task, &a);
 	else
+		for (int c = 0; c < n_cols; c++)
+			stats_task(&a, c);
+	for (int c = 0; c < n_cols; c++)
 	{
-		MLStrCount *sc;
-		ValCount   *vc;
-
-		for (size_t i = 0; i < n; i++)
-			if (c->str[i] == NULL)
-				nulls++;
-		m = n - nulls;
-		sc = ml_count_strings(c->str, NULL, n, &distinct);
-		vc = ml_alloc(sizeof(ValCount) * (distinct ? distinct : 1));
-		for (size_t k = 0; k < distinct; k++)
-		{
-			vc[k].s = sc[k].s;
-			vc[k].count = sc[k].count;
-		}
-		ml_free(sc);
-		qsort(vc, distinct, sizeof(ValCount), cmp_vc);
-		buffer_printf(json, ", \"kind\": \"categorical\", \"count\": %zu, \"nulls\": %zu, \"distinct\": %zu, \"top\": [",
-					  n, nulls, distinct);
-		for (size_t k = 0; k < distinct && k < 10; k++)
-		{
-			buffer_printf(json, "%s{\"value\": ", k ? ", " : "");
-			buffer_json_str(json, vc[k].s);
-			buffer_printf(json, ", \"share\": ");
-			buffer_json_num(json, (double) vc[k].count / m);
-			buffer_printf(json, "}");
-		}
-		buffer_printf(json, "]}");
-		ml_free(vc);
+		if (cols[c].kind == ML_COL_NUMERIC)
+			numeric_stats_json(&cols[c], n, &a.st[c], &json[c]);
+		else
+			categorical_stats_json(&cols[c], n, &json[c]);
 	}
+	ml_free(a.st);
+}
+
+typedef struct HashTask
+{
+	const MLRawColumn *cols;
+	int			n_cols;
+	const double *y;
+	const char *const *y_text;
+	size_t		n;
+	uint64_t	seed;
+	uint64_t   *out;
+} HashTask;
+
+#define HASH_CHUNK 65536
+
+static void
+hash_task(void *arg, int t)
+{
+	HashTask   *a = arg;
+	size_t		lo = (size_t) t * HASH_CHUNK,
+				hi = lo + HASH_CHUNK < a->n ? lo + HASH_CHUNK : a->n;
+
+	for (size_t i = lo; i < hi; i++)
+		a->out[i] = raw_row_hash(a->cols, a->n_cols, a->y, a->y_text, i, a->seed);
+}
+
+void
+raw_row_hashes(const MLRawColumn *cols, int n_cols, const double *y,
+			   const char *const *y_text, size_t n, uint64_t seed, uint64_t *out, int threads)
+{
+	HashTask	a = {cols, n_cols, y, y_text, n, seed, out};
+	int			chunks = (int) ((n + HASH_CHUNK - 1) / HASH_CHUNK);
+
+	if (threads > 1 && chunks > 1)
+		ml_parallel_for(chunks, threads, hash_task, &a);
+	else
+		for (int t = 0; t < chunks; t++)
+			hash_task(&a, t);
 }
 
 int *

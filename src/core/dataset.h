@@ -114,4 +114,16 @@ extern uint64_t ml_hash_string(uint64_t h, const char *s);
  */
 extern void column_stats_json(const MLRawColumn *c, size_t n, MLBuffer *json);
 
+/*
+ * the same for n_cols columns into json[0..n_cols) (initialized buffers),
+ * the numeric columns' sorts on up to `threads` worker threads
+ */
+extern void column_stats_json_all(const MLRawColumn *cols, int n_cols, size_t n,
+								  MLBuffer *json, int threads);
+
+/* raw_row_hash of rows 0..n-1 into out, in chunks on up to `threads` threads */
+extern void raw_row_hashes(const MLRawColumn *cols, int n_cols, const double *y,
+						   const char *const *y_text, size_t n, uint64_t seed,
+						   uint64_t *out, int threads);
+
 #endif							/* ML_DATASET_H */

@@ -7,6 +7,7 @@
  * number (flip every bit of negatives, the sign bit of positives), then
  * sorts the keys 8 bits at a time, least significant first; a pass whose
  * digit is the same for every key is skipped.  Time O(8 n), memory O(n).
+ * Values that are all exact floats sort as 32-bit keys the same way.
  *
  *-------------------------------------------------------------------------
  */
@@ -15,13 +16,77 @@
 
 #include <string.h>
 
+/*
+ * Values that are all exact floats (a real column read as double) sort as
+ * 32-bit keys: half the passes and half the memory traffic.
+ */
+static bool
+sort_as_floats(double *v, size_t n)
+{
+	uint32_t   *a,
+			   *b;
+	size_t	   *count;
+
+	for (size_t i = 0; i < n; i++)
+		if ((double) (float) v[i] != v[i])
+			return false;
+	a = ml_alloc(ml_mul_size(n, sizeof(uint32_t)));
+	b = ml_alloc(ml_mul_size(n, sizeof(uint32_t)));
+	count = ml_alloc(sizeof(size_t) * 4 * 256);
+	for (size_t i = 0; i < n; i++)
+	{
+		uint32_t	u;
+		float		x = v[i] == 0.0 ? 0.0f : (float) v[i];	/* -0 sorts as 0 */
+
+		memcpy(&u, &x, 4);
+		u = (u >> 31) ? ~u : u ^ 0x80000000u;
+		a[i] = u;
+		for (int d = 0; d < 4; d++)
+			count[d * 256 + ((u >> (8 * d)) & 0xff)]++;
+	}
+	for (int d = 0; d < 4; d++)
+	{
+		size_t	   *c = count + d * 256;
+		size_t		pos = 0;
+		int			shift = 8 * d;
+		uint32_t   *t;
+
+		if (c[(a[0] >> shift) & 0xff] == n)
+			continue;			/* every key has this digit */
+		for (int k = 0; k < 256; k++)
+		{
+			size_t		x = c[k];
+
+			c[k] = pos;
+			pos += x;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[c[(a[i] >> shift) & 0xff]++] = a[i];
+		t = a;
+		a = b;
+		b = t;
+	}
+	for (size_t i = 0; i < n; i++)
+	{
+		uint32_t	u = (a[i] >> 31) ? a[i] ^ 0x80000000u : ~a[i];
+		float		x;
+
+		memcpy(&x, &u, 4);
+		v[i] = x;
+	}
+	ml_free(count);
+	ml_free(a);
+	ml_free(b);
+	return true;
+}
+
 void
 ml_sort_doubles(double *v, size_t n)
 {
 	uint64_t   *a,
 			   *b;
 
-	if (n < 2)
+	if (n < 2 || sort_as_floats(v, n))
 		return;
 	a = ml_alloc(ml_mul_size(n, sizeof(uint64_t)));
 	b = ml_alloc(ml_mul_size(n, sizeof(uint64_t)));

@@ -28,6 +28,7 @@
 
 #include "core/buffer.h"
 #include "core/dataset.h"
+#include "core/parallel.h"
 #include "pg/mlsql_pg.h"
 
 #define PSI_FLOOR 1e-4
@@ -114,24 +115,33 @@ mlsql_snapshot(PG_FUNCTION_ARGS)
 	buffer_printf(&js, "[");
 	if (ncols > 0)
 	{
+		MLBuffer   *stats;
+		uint64_t   *h;
+		int			threads;
+
 		src = source_read(table, NULL, cols, ncols, NULL, 0, false);
+		threads = ml_thread_count(mlsql_threads, Max(src->n_raw, 1));
+		stats = palloc(sizeof(MLBuffer) * Max(src->n_raw, 1));
+		for (int r = 0; r < src->n_raw; r++)
+			buffer_init(&stats[r]);
+		column_stats_json_all(src->raw, src->n_raw, src->n_rows, stats, threads);
 		for (int r = 0; r < src->n_raw; r++)
 		{
-			MLBuffer	st;
+			MLBuffer	st = stats[r];
 			SourceColumn *sc = NULL;
 
 			for (int f = 0; f < src->n_cols; f++)
 				if (strcmp(src->cols[f].name, src->raw[r].source) == 0)
 					sc = &src->cols[f];
-			buffer_init(&st);
-			column_stats_json(&src->raw[r], src->n_rows, &st);
 			buffer_printf(&js, "%s{\"type\": ", r ? ", " : "");
 			buffer_json_str(&js, format_type_be(sc->type));
 			buffer_printf(&js, ", \"role\": \"column\", ");
 			buffer_put_bytes(&js, st.data + 1, st.len - 1);
 		}
+		h = palloc_extended(Max(src->n_rows, 1) * sizeof(uint64_t), MCXT_ALLOC_HUGE);
+		raw_row_hashes(src->raw, src->n_raw, NULL, NULL, src->n_rows, 0, h, threads);
 		for (size_t i = 0; i < src->n_rows; i++)
-			fp += raw_row_hash(src->raw, src->n_raw, NULL, NULL, i, 0);
+			fp += h[i];
 	}
 	buffer_printf(&js, "]");
 

@@ -33,6 +33,7 @@
 
 #include "core/buffer.h"
 #include "core/metrics.h"
+#include "core/parallel.h"
 #include "core/rng.h"
 #include "ensemble/ensemble.h"
 #include "pg/mlsql_pg.h"
@@ -1289,13 +1290,17 @@ train_prepare(TrainData *td)
 		MLSplitStrategy strategy = td->task == ML_CLASSIFICATION ? ML_SPLIT_STRATIFIED : ML_SPLIT_RANDOM;
 		size_t		counts[3] = {0};
 
+		int			threads = ml_thread_count(mlsql_threads, (int) Min(n / 65536 + 1, INT_MAX));
+		const double *hy = (td->src->y_text || !td->target) ? NULL : td->src->y_num;
+
 		td->assign = palloc_extended(Max(n, 1), MCXT_ALLOC_HUGE);
-		for (size_t i = 0; i < n; i++)
-			h[i] = td->split_key
-				? ml_hash_string(ml_mix64((uint64_t) td->seed),
-								 td->src->aux_text[0][i] ? td->src->aux_text[0][i] : "\x01NULL")
-				: raw_row_hash(td->src->raw, td->src->n_raw, (td->src->y_text || !td->target) ? NULL : td->src->y_num,
-							   (const char *const *) td->src->y_text, i, (uint64_t) td->seed);
+		if (td->split_key)
+			for (size_t i = 0; i < n; i++)
+				h[i] = ml_hash_string(ml_mix64((uint64_t) td->seed),
+									  td->src->aux_text[0][i] ? td->src->aux_text[0][i] : "\x01NULL");
+		else
+			raw_row_hashes(td->src->raw, td->src->n_raw, hy, (const char *const *) td->src->y_text,
+						   n, (uint64_t) td->seed, h, threads);
 		if (td->split_name && strcmp(td->split_name, "column") == 0)
 		{
 			char	  **vals = td->src->aux_text[td->n_aux - 1];
@@ -1373,10 +1378,12 @@ train_prepare(TrainData *td)
 					td->valid_rows[c++] = i;
 			}
 		}
+		/* the fingerprint: the sum of the rows' unseeded hashes (any order) */
+		raw_row_hashes(td->src->raw, td->src->n_raw, hy, (const char *const *) td->src->y_text,
+					   n, 0, h, threads);
 		td->fingerprint = 0;
 		for (size_t i = 0; i < n; i++)
-			td->fingerprint += raw_row_hash(td->src->raw, td->src->n_raw, (td->src->y_text || !td->target) ? NULL : td->src->y_num,
-										(const char *const *) td->src->y_text, i, 0);
+			td->fingerprint += h[i];
 	}
 
 	/* preprocessing, fitted on the training rows only */
@@ -1611,6 +1618,13 @@ mlsql_train(PG_FUNCTION_ARGS)
 
 	buffer_init(&js);
 	buffer_printf(&js, "[");
+	{
+		MLBuffer   *stats = palloc(sizeof(MLBuffer) * Max(src->n_raw, 1));
+
+		for (int r = 0; r < src->n_raw; r++)
+			buffer_init(&stats[r]);
+		column_stats_json_all(src->raw, src->n_raw, src->n_rows, stats,
+							  ml_thread_count(mlsql_threads, Max(src->n_raw, 1)));
 	for (int f = 0; f < src->n_cols; f++)
 	{
 		SourceColumn *sc = &src->cols[f];
@@ -1618,16 +1632,15 @@ mlsql_train(PG_FUNCTION_ARGS)
 
 		for (int e = 0; e < width; e++)
 		{
-			MLBuffer	st;
+			MLBuffer	st = stats[sc->first_raw + e];
 
-			buffer_init(&st);
-			column_stats_json(&src->raw[sc->first_raw + e], src->n_rows, &st);
 			/* splice "type" and "role" into the statistics object */
 			buffer_printf(&js, "%s{\"type\": ", js.len > 1 ? ", " : "");
 			buffer_json_str(&js, format_type_be(sc->type));
 			buffer_printf(&js, ", \"role\": \"feature\", ");
 			buffer_put_bytes(&js, st.data + 1, st.len - 1);
 		}
+	}
 	}
 	if (target)
 	{

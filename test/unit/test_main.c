@@ -998,10 +998,25 @@ test_sortcount(void)
 	for (size_t i = 0; i < n; i++)
 		a[i] = b[i] = sin(i * 0.37) * pow(10, (double) (i % 41) - 20) * ((i % 3) ? 1 : -1);
 	a[7] = b[7] = -0.0;
-	ml_sort_doubles(a, n);
-	qsort(b, n, sizeof(double), cmp_double_unit);
-	for (size_t i = 1; i < n; i++)
-		CHECK(a[i - 1] <= a[i]);
+	for (int pass = 0; pass < 2; pass++)
+	{
+		int			bad = 0;
+
+		/* pass 1: every value an exact float (the 32-bit key path), infinities too */
+		if (pass == 1)
+		{
+			for (size_t i = 0; i < n; i++)
+				a[i] = b[i] = (double) (float) (sin(i * 0.61) * pow(10, (double) (i % 17) - 8) * ((i % 3) ? 1 : -1));
+			a[11] = b[11] = -INFINITY;
+			a[12] = b[12] = INFINITY;
+			a[13] = b[13] = -0.0;
+		}
+		ml_sort_doubles(a, n);
+		qsort(b, n, sizeof(double), cmp_double_unit);
+		for (size_t i = 0; i < n; i++)
+			bad += a[i] != b[i] || (i > 0 && !(a[i - 1] <= a[i]));
+		CHECK(bad == 0);
+	}
 	sc = ml_count_strings(words, NULL, 6, &k);
 	CHECK(k == 3);
 	for (size_t i = 0; i < k; i++)
