@@ -307,6 +307,9 @@ source_read(const char *source, const char *target, char **features,
 	ReadCol    *rc;
 	int			ncols = 0;
 	int		   *aux_att;
+	Oid		   *aux_out,			/* per split column: output function, */
+			   *aux_base;		/* base type, */
+	bool	   *aux_numeric;	/* and whether it reads as a number */
 	int64		target_nulls = 0;
 	size_t		cap = 0,
 				n = 0;
@@ -422,8 +425,19 @@ source_read(const char *source, const char *target, char **features,
 	s->n_aux = n_aux;
 	s->aux_text = palloc0(sizeof(char **) * (n_aux + 1));
 	s->aux_num = palloc0(sizeof(double *) * (n_aux + 1));
+	aux_out = palloc0(sizeof(Oid) * (n_aux + 1));
+	aux_base = palloc0(sizeof(Oid) * (n_aux + 1));
+	aux_numeric = palloc0(sizeof(bool) * (n_aux + 1));
 	for (int x = 0; x < n_aux; x++)
+	{
+		Oid			t;
+
 		aux_att[x] = find_column(td, aux[x], "split");
+		t = TupleDescAttr(td, aux_att[x])->atttypid;
+		getTypeOutputInfo(t, &aux_out[x], &varlena);
+		aux_base[x] = getBaseType(t);
+		aux_numeric[x] = source_type_class(t, NULL) == SRC_NUMERIC;
+	}
 
 	batch_cxt = AllocSetContextCreate(main_cxt, "mlsql source batch", ALLOCSET_DEFAULT_SIZES);
 	for (;;)
@@ -605,23 +619,15 @@ source_read(const char *source, const char *target, char **features,
 			}
 			for (int x = 0; x < n_aux; x++)
 			{
-				Oid			t = TupleDescAttr(td, aux_att[x])->atttypid;
-				Oid			base = getBaseType(t);
-
 				d = row_values[aux_att[x]];
 				isnull = row_nulls[aux_att[x]];
 				s->aux_text[x][n] = NULL;
 				s->aux_num[x][n] = NAN;
 				if (isnull)
 					continue;
-				{
-					Oid			out;
-
-					getTypeOutputInfo(t, &out, &varlena);
-					s->aux_text[x][n] = MemoryContextStrdup(main_cxt, OidOutputFunctionCall(out, d));
-				}
-				if (source_type_class(t, NULL) == SRC_NUMERIC)
-					s->aux_num[x][n] = source_datum_double(d, base);
+				s->aux_text[x][n] = MemoryContextStrdup(main_cxt, OidOutputFunctionCall(aux_out[x], d));
+				if (aux_numeric[x])
+					s->aux_num[x][n] = source_datum_double(d, aux_base[x]);
 			}
 			n++;
 		}
