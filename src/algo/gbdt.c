@@ -379,13 +379,14 @@ leaf_weight(const Grower *gr, double g, double h)
 #define GB_CHUNK 32768			/* rows per partial histogram */
 /*
  * Depth-wise growth: a node of at most GB_SUBTREE rows is grown as a whole
- * subtree by one task (its histograms are single chunks), and such
+ * subtree by one task (the smaller child of any of its nodes has at most
+ * GB_CHUNK rows, so every histogram it builds is a single chunk), and such
  * subtrees are grown GB_SUB_BATCH at a time on the worker threads: deep
  * levels are parallel across nodes, where chunks would be too few.  The
  * choice depends on row counts only, so the trees are the same for any
  * thread count.
  */
-#define GB_SUBTREE GB_CHUNK
+#define GB_SUBTREE (2 * GB_CHUNK)
 #define GB_SUB_BATCH 16
 
 /* add rows[0..n) into H for the tree's features (H zeroed by the caller) */
@@ -1108,6 +1109,35 @@ apply_tree_bins(const GbNode *nodes, const uint8_t *bins, size_t p, size_t n, do
 	}
 }
 
+/* adding each leaf's value to the raw scores of its rows, idx cut in chunks */
+typedef struct LeafTask
+{
+	const Grower *gr;
+	double	   *F;
+	size_t		n;
+} LeafTask;
+
+static void
+leaf_task(void *arg, int t)
+{
+	const LeafTask *a = arg;
+	const Grower *gr = a->gr;
+	uint32_t	lo = (uint32_t) ((size_t) t * GB_CHUNK),
+				hi = (uint32_t) ((size_t) lo + GB_CHUNK < a->n ? (size_t) lo + GB_CHUNK : a->n);
+
+	for (int j = 0; j < gr->n_nodes; j++)
+	{
+		const GbNode *nd = &gr->nodes[j];
+		uint32_t	s = nd->lo > lo ? nd->lo : lo,
+					e = nd->hi < hi ? nd->hi : hi;
+
+		if (nd->feature >= 0)
+			continue;
+		for (uint32_t i = s; i < e; i++)
+			a->F[gr->idx[i]] += nd->value;
+	}
+}
+
 /*
  * Absolute error: the gradient's sign carries no step size, so each leaf
  * takes the median residual of its rows (times the learning rate), as
@@ -1475,13 +1505,19 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 			n_all += gr.n_nodes;
 			if (nr == n)
 			{
-				/* every row is in a leaf's range of idx: no walk needed */
-				double	   *Fc = F + (size_t) c * n;
+				/*
+				 * every row is in a leaf's range of idx: no walk needed; the
+				 * ranges are cut into chunks of idx (each row gets one
+				 * addition per tree, whichever thread makes it)
+				 */
+				LeafTask	lt = {&gr, F + (size_t) c * n, n};
+				int			chunks = (int) ((n + GB_CHUNK - 1) / GB_CHUNK);
 
-				for (int j = 0; j < gr.n_nodes; j++)
-					if (gr.nodes[j].feature < 0)
-						for (uint32_t i = gr.nodes[j].lo; i < gr.nodes[j].hi; i++)
-							Fc[gr.idx[i]] += gr.nodes[j].value;
+				if (threads > 1 && chunks > 1)
+					ml_parallel_for(chunks, threads, leaf_task, &lt);
+				else
+					for (int t = 0; t < chunks; t++)
+						leaf_task(&lt, t);
 			}
 			else
 				apply_tree_bins(gr.nodes, bins, p, n, F + (size_t) c * n);
