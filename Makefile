@@ -23,7 +23,7 @@ PG_CPPFLAGS = $(BLAS_CFLAGS) -I$(srcdir)/src -isystem $(shell $(PG_CONFIG) --inc
 SHLIB_LINK = $(BLAS_LIBS) -lm -lpthread
 override PG_CFLAGS += -Wall -Wextra
 
-EXTRA_CLEAN = test/unit/run test/unit/run_asan $(addprefix test/fuzz/fuzz_,model aggstate params space)
+EXTRA_CLEAN = test/unit/run test/unit/run_asan $(addprefix test/fuzz/fuzz_,model aggstate params space xgboost)
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -51,10 +51,11 @@ sanitize: test/unit/run_asan
 valgrind: test/unit/run
 	valgrind -q --error-exitcode=9 --leak-check=no test/unit/run
 
-# libFuzzer targets (clang): the model reader, ml_fit states, params, spaces
-FUZZ_TARGETS = model aggstate params space
+# libFuzzer targets (clang): the model reader, ml_fit states, params, spaces,
+# XGBoost JSON models (ml_import_xgboost)
+FUZZ_TARGETS = model aggstate params space xgboost
 FUZZ_SECONDS ?= 60
-fuzz_id = $(if $(filter model,$(1)),1,$(if $(filter aggstate,$(1)),2,$(if $(filter params,$(1)),3,4)))
+fuzz_id = $(if $(filter model,$(1)),1,$(if $(filter aggstate,$(1)),2,$(if $(filter params,$(1)),3,$(if $(filter space,$(1)),4,5))))
 
 test/fuzz/fuzz_%: test/fuzz/fuzz.c $(CORE_SRCS) $(wildcard src/core/*.h)
 	clang -O1 -g -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

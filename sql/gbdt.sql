@@ -155,3 +155,33 @@ SELECT ml_train('bad', 'diabetes_train', 'target', 'gbdt', '{"objective": "softm
 SELECT ml_train('bad', 'bc_train', 'target', 'gbdt', '{"subsample": 1.5}');
 SELECT ml_train('bad', 'SELECT * FROM (VALUES (1.0, 0), (2.0, 1)) v(x, y)', 'y', 'gbdt', '{"early_stopping_rounds": 5}', test_size => 0);
 SELECT count(*) AS bad_projects FROM mlsql.projects WHERE name = 'bad';
+
+-- ml_import_xgboost: XGBoost 1.7 models saved as JSON (test/fixtures, from
+-- test/ref/make_fixtures.py) score the test rows as XGBoost did, within 1e-6
+-- (relative; XGBoost sums its leaf values in float32), and the imported
+-- breast cancer model's SHAP contributions equal XGBoost's pred_contribs
+-- within 1e-4
+CREATE TEMP TABLE xgb_pred (dataset text, id int, features float8[], prediction float8[], contribs float8[]);
+\copy xgb_pred FROM 'test/fixtures/xgb_predictions.csv' WITH (FORMAT csv, HEADER true)
+\set xgb_bc `cat test/fixtures/xgb_breast_cancer.json`
+\set xgb_ir `cat test/fixtures/xgb_iris.json`
+\set xgb_db `cat test/fixtures/xgb_diabetes.json`
+CREATE TEMP TABLE xgb_models AS
+SELECT 'breast_cancer' AS dataset, ml_import_xgboost(:'xgb_bc') AS model
+UNION ALL SELECT 'iris', ml_import_xgboost(:'xgb_ir')
+UNION ALL SELECT 'diabetes', ml_import_xgboost(:'xgb_db', ARRAY['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6']);
+SELECT p.dataset, count(*) AS rows,
+       max((SELECT max(abs(a - b) / greatest(1, abs(b)))
+            FROM unnest(CASE WHEN p.dataset = 'diabetes' THEN ARRAY[ml_predict(m.model, p.features)]
+                             ELSE ml_predict_proba(m.model, p.features) END, p.prediction) u(a, b))) < 1e-6 AS equal
+FROM xgb_pred p JOIN xgb_models m USING (dataset) GROUP BY 1 ORDER BY 1;
+SELECT version, deployed FROM ml_save('xgb_bc', (SELECT model FROM xgb_models WHERE dataset = 'breast_cancer'), 'always');
+SELECT ml_model_info('xgb_bc')->'model'->>'trees' AS trees, ml_model_info('xgb_bc')->>'algorithm' AS algorithm;
+SELECT count(*) AS contributions,
+       max(abs(e.contribution - p.contribs[CASE WHEN e.feature = '(bias)' THEN 31 ELSE substr(e.feature, 2)::int END])) < 1e-4 AS shap_equal
+FROM xgb_pred p, ml_explain('xgb_bc', p.features) e WHERE p.contribs IS NOT NULL;
+-- the feature names given are the model's; the wrong count is an error
+SELECT version FROM ml_save('xgb_db', (SELECT model FROM xgb_models WHERE dataset = 'diabetes'), 'always');
+SELECT array_agg(feature ORDER BY feature) FILTER (WHERE feature IN ('age', 'bmi')) AS named
+FROM ml_explain('xgb_db', (SELECT features FROM xgb_pred WHERE dataset = 'diabetes' LIMIT 1));
+SELECT ml_import_xgboost(:'xgb_db', ARRAY['age']);

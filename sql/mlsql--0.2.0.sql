@@ -523,6 +523,10 @@ RETURNS TABLE (project text, version int, model_id bigint, deployed boolean)
 AS 'MODULE_PATHNAME', 'mlsql_save' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ml_save(text, bytea, text) IS 'register model bytes (ml_fit) as the project''s next version; if_better deploys it when nothing is deployed';
 
+CREATE FUNCTION ml_import_xgboost(model jsonb, features text[] DEFAULT NULL) RETURNS bytea
+AS 'MODULE_PATHNAME', 'mlsql_import_xgboost' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml_import_xgboost(jsonb, text[]) IS 'model bytes of an XGBoost model saved as JSON (gbtree), scored as XGBoost scores it; register with ml_save';
+
 -- scoring
 
 CREATE FUNCTION ml_predict(project text, features float8[]) RETURNS float8

@@ -34,6 +34,7 @@
 #include "utils/memutils.h"
 
 #include "core/aggstate.h"
+#include "algo/gbdt.h"
 #include "core/buffer.h"
 #include "pg/mlsql_pg.h"
 
@@ -43,6 +44,7 @@ PG_FUNCTION_INFO_V1(mlsql_fit_final);
 PG_FUNCTION_INFO_V1(mlsql_predict_bytes);
 PG_FUNCTION_INFO_V1(mlsql_predict_proba_bytes);
 PG_FUNCTION_INFO_V1(mlsql_save);
+PG_FUNCTION_INFO_V1(mlsql_import_xgboost);
 
 /* model_read / agg_read of caller-supplied bytes: corruption is bad input */
 static MLModel *
@@ -575,4 +577,50 @@ mlsql_save(PG_FUNCTION_ARGS)
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, vals, nulls);
 	SPI_finish();
 	return (Datum) 0;
+}
+
+/*
+ * ml_import_xgboost(model jsonb, features text[]): the model bytes of an
+ * XGBoost model saved as JSON, for ml_predict(bytea, float8[]) and ml_save.
+ * features names its inputs (default: the names XGBoost kept, else x1..).
+ */
+Datum
+mlsql_import_xgboost(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *jb;
+	char	   *json;
+	char	  **names = NULL;
+	int			n_names = 0;
+	MLModel    *m;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("model must not be NULL")));
+	jb = PG_GETARG_JSONB_P(0);
+	if (!PG_ARGISNULL(1))
+	{
+		ArrayType  *a = PG_GETARG_ARRAYTYPE_P(1);
+		Datum	   *d;
+		bool	   *nulls;
+
+		if (ARR_NDIM(a) > 1)
+			ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR), errmsg("features must be a one-dimensional array")));
+		deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &d, &nulls, &n_names);
+		names = palloc(sizeof(char *) * Max(n_names, 1));
+		for (int i = 0; i < n_names; i++)
+		{
+			if (nulls[i])
+				ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("feature names must not be NULL")));
+			names[i] = TextDatumGetCString(d[i]);
+			if (names[i][0] == '\0')
+				ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("feature names must not be empty")));
+		}
+		if (n_names == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("features must not be empty"),
+					 errhint("Pass NULL to keep the names XGBoost saved.")));
+	}
+	json = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+	m = gbdt_import_xgboost(json, strlen(json), names, n_names);
+	PG_RETURN_BYTEA_P(model_bytea(m));
 }

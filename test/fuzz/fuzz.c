@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "algo/gbdt.h"
 #include "core/aggstate.h"
 #include "core/buffer.h"
 #include "core/json.h"
@@ -261,6 +262,19 @@ run_target(const uint8_t *data, size_t size)
 			space_grid_point(s, space_grid_size(s) - 1, v);
 		catcher = outer;
 	}
+#elif FUZZ_TARGET == 5
+	MLModel    *m = gbdt_import_xgboost((const char *) data, size, NULL, 0);
+	MLBuffer	b;
+	double		x[64],
+				out[1024];
+
+	buffer_init(&b);
+	model_write(m, &b);
+	m = model_read(b.data, b.len);
+	for (int j = 0; j < 64; j++)
+		x[j] = j % 5 == 0 ? NAN : j * 0.37 - 3;
+	if (m->n_features <= 64 && model_output_width(m) <= 1024)
+		model_predict(m, x, 1, out);
 #endif
 }
 
@@ -338,6 +352,27 @@ write_seeds(const char *dir)
 	static const char *const seeds[] = {"{\"alpha\": 0.5}", "{\"max_depth\": 3, \"criterion\": \"gini\"}",
 		"{\"class_weight\": {\"a\": 2}}", "{\"estimators\": [{\"algorithm\": \"tree\"}], \"voting\": \"soft\"}",
 	"{\"base\": {\"algorithm\": \"knn\", \"k\": 3}, \"n_estimators\": 2}"};
+
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
+	{
+		char		name[32];
+
+		snprintf(name, sizeof(name), "seed_%zu", i);
+		write_seed(dir, name, seeds[i], strlen(seeds[i]));
+	}
+#elif FUZZ_TARGET == 5
+	static const char *const seeds[] = {
+		"{\"learner\": {\"learner_model_param\": {\"base_score\": \"5E-1\", \"num_class\": \"0\", \"num_feature\": \"2\"}, "
+		"\"objective\": {\"name\": \"binary:logistic\"}, \"gradient_booster\": {\"name\": \"gbtree\", \"model\": "
+		"{\"tree_info\": [0], \"trees\": [{\"left_children\": [1, -1, -1], \"right_children\": [2, -1, -1], "
+		"\"split_indices\": [1, 0, 0], \"split_conditions\": [0.5, 1, -1], \"default_left\": [1, 0, 0], "
+		"\"sum_hessian\": [4, 2, 2], \"loss_changes\": [3, 0, 0]}]}}}}",
+		"{\"learner\": {\"learner_model_param\": {\"base_score\": \"5E-1\", \"num_class\": \"2\", \"num_feature\": \"1\"}, "
+		"\"objective\": {\"name\": \"multi:softprob\"}, \"gradient_booster\": {\"name\": \"gbtree\", \"model\": "
+		"{\"tree_info\": [0, 1], \"trees\": [{\"left_children\": [-1], \"right_children\": [-1], "
+		"\"split_indices\": [0], \"split_conditions\": [0.25], \"default_left\": [0]}, "
+		"{\"left_children\": [2, -1, -1], \"right_children\": [1, -1, -1], \"split_indices\": [0, 0, 0], "
+		"\"split_conditions\": [3e38, -1, 1], \"default_left\": [0, 0, 0]}]}}}}"};
 
 	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
 	{

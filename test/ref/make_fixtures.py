@@ -236,6 +236,33 @@ def main():
     except ImportError:
         print("python3-xgboost is missing: test/fixtures/gbdt_xgboost.csv not rewritten")
 
+    # ml_import_xgboost (sql/gbdt.sql): small XGBoost models saved as JSON,
+    # with XGBoost's own predictions for the test rows (id % 4 = 0) and, for
+    # breast cancer, its SHAP contributions (pred_contribs) for ten of them
+    try:
+        import xgboost as xgb
+        rows = []
+        for dname, X, y, task, depth in (("breast_cancer", bc.data, bc.target, "binary", 4),
+                                         ("iris", ir.data, ir.target, "multi", 3),
+                                         ("diabetes", db.data, db.target, "regression", 4)):
+            ids = np.arange(1, len(y) + 1)
+            test = ids % 4 == 0
+            kw = dict(n_estimators=20, learning_rate=0.3, max_depth=depth, tree_method="hist",
+                      max_bin=255, random_state=0, n_jobs=1)
+            m = (xgb.XGBRegressor(**kw) if task == "regression" else xgb.XGBClassifier(**kw)).fit(X[~test], y[~test])
+            m.save_model("test/fixtures/xgb_%s.json" % dname)
+            Xt = X[test]
+            pred = m.predict(Xt) if task == "regression" else m.predict_proba(Xt)
+            contribs = m.get_booster().predict(xgb.DMatrix(Xt), pred_contribs=True) if task == "binary" else None
+            for i, rid in enumerate(ids[test]):
+                p = np.atleast_1d(pred[i])
+                c = "{" + ",".join(repr(float(v)) for v in contribs[i]) + "}" if contribs is not None and i < 10 else ""
+                rows.append([dname, int(rid), "{" + ",".join(repr(float(v)) for v in Xt[i]) + "}",
+                             "{" + ",".join(repr(float(v)) for v in p) + "}", c])
+        write_csv("test/fixtures/xgb_predictions.csv", ["dataset", "id", "features", "prediction", "contribs"], rows)
+    except ImportError:
+        print("python3-xgboost is missing: the ml_import_xgboost fixtures not rewritten")
+
     # Ensembles (sql/ensemble.sql): bagged trees, soft voting and stacking of
     # logistic + forest + knn, on the same test rows (id % 4 = 0).  The knn and
     # logistic members see standardized features, as mlsql's ensemble pipeline
