@@ -1,5 +1,6 @@
 # mlsql: PGXS build.  `make`, `make install`, `make installcheck` (pg_regress),
-# `make unittest` (C unit tests of src/core and src/algo, no server).
+# `make unittest` (C unit tests of src/core and src/algo, no server),
+# `make sanitize-installcheck` (pg_regress under ASan + UBSan, private server).
 # Extra warnings are ours; CI adds -Werror through PG_CFLAGS on the command line.
 
 EXTENSION = mlsql
@@ -51,6 +52,12 @@ sanitize: test/unit/run_asan
 valgrind: test/unit/run
 	valgrind -q --error-exitcode=9 --leak-check=no test/unit/run
 
+# The pg_regress suite (REGRESS) against an mlsql.so built with the same
+# sanitizers, in a private copy of the server started with the ASan runtime
+# preloaded; installs nothing outside a temporary directory
+sanitize-installcheck:
+	PG_CONFIG=$(PG_CONFIG) test/sanitize_regress.sh
+
 # libFuzzer targets (clang): the model reader, ml_fit states, params, spaces
 FUZZ_TARGETS = model aggstate params space
 FUZZ_SECONDS ?= 60
@@ -79,7 +86,7 @@ fuzz-run: fuzz
 		rm -rf $$c $$c.log; \
 	done
 
-.PHONY: sanitize valgrind fuzz fuzz-run
+.PHONY: sanitize sanitize-installcheck valgrind fuzz fuzz-run
 
 # PGXS tracks no header dependencies without --enable-depend: rebuild on any header change
 $(OBJS): $(wildcard src/core/*.h) $(wildcard src/algo/*.h) $(wildcard src/ensemble/*.h) $(wildcard src/pg/*.h)
