@@ -1,5 +1,6 @@
 # mlsql: PGXS build.  `make`, `make install`, `make installcheck` (pg_regress),
-# `make unittest` (C unit tests of src/core and src/algo, no server).
+# `make unittest` (C unit tests of src/core and src/algo, no server),
+# `make sanitize-installcheck` (pg_regress under ASan + UBSan, private server).
 # Extra warnings are ours; CI adds -Werror through PG_CFLAGS on the command line.
 
 EXTENSION = mlsql
@@ -13,6 +14,8 @@ OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 
 REGRESS = install train predict evaluate deploy errors preprocess data registry learners gbdt ensemble search aggregate hostile security
 REGRESS_OPTS = --load-extension=mlsql
+# no progress NOTICE in expected outputs, however slow the machine
+installcheck: export PGOPTIONS := $(PGOPTIONS) -c mlsql.progress=0
 
 BLAS_CFLAGS := $(shell pkg-config --cflags openblas)
 BLAS_LIBS := $(shell pkg-config --libs openblas)
@@ -51,6 +54,12 @@ sanitize: test/unit/run_asan
 valgrind: test/unit/run
 	valgrind -q --error-exitcode=9 --leak-check=no test/unit/run
 
+# The pg_regress suite (REGRESS) against an mlsql.so built with the same
+# sanitizers, in a private copy of the server started with the ASan runtime
+# preloaded; installs nothing outside a temporary directory
+sanitize-installcheck:
+	PG_CONFIG=$(PG_CONFIG) test/sanitize_regress.sh
+
 # libFuzzer targets (clang): the model reader, ml_fit states, params, spaces,
 # XGBoost JSON models (ml_import_xgboost)
 FUZZ_TARGETS = model aggstate params space xgboost
@@ -80,7 +89,7 @@ fuzz-run: fuzz
 		rm -rf $$c $$c.log; \
 	done
 
-.PHONY: sanitize valgrind fuzz fuzz-run
+.PHONY: sanitize sanitize-installcheck valgrind fuzz fuzz-run
 
 # PGXS tracks no header dependencies without --enable-depend: rebuild on any header change
 $(OBJS): $(wildcard src/core/*.h) $(wildcard src/algo/*.h) $(wildcard src/ensemble/*.h) $(wildcard src/pg/*.h)

@@ -62,6 +62,12 @@ grep -E '^(test| ) *[a-z_]+ +\.\.\. ' "$LOGDIR/regress.log" |
 if [ -f "$ROOT/regression.diffs" ]; then head -200 "$ROOT/regression.diffs"; fi
 count "$LOGDIR/regress.tap"
 
+echo "== pg_regress under AddressSanitizer + UndefinedBehaviorSanitizer (private server copy)"
+(cd "$ROOT" && make -s sanitize-installcheck) 2>&1 | tee "$LOGDIR/sanitize-regress.log"
+grep -qE '^(ok|not ok) - sanitize/regress' "$LOGDIR/sanitize-regress.log" ||
+	echo "not ok - sanitize/regress did not run" | tee -a "$LOGDIR/sanitize-regress.log"
+count "$LOGDIR/sanitize-regress.log"
+
 echo "== integration tests"
 for t in "$ROOT"/test/integration/*.sh; do
 	bash "$t" 2>&1 | tee "$LOGDIR/$(basename "$t").log"

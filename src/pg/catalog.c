@@ -91,7 +91,7 @@ catalog_deploy(int64 project_id, int64 model_id, const char *strategy)
 							   5, (Oid[]) {INT8OID, INT8OID, TEXTOID, INT8OID, NAMEOID},
 							   (Datum[]) {Int64GetDatum(project_id), Int64GetDatum(model_id),
 								   CStringGetTextDatum(strategy), Int64GetDatum(previous),
-							   CStringGetDatum(catalog_caller_name())},
+							   catalog_caller_name()},
 							   NULL, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "deployment insert failed: %s", SPI_result_code_string(rc));
@@ -140,10 +140,14 @@ catalog_caller(void)
 	return OidIsValid(writer_caller) ? writer_caller : GetUserId();
 }
 
-char *
+/*
+ * The caller's role name as a name Datum, for a NAMEOID parameter: a name is a
+ * NameData of NAMEDATALEN bytes, so a shorter C string would be over-read.
+ */
+Datum
 catalog_caller_name(void)
 {
-	return GetUserNameFromId(catalog_caller(), false);
+	return DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(catalog_caller(), false)));
 }
 
 static Oid
@@ -251,7 +255,7 @@ catalog_project_for_write(const char *project, MLTask task, const char *what)
 						  "ON CONFLICT (name) DO NOTHING",
 						  3, (Oid[]) {TEXTOID, TEXTOID, NAMEOID},
 						  (Datum[]) {CStringGetTextDatum(project), CStringGetTextDatum(ml_task_name(task)),
-						  CStringGetDatum(catalog_caller_name())},
+						  catalog_caller_name()},
 						  NULL, false, 0);
 	project_id = catalog_project_id(project, true, &existing);
 	if (project_id != 0)

@@ -156,7 +156,7 @@ mlsql_snapshot(PG_FUNCTION_ARGS)
 									   Int64GetDatum(n_rows),
 									   json_text_to_jsonb((const char *) js.data, js.len),
 									   CStringGetTextDatum(psprintf("%016llx", (unsigned long long) fp)),
-								   CStringGetTextDatum(table), CStringGetDatum(catalog_caller_name())},
+								   CStringGetTextDatum(table), catalog_caller_name()},
 								   NULL, false, 0);
 		catalog_write_end(w);
 	}

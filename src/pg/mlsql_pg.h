@@ -138,7 +138,7 @@ extern CatalogWriter catalog_write_begin(void);
 extern void catalog_write_end(CatalogWriter w);
 extern Oid	catalog_caller(void);
 extern void catalog_register_callbacks(void);
-extern char *catalog_caller_name(void);
+extern Datum catalog_caller_name(void);
 
 /*
  * What ml_train and ml_search share before fitting (train.c): the inputs,

@@ -241,6 +241,7 @@ mlsql_grant(PG_FUNCTION_ARGS)
 	char	   *project,
 			   *role,
 			   *level;
+	Datum		role_name;		/* the name argument, for name parameters */
 	int64		pid;
 	int			rc;
 	CatalogWriter w;
@@ -251,6 +252,7 @@ mlsql_grant(PG_FUNCTION_ARGS)
 				 errmsg("project, role and level must not be NULL")));
 	project = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	role = pstrdup(NameStr(*PG_GETARG_NAME(1)));
+	role_name = PG_GETARG_DATUM(1);
 	level = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	if (strcmp(level, "use") != 0 && strcmp(level, "manage") != 0 && strcmp(level, "none") != 0)
 		ereport(ERROR,
@@ -260,7 +262,7 @@ mlsql_grant(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (query_int("SELECT count(*) FROM pg_catalog.pg_roles WHERE rolname = $1",
-				  1, (Oid[]) {NAMEOID}, (Datum[]) {CStringGetDatum(role)}) != 1)
+				  1, (Oid[]) {NAMEOID}, (Datum[]) {role_name}) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("role \"%s\" does not exist", role)));
@@ -268,14 +270,14 @@ mlsql_grant(PG_FUNCTION_ARGS)
 	if (strcmp(level, "none") == 0)
 		rc = SPI_execute_with_args("DELETE FROM mlsql.grants WHERE project_id = $1 AND role = $2",
 								   2, (Oid[]) {INT8OID, NAMEOID},
-								   (Datum[]) {Int64GetDatum(pid), CStringGetDatum(role)}, NULL, false, 0);
+								   (Datum[]) {Int64GetDatum(pid), role_name}, NULL, false, 0);
 	else
 		rc = SPI_execute_with_args("INSERT INTO mlsql.grants (project_id, role, level, granted_by) "
 								   "VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, role) "
 								   "DO UPDATE SET level = EXCLUDED.level, granted_by = EXCLUDED.granted_by",
 								   4, (Oid[]) {INT8OID, NAMEOID, TEXTOID, NAMEOID},
-								   (Datum[]) {Int64GetDatum(pid), CStringGetDatum(role),
-								   CStringGetTextDatum(level), CStringGetDatum(catalog_caller_name())},
+								   (Datum[]) {Int64GetDatum(pid), role_name,
+								   CStringGetTextDatum(level), catalog_caller_name()},
 								   NULL, false, 0);
 	if (rc < 0)
 		elog(ERROR, "grant failed: %s", SPI_result_code_string(rc));

@@ -334,7 +334,8 @@ source_read(const char *source, const char *target, char **features,
 	 * snapshot) is visible.
 	 */
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, is_query(source));
-	td = portal->tupDesc;
+	/* a copy: the portal's own goes with it, and the columns are named after it closes */
+	td = CreateTupleDescCopy(portal->tupDesc);
 
 	if (target)
 	{

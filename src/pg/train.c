@@ -1674,7 +1674,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 									 (Datum[]) {CStringGetTextDatum(source), Int64GetDatum((int64) src->n_rows),
 			jsonb_datum(&js),
 			CStringGetTextDatum(psprintf("%016llx", (unsigned long long) fingerprint)),
-	CStringGetDatum(catalog_caller_name())},
+	catalog_caller_name()},
 									 NULL);
 
 	buffer_init(&js);
