@@ -103,7 +103,7 @@ FROM bc;
 SELECT algorithm, info->'features' AS features FROM mlsql.models m, ml_model_info(m.id) info
 WHERE m.project_id = (SELECT id FROM mlsql.projects WHERE name = 'agg_saved');
 SELECT * FROM ml_save('agg_saved', '\x00'::bytea);
-SELECT * FROM ml_save('agg_saved', (SELECT model FROM agg_serial WHERE name = 'linear'));
+SELECT project, version, deployed FROM ml_save('agg_saved', (SELECT model FROM agg_serial WHERE name = 'linear'));
 
 -- classification scoring of model bytes
 SELECT ml_predict_proba((SELECT model FROM agg_serial WHERE name = 'logistic'), ARRAY[20.0, 20.0, 1500.0]) IS NOT NULL AS proba;

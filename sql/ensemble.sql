@@ -132,4 +132,6 @@ SELECT ml_train('bad_ens', 'bc_train', 'target', 'voting', '{"estimators": {"alg
 SELECT ml_train('bad_ens', 'bc_train', 'target', 'stacking', '{"estimators": [{"algorithm": "tree"}], "final": {"algorithm": "knn", "features": ["mean_radius"]}}');
 SELECT ml_train('bad_ens', 'diabetes_train', 'target', 'stacking', '{"estimators": [{"algorithm": "tree"}], "stack_method": "proba"}');
 SELECT count(*) - :runs_before AS runs_written FROM mlsql.runs;
-SELECT * FROM ml_ensemble_report('ens_tree_wine@1');
+-- (the model id in the message depends on earlier suites)
+DO $$ BEGIN PERFORM * FROM ml_ensemble_report('ens_tree_wine@1');
+EXCEPTION WHEN OTHERS THEN RAISE NOTICE '% %', SQLSTATE, regexp_replace(SQLERRM, 'model \d+', 'model N'); END $$;

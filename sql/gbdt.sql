@@ -110,6 +110,17 @@ SELECT (SELECT md5(model) FROM mlsql.models WHERE project_id = (SELECT id FROM m
      = (SELECT md5(model) FROM mlsql.models WHERE project_id = (SELECT id FROM mlsql.projects WHERE name = 'gb_t2')) AS same_bytes,
        (SELECT md5(model) FROM mlsql.models WHERE project_id = (SELECT id FROM mlsql.projects WHERE name = 'gb_t1'))
      <> (SELECT md5(model) FROM mlsql.models WHERE project_id = (SELECT id FROM mlsql.projects WHERE name = 'gb_s7')) AS seed_matters;
+-- three classes: with two threads a round's class trees grow in parallel
+-- tasks, and the bytes are still those of one thread
+SET mlsql.threads = 1;
+SELECT version FROM ml_train('gb_m1', 'SELECT a, b, c, (floor(a * 3))::int % 3 AS k FROM synth WHERE i <= 20000', 'k', 'gbdt',
+    '{"n_trees": 5, "subsample": 0.8, "colsample_bytree": 0.7}', deploy => 'never');
+SET mlsql.threads = 2;
+SELECT version FROM ml_train('gb_m2', 'SELECT a, b, c, (floor(a * 3))::int % 3 AS k FROM synth WHERE i <= 20000', 'k', 'gbdt',
+    '{"n_trees": 5, "subsample": 0.8, "colsample_bytree": 0.7}', deploy => 'never');
+RESET mlsql.threads;
+SELECT (SELECT md5(model) FROM mlsql.models WHERE project_id = (SELECT id FROM mlsql.projects WHERE name = 'gb_m1'))
+     = (SELECT md5(model) FROM mlsql.models WHERE project_id = (SELECT id FROM mlsql.projects WHERE name = 'gb_m2')) AS same_bytes_multiclass;
 
 -- ml_explain: TreeSHAP contributions plus the bias sum to the raw output,
 -- here the log-odds of class 1 (brute-force Shapley checks are in the C unit

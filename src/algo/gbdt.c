@@ -1182,6 +1182,111 @@ median_leaves(Grower *gr, const double *F, const double *y)
 
 /* ---- fit ---- */
 
+/* append a tree's nodes to the model's, recording where it starts */
+static void
+append_tree(GbNode **all, size_t *n_all, size_t *cap_all, uint32_t *start, const GbNode *nodes, int n_nodes)
+{
+	*start = (uint32_t) *n_all;
+	if (*n_all + n_nodes > *cap_all)
+	{
+		*cap_all = (*n_all + n_nodes) * 2;
+		*all = ml_realloc(*all, sizeof(GbNode) * *cap_all);
+	}
+	memcpy(*all + *n_all, nodes, sizeof(GbNode) * n_nodes);
+	*n_all += n_nodes;
+}
+
+/*
+ * add the tree just grown to the raw scores of the training rows (Fc) and,
+ * when Fvc, of the validation rows
+ */
+static void
+tree_to_scores(const Grower *gr, size_t nr, double *Fc, const uint8_t *vbins, size_t nv, double *Fvc)
+{
+	size_t		n = gr->n_rows;
+
+	if (nr == n)
+	{
+		/*
+		 * every row is in a leaf's range of idx: no walk needed; the ranges
+		 * are cut into chunks of idx (each row gets one addition per tree,
+		 * whichever thread makes it)
+		 */
+		LeafTask	lt = {gr, Fc, n};
+		int			chunks = (int) ((n + GB_CHUNK - 1) / GB_CHUNK);
+
+		if (gr->threads > 1 && chunks > 1)
+			ml_parallel_for(chunks, gr->threads, leaf_task, &lt);
+		else
+			for (int t = 0; t < chunks; t++)
+				leaf_task(&lt, t);
+	}
+	else
+		apply_tree_bins(gr->nodes, gr->bins, gr->p, n, Fc);
+	if (Fvc)
+		apply_tree_bins(gr->nodes, vbins, gr->p, nv, Fvc);
+}
+
+/* one round's class trees, each grown by a task on its own copy of the rows */
+typedef struct ClassTask
+{
+	const Grower *gr;			/* the round's rows in gr->idx[0..nr) */
+	size_t		nr;
+	const GH   *gh;				/* class c's gradients at gh + c * n */
+	double	   *F,
+			   *Fv;
+	const uint8_t *vbins;
+	size_t		nv;
+	const int  *feats;			/* class c's features at feats + c * p */
+	const int  *nf_of;
+	GbNode	  **trees;			/* out: class c's nodes (a worker's block) */
+	int		   *n_nodes;
+} ClassTask;
+
+static void
+class_task(void *arg, int c)
+{
+	ClassTask  *a = arg;
+	const Grower *top = a->gr;
+	Grower		g = *top;
+	size_t		n = top->n_rows,
+				chunks = (n + GB_CHUNK - 1) / GB_CHUNK + 1;
+
+	g.idx = ml_alloc(sizeof(uint32_t) * (n ? n : 1));
+	memcpy(g.idx, top->idx, sizeof(uint32_t) * a->nr);
+	g.tmp = ml_alloc(sizeof(uint32_t) * (n ? n : 1));
+	g.tmp2 = ml_alloc(sizeof(uint32_t) * (n ? n : 1));
+	g.p_nl = ml_alloc(sizeof(size_t) * chunks);
+	g.partial = ml_alloc(sizeof(GH *) * chunks);
+	g.n_partial = 0;
+	g.free_hist = ml_alloc(sizeof(GH *) * (size_t) (g.max_depth + 4 + GB_SUB_BATCH));
+	g.n_free = 0;
+	g.sub = ml_alloc(sizeof(Subtree) * GB_SUB_BATCH);
+	g.n_sub = 0;
+	g.nodes = NULL;
+	g.n_nodes = g.cap = 0;
+	g.threads = 1;
+	g.feats = a->feats + (size_t) c * g.p;
+	g.nf = a->nf_of[c];
+	g.gh = a->gh + (size_t) c * n;
+	grow_tree(&g, a->nr);
+	tree_to_scores(&g, a->nr, a->F + (size_t) c * n, a->vbins, a->nv,
+				   a->Fv ? a->Fv + (size_t) c * a->nv : NULL);
+	for (int i = 0; i < g.n_partial; i++)
+		ml_free(g.partial[i]);
+	for (int i = 0; i < g.n_free; i++)
+		ml_free(g.free_hist[i]);
+	ml_free(g.partial);
+	ml_free(g.free_hist);
+	ml_free(g.sub);
+	ml_free(g.idx);
+	ml_free(g.tmp);
+	ml_free(g.tmp2);
+	ml_free(g.p_nl);
+	a->trees[c] = g.nodes;
+	a->n_nodes[c] = g.n_nodes;
+}
+
 static void *
 gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 		 MLFitContext *ctx)
@@ -1225,7 +1330,10 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 				trained = 0,
 				best_round = 0;
 	double		best_loss = INFINITY;
-	int		   *feats;
+	int		   *feats,
+			   *nf_of,
+			   *n_nodes_of;
+	GbNode	  **trees_of;
 
 	/* objective */
 	if (k > 0)
@@ -1425,7 +1533,10 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 	gr.threads = threads;
 	gr.free_hist = ml_alloc(sizeof(GH *) * (size_t) (gr.max_leaves > 0 ? gr.max_leaves + 4 : gr.max_depth + 4 + GB_SUB_BATCH));
 	gr.sub = ml_alloc(sizeof(Subtree) * GB_SUB_BATCH);
-	feats = ml_alloc(sizeof(int) * (p ? p : 1));
+	feats = ml_alloc(ml_mul_size(ml_mul_size(p ? p : 1, K), sizeof(int)));
+	nf_of = ml_alloc(sizeof(int) * K);
+	n_nodes_of = ml_alloc(sizeof(int) * K);
+	trees_of = ml_alloc(sizeof(GbNode *) * K);
 	gr.partial = ml_alloc(sizeof(GH *) * ((n + GB_CHUNK - 1) / GB_CHUNK + 1));
 	if (n > UINT32_MAX)
 		ml_error(ML_ERR_LIMIT, NULL, "gbdt trains on at most %u rows", UINT32_MAX);
@@ -1456,15 +1567,15 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 				gr.idx[nr++] = (uint32_t) i;
 		if (nr == 0)
 			gr.idx[nr++] = 0;
+		/* features of each class's tree, drawn in class order */
 		for (int c = 0; c < K; c++)
 		{
-			uint32_t   *keep = NULL;
+			int		   *fc = feats + (size_t) c * p;
 
-			/* features of this tree */
-			gr.nf = 0;
+			nf_of[c] = 0;
 			if (colsample >= 1.0)
 				for (size_t j = 0; j < p; j++)
-					feats[gr.nf++] = (int) j;
+					fc[nf_of[c]++] = (int) j;
 			else
 			{
 				int			want = (int) fmax(1.0, floor(colsample * p + 0.5));
@@ -1484,56 +1595,52 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 				}
 				for (size_t j = 0; j < p; j++)
 					if (on[j])
-						feats[gr.nf++] = (int) j;
+						fc[nf_of[c]++] = (int) j;
 				ml_free(perm);
 				ml_free(on);
 			}
-			gr.feats = feats;
-			gr.gh = gh + (size_t) c * n;
-			if (K > 1)
-			{
-				/* growth reorders idx: each class starts from the same rows */
-				keep = ml_alloc(sizeof(uint32_t) * nr);
-				memcpy(keep, gr.idx, sizeof(uint32_t) * nr);
-			}
-			grow_tree(&gr, nr);
-			if (obj == GB_ABSOLUTE)
-				median_leaves(&gr, F, y);
-			/* append the tree */
-			start[round * K + c] = (uint32_t) n_all;
-			if (n_all + gr.n_nodes > cap_all)
-			{
-				cap_all = (n_all + gr.n_nodes) * 2;
-				all = ml_realloc(all, sizeof(GbNode) * cap_all);
-			}
-			memcpy(all + n_all, gr.nodes, sizeof(GbNode) * gr.n_nodes);
-			n_all += gr.n_nodes;
-			if (nr == n)
-			{
-				/*
-				 * every row is in a leaf's range of idx: no walk needed; the
-				 * ranges are cut into chunks of idx (each row gets one
-				 * addition per tree, whichever thread makes it)
-				 */
-				LeafTask	lt = {&gr, F + (size_t) c * n, n};
-				int			chunks = (int) ((n + GB_CHUNK - 1) / GB_CHUNK);
-
-				if (threads > 1 && chunks > 1)
-					ml_parallel_for(chunks, threads, leaf_task, &lt);
-				else
-					for (int t = 0; t < chunks; t++)
-						leaf_task(&lt, t);
-			}
-			else
-				apply_tree_bins(gr.nodes, bins, p, n, F + (size_t) c * n);
-			if (keep)
-			{
-				memcpy(gr.idx, keep, sizeof(uint32_t) * nr);
-				ml_free(keep);
-			}
-			if (vd)
-				apply_tree_bins(gr.nodes, vbins, p, nv, Fv + (size_t) c * nv);
 		}
+		if (K > 1 && threads > 1)
+		{
+			/*
+			 * one round's class trees are independent given the gradients:
+			 * each grows in a task of its own on a copy of the round's rows
+			 * (one thread inside: the same tree as grown alone)
+			 */
+			ClassTask	ct = {&gr, nr, gh, F, Fv, vbins, nv, feats, nf_of, trees_of, n_nodes_of};
+
+			ml_parallel_for(K, threads, class_task, &ct);
+			for (int c = 0; c < K; c++)
+			{
+				append_tree(&all, &n_all, &cap_all, start + round * K + c, trees_of[c], n_nodes_of[c]);
+				ml_worker_release(trees_of[c]);
+			}
+		}
+		else
+			for (int c = 0; c < K; c++)
+			{
+				uint32_t   *keep = NULL;
+
+				gr.feats = feats + (size_t) c * p;
+				gr.nf = nf_of[c];
+				gr.gh = gh + (size_t) c * n;
+				if (K > 1)
+				{
+					/* growth reorders idx: each class starts from the same rows */
+					keep = ml_alloc(sizeof(uint32_t) * nr);
+					memcpy(keep, gr.idx, sizeof(uint32_t) * nr);
+				}
+				grow_tree(&gr, nr);
+				if (obj == GB_ABSOLUTE)
+					median_leaves(&gr, F, y);
+				append_tree(&all, &n_all, &cap_all, start + round * K + c, gr.nodes, gr.n_nodes);
+				tree_to_scores(&gr, nr, F + (size_t) c * n, vbins, nv, Fv ? Fv + (size_t) c * nv : NULL);
+				if (keep)
+				{
+					memcpy(gr.idx, keep, sizeof(uint32_t) * nr);
+					ml_free(keep);
+				}
+			}
 		rounds = trained = round + 1;
 		/* the train loss curve reads a stride sample of at most ~65536 rows */
 		ml_log_metric(ctx, "train", loss_name(obj), round + 1,
@@ -1595,6 +1702,9 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 	ml_free(gr.tmp2);
 	ml_free(gr.p_nl);
 	ml_free(feats);
+	ml_free(nf_of);
+	ml_free(n_nodes_of);
+	ml_free(trees_of);
 	ml_free(F);
 	ml_free(gh);
 	ml_free(y);
