@@ -1406,6 +1406,66 @@ train_prepare(TrainData *td)
 	}
 }
 
+/*
+ * Keep only rows[0..n) of the source's raw numeric columns, split columns
+ * and targets (the strings themselves stay in their context), in that
+ * order: *rows becomes 0..n-1 and *all_y the kept targets.
+ */
+static void
+compact_source(SourceData *src, double **all_y, size_t **rows, size_t n)
+{
+	size_t	   *r = *rows;
+	size_t	   *identity = palloc_extended(Max(n, 1) * sizeof(size_t), MCXT_ALLOC_HUGE);
+	double	   *y = palloc_extended(Max(n, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+
+	for (int c = 0; c < src->n_raw; c++)
+	{
+		MLRawColumn *rc = &src->raw[c];
+
+		if (rc->kind == ML_COL_NUMERIC)
+		{
+			double	   *v = palloc_extended(Max(n, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+
+			for (size_t i = 0; i < n; i++)
+				v[i] = rc->num[r[i]];
+			pfree(rc->num);
+			rc->num = v;
+		}
+		else
+		{
+			char	  **v = palloc_extended(Max(n, 1) * sizeof(char *), MCXT_ALLOC_HUGE);
+
+			/* an array column's elements share one string array: copy, never free */
+			for (size_t i = 0; i < n; i++)
+				v[i] = rc->str[r[i]];
+			rc->str = v;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+	{
+		y[i] = (*all_y)[r[i]];
+		identity[i] = i;
+	}
+	for (int x = 0; x < src->n_aux; x++)
+	{
+		if (src->aux_text[x])
+			pfree(src->aux_text[x]);
+		if (src->aux_num[x])
+			pfree(src->aux_num[x]);
+		src->aux_text[x] = NULL;
+		src->aux_num[x] = NULL;
+	}
+	if (*all_y != src->y_num)
+		pfree(*all_y);
+	if (src->y_num)
+		pfree(src->y_num);
+	src->y_num = NULL;
+	src->y_text = NULL;
+	src->n_rows = n;
+	*all_y = y;
+	*rows = identity;
+}
+
 Datum
 mlsql_train(PG_FUNCTION_ARGS)
 {
@@ -1448,7 +1508,9 @@ mlsql_train(PG_FUNCTION_ARGS)
 				b_train,
 				b_test;
 	MLBuffer	bytes,
-				js;
+				js,
+				dataset_js;
+	size_t		n_rows_total;
 	MetricRows	rows = {0},
 				brows = {0};
 	int64		project_id,
@@ -1555,6 +1617,66 @@ mlsql_train(PG_FUNCTION_ARGS)
 		learner = td.learner;
 	}
 
+	/*
+	 * The data version's column statistics, while every row is here; then
+	 * the raw columns shrink to the rows an if_better comparison scores
+	 * (the test split), so the fit runs without a second copy of the data.
+	 */
+	buffer_init(&dataset_js);
+	buffer_printf(&dataset_js, "[");
+	{
+		MLBuffer   *stats = palloc(sizeof(MLBuffer) * Max(src->n_raw, 1));
+
+		for (int r = 0; r < src->n_raw; r++)
+			buffer_init(&stats[r]);
+		column_stats_json_all(src->raw, src->n_raw, src->n_rows, stats,
+							  ml_thread_count(mlsql_threads, Max(src->n_raw, 1)));
+	for (int f = 0; f < src->n_cols; f++)
+	{
+		SourceColumn *sc = &src->cols[f];
+		int			width = sc->cls == SRC_ARRAY ? sc->array_len : 1;
+
+		for (int e = 0; e < width; e++)
+		{
+			MLBuffer	st = stats[sc->first_raw + e];
+
+			/* splice "type" and "role" into the statistics object */
+			buffer_printf(&dataset_js, "%s{\"type\": ", dataset_js.len > 1 ? ", " : "");
+			buffer_json_str(&dataset_js, format_type_be(sc->type));
+			buffer_printf(&dataset_js, ", \"role\": \"feature\", ");
+			buffer_put_bytes(&dataset_js, st.data + 1, st.len - 1);
+		}
+	}
+	}
+	if (target)
+	{
+		MLRawColumn tcol = {0};
+		MLBuffer	st;
+
+		tcol.name = target;
+		tcol.source = target;
+		if (src->y_text)
+		{
+			tcol.kind = ML_COL_CATEGORICAL;
+			tcol.str = src->y_text;
+		}
+		else
+		{
+			tcol.kind = ML_COL_NUMERIC;
+			tcol.num = src->y_num;
+		}
+		buffer_init(&st);
+		column_stats_json(&tcol, src->n_rows, &st);
+		buffer_printf(&dataset_js, ", {\"type\": ");
+		buffer_json_str(&dataset_js, format_type_be(src->target_type));
+		buffer_printf(&dataset_js, ", \"role\": \"target\", ");
+		buffer_put_bytes(&dataset_js, st.data + 1, st.len - 1);
+	}
+	buffer_printf(&dataset_js, "]");
+	n_rows_total = src->n_rows;
+	if (n_test > 0)
+		compact_source(src, &all_y, &test_rows, n_test);
+
 	/* fit */
 	ctx.seed = (uint64_t) seed;
 	ctx.threads = mlsql_threads;
@@ -1616,63 +1738,12 @@ mlsql_train(PG_FUNCTION_ARGS)
 	writer = catalog_write_begin();
 	project_id = catalog_project_for_write(project, task, "training");
 
-	buffer_init(&js);
-	buffer_printf(&js, "[");
-	{
-		MLBuffer   *stats = palloc(sizeof(MLBuffer) * Max(src->n_raw, 1));
-
-		for (int r = 0; r < src->n_raw; r++)
-			buffer_init(&stats[r]);
-		column_stats_json_all(src->raw, src->n_raw, src->n_rows, stats,
-							  ml_thread_count(mlsql_threads, Max(src->n_raw, 1)));
-	for (int f = 0; f < src->n_cols; f++)
-	{
-		SourceColumn *sc = &src->cols[f];
-		int			width = sc->cls == SRC_ARRAY ? sc->array_len : 1;
-
-		for (int e = 0; e < width; e++)
-		{
-			MLBuffer	st = stats[sc->first_raw + e];
-
-			/* splice "type" and "role" into the statistics object */
-			buffer_printf(&js, "%s{\"type\": ", js.len > 1 ? ", " : "");
-			buffer_json_str(&js, format_type_be(sc->type));
-			buffer_printf(&js, ", \"role\": \"feature\", ");
-			buffer_put_bytes(&js, st.data + 1, st.len - 1);
-		}
-	}
-	}
-	if (target)
-	{
-		MLRawColumn tcol = {0};
-		MLBuffer	st;
-
-		tcol.name = target;
-		tcol.source = target;
-		if (src->y_text)
-		{
-			tcol.kind = ML_COL_CATEGORICAL;
-			tcol.str = src->y_text;
-		}
-		else
-		{
-			tcol.kind = ML_COL_NUMERIC;
-			tcol.num = src->y_num;
-		}
-		buffer_init(&st);
-		column_stats_json(&tcol, src->n_rows, &st);
-		buffer_printf(&js, ", {\"type\": ");
-		buffer_json_str(&js, format_type_be(src->target_type));
-		buffer_printf(&js, ", \"role\": \"target\", ");
-		buffer_put_bytes(&js, st.data + 1, st.len - 1);
-	}
-	buffer_printf(&js, "]");
 	dataset_id = insert_returning_id(
 									 "INSERT INTO mlsql.datasets (source, n_rows, columns, fingerprint, created_by) "
 									 "VALUES ($1, $2, $3, $4, $5) RETURNING id",
 									 5, (Oid[]) {TEXTOID, INT8OID, JSONBOID, TEXTOID, NAMEOID},
-									 (Datum[]) {CStringGetTextDatum(source), Int64GetDatum((int64) src->n_rows),
-			jsonb_datum(&js),
+									 (Datum[]) {CStringGetTextDatum(source), Int64GetDatum((int64) n_rows_total),
+			jsonb_datum(&dataset_js),
 			CStringGetTextDatum(psprintf("%016llx", (unsigned long long) fingerprint)),
 	catalog_caller_name()},
 									 NULL);

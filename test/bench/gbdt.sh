@@ -1,6 +1,6 @@
 #!/bin/bash
 # gbdt benchmark against XGBoost 1.7 hist (not part of the test command):
-#   bash test/bench/gbdt.sh [higgs|fashion|all]
+#   [REPEAT=3] [THREADS="1 2"] bash test/bench/gbdt.sh [higgs|fashion|all]
 # Sets up like the test command (plus python3-xgboost, python3-sklearn and
 # dataset-fashion-mnist), loads the seeded HIGGS-shaped data (1M training and
 # 100k test rows x 28 float4 features, binary) and / or Fashion-MNIST (60k /
@@ -14,6 +14,8 @@
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 WHICH=${1:-all}
+REPEAT=${REPEAT:-1}	# runs of each side per row; the table shows the medians
+THREADS=${THREADS:-1 2}	# thread counts, one row each
 DEPS="$DEPS python3-xgboost python3-sklearn dataset-fashion-mnist"
 install_deps
 build_install
@@ -52,10 +54,19 @@ mlsql_run() {	# mlsql_run DATA THREADS METRIC: "seconds score peak_mib"
 	echo "$out" | awk '/^Time:/ { t = $2 / 1000; next } NF { v[++n] = $1 } END { printf "%.2f %s %s\n", t, v[1], v[2] }'
 }
 
-table_row() {	# table_row DATA THREADS METRIC
-	local m x
-	m=$(mlsql_run "$1" "$2" "$3")
-	x=$($PY test/bench/gbdt.py xgb "$1" "$2")
+median() {	# median of the lines on stdin, by their first field
+	sort -n -k1,1 | awk '{ l[NR] = $0 } END { print l[int((NR + 1) / 2)] }'
+}
+
+table_row() {	# table_row DATA THREADS METRIC: REPEAT runs of each side, alternating; medians by time
+	local m x ms="" xs=""
+	for r in $(seq "$REPEAT"); do
+		ms="$ms$(mlsql_run "$1" "$2" "$3")"$'\n'
+		xs="$xs$($PY test/bench/gbdt.py xgb "$1" "$2")"$'\n'
+	done
+	[ "$REPEAT" -gt 1 ] && echo "  $1, $2 threads: mlsql runs: $(echo "$ms" | awk 'NF {printf "%s s  ", $1}')XGBoost runs: $(echo "$xs" | awk 'NF {printf "%s s  ", $1}')" >&2
+	m=$(echo "$ms" | grep . | median)
+	x=$(echo "$xs" | grep . | median)
 	set -- "$1" "$2" "$3" $m $x
 	# $4 mlsql s, $5 score, $6 MiB; $7 xgb s, $8 score, $9 MiB
 	printf "| %s | %s | %s s | %s s | %.2fx | %s %s | %s | %s MiB | %s MiB |\n" \
@@ -67,13 +78,11 @@ echo "| data | threads | mlsql | XGBoost | ratio | mlsql score | XGBoost score |
 echo "|---|---|---|---|---|---|---|---|---|"
 if [ "$WHICH" = higgs ] || [ "$WHICH" = all ]; then
 	load higgs
-	table_row higgs 1 roc_auc
-	table_row higgs 2 roc_auc
+	for t in $THREADS; do table_row higgs "$t" roc_auc; done
 fi
 if [ "$WHICH" = fashion ] || [ "$WHICH" = all ]; then
 	load fashion
-	table_row fashion 1 accuracy
-	table_row fashion 2 accuracy
+	for t in $THREADS; do table_row fashion "$t" accuracy; done
 fi
 
 if [ "$WHICH" = higgs ] || [ "$WHICH" = all ]; then
