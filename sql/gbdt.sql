@@ -85,6 +85,16 @@ SELECT (ml_model_info(:leafwise)->'model'->>'leaves')::int <= 8 * 20 AS leaves_b
 -- gain importance; overfitting a tiny set
 SELECT method, count(*) AS features, round(sum(importance)::numeric, 6) AS total
 FROM ml_feature_importance('gb_breast_cancer') GROUP BY 1;
+-- also the share of splits and of cover per feature; each kind sums to 1,
+-- and counting splits is not weighing them by gain
+SELECT k.kind, count(*) AS features, round(sum(i.importance)::numeric, 9) AS total,
+       bool_and(i.importance >= 0) AS nonnegative, min(i.method) = k.kind AS labelled
+FROM (VALUES ('gain'), ('split_count'), ('cover')) k(kind), ml_feature_importance('gb_breast_cancer', k.kind) i
+GROUP BY 1 ORDER BY 1;
+SELECT count(*) FILTER (WHERE abs(g.importance - s.importance) > 1e-6) > 0 AS kinds_differ
+FROM ml_feature_importance('gb_breast_cancer', 'gain') g JOIN ml_feature_importance('gb_breast_cancer', 'split_count') s USING (feature);
+DO $$ BEGIN PERFORM * FROM ml_feature_importance('gb_breast_cancer', 'weight');
+EXCEPTION WHEN OTHERS THEN RAISE NOTICE '% %', SQLSTATE, regexp_replace(SQLERRM, 'model \d+', 'model N'); END $$;
 SELECT (metrics->>'accuracy')::float8 = 1 AS fits_20_rows
 FROM ml_train('gb_tiny', 'SELECT * FROM bc_train LIMIT 20', 'target', 'gbdt',
               '{"min_child_weight": 0, "n_trees": 50, "learning_rate": 0.5}', test_size => 0, deploy => 'never');

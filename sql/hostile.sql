@@ -44,7 +44,8 @@ INSERT INTO calls VALUES
  ('ml_model_id', ARRAY['''hostile_base'''], ARRAY['text']),
  ('ml_schedule', ARRAY['''hostile_base''', '''0 3 * * *'''], ARRAY['text', 'text']),
  ('ml_grant', ARRAY['''hostile_base''', '''nobody''', '''score'''], ARRAY['text', 'name', 'text']),
- ('ml_import_xgboost', ARRAY['''{}''', 'NULL'], ARRAY['jsonb', 'text[]']);
+ ('ml_import_xgboost', ARRAY['''{}''', 'NULL'], ARRAY['jsonb', 'text[]']),
+ ('ml_feature_importance', ARRAY['''hostile_base''', '''coefficients'''], ARRAY['text', 'text']);
 
 CREATE TEMP TABLE cases (id serial, sql text);
 -- NULL for each argument of each function

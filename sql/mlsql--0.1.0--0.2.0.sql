@@ -464,3 +464,36 @@ LANGUAGE sql STABLE AS $$
     SELECT * FROM @extschema@.ml_ensemble_report(@extschema@.ml_model_id($1))
 $$;
 COMMENT ON FUNCTION ml_ensemble_report(text) IS 'ml_ensemble_report of a project''s deployed model (or ''project@version'')';
+
+CREATE FUNCTION ml_feature_importance(model_id bigint, kind text)
+RETURNS TABLE (feature text, importance float8, method text)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    c jsonb;
+BEGIN
+    SELECT pg_catalog.convert_from(a.content, 'UTF8')::jsonb INTO c
+    FROM mlsql.models m JOIN mlsql.artifacts a ON a.run_id = m.run_id AND a.name = 'feature_importance'
+    WHERE m.id = model_id;
+    IF c IS NULL THEN
+        RETURN;
+    END IF;
+    IF kind IS NULL OR (kind IS DISTINCT FROM c->>'method' AND NOT coalesce(c->'also' ? kind, false)) THEN
+        RAISE EXCEPTION 'model % has no "%" importance', model_id, kind
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'This model has: ' || pg_catalog.array_to_string(ARRAY[c->>'method']
+                         || ARRAY(SELECT pg_catalog.jsonb_object_keys(coalesce(c->'also', '{}'))), ', ') || '.';
+    END IF;
+    RETURN QUERY
+    SELECT f.feature, (CASE WHEN kind = c->>'method' THEN c->'importance' ELSE c->'also'->kind END
+                       ->>(f.o - 1)::int)::float8, kind
+    FROM pg_catalog.jsonb_array_elements_text(c->'features') WITH ORDINALITY AS f(feature, o)
+    ORDER BY 2 DESC, f.o;
+END
+$$;
+COMMENT ON FUNCTION ml_feature_importance(bigint, text) IS 'one kind of importance of each feature: the model''s own method, or for gbdt also split_count and cover';
+CREATE FUNCTION ml_feature_importance(project text, kind text)
+RETURNS TABLE (feature text, importance float8, method text)
+LANGUAGE sql STABLE AS $$
+    SELECT * FROM @extschema@.ml_feature_importance(@extschema@.ml_model_id($1), $2)
+$$;
+COMMENT ON FUNCTION ml_feature_importance(text, text) IS 'one kind of importance of each feature of a project''s deployed model (or ''project@version'')';

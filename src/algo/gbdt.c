@@ -1995,22 +1995,29 @@ gbdt_describe(const void *state, MLBuffer *json)
 }
 
 /* total split gain per feature, normalized to sum 1 */
-static void
-gbdt_importance(const void *state, const MLDataset *train, double *out)
+void
+gbdt_importance_of(const void *state, GbImportance kind, double *out)
 {
 	const Gbdt *m = state;
 	double		s = 0;
 
-	(void) train;
 	memset(out, 0, sizeof(double) * m->p);
 	for (uint32_t i = 0; i < m->start[m->n_rounds * m->K]; i++)
 		if (m->nodes[i].feature >= 0)
-			out[m->nodes[i].feature] += m->nodes[i].gain;
+			out[m->nodes[i].feature] += kind == GB_IMPORTANCE_GAIN ? m->nodes[i].gain
+				: kind == GB_IMPORTANCE_COVER ? m->nodes[i].cover : 1.0;
 	for (size_t j = 0; j < m->p; j++)
 		s += out[j];
 	if (s > 0)
 		for (size_t j = 0; j < m->p; j++)
 			out[j] /= s;
+}
+
+static void
+gbdt_importance(const void *state, const MLDataset *train, double *out)
+{
+	(void) train;
+	gbdt_importance_of(state, GB_IMPORTANCE_GAIN, out);
 }
 
 static int

@@ -19,4 +19,19 @@
  */
 extern MLModel *gbdt_import_xgboost(const char *text, size_t len, char *const *names, int n_names);
 
+/*
+ * gbdt_importance_of: per feature, the share of the split gain, of the
+ * splits, or of the cover (hessian sum of the rows reaching a split) that
+ * the model's splits on it hold; out has a slot per feature and sums to 1
+ * (all 0 for a model without a split)
+ */
+typedef enum GbImportance
+{
+	GB_IMPORTANCE_GAIN,
+	GB_IMPORTANCE_SPLITS,
+	GB_IMPORTANCE_COVER
+} GbImportance;
+
+extern void gbdt_importance_of(const void *state, GbImportance kind, double *out);
+
 #endif							/* ML_GBDT_H */

@@ -31,6 +31,7 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 
+#include "algo/gbdt.h"
 #include "core/buffer.h"
 #include "core/metrics.h"
 #include "core/parallel.h"
@@ -969,7 +970,27 @@ write_importance(int64 run_id, const MLModel *m, const MLDataset *train,
 		buffer_printf(&b, "%s", j ? ", " : "");
 		buffer_json_num(&b, imp[j]);
 	}
-	buffer_printf(&b, "]}");
+	buffer_printf(&b, "]");
+	if (own && strcmp(m->learner->name, "gbdt") == 0)
+	{
+		/* boosting also counts splits and their cover (as XGBoost's weight and cover) */
+		static const char *const kinds[] = {"split_count", "cover"};
+
+		buffer_printf(&b, ", \"also\": {");
+		for (int k = 0; k < 2; k++)
+		{
+			gbdt_importance_of(m->state, k == 0 ? GB_IMPORTANCE_SPLITS : GB_IMPORTANCE_COVER, imp);
+			buffer_printf(&b, "%s\"%s\": [", k ? ", " : "", kinds[k]);
+			for (size_t j = 0; j < p; j++)
+			{
+				buffer_printf(&b, "%s", j ? ", " : "");
+				buffer_json_num(&b, imp[j]);
+			}
+			buffer_printf(&b, "]");
+		}
+		buffer_printf(&b, "}");
+	}
+	buffer_printf(&b, "}");
 	insert_artifact(run_id, "feature_importance", &b);
 }
 
