@@ -491,10 +491,6 @@ infer_task(SourceData *src)
 
 /* ---- evaluation ---- */
 
-/*
- * Score a dataset with a model and compute the task's metrics.  The dataset
- * is column-major; models read rows, so rows are transposed in blocks.
- */
 /* the task's metrics from predictions of a dataset's rows (model_predict's layout) */
 void
 mlsql_metrics_from_predictions(const MLModel *m, const MLDataset *d, const double *pred,
@@ -513,6 +509,10 @@ mlsql_metrics_from_predictions(const MLModel *m, const MLDataset *d, const doubl
 		metrics_regression(d->y, pred, n, out);
 }
 
+/*
+ * Score a dataset with a model and compute the task's metrics.  The dataset
+ * is column-major; models read rows, so rows are transposed in blocks.
+ */
 void
 mlsql_evaluate_dataset(const MLModel *m, const MLDataset *d, MLMetricSet *out)
 {
