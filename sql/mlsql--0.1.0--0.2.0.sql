@@ -497,3 +497,19 @@ LANGUAGE sql STABLE AS $$
     SELECT * FROM @extschema@.ml_feature_importance(@extschema@.ml_model_id($1), $2)
 $$;
 COMMENT ON FUNCTION ml_feature_importance(text, text) IS 'one kind of importance of each feature of a project''s deployed model (or ''project@version'')';
+
+-- The backends' reference caches (ml_predict('project', ...) and the like)
+-- forget what they resolved whenever a table a lookup reads changes.
+CREATE FUNCTION mlsql.catalog_changed() RETURNS trigger
+AS 'MODULE_PATHNAME', 'mlsql_catalog_changed' LANGUAGE C;
+COMMENT ON FUNCTION mlsql.catalog_changed() IS 'statement trigger: invalidates the backends'' cached model references';
+CREATE TRIGGER references_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mlsql.projects
+    FOR EACH STATEMENT EXECUTE FUNCTION mlsql.catalog_changed();
+CREATE TRIGGER references_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mlsql.grants
+    FOR EACH STATEMENT EXECUTE FUNCTION mlsql.catalog_changed();
+CREATE TRIGGER references_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mlsql.models
+    FOR EACH STATEMENT EXECUTE FUNCTION mlsql.catalog_changed();
+CREATE TRIGGER references_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mlsql.deployments
+    FOR EACH STATEMENT EXECUTE FUNCTION mlsql.catalog_changed();
+CREATE TRIGGER references_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mlsql.aliases
+    FOR EACH STATEMENT EXECUTE FUNCTION mlsql.catalog_changed();

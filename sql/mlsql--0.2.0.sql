@@ -153,6 +153,22 @@ SELECT pg_catalog.pg_extension_config_dump('mlsql.deployments', '');
 SELECT pg_catalog.pg_extension_config_dump('mlsql.deployments_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('mlsql.aliases', '');
 
+-- The backends' reference caches (ml_predict('project', ...) and the like)
+-- forget what they resolved whenever a table a lookup reads changes.
+CREATE FUNCTION mlsql.catalog_changed() RETURNS trigger
+AS 'MODULE_PATHNAME', 'mlsql_catalog_changed' LANGUAGE C;
+COMMENT ON FUNCTION mlsql.catalog_changed() IS 'statement trigger: invalidates the backends'' cached model references';
+CREATE TRIGGER references_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mlsql.projects
+    FOR EACH STATEMENT EXECUTE FUNCTION mlsql.catalog_changed();
+CREATE TRIGGER references_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mlsql.grants
+    FOR EACH STATEMENT EXECUTE FUNCTION mlsql.catalog_changed();
+CREATE TRIGGER references_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mlsql.models
+    FOR EACH STATEMENT EXECUTE FUNCTION mlsql.catalog_changed();
+CREATE TRIGGER references_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mlsql.deployments
+    FOR EACH STATEMENT EXECUTE FUNCTION mlsql.catalog_changed();
+CREATE TRIGGER references_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mlsql.aliases
+    FOR EACH STATEMENT EXECUTE FUNCTION mlsql.catalog_changed();
+
 -- Privileges: ordinary roles read the catalog, filtered by row-level
 -- security to the projects they own or were granted; every write goes
 -- through the API, which switches to the extension owner for the catalog

@@ -7,11 +7,24 @@
  *
  * Deserialized models are cached per backend by model id, each in its own
  * memory context under CacheMemoryContext, and used while the row's sha256
- * and row version still match (one index lookup per query and reference).  A project reference ('p',
- * 'p@3', 'p@alias') is resolved to a model id once per query and per
- * reference, in the calling expression's fn_extra: a new deployment is seen
- * by the next query, and the per-row path does no catalog lookup and no
- * allocation beyond its result.
+ * and row version still match.  A reference ('p', 'p@3', 'p@alias' or a
+ * model id) is resolved once per query in the calling expression's
+ * fn_extra, so the per-row path does no catalog lookup and no allocation
+ * beyond its result.
+ *
+ * Across queries, resolved references are kept in a second backend cache,
+ * keyed by the current user and the reference, so that a point query pays
+ * a hash lookup instead of three catalog queries.  It is emptied by every
+ * change that could change an answer: statement triggers on the catalog
+ * tables a lookup reads send a relcache invalidation for their table
+ * (mlsql_catalog_changed, sent to every backend at commit and seen by our
+ * own backend at the next command), and role or membership changes arrive
+ * as syscache invalidations.  An entry is filled only from a snapshot taken
+ * after the invalidations seen so far, and only when none arrived during
+ * the lookup, so a deployment committed before a statement starts is always
+ * seen by it.  Transactions with one snapshot (repeatable read,
+ * serializable) and parallel queries do not use it: their lookups follow
+ * their snapshot, as before.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,16 +33,22 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
+#include "utils/inval.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
 
 #include "core/buffer.h"
@@ -235,6 +254,164 @@ resolve_model_ref(const char *ref, int64 *project_id)
 	return mid;
 }
 
+/* ---- the reference cache ---- */
+
+#define REF_KEY_LEN 256
+#define N_LOOKUP_TABLES 5
+
+typedef struct RefCacheEntry
+{
+	char		key[REF_KEY_LEN];	/* "user:reference" or "user#id" */
+	MLModel    *model;
+} RefCacheEntry;
+
+static HTAB *ref_cache = NULL;
+static uint64 ref_cache_gen = 0;	/* counts invalidations seen */
+static Oid	lookup_relids[N_LOOKUP_TABLES];	/* valid while ref_cache exists */
+
+static void
+ref_cache_reset(void)
+{
+	ref_cache_gen++;
+	if (ref_cache)
+	{
+		hash_destroy(ref_cache);
+		ref_cache = NULL;
+	}
+}
+
+static void
+ref_cache_relcache_cb(Datum arg, Oid relid)
+{
+	(void) arg;
+	if (ref_cache == NULL)
+	{
+		ref_cache_gen++;
+		return;
+	}
+	if (relid == InvalidOid)
+	{
+		ref_cache_reset();
+		return;
+	}
+	for (int i = 0; i < N_LOOKUP_TABLES; i++)
+		if (lookup_relids[i] == relid)
+		{
+			ref_cache_reset();
+			return;
+		}
+}
+
+static void
+ref_cache_syscache_cb(Datum arg, int cacheid, uint32 hashvalue)
+{
+	(void) arg;
+	(void) cacheid;
+	(void) hashvalue;
+	ref_cache_reset();
+}
+
+/*
+ * Create the cache (and register the callbacks, once per backend); false
+ * when the catalog tables are not all there (an older schema).
+ */
+static bool
+ref_cache_open(void)
+{
+	static bool registered = false;
+	static const char *const tables[N_LOOKUP_TABLES] =
+	{"projects", "grants", "models", "deployments", "aliases"};
+	Oid			nsp;
+	HASHCTL		ctl;
+
+	if (ref_cache)
+		return true;
+	if (!registered)
+	{
+		CacheRegisterRelcacheCallback(ref_cache_relcache_cb, (Datum) 0);
+		CacheRegisterSyscacheCallback(AUTHOID, ref_cache_syscache_cb, (Datum) 0);
+		CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, ref_cache_syscache_cb, (Datum) 0);
+		registered = true;
+	}
+	nsp = get_namespace_oid("mlsql", true);
+	if (!OidIsValid(nsp))
+		return false;
+	for (int i = 0; i < N_LOOKUP_TABLES; i++)
+	{
+		lookup_relids[i] = get_relname_relid(tables[i], nsp);
+		if (!OidIsValid(lookup_relids[i]))
+			return false;
+	}
+	ctl.keysize = REF_KEY_LEN;
+	ctl.entrysize = sizeof(RefCacheEntry);
+	ctl.hcxt = CacheMemoryContext;
+	ref_cache = hash_create("mlsql reference cache", 64, &ctl,
+							HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	return true;
+}
+
+/*
+ * The model a reference names for the current user: ref, or the model id
+ * when ref is NULL.  Served from the reference cache where it may be (see
+ * the file header), else looked up in the catalog.
+ */
+static MLModel *
+model_for_ref(const char *ref, int64 id)
+{
+	char		key[REF_KEY_LEN];
+	int			len;
+	RefCacheEntry *e;
+	uint64		gen;
+	MLModel    *m;
+
+	if (ref)
+		len = snprintf(key, sizeof(key), "%u:%s", GetUserId(), ref);
+	else
+		len = snprintf(key, sizeof(key), "%u#" INT64_FORMAT, GetUserId(), id);
+	if (len >= REF_KEY_LEN || IsolationUsesXactSnapshot() || IsInParallelMode() ||
+		!ref_cache_open())
+		return model_for_id(ref ? resolve_model_ref(ref, NULL) : id);
+
+	e = hash_search(ref_cache, key, HASH_FIND, NULL);
+	if (e)
+		return e->model;
+
+	/*
+	 * Miss: look up from a snapshot newer than every invalidation seen so
+	 * far.  A deployment this snapshot misses commits after it, so its
+	 * invalidation arrives after it too: during the lookup (then nothing is
+	 * kept) or later (then it empties the cache).
+	 */
+	gen = ref_cache_gen;
+	PushActiveSnapshot(GetLatestSnapshot());
+	m = model_for_id(ref ? resolve_model_ref(ref, NULL) : id);
+	PopActiveSnapshot();
+	if (gen == ref_cache_gen && ref_cache_open())
+	{
+		e = hash_search(ref_cache, key, HASH_ENTER, NULL);
+		e->model = m;
+	}
+	return m;
+}
+
+/*
+ * mlsql.catalog_changed(): statement trigger on the catalog tables a
+ * reference lookup reads; tells every backend's reference cache.
+ */
+PG_FUNCTION_INFO_V1(mlsql_catalog_changed);
+Datum
+mlsql_catalog_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("mlsql.catalog_changed() must be called as a trigger")));
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(td->tg_relation));
+	PG_RETURN_POINTER(NULL);
+}
+
 /* ---- per-call state ---- */
 
 typedef enum PredictOutput
@@ -309,7 +486,7 @@ model_arg(FunctionCallInfo fcinfo, bool by_id)
 
 		if (!st->resolved || st->ref_id != id)
 		{
-			set_model(fcinfo, st, model_for_id(id));
+			set_model(fcinfo, st, model_for_ref(NULL, id));
 			st->ref_id = id;
 			st->resolved = true;
 		}
@@ -323,9 +500,8 @@ model_arg(FunctionCallInfo fcinfo, bool by_id)
 			memcmp(st->ref, VARDATA_ANY(t), len) != 0)
 		{
 			char	   *ref = text_to_cstring(t);
-			int64		id = resolve_model_ref(ref, NULL);
 
-			set_model(fcinfo, st, model_for_id(id));
+			set_model(fcinfo, st, model_for_ref(ref, 0));
 			if (st->ref)
 				pfree(st->ref);
 			st->ref = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, ref);
