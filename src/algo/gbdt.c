@@ -1759,6 +1759,60 @@ gbdt_compile(Gbdt *m)
 
 #define GB_BLOCK 64				/* rows scored together through every tree */
 
+/*
+ * One row's raw scores: eight trees walk in lockstep, so their chains of
+ * loads overlap (one row's walk is latency-bound); the leaves are still
+ * added in tree order, so the sums equal a tree-by-tree walk bit for bit.
+ */
+static void
+gbdt_raw_row(const Gbdt *m, const double *x, double *raw)
+{
+	int			K = m->K,
+				T = m->n_rounds * m->K,
+				t = 0;
+
+	for (; t + 8 <= T; t += 8)
+	{
+		const PNode *tree[8],
+				   *nd[8];
+		bool		busy = true;
+
+		for (int r = 0; r < 8; r++)
+			nd[r] = tree[r] = m->pnodes + m->start[t + r];
+		while (busy)
+		{
+			busy = false;
+			for (int r = 0; r < 8; r++)
+			{
+				if (nd[r]->fd >= 0)
+				{
+					double		v = x[nd[r]->fd >> 1];
+					int			right = isnan(v) ? !(nd[r]->fd & 1) : !(v < nd[r]->v);
+
+					nd[r] = tree[r] + nd[r]->left + right;
+					busy = true;
+				}
+			}
+		}
+		for (int r = 0; r < 8; r++)
+			raw[(t + r) % K] += nd[r]->v;
+	}
+	for (; t < T; t++)
+	{
+		const PNode *tree = m->pnodes + m->start[t];
+		const PNode *nd = tree;
+
+		while (nd->fd >= 0)
+		{
+			double		v = x[nd->fd >> 1];
+			int			right = isnan(v) ? !(nd->fd & 1) : !(v < nd->v);
+
+			nd = tree + nd->left + right;
+		}
+		raw[t % K] += nd->v;
+	}
+}
+
 /* raw scores (K per row) of n rows: blocks of rows walk each tree in turn */
 static void
 gbdt_raw(const Gbdt *m, const double *X, size_t n, double *raw)
@@ -1772,17 +1826,16 @@ gbdt_raw(const Gbdt *m, const double *X, size_t n, double *raw)
 			raw[i * K + c] = m->base[c];
 	for (size_t b0 = 0; b0 < n; b0 += GB_BLOCK)
 	{
-		size_t		b1 = b0 + GB_BLOCK < n ? b0 + GB_BLOCK : n;
+		size_t		b1 = b0 + GB_BLOCK < n ? b0 + GB_BLOCK : n,
+					full = b0 + (b1 - b0) / 8 * 8;
 
-		for (int t = 0; t < T; t++)
+		for (int t = 0; t < T && full > b0; t++)
 		{
 			const PNode *tree = m->pnodes + m->start[t];
 			int			c = t % K;
 
-			size_t		i = b0;
-
 			/* eight rows walk in lockstep: independent chains of loads overlap */
-			for (; i + 8 <= b1; i += 8)
+			for (size_t i = b0; i < full; i += 8)
 			{
 				int32_t		at[8] = {0};
 				bool		busy = true;
@@ -1807,21 +1860,10 @@ gbdt_raw(const Gbdt *m, const double *X, size_t n, double *raw)
 				for (int r = 0; r < 8; r++)
 					raw[(i + r) * K + c] += tree[at[r]].v;
 			}
-			for (; i < b1; i++)
-			{
-				const double *x = X + i * p;
-				const PNode *nd = tree;
-
-				while (nd->fd >= 0)
-				{
-					double		v = x[nd->fd >> 1];
-					int			right = isnan(v) ? !(nd->fd & 1) : !(v < nd->v);
-
-					nd = tree + nd->left + right;
-				}
-				raw[i * K + c] += nd->v;
-			}
 		}
+		/* the last rows, fewer than eight, walk eight trees at a time */
+		for (size_t i = full; i < b1; i++)
+			gbdt_raw_row(m, X + i * p, raw + i * K);
 	}
 }
 

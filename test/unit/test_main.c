@@ -542,6 +542,51 @@ test_learner_roundtrip(void)
 		}
 }
 
+/*
+ * gbdt scores a block of rows eight rows at a time and the rows left over
+ * eight trees at a time: every row's output equals the row scored alone,
+ * bit for bit, with a tree count that is not a multiple of eight (3 classes
+ * x 7 rounds, and 13 regression trees), NaN features included.
+ */
+static void
+test_gbdt_row_paths(void)
+{
+	size_t		n = 300,
+				rows = 77;
+	MLParamValue v[2] = {{.name = "n_trees", .kind = ML_VALUE_NUMBER, .num = 7},
+	{.name = "max_depth", .kind = ML_VALUE_NUMBER, .num = 5}};
+	double	   *x = ml_alloc(sizeof(double) * rows * 3),
+			   *all = ml_alloc(sizeof(double) * rows * 3),
+				one[3];
+
+	for (size_t i = 0; i < rows * 3; i++)
+		x[i] = i % 11 == 0 ? NAN : sin((double) i * 0.7);
+	for (int task = 0; task < 2; task++)
+	{
+		MLDataset  *d = dataset_create(n, 3, task == 0 ? 3 : 0);
+		MLModel    *m;
+		size_t		w;
+
+		for (size_t i = 0; i < n; i++)
+		{
+			d->X[i] = sin(i * 0.37);
+			d->X[n + i] = i % 13 == 0 ? NAN : cos(i * 0.11);
+			d->X[2 * n + i] = (double) (i % 17);
+			d->y[i] = task == 0 ? (double) ((i * 7) % 3) : d->X[i] * 2 + d->X[2 * n + i];
+		}
+		v[0].num = task == 0 ? 7 : 13;
+		m = fit_model("gbdt", d, v, 2);
+		w = model_output_width(m);
+		model_predict(m, x, rows, all);
+		for (size_t i = 0; i < rows; i++)
+		{
+			model_predict(m, x + i * 3, 1, one);
+			for (size_t c = 0; c < w; c++)
+				CHECK(one[c] == all[i * w + c]);
+		}
+	}
+}
+
 /* the JSON reader: values, spans, escapes, and every kind of bad text */
 static void
 test_json(void)
@@ -1260,6 +1305,7 @@ static const struct
 	{"gbdt_shap", test_gbdt_shap},
 	{"gbdt_train_pred", test_gbdt_train_pred},
 	{"learner_roundtrip", test_learner_roundtrip},
+	{"gbdt_row_paths", test_gbdt_row_paths},
 	{"tree_shap", test_tree_shap},
 	{"forest_threads", test_forest_threads},
 	{"sortcount", test_sortcount},
