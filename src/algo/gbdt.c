@@ -93,15 +93,20 @@ typedef struct Gbdt
 	uint32_t   *start;			/* n_rounds * K + 1 offsets into nodes */
 	GbNode	   *nodes;
 	struct PNode *pnodes;		/* compact copy for scoring (not stored) */
+	double	   *leaf;			/* per node: the leaf value (scoring) */
+	uint32_t   *depth;			/* per tree: its depth (scoring) */
 } Gbdt;
 
 /*
- * Scoring node: 16 bytes.  fd = 2 * feature + default_left, or -1 for a
- * leaf, whose value is in v; children are adjacent (right = left + 1).
+ * Scoring node: 16 bytes.  fd = 2 * feature + default_left; children are
+ * adjacent (right = left + 1).  A leaf loops to itself: feature 0, missing
+ * goes right, threshold NaN (so every value goes right) and left = its own
+ * index - 1.  So a walk of the tree's depth steps, without a test for
+ * leaves, ends on the row's leaf, whose value is in Gbdt.leaf.
  */
 typedef struct PNode
 {
-	double		v;				/* threshold, or the leaf value */
+	double		thr;
 	int32_t		fd;
 	int32_t		left;
 } PNode;
@@ -1735,26 +1740,53 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 static void
 gbdt_compile(Gbdt *m)
 {
-	uint32_t	total = m->start[m->n_rounds * m->K];
+	int			T = m->n_rounds * m->K;
+	uint32_t	total = m->start[T];
+	uint32_t   *node_depth = ml_alloc(sizeof(uint32_t) * (total ? total : 1));
 
 	m->pnodes = ml_alloc(sizeof(PNode) * (total ? total : 1));
-	for (uint32_t i = 0; i < total; i++)
+	m->leaf = ml_alloc(sizeof(double) * (total ? total : 1));
+	m->depth = ml_alloc(sizeof(uint32_t) * (T ? T : 1));
+	for (int t = 0; t < T; t++)
 	{
-		const GbNode *nd = &m->nodes[i];
-		PNode	   *pn = &m->pnodes[i];
+		uint32_t	s0 = m->start[t];
 
-		if (nd->feature < 0)
+		/* children come after their parent (checked by the reader) */
+		for (uint32_t i = s0; i < m->start[t + 1]; i++)
 		{
-			pn->fd = -1;
-			pn->v = nd->value;
-			continue;
+			const GbNode *nd = &m->nodes[i];
+			PNode	   *pn = &m->pnodes[i];
+
+			if (nd->feature < 0)
+			{
+				pn->fd = 0;
+				pn->left = (int32_t) (i - s0) - 1;
+				pn->thr = NAN;
+				m->leaf[i] = nd->value;
+				if (node_depth[i] > m->depth[t])
+					m->depth[t] = node_depth[i];
+				continue;
+			}
+			if (nd->right != nd->left + 1)
+				ml_error(ML_ERR_CORRUPT, NULL, "gbdt model node children are not adjacent");
+			pn->fd = 2 * nd->feature + (nd->default_left ? 1 : 0);
+			pn->left = nd->left;
+			pn->thr = nd->threshold;
+			node_depth[s0 + nd->left] = node_depth[s0 + nd->right] = node_depth[i] + 1;
 		}
-		if (nd->right != nd->left + 1)
-			ml_error(ML_ERR_CORRUPT, NULL, "gbdt model node children are not adjacent");
-		pn->fd = 2 * nd->feature + (nd->default_left ? 1 : 0);
-		pn->left = nd->left;
-		pn->v = nd->threshold;
 	}
+	ml_free(node_depth);
+}
+
+/* one step down: missing values take the default direction */
+static inline int32_t
+pnode_step(const PNode *tree, int32_t at, const double *x)
+{
+	const PNode *nd = tree + at;
+	double		v = x[nd->fd >> 1];
+	int			nan = v != v;
+
+	return nd->left + (!(v < nd->thr) ^ (nan & nd->fd & 1));
 }
 
 #define GB_BLOCK 64				/* rows scored together through every tree */
@@ -1773,43 +1805,31 @@ gbdt_raw_row(const Gbdt *m, const double *x, double *raw)
 
 	for (; t + 8 <= T; t += 8)
 	{
-		const PNode *tree[8],
-				   *nd[8];
-		bool		busy = true;
+		const PNode *tree[8];
+		int32_t		at[8] = {0};
+		uint32_t	depth = 0;
 
 		for (int r = 0; r < 8; r++)
-			nd[r] = tree[r] = m->pnodes + m->start[t + r];
-		while (busy)
 		{
-			busy = false;
-			for (int r = 0; r < 8; r++)
-			{
-				if (nd[r]->fd >= 0)
-				{
-					double		v = x[nd[r]->fd >> 1];
-					int			right = isnan(v) ? !(nd[r]->fd & 1) : !(v < nd[r]->v);
-
-					nd[r] = tree[r] + nd[r]->left + right;
-					busy = true;
-				}
-			}
+			tree[r] = m->pnodes + m->start[t + r];
+			if (m->depth[t + r] > depth)
+				depth = m->depth[t + r];
 		}
+		for (uint32_t d = 0; d < depth; d++)
+#pragma GCC unroll 8
+			for (int r = 0; r < 8; r++)
+				at[r] = pnode_step(tree[r], at[r], x);
 		for (int r = 0; r < 8; r++)
-			raw[(t + r) % K] += nd[r]->v;
+			raw[(t + r) % K] += m->leaf[m->start[t + r] + at[r]];
 	}
 	for (; t < T; t++)
 	{
 		const PNode *tree = m->pnodes + m->start[t];
-		const PNode *nd = tree;
+		int32_t		at = 0;
 
-		while (nd->fd >= 0)
-		{
-			double		v = x[nd->fd >> 1];
-			int			right = isnan(v) ? !(nd->fd & 1) : !(v < nd->v);
-
-			nd = tree + nd->left + right;
-		}
-		raw[t % K] += nd->v;
+		for (uint32_t d = 0; d < m->depth[t]; d++)
+			at = pnode_step(tree, at, x);
+		raw[t % K] += m->leaf[m->start[t] + at];
 	}
 }
 
@@ -1838,27 +1858,13 @@ gbdt_raw(const Gbdt *m, const double *X, size_t n, double *raw)
 			for (size_t i = b0; i < full; i += 8)
 			{
 				int32_t		at[8] = {0};
-				bool		busy = true;
 
-				while (busy)
-				{
-					busy = false;
+				for (uint32_t d = 0; d < m->depth[t]; d++)
+#pragma GCC unroll 8
 					for (int r = 0; r < 8; r++)
-					{
-						const PNode *nd = tree + at[r];
-
-						if (nd->fd >= 0)
-						{
-							double		v = X[(i + r) * p + (nd->fd >> 1)];
-							int			right = isnan(v) ? !(nd->fd & 1) : !(v < nd->v);
-
-							at[r] = nd->left + right;
-							busy = true;
-						}
-					}
-				}
+						at[r] = pnode_step(tree, at[r], X + (i + r) * p);
 				for (int r = 0; r < 8; r++)
-					raw[(i + r) * K + c] += tree[at[r]].v;
+					raw[(i + r) * K + c] += m->leaf[m->start[t] + at[r]];
 			}
 		}
 		/* the last rows, fewer than eight, walk eight trees at a time */
