@@ -104,23 +104,6 @@ row_hash(const MLDataset *d, size_t i, uint64_t seed)
 	return hash_double(h, d->y[i]);
 }
 
-typedef struct HashedRow
-{
-	uint64_t	hash;
-	size_t		row;
-} HashedRow;
-
-static int
-cmp_hashed(const void *a, const void *b)
-{
-	const HashedRow *x = a,
-			   *y = b;
-
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	return x->row < y->row ? -1 : (x->row > y->row);
-}
-
 void
 dataset_split(const MLDataset *d, double test_size, uint64_t seed,
 			  size_t **train_rows, size_t *n_train,
@@ -128,16 +111,16 @@ dataset_split(const MLDataset *d, double test_size, uint64_t seed,
 {
 	size_t		n = d->n_rows;
 	int			groups = d->n_classes > 0 ? d->n_classes : 1;
-	HashedRow  *hr = ml_alloc(ml_mul_size(n ? n : 1, sizeof(HashedRow)));
+	MLKeyVal   *hr = ml_alloc(ml_mul_size(n ? n : 1, sizeof(MLKeyVal)));
 	bool	   *is_test = ml_alloc(n ? n : 1);
 	size_t		nt = 0;
 
 	for (size_t i = 0; i < n; i++)
 	{
-		hr[i].hash = row_hash(d, i, seed);
-		hr[i].row = i;
+		hr[i].key = row_hash(d, i, seed);
+		hr[i].val = i;
 	}
-	qsort(hr, n, sizeof(HashedRow), cmp_hashed);
+	ml_sort_keyval(hr, n);	/* stable: by hash, then row */
 
 	{
 		size_t	   *count = ml_alloc(sizeof(size_t) * groups);
@@ -154,11 +137,11 @@ dataset_split(const MLDataset *d, double test_size, uint64_t seed,
 		/* rows in hash order: the first want[g] of each group go to test */
 		for (size_t i = 0; i < n; i++)
 		{
-			int			g = groups == 1 ? 0 : (int) d->y[hr[i].row];
+			int			g = groups == 1 ? 0 : (int) d->y[hr[i].val];
 
 			if (want[g] > 0)
 			{
-				is_test[hr[i].row] = true;
+				is_test[hr[i].val] = true;
 				want[g]--;
 				nt++;
 			}
@@ -288,17 +271,17 @@ split_assign(MLSplitStrategy strategy, size_t n, const uint64_t *hash,
 	/* stratified */
 	{
 		int			groups = n_classes > 0 ? n_classes : 1;
-		HashedRow  *hr = ml_alloc(ml_mul_size(n, sizeof(HashedRow)));
+		MLKeyVal   *hr = ml_alloc(ml_mul_size(n, sizeof(MLKeyVal)));
 		size_t	   *count = ml_alloc(sizeof(size_t) * groups);
 		size_t	   *want = ml_alloc(sizeof(size_t) * groups);
 
 		for (size_t i = 0; i < n; i++)
 		{
-			hr[i].hash = hash[i];
-			hr[i].row = i;
+			hr[i].key = hash[i];
+			hr[i].val = i;
 			count[groups == 1 ? 0 : (int) y[i]]++;
 		}
-		qsort(hr, n, sizeof(HashedRow), cmp_hashed);
+		ml_sort_keyval(hr, n);	/* stable: by hash, then row */
 		for (int g = 0; g < groups; g++)
 		{
 			want[g] = (size_t) floor(count[g] * test_size + 0.5);
@@ -307,11 +290,11 @@ split_assign(MLSplitStrategy strategy, size_t n, const uint64_t *hash,
 		}
 		for (size_t i = 0; i < n; i++)
 		{
-			int			g = groups == 1 ? 0 : (int) y[hr[i].row];
+			int			g = groups == 1 ? 0 : (int) y[hr[i].val];
 
 			if (want[g] > 0)
 			{
-				assign[hr[i].row] = ML_ASSIGN_TEST;
+				assign[hr[i].val] = ML_ASSIGN_TEST;
 				want[g]--;
 			}
 		}

@@ -11,6 +11,7 @@
  *-------------------------------------------------------------------------
  */
 #include "metrics.h"
+#include "sortcount.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -74,28 +75,14 @@ metrics_regression(const double *y, const double *pred, size_t n, MLMetricSet *o
 	put(out, "mae", n ? abs_err / n : NAN);
 }
 
-typedef struct Scored
-{
-	double		score;
-	double		positive;
-} Scored;
-
-static int
-cmp_scored(const void *a, const void *b)
-{
-	double		x = ((const Scored *) a)->score,
-				y = ((const Scored *) b)->score;
-
-	/* a total order even with NaN (lowest), so qsort stays well defined */
-	if (isnan(x) || isnan(y))
-		return isnan(y) - isnan(x);
-	return (x > y) - (x < y);
-}
-
+/*
+ * Rows sorted by score (a radix sort: NaN scores first, each its own tie
+ * group as before); ties share their average rank.
+ */
 double
 metrics_roc_auc_binary(const double *positive, const double *score, size_t n)
 {
-	Scored	   *s = ml_alloc(ml_mul_size(n ? n : 1, sizeof(Scored)));
+	MLKeyVal   *s = ml_alloc(ml_mul_size(n ? n : 1, sizeof(MLKeyVal)));
 	double		n_pos = 0,
 				rank_sum = 0,
 				auc;
@@ -103,18 +90,25 @@ metrics_roc_auc_binary(const double *positive, const double *score, size_t n)
 
 	for (size_t r = 0; r < n; r++)
 	{
-		s[r].score = score[r];
-		s[r].positive = positive[r];
+		s[r].key = isnan(score[r]) ? 0 : ml_double_key(score[r]);
+		memcpy(&s[r].val, &positive[r], sizeof(double));
 		n_pos += positive[r];
 	}
-	qsort(s, n, sizeof(Scored), cmp_scored);
+	ml_sort_keyval(s, n);
 	while (i < n)
 	{
 		size_t		j = i;
 		double		pos_in_tie = 0;
 
-		while (j < n && s[j].score == s[i].score)
-			pos_in_tie += s[j++].positive;
+		/* a NaN score (key 0) ties with nothing */
+		do
+		{
+			double		w;
+
+			memcpy(&w, &s[j].val, sizeof(double));
+			pos_in_tie += w;
+			j++;
+		} while (j < n && s[i].key != 0 && s[j].key == s[i].key);
 		/* ranks i+1 .. j share their average */
 		rank_sum += pos_in_tie * ((double) (i + 1) + (double) j) / 2.0;
 		i = j;

@@ -139,6 +139,51 @@ ml_sort_doubles(double *v, size_t n)
 	ml_free(b);
 }
 
+void
+ml_sort_keyval(MLKeyVal *a, size_t n)
+{
+	MLKeyVal   *b,
+			   *src = a;
+	size_t	   *count;
+
+	if (n < 2)
+		return;
+	b = ml_alloc(ml_mul_size(n, sizeof(MLKeyVal)));
+	count = ml_alloc(sizeof(size_t) * 8 * 256);
+	for (size_t i = 0; i < n; i++)
+		for (int d = 0; d < 8; d++)
+			count[d * 256 + ((a[i].key >> (8 * d)) & 0xff)]++;
+	for (int d = 0; d < 8; d++)
+	{
+		size_t	   *c = count + d * 256;
+		size_t		pos = 0;
+		int			shift = 8 * d;
+		MLKeyVal   *t;
+
+		if (c[(src[0].key >> shift) & 0xff] == n)
+			continue;			/* every key has this digit */
+		for (int k = 0; k < 256; k++)
+		{
+			size_t		x = c[k];
+
+			c[k] = pos;
+			pos += x;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[c[(src[i].key >> shift) & 0xff]++] = src[i];
+		t = src;
+		src = b;
+		b = t;
+	}
+	if (src != a)
+	{
+		memcpy(a, src, n * sizeof(MLKeyVal));
+		b = src;
+	}
+	ml_free(count);
+	ml_free(b);
+}
+
 double
 ml_median(double *v, size_t n)
 {

@@ -11,8 +11,36 @@
 
 #include "ml.h"
 
+#include <string.h>
+
 /* sort n doubles ascending (no NaN), O(n): 8 passes of 8-bit digits */
 extern void ml_sort_doubles(double *v, size_t n);
+
+/* a 64-bit key with a payload */
+typedef struct MLKeyVal
+{
+	uint64_t	key;
+	uint64_t	val;
+} MLKeyVal;
+
+/*
+ * Sort n pairs by key ascending, O(n): stable (pairs with equal keys keep
+ * their order), 8 passes of 8-bit digits, a pass skipped when every key
+ * has the same digit.
+ */
+extern void ml_sort_keyval(MLKeyVal *a, size_t n);
+
+/* the key that orders like the double x (-0 as 0; x must not be NaN) */
+static inline uint64_t
+ml_double_key(double x)
+{
+	uint64_t	u;
+
+	if (x == 0.0)
+		x = 0.0;
+	memcpy(&u, &x, 8);
+	return (u >> 63) ? ~u : u ^ 0x8000000000000000ull;
+}
 
 /* the median of v[0..n) (sorting v in place); 0 when n is 0 */
 extern double ml_median(double *v, size_t n);

@@ -1062,6 +1062,53 @@ test_sortcount(void)
 			bad += a[i] != b[i] || (i > 0 && !(a[i - 1] <= a[i]));
 		CHECK(bad == 0);
 	}
+	/* pairs: stable by key, so (key, input position) order; few distinct keys */
+	{
+		MLKeyVal   *kv = ml_alloc(n * sizeof(MLKeyVal));
+		int			bad = 0;
+
+		for (size_t i = 0; i < n; i++)
+		{
+			kv[i].key = (i * 2654435761u) % 97 * 0x0101010101010101ull + (i % 5 == 0 ? 1ull << 62 : 0);
+			kv[i].val = i;
+		}
+		ml_sort_keyval(kv, n);
+		for (size_t i = 1; i < n; i++)
+			bad += kv[i - 1].key > kv[i].key ||
+				(kv[i - 1].key == kv[i].key && kv[i - 1].val >= kv[i].val);
+		CHECK(bad == 0);
+		ml_free(kv);
+	}
+	/* roc_auc with ties and NaN scores against the pairwise definition */
+	{
+		size_t		m = 300;
+		double	   *pos = ml_alloc(m * sizeof(double)),
+				   *sc2 = ml_alloc(m * sizeof(double)),
+					wins = 0,
+					pairs = 0;
+
+		for (size_t i = 0; i < m; i++)
+		{
+			pos[i] = (i * 7) % 3 == 0;
+			sc2[i] = i % 23 == 0 ? NAN : (double) ((i * 13) % 10) / 10 - 0.3;
+		}
+		sc2[5] = -0.0;
+		sc2[6] = 0.0;
+		for (size_t i = 0; i < m; i++)
+			for (size_t j = 0; j < m; j++)
+				if (pos[i] == 1 && pos[j] == 0)
+				{
+					/* NaN scores rank lowest and tie with nothing, in input order */
+					double		a1 = isnan(sc2[i]) ? -1 - (double) (m - i) : sc2[i],
+								a2 = isnan(sc2[j]) ? -1 - (double) (m - j) : sc2[j];
+
+					wins += a1 > a2 ? 1 : a1 == a2 ? 0.5 : 0;
+					pairs++;
+				}
+		CHECK_NEAR(metrics_roc_auc_binary(pos, sc2, m), wins / pairs, 1e-12);
+		ml_free(pos);
+		ml_free(sc2);
+	}
 	sc = ml_count_strings(words, NULL, 6, &k);
 	CHECK(k == 3);
 	for (size_t i = 0; i < k; i++)
