@@ -14,6 +14,7 @@
 #include "sortcount.h"
 #include "rng.h"
 
+#include <math.h>
 #include <string.h>
 
 /*
@@ -80,8 +81,94 @@ sort_as_floats(double *v, size_t n)
 	return true;
 }
 
+static void sort_radix(double *v, size_t n);
+
+#define BUCKET_ROWS 8			/* rows per bucket on average */
+#define BUCKET_SMALL 48			/* larger buckets are radix-sorted */
+
+/*
+ * Bucket by value: bucket = (x - min) / (max - min) * B is monotone in x,
+ * so sorting each bucket sorts the whole.  One counting pass and one
+ * scattering pass, then small in-cache sorts: far fewer passes over memory
+ * than eight radix digits when values spread out.  Buckets that values
+ * crowd into are radix-sorted.  False (nothing done) for infinities.
+ */
+static bool
+sort_by_buckets(double *v, size_t n)
+{
+	double		lo = v[0],
+				hi = v[0],
+				scale;
+	size_t		nb = n / BUCKET_ROWS;
+	uint32_t   *bucket;
+	size_t	   *start;
+	double	   *out;
+
+	for (size_t i = 1; i < n; i++)
+	{
+		lo = v[i] < lo ? v[i] : lo;
+		hi = v[i] > hi ? v[i] : hi;
+	}
+	if (!isfinite(lo) || !isfinite(hi) || !isfinite(hi - lo))
+		return false;
+	if (lo == hi)
+	{
+		for (size_t i = 0; i < n; i++)
+			v[i] = lo == 0.0 ? 0.0 : lo;	/* -0 as 0 */
+		return true;
+	}
+	scale = (double) nb / (hi - lo);
+	bucket = ml_alloc(ml_mul_size(n, sizeof(uint32_t)));
+	start = ml_alloc(ml_mul_size(nb + 1, sizeof(size_t)));
+	out = ml_alloc(ml_mul_size(n, sizeof(double)));
+	for (size_t i = 0; i < n; i++)
+	{
+		size_t		k = (size_t) ((v[i] - lo) * scale);
+
+		k = k < nb ? k : nb - 1;
+		bucket[i] = (uint32_t) k;
+		start[k + 1]++;
+	}
+	for (size_t k = 0; k < nb; k++)
+		start[k + 1] += start[k];
+	for (size_t i = 0; i < n; i++)
+		out[start[bucket[i]]++] = v[i] == 0.0 ? 0.0 : v[i];
+	/* start[k] is now the end of bucket k */
+	for (size_t k = 0, b0 = 0; k < nb; b0 = start[k++])
+	{
+		double	   *x = out + b0;
+		size_t		m = start[k] - b0;
+
+		if (m > BUCKET_SMALL)
+			sort_radix(x, m);
+		else
+			for (size_t i = 1; i < m; i++)
+			{
+				double		t = x[i];
+				size_t		j = i;
+
+				for (; j > 0 && x[j - 1] > t; j--)
+					x[j] = x[j - 1];
+				x[j] = t;
+			}
+	}
+	memcpy(v, out, n * sizeof(double));
+	ml_free(out);
+	ml_free(start);
+	ml_free(bucket);
+	return true;
+}
+
 void
 ml_sort_doubles(double *v, size_t n)
+{
+	if (n >= 4096 && sort_by_buckets(v, n))
+		return;
+	sort_radix(v, n);
+}
+
+static void
+sort_radix(double *v, size_t n)
 {
 	uint64_t   *a,
 			   *b;

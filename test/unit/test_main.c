@@ -1043,9 +1043,19 @@ test_sortcount(void)
 	for (size_t i = 0; i < n; i++)
 		a[i] = b[i] = sin(i * 0.37) * pow(10, (double) (i % 41) - 20) * ((i % 3) ? 1 : -1);
 	a[7] = b[7] = -0.0;
-	for (int pass = 0; pass < 2; pass++)
+	for (int pass = 0; pass < 3; pass++)
 	{
 		int			bad = 0;
+
+		/* pass 2: values spread evenly (small buckets), duplicates and -0 */
+		if (pass == 2)
+		{
+			for (size_t i = 0; i < n; i++)
+				a[i] = b[i] = (double) ((i * 7919) % 3001) / 3000.0 - 0.5 + sin((double) i) * 1e-7;
+			a[20] = b[20] = -0.0;
+			a[21] = b[21] = 0.0;
+			a[22] = b[22] = a[23];
+		}
 
 		/* pass 1: every value an exact float (the 32-bit key path), infinities too */
 		if (pass == 1)
