@@ -513,3 +513,9 @@ CREATE TRIGGER references_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE O
     FOR EACH STATEMENT EXECUTE FUNCTION mlsql.catalog_changed();
 CREATE TRIGGER references_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mlsql.aliases
     FOR EACH STATEMENT EXECUTE FUNCTION mlsql.catalog_changed();
+-- also when rows arrive by logical replication (session_replication_role = replica)
+ALTER TABLE mlsql.projects ENABLE ALWAYS TRIGGER references_changed;
+ALTER TABLE mlsql.grants ENABLE ALWAYS TRIGGER references_changed;
+ALTER TABLE mlsql.models ENABLE ALWAYS TRIGGER references_changed;
+ALTER TABLE mlsql.deployments ENABLE ALWAYS TRIGGER references_changed;
+ALTER TABLE mlsql.aliases ENABLE ALWAYS TRIGGER references_changed;

@@ -33,12 +33,15 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -47,6 +50,7 @@
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
@@ -313,7 +317,9 @@ ref_cache_syscache_cb(Datum arg, int cacheid, uint32 hashvalue)
 
 /*
  * Create the cache (and register the callbacks, once per backend); false
- * when the catalog tables are not all there (an older schema).
+ * when a lookup table or its trigger is missing or not firing always (an
+ * older schema before ALTER EXTENSION UPDATE, or a trigger someone
+ * disabled): then nothing is cached.
  */
 static bool
 ref_cache_open(void)
@@ -321,7 +327,8 @@ ref_cache_open(void)
 	static bool registered = false;
 	static const char *const tables[N_LOOKUP_TABLES] =
 	{"projects", "grants", "models", "deployments", "aliases"};
-	Oid			nsp;
+	Oid			nsp,
+				fn;
 	HASHCTL		ctl;
 
 	if (ref_cache)
@@ -336,10 +343,28 @@ ref_cache_open(void)
 	nsp = get_namespace_oid("mlsql", true);
 	if (!OidIsValid(nsp))
 		return false;
+	fn = LookupFuncName(list_make2(makeString("mlsql"), makeString("catalog_changed")),
+						0, NULL, true);
+	if (!OidIsValid(fn))
+		return false;
 	for (int i = 0; i < N_LOOKUP_TABLES; i++)
 	{
+		Relation	rel;
+		bool		fires = false;
+
 		lookup_relids[i] = get_relname_relid(tables[i], nsp);
 		if (!OidIsValid(lookup_relids[i]))
+			return false;
+		rel = table_open(lookup_relids[i], AccessShareLock);
+		for (int t = 0; rel->trigdesc && t < rel->trigdesc->numtriggers; t++)
+		{
+			const Trigger *tg = &rel->trigdesc->triggers[t];
+
+			if (tg->tgfoid == fn && tg->tgenabled == TRIGGER_FIRES_ALWAYS)
+				fires = true;
+		}
+		table_close(rel, AccessShareLock);
+		if (!fires)
 			return false;
 	}
 	ctl.keysize = REF_KEY_LEN;

@@ -54,3 +54,15 @@ check cache_sees_new_threshold "$(echo "$out" | grep '^threshold')" "threshold|t
 check cache_sees_role_membership_and_grants "$(echo "$out" | grep -E '^(member|revoked|regranted|ungranted)|does not exist' | sed 's/.*ERROR: *//' | tr '\n' ' ')" \
 	"member|1 project \"cache\" does not exist regranted|1 project \"cache\" does not exist "
 check cache_follows_repeatable_read_snapshot "$(echo "$out" | grep -E '^(snapshot|after)' | tr '\n' ' ')" "snapshot|1 snapshot|1 after|2 "
+
+# With a lookup table's trigger disabled nothing is cached: a deployment made
+# while it is off is still seen by the next query.
+q "ALTER TABLE mlsql.deployments DISABLE TRIGGER references_changed" >/dev/null
+out=$(psql -qXAt <<'SQL'
+SELECT count(DISTINCT ml_predict('cache', b)) FROM bc b;
+\! psql -qXAt -c "SELECT version FROM ml_deploy('cache', 1)" >/dev/null
+SELECT count(DISTINCT ml_predict('cache', b)) FROM bc b;
+SQL
+)
+q "ALTER TABLE mlsql.deployments ENABLE ALWAYS TRIGGER references_changed" >/dev/null
+check cache_off_without_its_trigger "$(echo $out)" "2 1"
