@@ -32,14 +32,19 @@ typedef struct Pool
 	int			failed;
 	int			err_code;
 	char		err_msg[512];
+	struct AllocHdr *handed;	/* finished tasks' allocations, under lock */
 	pthread_mutex_t lock;
 } Pool;
 
 /*
  * Every allocation of a task carries a header linking it into the task's
  * list, so an error frees what the failed task had allocated.  When a task
- * ends normally its allocations are detached (their links cleared): they
- * stay valid for the caller, who releases them with ml_worker_release.
+ * ends normally its allocations move to the pool's list.  When the pool
+ * ends without error they stay valid for the caller, who releases them
+ * with ml_worker_release: detached (their links cleared) when the caller is
+ * the host's thread, or linked into the caller's own list when the caller
+ * is itself a task (a nested pool), so that its failure frees them too.
+ * When the pool fails, the caller never sees them and they are freed.
  */
 typedef struct AllocHdr
 {
@@ -55,6 +60,15 @@ typedef struct Worker
 } Worker;
 
 static __thread Worker *current_worker = NULL;
+
+/* blocks allocated in tasks and not yet freed (for tests) */
+static size_t outstanding = 0;
+
+size_t
+ml_worker_outstanding(void)
+{
+	return __atomic_load_n(&outstanding, __ATOMIC_SEQ_CST);
+}
 
 bool
 ml_in_worker(void)
@@ -98,6 +112,7 @@ ml_worker_alloc(size_t size)
 	h = calloc(1, sizeof(AllocHdr) + size);
 	if (h == NULL)
 		ml_worker_error(ML_ERR_LIMIT, "out of memory in a worker thread");
+	__atomic_add_fetch(&outstanding, 1, __ATOMIC_RELAXED);
 	link_alloc(h);
 	return h + 1;
 }
@@ -134,13 +149,21 @@ ml_worker_free(void *ptr)
 	h = (AllocHdr *) ptr - 1;
 	unlink_alloc(h);
 	free(h);
+	__atomic_sub_fetch(&outstanding, 1, __ATOMIC_RELAXED);
 }
 
 void
 ml_worker_release(void *ptr)
 {
-	if (ptr != NULL)
-		free((AllocHdr *) ptr - 1);	/* detached when its task ended */
+	AllocHdr   *h;
+
+	if (ptr == NULL)
+		return;
+	h = (AllocHdr *) ptr - 1;
+	if (current_worker)
+		unlink_alloc(h);		/* a nested pool's block, in this task's list */
+	free(h);
+	__atomic_sub_fetch(&outstanding, 1, __ATOMIC_RELAXED);
 }
 
 void
@@ -160,21 +183,38 @@ ml_worker_error(int code, const char *msg)
 	longjmp(w->jb, 1);
 }
 
+/* clear the links of a list's blocks, or free them */
 static void
-detach_all(Worker *w, bool release)
+release_list(AllocHdr *h, bool release)
 {
-	AllocHdr   *h = w->live;
-
 	while (h)
 	{
 		AllocHdr   *next = h->next;
 
 		h->prev = h->next = NULL;
 		if (release)
+		{
 			free(h);
+			__atomic_sub_fetch(&outstanding, 1, __ATOMIC_RELAXED);
+		}
 		h = next;
 	}
-	w->live = NULL;
+}
+
+/* put list onto the front of *head */
+static void
+splice_list(AllocHdr **head, AllocHdr *list)
+{
+	AllocHdr   *tail = list;
+
+	if (list == NULL)
+		return;
+	while (tail->next)
+		tail = tail->next;
+	tail->next = *head;
+	if (*head)
+		(*head)->prev = tail;
+	*head = list;
 }
 
 void
@@ -190,7 +230,10 @@ ml_worker_free_others(void *keep)
 
 		h->prev = h->next = NULL;
 		if (h != k)
+		{
 			free(h);
+			__atomic_sub_fetch(&outstanding, 1, __ATOMIC_RELAXED);
+		}
 		h = next;
 	}
 	w->live = NULL;
@@ -217,11 +260,18 @@ worker_main(void *p)
 			if (task >= w.pool->n)
 				break;
 			w.pool->fn(w.pool->arg, task);
-			detach_all(&w, false);
+			/* the finished task's memory goes to the pool */
+			pthread_mutex_lock(&w.pool->lock);
+			splice_list(&w.pool->handed, w.live);
+			pthread_mutex_unlock(&w.pool->lock);
+			w.live = NULL;
 		}
 	}
 	else
-		detach_all(&w, true);	/* the failed task's memory */
+	{
+		release_list(w.live, true); /* the failed task's memory */
+		w.live = NULL;
+	}
 	current_worker = outer;
 	return NULL;
 }
@@ -277,5 +327,12 @@ ml_parallel_for(int n, int threads, MLTaskFn fn, void *arg)
 	free(tid);
 	pthread_mutex_destroy(&pool.lock);
 	if (pool.failed)
+	{
+		release_list(pool.handed, true);
 		ml_error((MLErrorCode) pool.err_code, NULL, "%s", pool.err_msg);
+	}
+	if (current_worker)
+		splice_list(&current_worker->live, pool.handed);	/* nested */
+	else
+		release_list(pool.handed, false);
 }

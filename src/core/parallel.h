@@ -11,8 +11,9 @@
  * error is raised again in the calling thread after every worker joined.
  * Tasks must never call PostgreSQL.  A failed task's allocations are freed;
  * a finished task's stay valid and are handed back as plain bytes (or other
- * blocks), each released with ml_worker_release.  A task frees only what it
- * allocated itself.
+ * blocks), each released with ml_worker_release, unless another task fails:
+ * then they are freed too before the error is raised.  A task frees only
+ * what it allocated itself (or what a pool it ran handed back to it).
  *
  * Results do not depend on the number of threads: each task gets its index
  * and derives its own random stream from the run's seed.
@@ -44,6 +45,9 @@ extern void ml_worker_free_others(void *keep);
 
 /* free memory a task allocated and handed back */
 extern void ml_worker_release(void *ptr);
+
+/* blocks allocated in tasks and not yet freed (for tests) */
+extern size_t ml_worker_outstanding(void);
 
 /* threads to use for a setting: 0 = all cores, capped by the work */
 extern int	ml_thread_count(int setting, int tasks);

@@ -725,11 +725,61 @@ fail_task(void *arg, int t)
 		ml_error(ML_ERR_DATA, NULL, "task %d failed", t);
 }
 
+/* each task hands back one block in ((void **) arg)[t] */
+static void
+hand_task(void *arg, int t)
+{
+	((void **) arg)[t] = ml_alloc(100);
+}
+
+/*
+ * Outer tasks run pools of their own: task t's inner blocks are released
+ * inside the task, except that task 1 of a failing run errors with them
+ * still held; each task hands back one block.
+ */
+static void
+nest_task(void *arg, int t)
+{
+	void	  **out = arg;
+	void	   *inner[4];
+	bool		fail = out[2] != NULL;
+
+	ml_parallel_for(4, 2, hand_task, inner);
+	if (fail && t == 1)
+		ml_error(ML_ERR_DATA, NULL, "outer task %d failed", t);
+	for (int i = 0; i < 4; i++)
+		ml_worker_release(inner[i]);
+	out[t] = ml_alloc(10);
+}
+
+/*
+ * The blocks tasks hand back are the caller's when the pool succeeds and
+ * are freed when it fails, also when a task ran a pool of its own.
+ */
 static void
 test_worker_errors(void)
 {
+	size_t		before = ml_worker_outstanding();
+	void	   *blocks[8];
+	void	   *outer[3] = {NULL, NULL, NULL};
+
 	EXPECT_ERROR(ML_ERR_DATA, ml_parallel_for(8, 2, fail_task, NULL));
 	CHECK(strcmp(unit_last_msg, "task 3 failed") == 0);
+	CHECK(ml_worker_outstanding() == before);
+	ml_parallel_for(8, 2, hand_task, blocks);
+	CHECK(ml_worker_outstanding() == before + 8);
+	for (int i = 0; i < 8; i++)
+		ml_worker_release(blocks[i]);
+	CHECK(ml_worker_outstanding() == before);
+	ml_parallel_for(2, 2, nest_task, outer);
+	CHECK(ml_worker_outstanding() == before + 2);
+	ml_worker_release(outer[0]);
+	ml_worker_release(outer[1]);
+	CHECK(ml_worker_outstanding() == before);
+	outer[2] = &before;			/* fail */
+	EXPECT_ERROR(ML_ERR_DATA, ml_parallel_for(2, 2, nest_task, outer));
+	CHECK(strcmp(unit_last_msg, "outer task 1 failed") == 0);
+	CHECK(ml_worker_outstanding() == before);
 }
 
 /* search spaces: parsing, the grid, reproducible and bounded proposals */
