@@ -292,6 +292,8 @@ grow(ReadCol *c, size_t cap, size_t n, MemoryContext cxt)
 	(void) n;
 }
 
+#define AUX_SEEN 4
+
 SourceData *
 source_read(const char *source, const char *target, char **features,
 			int n_features, char **aux, int n_aux, bool require_rows)
@@ -310,6 +312,7 @@ source_read(const char *source, const char *target, char **features,
 	Oid		   *aux_out,			/* per split column: output function, */
 			   *aux_base;		/* base type, */
 	bool	   *aux_numeric;	/* and whether it reads as a number */
+	char	   *(*aux_seen)[AUX_SEEN];	/* its latest distinct values */
 	int64		target_nulls = 0;
 	size_t		cap = 0,
 				n = 0;
@@ -429,6 +432,7 @@ source_read(const char *source, const char *target, char **features,
 	aux_out = palloc0(sizeof(Oid) * (n_aux + 1));
 	aux_base = palloc0(sizeof(Oid) * (n_aux + 1));
 	aux_numeric = palloc0(sizeof(bool) * (n_aux + 1));
+	aux_seen = palloc0(sizeof(char *[AUX_SEEN]) * (n_aux + 1));
 	for (int x = 0; x < n_aux; x++)
 	{
 		Oid			t;
@@ -626,7 +630,22 @@ source_read(const char *source, const char *target, char **features,
 				s->aux_num[x][n] = NAN;
 				if (isnull)
 					continue;
-				s->aux_text[x][n] = MemoryContextStrdup(main_cxt, OidOutputFunctionCall(aux_out[x], d));
+				{
+					/* split columns repeat a few values: share their strings */
+					char	   *t = OidOutputFunctionCall(aux_out[x], d);
+					char	  **seen = aux_seen[x];
+					int			k = 0;
+
+					while (k < AUX_SEEN && seen[k] && strcmp(seen[k], t) != 0)
+						k++;
+					if (k == AUX_SEEN || seen[k] == NULL)
+					{
+						memmove(seen + 1, seen, sizeof(char *) * (AUX_SEEN - 1));
+						seen[0] = MemoryContextStrdup(main_cxt, t);
+						k = 0;
+					}
+					s->aux_text[x][n] = seen[k];
+				}
 				if (aux_numeric[x])
 					s->aux_num[x][n] = source_datum_double(d, aux_base[x]);
 			}
