@@ -1440,6 +1440,18 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 		vbins = bin_rows(&bn, vd, va_rows, nv, threads);
 	ml_check_interrupts();
 
+	/*
+	 * Binned: the trees never read the matrix again.  The host may let it
+	 * go now (ml_train: its largest block while the trees grow) when no
+	 * rows are held out and no round is cut, that is, when train_pred will
+	 * be left below.
+	 */
+	if (ctx && ctx->train_X && *ctx->train_X && ctx->want_train_pred && esr == 0 && n == N)
+	{
+		ml_free(*ctx->train_X);
+		*ctx->train_X = NULL;
+	}
+
 	/* targets, weights, base scores */
 	y = ml_alloc(sizeof(double) * (n ? n : 1));
 	w = ml_alloc(sizeof(double) * (n ? n : 1));

@@ -136,6 +136,14 @@ typedef struct MLFitContext
 	 */
 	bool		want_train_pred;
 	double	   *train_pred;
+
+	/*
+	 * train_X: where the host keeps the training matrix when it lets the
+	 * learner free it (ml_free, then NULL), NULL otherwise.  A learner may
+	 * do so only once it no longer reads the matrix and when it will leave
+	 * train_pred (the host reads the matrix no more).
+	 */
+	double	  **train_X;
 } MLFitContext;
 
 extern void ml_log_metric(MLFitContext *ctx, const char *split,

@@ -491,12 +491,11 @@ build_outputs(MLPipeline *p)
 }
 
 MLPipeline *
-pipeline_fit(const MLRawColumn *cols, int n_cols, const MLColumnOptions *opts,
-			 const MLPipelineDefaults *defaults, const size_t *rows, size_t n_rows,
-			 const double *y, int n_classes, uint64_t seed, double **X_train)
+pipeline_fit_stats(const MLRawColumn *cols, int n_cols, const MLColumnOptions *opts,
+				   const MLPipelineDefaults *defaults, const size_t *rows, size_t n_rows,
+				   int n_classes)
 {
 	MLPipeline *p = ml_alloc(sizeof(MLPipeline));
-	double	   *X;
 
 	p->n_cols = n_cols;
 	p->cols = ml_alloc(sizeof(MLPipeCol) * (n_cols ? n_cols : 1));
@@ -515,13 +514,30 @@ pipeline_fit(const MLRawColumn *cols, int n_cols, const MLColumnOptions *opts,
 		ml_check_interrupts();
 	}
 	build_outputs(p);
+	return p;
+}
 
-	X = ml_alloc(ml_mul_size(ml_mul_size(n_rows ? n_rows : 1, p->n_out ? p->n_out : 1),
-							 sizeof(double)));
-	pipeline_transform(p, cols, rows, n_rows, X);
+void
+pipeline_fit_column(MLPipeline *p, const MLRawColumn *cols, int c,
+					const size_t *rows, size_t n_rows,
+					const double *y, int n_classes, uint64_t seed, double *X)
+{
+	pipeline_transform_column(p, cols, c, rows, n_rows, X);
+	if (p->cols[c].kind == ML_COL_CATEGORICAL && p->cols[c].encode == ML_ENCODE_TARGET)
+		fit_target(&p->cols[c], &cols[c], rows, n_rows, y, n_classes, seed, X);
+}
+
+MLPipeline *
+pipeline_fit(const MLRawColumn *cols, int n_cols, const MLColumnOptions *opts,
+			 const MLPipelineDefaults *defaults, const size_t *rows, size_t n_rows,
+			 const double *y, int n_classes, uint64_t seed, double **X_train)
+{
+	MLPipeline *p = pipeline_fit_stats(cols, n_cols, opts, defaults, rows, n_rows, n_classes);
+	double	   *X = ml_alloc(ml_mul_size(ml_mul_size(n_rows ? n_rows : 1, p->n_out ? p->n_out : 1),
+										 sizeof(double)));
+
 	for (int c = 0; c < n_cols; c++)
-		if (p->cols[c].kind == ML_COL_CATEGORICAL && p->cols[c].encode == ML_ENCODE_TARGET)
-			fit_target(&p->cols[c], &cols[c], rows, n_rows, y, n_classes, seed, X);
+		pipeline_fit_column(p, cols, c, rows, n_rows, y, n_classes, seed, X);
 	*X_train = X;
 	return p;
 }
@@ -584,23 +600,28 @@ pipeline_levels(const MLPipeline *p)
 }
 
 void
+pipeline_transform_column(const MLPipeline *p, const MLRawColumn *cols, int c,
+						  const size_t *rows, size_t n_rows, double *out)
+{
+	const MLPipeCol *pc = &p->cols[c];
+
+	for (size_t i = 0; i < n_rows; i++)
+	{
+		size_t		r = rows ? rows[i] : i;
+		const char *s = pc->kind == ML_COL_CATEGORICAL ? cols[c].str[r] : NULL;
+
+		transform_value(pc, pc->kind == ML_COL_NUMERIC ? cols[c].num[r] : 0, s,
+						s ? strlen(s) : 0,
+						out + (size_t) pc->out_start * n_rows + i, n_rows);
+	}
+}
+
+void
 pipeline_transform(const MLPipeline *p, const MLRawColumn *cols,
 				   const size_t *rows, size_t n_rows, double *out)
 {
 	for (int c = 0; c < p->n_cols; c++)
-	{
-		const MLPipeCol *pc = &p->cols[c];
-
-		for (size_t i = 0; i < n_rows; i++)
-		{
-			size_t		r = rows ? rows[i] : i;
-			const char *s = pc->kind == ML_COL_CATEGORICAL ? cols[c].str[r] : NULL;
-
-			transform_value(pc, pc->kind == ML_COL_NUMERIC ? cols[c].num[r] : 0, s,
-							s ? strlen(s) : 0,
-							out + (size_t) pc->out_start * n_rows + i, n_rows);
-		}
-	}
+		pipeline_transform_column(p, cols, c, rows, n_rows, out);
 }
 
 void

@@ -144,9 +144,31 @@ extern MLPipeline *pipeline_fit(const MLRawColumn *cols, int n_cols,
 								const double *y, int n_classes, uint64_t seed,
 								double **X_train);
 
+/*
+ * pipeline_fit in steps, so that a caller can release each raw column as
+ * soon as its outputs are written: pipeline_fit_stats learns every
+ * column's statistics (n_out is known after it), then pipeline_fit_column
+ * writes column c's outputs for the training rows into X (n_rows x n_out,
+ * column-major; only c's block is written) and fits its target encoding.
+ * Calling it for every c, in any order, gives pipeline_fit's pipeline and
+ * matrix.
+ */
+extern MLPipeline *pipeline_fit_stats(const MLRawColumn *cols, int n_cols,
+									  const MLColumnOptions *opts,
+									  const MLPipelineDefaults *defaults,
+									  const size_t *rows, size_t n_rows, int n_classes);
+extern void pipeline_fit_column(MLPipeline *p, const MLRawColumn *cols, int c,
+								const size_t *rows, size_t n_rows,
+								const double *y, int n_classes, uint64_t seed,
+								double *X);
+
 /* transform the given rows into out (n_rows x n_out, column-major) */
 extern void pipeline_transform(const MLPipeline *p, const MLRawColumn *cols,
 							   const size_t *rows, size_t n_rows, double *out);
+
+/* the same for raw column c only: writes c's block of out */
+extern void pipeline_transform_column(const MLPipeline *p, const MLRawColumn *cols, int c,
+									  const size_t *rows, size_t n_rows, double *out);
 
 /*
  * transform one row.  num[c] is the value of numeric raw column c (NaN for

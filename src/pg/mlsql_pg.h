@@ -157,6 +157,7 @@ typedef struct TrainData
 	double		test_size;
 	int64		seed;
 	const MLLearner *learner;	/* "linear" becomes "logistic" on a class target */
+	bool		slim;			/* keep only the test rows of the raw columns */
 	/* outputs */
 	struct SourceData *src;
 	MLTask		task;
@@ -183,6 +184,7 @@ typedef struct TrainData
 	MLDataset  *train,
 			   *test,
 			   *valid;
+	MLBuffer   *stats;			/* slim: per raw column, its statistics (JSON) */
 } TrainData;
 
 extern void train_prepare(TrainData *td);

@@ -1191,6 +1191,84 @@ fit_context_names(MLFitContext *ctx, const MLModel *model)
 	ctx->feature_sources = srcs;
 }
 
+/* keep only rows[0..n) of a raw column, in that order */
+static void
+keep_raw_rows(MLRawColumn *rc, const size_t *rows, size_t n)
+{
+	if (rc->kind == ML_COL_NUMERIC)
+	{
+		double	   *v = palloc_extended(Max(n, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+
+		for (size_t i = 0; i < n; i++)
+			v[i] = rc->num[rows[i]];
+		pfree(rc->num);
+		rc->num = v;
+	}
+	else
+	{
+		char	  **v = palloc_extended(Max(n, 1) * sizeof(char *), MCXT_ALLOC_HUGE);
+
+		/* an array column's elements share one string array: copy, never free */
+		for (size_t i = 0; i < n; i++)
+			v[i] = rc->str[rows[i]];
+		rc->str = v;
+	}
+}
+
+/*
+ * ml_train's preprocessing without a second copy of the data: the data
+ * version's column statistics first (every row), then, one raw column at a
+ * time, its training, test and validation outputs, after which the column
+ * keeps only its test rows (what an if_better comparison scores; the
+ * training rows when the test split is empty).  The
+ * training matrix is allocated without zeroing, so its pages arrive as the
+ * columns are written while the raw columns go: the peak is about one copy
+ * of the data instead of two.  The same pipeline and matrices as
+ * pipeline_fit and transform_rows.
+ */
+static void
+train_prepare_slim(TrainData *td, const MLPipelineDefaults *def, const double *ytr)
+{
+	SourceData *src = td->src;
+	MLPipeline *p;
+	size_t		n_out;
+	double	   *Xtr,
+			   *Xte,
+			   *Xva;
+
+	td->stats = palloc(sizeof(MLBuffer) * Max(src->n_raw, 1));
+	for (int r = 0; r < src->n_raw; r++)
+		buffer_init(&td->stats[r]);
+	column_stats_json_all(src->raw, src->n_raw, src->n_rows, td->stats,
+						  ml_thread_count(mlsql_threads, Max(src->n_raw, 1)));
+
+	p = pipeline_fit_stats(src->raw, src->n_raw, td->opts, def, td->train_rows, td->n_train,
+						   td->model->n_classes);
+	n_out = Max(p->n_out, 1);
+	Xtr = palloc_extended(Max(td->n_train, 1) * n_out * sizeof(double), MCXT_ALLOC_HUGE);
+	Xte = palloc_extended(Max(td->n_test, 1) * n_out * sizeof(double), MCXT_ALLOC_HUGE);
+	Xva = palloc_extended(Max(td->n_valid, 1) * n_out * sizeof(double), MCXT_ALLOC_HUGE);
+	for (int c = 0; c < src->n_raw; c++)
+	{
+		pipeline_fit_column(p, src->raw, c, td->train_rows, td->n_train, ytr,
+							td->model->n_classes, (uint64_t) td->seed, Xtr);
+		pipeline_transform_column(p, src->raw, c, td->test_rows, td->n_test, Xte);
+		pipeline_transform_column(p, src->raw, c, td->valid_rows, td->n_valid, Xva);
+		/* what if_better scores: the test rows, or the training rows when there are none */
+		if (td->n_test > 0)
+			keep_raw_rows(&src->raw[c], td->test_rows, td->n_test);
+		else
+			keep_raw_rows(&src->raw[c], td->train_rows, td->n_train);
+		CHECK_FOR_INTERRUPTS();
+	}
+	td->model->pipeline = p;
+	td->model->n_features = p->n_out;
+	td->model->feature_names = p->out_names;
+	td->train = make_dataset(Xtr, td->n_train, td->model, td->all_y, td->train_rows);
+	td->test = make_dataset(Xte, td->n_test, td->model, td->all_y, td->test_rows);
+	td->valid = td->n_valid > 0 ? make_dataset(Xva, td->n_valid, td->model, td->all_y, td->valid_rows) : NULL;
+}
+
 /*
  * train_prepare: what ml_train and ml_search share before any fit: read the
  * source, settle the task and the class labels (checking the project keeps
@@ -1416,52 +1494,37 @@ train_prepare(TrainData *td)
 
 		for (size_t i = 0; i < td->n_train; i++)
 			ytr[i] = td->all_y[td->train_rows[i]];
-		td->model->pipeline = pipeline_fit(td->src->raw, td->src->n_raw, td->opts, &def, td->train_rows, td->n_train,
-									   ytr, td->model->n_classes, (uint64_t) td->seed, &Xtr);
-		td->model->n_features = td->model->pipeline->n_out;
-		td->model->feature_names = td->model->pipeline->out_names;
-		td->train = make_dataset(Xtr, td->n_train, td->model, td->all_y, td->train_rows);
-		td->test = transform_rows(td->model, td->src, td->all_y, td->test_rows, td->n_test);
-		td->valid = td->n_valid > 0 ? transform_rows(td->model, td->src, td->all_y, td->valid_rows, td->n_valid) : NULL;
+		if (td->slim)
+			train_prepare_slim(td, &def, ytr);
+		else
+		{
+			td->model->pipeline = pipeline_fit(td->src->raw, td->src->n_raw, td->opts, &def, td->train_rows, td->n_train,
+											   ytr, td->model->n_classes, (uint64_t) td->seed, &Xtr);
+			td->model->n_features = td->model->pipeline->n_out;
+			td->model->feature_names = td->model->pipeline->out_names;
+			td->train = make_dataset(Xtr, td->n_train, td->model, td->all_y, td->train_rows);
+			td->test = transform_rows(td->model, td->src, td->all_y, td->test_rows, td->n_test);
+			td->valid = td->n_valid > 0 ? transform_rows(td->model, td->src, td->all_y, td->valid_rows, td->n_valid) : NULL;
+		}
 		report_imputation(td->model->pipeline);
 	}
 }
 
 /*
- * Keep only rows[0..n) of the source's raw numeric columns, split columns
- * and targets (the strings themselves stay in their context), in that
- * order: *rows becomes 0..n-1 and *all_y the kept targets.
+ * Keep only rows[0..n) of the source's raw numeric columns (unless
+ * cols_done: train_prepare_slim did), split columns and targets (the
+ * strings themselves stay in their context), in that order: *rows becomes
+ * 0..n-1 and *all_y the kept targets.
  */
 static void
-compact_source(SourceData *src, double **all_y, size_t **rows, size_t n)
+compact_source(SourceData *src, double **all_y, size_t **rows, size_t n, bool cols_done)
 {
 	size_t	   *r = *rows;
 	size_t	   *identity = palloc_extended(Max(n, 1) * sizeof(size_t), MCXT_ALLOC_HUGE);
 	double	   *y = palloc_extended(Max(n, 1) * sizeof(double), MCXT_ALLOC_HUGE);
 
-	for (int c = 0; c < src->n_raw; c++)
-	{
-		MLRawColumn *rc = &src->raw[c];
-
-		if (rc->kind == ML_COL_NUMERIC)
-		{
-			double	   *v = palloc_extended(Max(n, 1) * sizeof(double), MCXT_ALLOC_HUGE);
-
-			for (size_t i = 0; i < n; i++)
-				v[i] = rc->num[r[i]];
-			pfree(rc->num);
-			rc->num = v;
-		}
-		else
-		{
-			char	  **v = palloc_extended(Max(n, 1) * sizeof(char *), MCXT_ALLOC_HUGE);
-
-			/* an array column's elements share one string array: copy, never free */
-			for (size_t i = 0; i < n; i++)
-				v[i] = rc->str[r[i]];
-			rc->str = v;
-		}
-	}
+	for (int c = 0; c < src->n_raw && !cols_done; c++)
+		keep_raw_rows(&src->raw[c], r, n);
 	for (size_t i = 0; i < n; i++)
 	{
 		y[i] = (*all_y)[r[i]];
@@ -1518,6 +1581,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 				n_valid;
 	char	   *split_name;
 	uint64_t	fingerprint;
+	MLBuffer   *td_stats;
 	MLParams   *params;
 	MLFitContext ctx = {0};
 	struct timespec t0,
@@ -1618,6 +1682,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 		td.test_size = test_size;
 		td.seed = seed;
 		td.learner = learner;
+		td.slim = true;
 		train_prepare(&td);
 		src = td.src;
 		task = td.task;
@@ -1636,22 +1701,20 @@ mlsql_train(PG_FUNCTION_ARGS)
 		test = td.test;
 		valid = td.valid;
 		learner = td.learner;
+		td_stats = td.stats;
 	}
 
 	/*
-	 * The data version's column statistics, while every row is here; then
-	 * the raw columns shrink to the rows an if_better comparison scores
-	 * (the test split), so the fit runs without a second copy of the data.
+	 * The data version's column statistics were taken while every row was
+	 * there (train_prepare_slim); the raw columns have shrunk to the rows an
+	 * if_better comparison scores (the test split), so the fit runs without
+	 * a second copy of the data.
 	 */
 	buffer_init(&dataset_js);
 	buffer_printf(&dataset_js, "[");
 	{
-		MLBuffer   *stats = palloc(sizeof(MLBuffer) * Max(src->n_raw, 1));
+		MLBuffer   *stats = td_stats;
 
-		for (int r = 0; r < src->n_raw; r++)
-			buffer_init(&stats[r]);
-		column_stats_json_all(src->raw, src->n_raw, src->n_rows, stats,
-							  ml_thread_count(mlsql_threads, Max(src->n_raw, 1)));
 	for (int f = 0; f < src->n_cols; f++)
 	{
 		SourceColumn *sc = &src->cols[f];
@@ -1696,12 +1759,16 @@ mlsql_train(PG_FUNCTION_ARGS)
 	buffer_printf(&dataset_js, "]");
 	n_rows_total = src->n_rows;
 	if (n_test > 0)
-		compact_source(src, &all_y, &test_rows, n_test);
+		compact_source(src, &all_y, &test_rows, n_test, true);
+	else
+		compact_source(src, &all_y, &train_rows, n_train, true);
 
 	/* fit */
 	ctx.seed = (uint64_t) seed;
 	ctx.threads = mlsql_threads;
 	ctx.want_train_pred = true;
+	/* gbdt frees the training matrix once binned (nothing below reads it when there is a test split) */
+	ctx.train_X = n_test > 0 ? &train->X : NULL;
 	fit_context_names(&ctx, model);
 	getrusage(RUSAGE_SELF, &ru0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1730,10 +1797,22 @@ mlsql_train(PG_FUNCTION_ARGS)
 		ml_free(ctx.train_pred);
 		ctx.train_pred = NULL;
 	}
+	else if (train->X == NULL)
+		elog(ERROR, "the training matrix was released without the training predictions");
 	else
 		mlsql_evaluate_dataset(model, train, &m_train);
-	if (base_model)
+	if (base_model && train->X)
 		mlsql_evaluate_dataset(base_model, train, &b_train);
+	else if (base_model)
+	{
+		/* the matrix went during the fit: the baseline's constant needs no input */
+		size_t		w = model_output_width(base_model);
+		double	   *pred = palloc_extended(Max(n_train, 1) * w * sizeof(double), MCXT_ALLOC_HUGE);
+
+		model_predict(base_model, NULL, n_train, pred);
+		mlsql_metrics_from_predictions(base_model, train, pred, &b_train);
+		pfree(pred);
+	}
 	if (n_test > 0)
 	{
 		mlsql_evaluate_dataset(model, test, &m_test);
