@@ -18,6 +18,28 @@
 #include <string.h>
 
 /*
+ * Turn one digit's 256 counts into the positions where each digit's keys
+ * start; false (a pass to skip) when every one of the n keys has the digit
+ * of the first key, whose count is first.
+ */
+static bool
+digit_starts(size_t *c, size_t first, size_t n)
+{
+	size_t		pos = 0;
+
+	if (first == n)
+		return false;
+	for (int k = 0; k < 256; k++)
+	{
+		size_t		x = c[k];
+
+		c[k] = pos;
+		pos += x;
+	}
+	return true;
+}
+
+/*
  * Values that are all exact floats (a real column read as double) sort as
  * 32-bit keys: half the passes and half the memory traffic.
  */
@@ -48,19 +70,11 @@ sort_as_floats(double *v, size_t n)
 	for (int d = 0; d < 4; d++)
 	{
 		size_t	   *c = count + d * 256;
-		size_t		pos = 0;
 		int			shift = 8 * d;
 		uint32_t   *t;
 
-		if (c[(a[0] >> shift) & 0xff] == n)
-			continue;			/* every key has this digit */
-		for (int k = 0; k < 256; k++)
-		{
-			size_t		x = c[k];
-
-			c[k] = pos;
-			pos += x;
-		}
+		if (!digit_starts(c, c[(a[0] >> shift) & 0xff], n))
+			continue;
 		for (size_t i = 0; i < n; i++)
 			b[c[(a[i] >> shift) & 0xff]++] = a[i];
 		t = a;
@@ -183,11 +197,8 @@ sort_radix(double *v, size_t n)
 
 		for (size_t i = 0; i < n; i++)
 		{
-			uint64_t	u;
-			double		x = v[i] == 0.0 ? 0.0 : v[i];	/* -0 sorts as 0 */
+			uint64_t	u = ml_double_key(v[i]);	/* -0 sorts as 0 */
 
-			memcpy(&u, &x, 8);
-			u = (u >> 63) ? ~u : u ^ 0x8000000000000000ull;
 			a[i] = u;
 			for (int d = 0; d < 8; d++)
 				count[d * 256 + ((u >> (8 * d)) & 0xff)]++;
@@ -195,19 +206,11 @@ sort_radix(double *v, size_t n)
 		for (int d = 0; d < 8; d++)
 		{
 			size_t	   *c = count + d * 256;
-			size_t		pos = 0;
 			int			shift = 8 * d;
 			uint64_t   *t;
 
-			if (c[(a[0] >> shift) & 0xff] == n)
-				continue;		/* every key has this digit */
-			for (int k = 0; k < 256; k++)
-			{
-				size_t		x = c[k];
-
-				c[k] = pos;
-				pos += x;
-			}
+			if (!digit_starts(c, c[(a[0] >> shift) & 0xff], n))
+				continue;
 			for (size_t i = 0; i < n; i++)
 				b[c[(a[i] >> shift) & 0xff]++] = a[i];
 			t = a;
@@ -243,19 +246,11 @@ ml_sort_keyval(MLKeyVal *a, size_t n)
 	for (int d = 0; d < 8; d++)
 	{
 		size_t	   *c = count + d * 256;
-		size_t		pos = 0;
 		int			shift = 8 * d;
 		MLKeyVal   *t;
 
-		if (c[(src[0].key >> shift) & 0xff] == n)
-			continue;			/* every key has this digit */
-		for (int k = 0; k < 256; k++)
-		{
-			size_t		x = c[k];
-
-			c[k] = pos;
-			pos += x;
-		}
+		if (!digit_starts(c, c[(src[0].key >> shift) & 0xff], n))
+			continue;
 		for (size_t i = 0; i < n; i++)
 			b[c[(src[i].key >> shift) & 0xff]++] = src[i];
 		t = src;
