@@ -223,6 +223,7 @@ ml_worker_free_others(void *keep)
 	Worker	   *w = current_worker;
 	AllocHdr   *k = keep ? (AllocHdr *) keep - 1 : NULL;
 	AllocHdr   *h = w->live;
+	bool		kept = false;
 
 	while (h)
 	{
@@ -234,9 +235,12 @@ ml_worker_free_others(void *keep)
 			free(h);
 			__atomic_sub_fetch(&outstanding, 1, __ATOMIC_RELAXED);
 		}
+		else
+			kept = true;
 		h = next;
 	}
-	w->live = NULL;
+	/* keep stays the task's: handed back at its end, freed if it fails */
+	w->live = kept ? k : NULL;
 }
 
 static void *

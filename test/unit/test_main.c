@@ -752,9 +752,25 @@ nest_task(void *arg, int t)
 	out[t] = ml_alloc(10);
 }
 
+/* a task that keeps one block of four (ml_worker_free_others); task 5 fails */
+static void
+keep_task(void *arg, int t)
+{
+	void	   *keep;
+
+	(void) ml_alloc(10);
+	keep = ml_alloc(10);
+	(void) ml_alloc(10);
+	ml_worker_free_others(keep);
+	((void **) arg)[t] = keep;
+	if (t == 5 && ((void **) arg)[8] != NULL)
+		ml_error(ML_ERR_DATA, NULL, "task %d failed", t);
+}
+
 /*
  * The blocks tasks hand back are the caller's when the pool succeeds and
- * are freed when it fails, also when a task ran a pool of its own.
+ * are freed when it fails, also when a task ran a pool of its own or kept
+ * one block with ml_worker_free_others.
  */
 static void
 test_worker_errors(void)
@@ -780,6 +796,18 @@ test_worker_errors(void)
 	EXPECT_ERROR(ML_ERR_DATA, ml_parallel_for(2, 2, nest_task, outer));
 	CHECK(strcmp(unit_last_msg, "outer task 1 failed") == 0);
 	CHECK(ml_worker_outstanding() == before);
+	{
+		void	   *kept[9] = {NULL};
+
+		ml_parallel_for(8, 2, keep_task, kept);
+		CHECK(ml_worker_outstanding() == before + 8);
+		for (int i = 0; i < 8; i++)
+			ml_worker_release(kept[i]);
+		CHECK(ml_worker_outstanding() == before);
+		kept[8] = &before;		/* fail */
+		EXPECT_ERROR(ML_ERR_DATA, ml_parallel_for(8, 2, keep_task, kept));
+		CHECK(ml_worker_outstanding() == before);
+	}
 }
 
 /* search spaces: parsing, the grid, reproducible and bounded proposals */
