@@ -35,19 +35,19 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
-#include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
-#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
-#include "utils/inval.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -284,26 +284,17 @@ ref_cache_reset(void)
 	}
 }
 
+/* any invalidation while no cache exists counts: a lookup may be running */
 static void
 ref_cache_relcache_cb(Datum arg, Oid relid)
 {
+	bool		ours = ref_cache == NULL || relid == InvalidOid;
+
 	(void) arg;
-	if (ref_cache == NULL)
-	{
-		ref_cache_gen++;
-		return;
-	}
-	if (relid == InvalidOid)
-	{
+	for (int i = 0; i < N_LOOKUP_TABLES && !ours; i++)
+		ours = lookup_relids[i] == relid;
+	if (ours)
 		ref_cache_reset();
-		return;
-	}
-	for (int i = 0; i < N_LOOKUP_TABLES; i++)
-		if (lookup_relids[i] == relid)
-		{
-			ref_cache_reset();
-			return;
-		}
 }
 
 static void

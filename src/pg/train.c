@@ -1712,9 +1712,6 @@ mlsql_train(PG_FUNCTION_ARGS)
 	 */
 	buffer_init(&dataset_js);
 	buffer_printf(&dataset_js, "[");
-	{
-		MLBuffer   *stats = td_stats;
-
 	for (int f = 0; f < src->n_cols; f++)
 	{
 		SourceColumn *sc = &src->cols[f];
@@ -1722,7 +1719,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 
 		for (int e = 0; e < width; e++)
 		{
-			MLBuffer	st = stats[sc->first_raw + e];
+			MLBuffer	st = td_stats[sc->first_raw + e];
 
 			/* splice "type" and "role" into the statistics object */
 			buffer_printf(&dataset_js, "%s{\"type\": ", dataset_js.len > 1 ? ", " : "");
@@ -1730,7 +1727,6 @@ mlsql_train(PG_FUNCTION_ARGS)
 			buffer_printf(&dataset_js, ", \"role\": \"feature\", ");
 			buffer_put_bytes(&dataset_js, st.data + 1, st.len - 1);
 		}
-	}
 	}
 	if (target)
 	{
