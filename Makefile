@@ -4,9 +4,12 @@
 # Extra warnings are ours; CI adds -Werror through PG_CFLAGS on the command line.
 
 EXTENSION = mlsql
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 MODULE_big = mlsql
-DATA = sql/mlsql--0.1.0.sql sql/mlsql--$(EXTVERSION).sql sql/mlsql--0.1.0--0.2.0.sql
+# A fresh install of $(EXTVERSION) is mlsql--0.2.0.sql followed by the upgrade
+# scripts: CREATE EXTENSION finds that path, so installs and upgrades match.
+DATA = sql/mlsql--0.1.0.sql sql/mlsql--0.2.0.sql sql/mlsql--0.1.0--0.2.0.sql \
+	sql/mlsql--0.2.0--0.3.0.sql
 
 CORE_SRCS = $(wildcard src/core/*.c) $(wildcard src/algo/*.c) $(wildcard src/ensemble/*.c)
 PG_SRCS = $(wildcard src/pg/*.c)
@@ -25,6 +28,13 @@ PG_CONFIG ?= pg_config
 PG_CPPFLAGS = $(BLAS_CFLAGS) -I$(srcdir)/src -isystem $(shell $(PG_CONFIG) --includedir-server)
 SHLIB_LINK = $(BLAS_LIBS) -lm -lpthread
 override PG_CFLAGS += -Wall -Wextra
+# Only the fmgr entry points, their info functions, the magic block and
+# _PG_init are exported (PostgreSQL loads modules with RTLD_GLOBAL: another
+# library's crc32c or json_parse must not replace ours, nor ours theirs).
+# PostgreSQL 15 leaves PGDLLEXPORT empty off Windows; src/pg/mlsql_pg.h
+# declares the entry points themselves with it.
+override PG_CFLAGS += -fvisibility=hidden
+PG_CPPFLAGS += -D'PGDLLEXPORT=__attribute__((visibility("default")))'
 
 EXTRA_CLEAN = test/unit/run test/unit/run_asan $(addprefix test/fuzz/fuzz_,model aggstate params space xgboost)
 

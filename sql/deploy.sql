@@ -10,7 +10,7 @@ SELECT version, deployed FROM ml_train('dep', 'bc_train', 'target', 'logistic');
 SELECT version, deployed FROM ml_train('dep', 'bc_train', 'target', 'logistic', seed => 3, deploy => 'never');
 SELECT version, deployed FROM ml_train('dep', 'SELECT mean_radius, target FROM bc', 'target', 'baseline', deploy => 'always');
 
-SELECT m.version AS live, prev.version AS previous, d.strategy, d.deployed_by = current_user AS by_me
+SELECT m.version AS live, prev.version AS previous, d.strategy, d.deployed_by = current_user::regrole AS by_me
 FROM mlsql.deployments d JOIN mlsql.models m ON m.id = d.model_id
 LEFT JOIN mlsql.models prev ON prev.id = d.previous_model_id
 WHERE d.project_id = (SELECT id FROM mlsql.projects WHERE name = 'dep')

@@ -20,10 +20,25 @@ JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.de
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'mlsql'
 WHERE obj_description(p.oid, 'pg_proc') IS NULL OR (p.prosecdef AND p.pronamespace <> 'mlsql'::regnamespace);
 
--- the only SECURITY DEFINER functions are the row-level security helpers,
--- each with a fixed search_path
-SELECT p.oid::regprocedure AS definer, p.proconfig
-FROM pg_proc p WHERE p.prosecdef AND p.pronamespace = 'mlsql'::regnamespace ORDER BY 1::text;
+-- no SECURITY DEFINER function at all: what runs as the owner goes
+-- through the catalog door in C
+SELECT p.oid::regprocedure AS definer
+FROM pg_proc p
+JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'mlsql'
+WHERE p.prosecdef;
+
+-- every SQL and PL/pgSQL function locks its search_path, but the five that
+-- read a source with the caller's (their functions and operators are
+-- qualified; sql/security.sql checks ml_compare and ml_threshold_curve
+-- under a hostile search_path)
+SELECT p.oid::regprocedure AS follows_caller_search_path
+FROM pg_proc p
+JOIN pg_language l ON l.oid = p.prolang AND l.lanname IN ('sql', 'plpgsql')
+JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'mlsql'
+WHERE p.proconfig IS DISTINCT FROM '{"search_path=pg_catalog, pg_temp"}'
+ORDER BY 1::text;
 
 -- row-level security on every catalog table; ordinary roles may only read
 SELECT c.relname, c.relrowsecurity AS rls,

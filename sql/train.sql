@@ -58,7 +58,7 @@ FROM mlsql.models mo JOIN mlsql.runs r ON r.id = mo.run_id
 JOIN mlsql.datasets d ON d.id = r.dataset_id
 WHERE mo.project_id = (SELECT id FROM mlsql.projects WHERE name = 'cancer');
 
-SELECT p.name, p.task, p.owner = current_user AS owner_ok, count(dp.*) AS deployments
+SELECT p.name, p.task, p.owner = current_user::regrole AS owner_ok, count(dp.*) AS deployments
 FROM mlsql.projects p LEFT JOIN mlsql.deployments dp ON dp.project_id = p.id
 GROUP BY 1, 2, 3;
 

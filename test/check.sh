@@ -22,6 +22,10 @@ count() {	# count "ok" / "not ok" lines of a TAP-like log
 }
 LOGDIR=$(mktemp -d /tmp/mlsql-check.XXXXXX)
 
+echo "== source checks (the catalog door, exported symbols)"
+(cd "$ROOT" && bash test/check_sources.sh) | tee "$LOGDIR/sources.log"
+count "$LOGDIR/sources.log"
+
 echo "== C unit tests"
 make -s -C "$ROOT" test/unit/run >/dev/null && (cd "$ROOT" && test/unit/run) | tee "$LOGDIR/unit.log"
 grep -q '^unit: ' "$LOGDIR/unit.log" || echo "not ok - unit tests did not run" >>"$LOGDIR/unit.log"

@@ -383,11 +383,17 @@ mlsql_fit_final(PG_FUNCTION_ARGS)
 
 /* ---- scoring model bytes ---- */
 
+/*
+ * The model of the bytes last scored by this call site.  A cached model is
+ * used again only for the very same bytes: all of them are compared (a key
+ * of a few bytes could be forged to score with another model), except when
+ * the argument cannot change during the query (a constant or an external
+ * parameter), where the first read is kept.
+ */
 typedef struct BytesCache
 {
-	int32		len;
-	uint8		head[64];
-	uint8		tail[4];		/* the model's CRC-32C */
+	bytea	   *bytes;			/* a copy of the bytes read, NULL until read */
+	bool		stable;			/* the argument is the same on every row */
 	MemoryContext cxt;
 	MLModel    *m;
 	double	   *out;
@@ -397,13 +403,21 @@ typedef struct BytesCache
 static MLModel *
 bytes_model(FunctionCallInfo fcinfo, BytesCache **cache)
 {
-	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-	int32		len = VARSIZE_ANY_EXHDR(b);
-	const uint8 *data = (const uint8 *) VARDATA_ANY(b);
 	BytesCache *c = fcinfo->flinfo->fn_extra;
+	bytea	   *b;
+	int32		len;
+	const uint8 *data;
 
-	if (c && c->len == len && len >= 4 && memcmp(c->tail, data + len - 4, 4) == 0 &&
-		memcmp(c->head, data, Min(len, 64)) == 0)
+	if (c && c->bytes && c->stable)
+	{
+		*cache = c;
+		return c->m;
+	}
+	b = PG_GETARG_BYTEA_PP(0);
+	len = VARSIZE_ANY_EXHDR(b);
+	data = (const uint8 *) VARDATA_ANY(b);
+	if (c && c->bytes && VARSIZE(c->bytes) - VARHDRSZ == (Size) len &&
+		memcmp(VARDATA(c->bytes), data, len) == 0)
 	{
 		*cache = c;
 		return c->m;
@@ -411,23 +425,26 @@ bytes_model(FunctionCallInfo fcinfo, BytesCache **cache)
 	if (c == NULL)
 	{
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(BytesCache));
+		c->stable = get_fn_expr_arg_stable(fcinfo->flinfo, 0);
 		fcinfo->flinfo->fn_extra = c;
 	}
 	if (c->cxt)
 		MemoryContextReset(c->cxt);
 	else
 		c->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "mlsql model bytes", ALLOCSET_SMALL_SIZES);
-	c->len = -1;				/* invalid until read */
+	c->bytes = NULL;			/* invalid until read */
 	{
 		MemoryContext old = MemoryContextSwitchTo(c->cxt);
+		bytea	   *copy;
 
 		c->m = read_input_model(data, (size_t) len);
 		c->out = palloc(sizeof(double) * Max(model_output_width(c->m), 1));
+		copy = palloc(VARHDRSZ + len);
+		SET_VARSIZE(copy, VARHDRSZ + len);
+		memcpy(VARDATA(copy), data, len);
 		MemoryContextSwitchTo(old);
+		c->bytes = copy;
 	}
-	c->len = len;
-	memcpy(c->head, data, Min(len, 64));
-	memcpy(c->tail, data + len - 4, 4);
 	*cache = c;
 	return c->m;
 }
@@ -516,9 +533,8 @@ mlsql_save(PG_FUNCTION_ARGS)
 				run_id,
 				model_id;
 	int32		version;
-	CatalogWriter w;
-	bool		isnull,
-				deployed = false;
+	CatalogRun	run;
+	bool		deployed = false;
 	Datum		vals[4];
 	bool		nulls[4] = {0};
 
@@ -538,38 +554,25 @@ mlsql_save(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	w = catalog_write_begin();
 	project_id = catalog_project_for_write(project, m->task, "model");
-	experiment_id = insert_returning_id("INSERT INTO mlsql.experiments (project_id, name, kind, config) "
-										"VALUES ($1, 'ml_save', 'train', '{\"via\": \"ml_fit\"}') RETURNING id",
-										1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL);
-	run_id = insert_returning_id("INSERT INTO mlsql.runs (experiment_id, project_id, algorithm, params, seed, "
-								 "status, started_at, finished_at, mlsql_version, pg_version, task) "
-								 "VALUES ($1, $2, $3, '{}', 0, 'finished', now(), clock_timestamp(), $4, "
-								 "current_setting('server_version'), $5) RETURNING id",
-								 5, (Oid[]) {INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID},
-								 (Datum[]) {Int64GetDatum(experiment_id), Int64GetDatum(project_id),
-		CStringGetTextDatum(m->learner->name), CStringGetTextDatum(MLSQL_VERSION),
-	CStringGetTextDatum(ml_task_name(m->task))}, NULL);
-	if (SPI_execute_with_args("SELECT COALESCE(max(version), 0) + 1 FROM mlsql.models WHERE project_id = $1",
-							  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)},
-							  NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "model version lookup failed");
-	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	model_id = insert_returning_id("INSERT INTO mlsql.models (project_id, version, run_id, algorithm, model, "
-								   "size_bytes, hash) VALUES ($1, $2, $3, $4, $5, $6, encode(sha256($5), 'hex')) "
-								   "RETURNING id",
-								   6, (Oid[]) {INT8OID, INT4OID, INT8OID, TEXTOID, BYTEAOID, INT4OID},
-								   (Datum[]) {Int64GetDatum(project_id), Int32GetDatum(version),
-		Int64GetDatum(run_id), CStringGetTextDatum(m->learner->name),
-	PointerGetDatum(b), Int32GetDatum((int32) VARSIZE_ANY_EXHDR(b))}, NULL);
+	experiment_id = catalog_insert_experiment(project_id, "ml_save", "train",
+											  json_text_to_jsonb("{\"via\": \"ml_fit\"}", 17));
+	catalog_run_init(&run);
+	run.experiment_id = experiment_id;
+	run.project_id = project_id;
+	run.algorithm = m->learner->name;
+	run.params = json_text_to_jsonb("{}", 2);
+	run.seed = 0;
+	run.task = ml_task_name(m->task);
+	run_id = catalog_insert_run(&run);
+	model_id = catalog_insert_model(project_id, run_id, m->learner->name,
+									VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), &version);
 	if (strcmp(deploy, "always") == 0 ||
 		(strcmp(deploy, "if_better") == 0 && catalog_deployed_model(project_id) == 0))
 	{
 		catalog_deploy(project_id, model_id, deploy);
 		deployed = true;
 	}
-	catalog_write_end(w);
 	vals[0] = CStringGetTextDatum(project);
 	vals[1] = Int32GetDatum(version);
 	vals[2] = Int64GetDatum(model_id);

@@ -1,232 +1,196 @@
 /*-------------------------------------------------------------------------
  *
  * catalog.c
- *	  Small lookups and writes on the mlsql catalog, through SPI.
+ *	  The one door to the mlsql catalog: every SQL statement on mlsql.*.
  *
- * Every statement is parameterized; nothing user-given is pasted into SQL.
- * All writes happen in the caller's transaction, so an error anywhere in a
+ * Ordinary roles may only read the catalog, through row-level security.
+ * What they may write (a run of their own training, a deployment of a
+ * project they manage, ...) this module writes for them, as the extension
+ * owner, one statement at a time.  The identity switch is the one
+ * PostgreSQL's own maintenance commands make before running code on behalf
+ * of another role:
+ *
+ *	- SetUserIdAndSecContext(owner, ... | SECURITY_LOCAL_USERID_CHANGE |
+ *	  SECURITY_RESTRICTED_OPERATION): no SET ROLE, no temporary objects, no
+ *	  way for anything the statement calls to change the session;
+ *	- a new GUC nest level with search_path = pg_catalog, pg_temp, so no
+ *	  object of the caller's (a now() or an "=" in a schema of its own) can
+ *	  stand in for ours;
+ *	- every function, operator and type in the statements schema-qualified
+ *	  (OPERATOR(pg_catalog.=)), so the statement means the same under any
+ *	  search_path;
+ *	- the caller's arguments only ever as parameters ($1), never as text.
+ *
+ * The door closes on every exit: after the statement, or by transaction or
+ * subtransaction abort, which restores the user id and unwinds the GUC
+ * nest level.  The role recorded as owner, deployed_by, granted_by or
+ * created_by is the caller's (its OID: a role dropped and created again
+ * under the same name is another role).
+ *
+ * Reads run as the caller, so row-level security shows it only what it may
+ * see; their SQL is qualified as well.  The exceptions look past row-level
+ * security on purpose: the project row a write locks (the caller's rights
+ * on it are computed by the same statement) and the visibility function
+ * row-level security itself calls, mlsql.project_visible(id), which tells
+ * a role about its own access and nothing else.
+ *
+ * All statements run in the caller's transaction: an error anywhere in a
  * training leaves no row behind.
- *
- * Ordinary roles may only read the catalog (filtered by row-level
- * security).  Writes go through catalog_write_begin / catalog_write_end,
- * which switch to the extension's owner for the catalog statements only (as
- * pg_cron does for its job table); sources are always read as the caller.
- * Who did it is recorded from the caller's role, never from current_user.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
-#include "access/xact.h"
-#include "executor/spi.h"
-#include "miscadmin.h"
-#include "utils/builtins.h"
+#include <math.h>
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+
+#include "core/metrics.h"
+#include "pg/catalog.h"
 #include "pg/mlsql_pg.h"
 
-/*
- * catalog_project_id: id of the project named name, or 0 when there is
- * none.  lock takes a row lock so concurrent trainings of one project
- * number their versions one after the other.  *task (may be NULL) gets the
- * project's task.
- */
-int64
-catalog_project_id(const char *name, bool lock, char **task)
+/* ---- the door ---- */
+
+typedef struct Door
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		vals[1] = {CStringGetTextDatum(name)};
-	bool		isnull;
-	int64		id;
-	int			rc;
+	Oid			caller;			/* the role the API was called by */
+	Oid			save_user;
+	int			save_sec;
+	int			nest;			/* GUC nest level of the locked search_path */
+} Door;
 
-	rc = SPI_execute_with_args(lock
-							   ? "SELECT id, task FROM mlsql.projects WHERE name = $1 FOR UPDATE"
-							   : "SELECT id, task FROM mlsql.projects WHERE name = $1",
-							   1, types, vals, NULL, !lock, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "project lookup failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
-		return 0;
-	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	if (task)
-		*task = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-	return id;
-}
-
-/* the model currently deployed for a project, or 0 */
-int64
-catalog_deployed_model(int64 project_id)
-{
-	Oid			types[1] = {INT8OID};
-	Datum		vals[1] = {Int64GetDatum(project_id)};
-	bool		isnull;
-	int			rc;
-
-	rc = SPI_execute_with_args("SELECT model_id FROM mlsql.deployments WHERE project_id = $1 "
-							   "ORDER BY id DESC LIMIT 1",
-							   1, types, vals, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "deployment lookup failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
-		return 0;
-	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-}
-
-/*
- * Record a deployment of model_id as the project's current model, by the
- * caller.  Must run inside catalog_write_begin / end.  The model must belong
- * to the project.
- */
-void
-catalog_deploy(int64 project_id, int64 model_id, const char *strategy)
-{
-	int64		previous = catalog_deployed_model(project_id);
-	int			rc;
-
-	rc = SPI_execute_with_args("INSERT INTO mlsql.deployments "
-							   "(project_id, model_id, strategy, previous_model_id, deployed_by) "
-							   "SELECT $1, $2, $3, NULLIF($4, 0), $5 FROM mlsql.models "
-							   "WHERE id = $2 AND project_id = $1",
-							   5, (Oid[]) {INT8OID, INT8OID, TEXTOID, INT8OID, NAMEOID},
-							   (Datum[]) {Int64GetDatum(project_id), Int64GetDatum(model_id),
-								   CStringGetTextDatum(strategy), Int64GetDatum(previous),
-							   catalog_caller_name()},
-							   NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "deployment insert failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("model " INT64_FORMAT " does not belong to the project", model_id)));
-}
-
-static Oid	writer_caller = InvalidOid;
-
-/*
- * An error inside a write section skips catalog_write_end; abort restores
- * the user id, and this forgets the caller.
- */
-static void
-writer_xact_callback(XactEvent event, void *arg)
-{
-	(void) arg;
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		writer_caller = InvalidOid;
-}
-
-static void
-writer_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-						SubTransactionId parentSubid, void *arg)
-{
-	(void) mySubid;
-	(void) parentSubid;
-	(void) arg;
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-		writer_caller = InvalidOid;
-}
-
-void
-catalog_register_callbacks(void)
-{
-	RegisterXactCallback(writer_xact_callback, NULL);
-	RegisterSubXactCallback(writer_subxact_callback, NULL);
-}
-
-/* the role that called the API (not the extension owner during writes) */
-Oid
-catalog_caller(void)
-{
-	return OidIsValid(writer_caller) ? writer_caller : GetUserId();
-}
-
-/*
- * The caller's role name as a name Datum, for a NAMEOID parameter: a name is a
- * NameData of NAMEDATALEN bytes, so a shorter C string would be over-read.
- */
-Datum
-catalog_caller_name(void)
-{
-	return DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(catalog_caller(), false)));
-}
-
+/* the owner of extension mlsql, read from pg_extension each time */
 static Oid
 extension_owner(void)
 {
-	static Oid	owner = InvalidOid;
-	int			rc;
-	bool		isnull;
+	Oid			ext = get_extension_oid("mlsql", false);
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			owner;
 
-	if (OidIsValid(owner))
-		return owner;
-	rc = SPI_execute("SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'mlsql'", true, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not find the owner of extension mlsql");
-	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(ext));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "could not find extension mlsql");
+	owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
 	return owner;
 }
 
-/*
- * Switch to the extension owner for catalog writes.  An error inside the
- * section needs no cleanup: transaction abort restores the user id.
- */
-CatalogWriter
-catalog_write_begin(void)
+static void
+door_open(Door *d)
 {
-	CatalogWriter w;
-
-	GetUserIdAndSecContext(&w.save_user, &w.save_sec);
-	w.save_caller = writer_caller;
-	if (!OidIsValid(writer_caller))
-		writer_caller = w.save_user;
-	SetUserIdAndSecContext(extension_owner(), w.save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	return w;
+	d->caller = GetUserId();
+	GetUserIdAndSecContext(&d->save_user, &d->save_sec);
+	SetUserIdAndSecContext(extension_owner(),
+						   d->save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	d->nest = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 }
 
-void
-catalog_write_end(CatalogWriter w)
+static void
+door_close(Door *d)
 {
-	SetUserIdAndSecContext(w.save_user, w.save_sec);
-	writer_caller = w.save_caller;
+	AtEOXact_GUC(false, d->nest);
+	SetUserIdAndSecContext(d->save_user, d->save_sec);
 }
 
-/*
- * Error unless the caller owns the project (or is a member of its owner),
- * or was granted "manage" on it.
- */
-void
-catalog_check_manage(int64 project_id, const char *project)
+/* one statement through the door; returns SPI's result code */
+static int
+door_exec(const char *sql, int nargs, Oid *types, Datum *vals, const char *nulls,
+		  bool read_only, long limit)
 {
+	Door		d;
 	int			rc;
-	bool		isnull;
 
-	rc = SPI_execute_with_args("SELECT pg_catalog.pg_has_role($2, p.owner, 'MEMBER') OR EXISTS ("
-							   " SELECT 1 FROM mlsql.grants g WHERE g.project_id = p.id AND g.level = 'manage'"
-							   " AND pg_catalog.pg_has_role($2, g.role, 'MEMBER')) "
-							   "FROM mlsql.projects p WHERE p.id = $1",
-							   2, (Oid[]) {INT8OID, OIDOID},
-							   (Datum[]) {Int64GetDatum(project_id), ObjectIdGetDatum(catalog_caller())},
-							   NULL, false, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "project permission check failed");
-	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for project \"%s\"", project),
-				 errhint("Its owner can grant it with ml_grant('%s', role, 'manage').", project)));
+	door_open(&d);
+	rc = SPI_execute_with_args(sql, nargs, types, vals, nulls, read_only, limit);
+	door_close(&d);
+	return rc;
 }
 
-Datum
-json_text_to_jsonb(const char *json, size_t len)
+/* an INSERT ... RETURNING id through the door */
+static int64
+door_insert(const char *sql, int nargs, Oid *types, Datum *vals, const char *nulls)
 {
-	char	   *s = palloc(len + 1);
+	bool		isnull;
+	int			rc = door_exec(sql, nargs, types, vals, nulls, false, 0);
 
-	memcpy(s, json, len);
-	s[len] = '\0';
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(s));
+	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "catalog insert failed: %s", SPI_result_code_string(rc));
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
-/* a project name: 1 to 200 characters, not blank, no "@" (it starts a version) */
+/* a read as the caller (row-level security applies) */
+static int
+read_exec(const char *sql, int nargs, Oid *types, Datum *vals, const char *nulls,
+		  bool read_only, long limit)
+{
+	int			rc = SPI_execute_with_args(sql, nargs, types, vals, nulls, read_only, limit);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "catalog read failed: %s", SPI_result_code_string(rc));
+	return rc;
+}
+
+/* the first column of the first row of the last result as int64 (int4 or int8), or dflt */
+static int64
+first_int(int64 dflt)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (SPI_processed == 0)
+		return dflt;
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		return dflt;
+	return SPI_gettypeid(SPI_tuptable->tupdesc, 1) == INT4OID
+		? DatumGetInt32(d) : DatumGetInt64(d);
+}
+
+static double
+first_float(int col)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (SPI_processed == 0)
+		return NAN;
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, &isnull);
+	return isnull ? NAN : DatumGetFloat8(d);
+}
+
+#define TEXT_ARG(s) CStringGetTextDatum(s)
+
+/* ---- projects ---- */
+
 void
 catalog_check_project_name(const char *project)
 {
@@ -238,32 +202,881 @@ catalog_check_project_name(const char *project)
 				 errhint("A project name is 1 to 200 characters, not only spaces, and has no \"@\" (it separates versions and aliases).")));
 }
 
+int64
+catalog_project_find(const char *name, char **task)
+{
+	read_exec("SELECT p.id, p.task FROM mlsql.projects p WHERE p.name OPERATOR(pg_catalog.=) $1",
+			  1, (Oid[]) {TEXTOID}, (Datum[]) {TEXT_ARG(name)}, NULL, true, 1);
+	if (SPI_processed == 0)
+		return 0;
+	if (task)
+		*task = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	return first_int(0);
+}
+
+char *
+catalog_project_name(int64 project_id)
+{
+	read_exec("SELECT p.name FROM mlsql.projects p WHERE p.id OPERATOR(pg_catalog.=) $1",
+			  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL, true, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("project " INT64_FORMAT " does not exist", project_id)));
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
+typedef enum Access
+{
+	ACCESS_NONE = 0,			/* no such project, or the caller cannot see it */
+	ACCESS_USE,
+	ACCESS_MANAGE
+} Access;
+
 /*
- * catalog_project_for_write: the project's id, creating it for the caller
- * when it is new; the caller must be able to manage it, and it must have
- * this task (what names the operation in the error: "training").  Call
- * between catalog_write_begin and catalog_write_end.
+ * What the caller may do with a project, by name (id 0) or id, read past
+ * row-level security as the owner; lock takes the row's lock for a write.
+ * *id and *task (either may be NULL) get the project's id and task.
  */
+#define ACCESS_SQL(key, lock) \
+	"SELECT p.id, p.task, " \
+	" pg_catalog.pg_has_role($2, p.owner::pg_catalog.oid, 'MEMBER'), " \
+	" (SELECT pg_catalog.max(CASE WHEN g.level OPERATOR(pg_catalog.=) 'manage' THEN 2 ELSE 1 END) " \
+	"  FROM mlsql.grants g WHERE g.project_id OPERATOR(pg_catalog.=) p.id " \
+	"  AND pg_catalog.pg_has_role($2, g.role::pg_catalog.oid, 'MEMBER')) " \
+	"FROM mlsql.projects p WHERE p." key " OPERATOR(pg_catalog.=) $1" lock
+
+static Access
+project_access(const char *name, int64 pid, bool lock, int64 *id, char **task)
+{
+	const char *sql;
+	bool		isnull;
+	Datum		d;
+	HeapTuple	tup;
+	TupleDesc	td;
+	int			rc;
+	Access		a;
+
+	if (name)
+		sql = lock ? ACCESS_SQL("name", " FOR UPDATE OF p") : ACCESS_SQL("name", "");
+	else
+		sql = lock ? ACCESS_SQL("id", " FOR UPDATE OF p") : ACCESS_SQL("id", "");
+	rc = door_exec(sql, 2, (Oid[]) {name ? TEXTOID : INT8OID, OIDOID},
+				   (Datum[]) {name ? TEXT_ARG(name) : Int64GetDatum(pid), ObjectIdGetDatum(GetUserId())},
+				   NULL, !lock, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "project lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		return ACCESS_NONE;
+	tup = SPI_tuptable->vals[0];
+	td = SPI_tuptable->tupdesc;
+	if (DatumGetBool(SPI_getbinval(tup, td, 3, &isnull)))
+		a = ACCESS_MANAGE;
+	else
+	{
+		d = SPI_getbinval(tup, td, 4, &isnull);
+		a = isnull ? ACCESS_NONE : DatumGetInt32(d) == 2 ? ACCESS_MANAGE : ACCESS_USE;
+	}
+	if (a != ACCESS_NONE)
+	{
+		if (id)
+			*id = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+		if (task)
+			*task = SPI_getvalue(tup, td, 2);
+	}
+	return a;
+}
+
+static void
+no_project(const char *project)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("project \"%s\" does not exist", project)));
+}
+
+static void
+no_manage(const char *project)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied for project \"%s\"", project),
+			 errhint("Its owner can grant it with ml_grant('%s', role, 'manage').", project)));
+}
+
 int64
 catalog_project_for_write(const char *project, MLTask task, const char *what)
 {
 	char	   *existing = NULL;
-	int64		project_id;
+	int64		project_id = 0;
+	int			rc;
+	Access		a;
 
 	catalog_check_project_name(project);
-	SPI_execute_with_args("INSERT INTO mlsql.projects (name, task, owner) VALUES ($1, $2, $3) "
-						  "ON CONFLICT (name) DO NOTHING",
-						  3, (Oid[]) {TEXTOID, TEXTOID, NAMEOID},
-						  (Datum[]) {CStringGetTextDatum(project), CStringGetTextDatum(ml_task_name(task)),
-						  catalog_caller_name()},
-						  NULL, false, 0);
-	project_id = catalog_project_id(project, true, &existing);
-	if (project_id != 0)
-		catalog_check_manage(project_id, project);
-	if (project_id == 0 || strcmp(existing, ml_task_name(task)) != 0)
+	rc = door_exec("INSERT INTO mlsql.projects (name, task, owner) VALUES ($1, $2, $3) "
+				   "ON CONFLICT (name) DO NOTHING",
+				   3, (Oid[]) {TEXTOID, TEXTOID, OIDOID},
+				   (Datum[]) {TEXT_ARG(project), TEXT_ARG(ml_task_name(task)),
+				   ObjectIdGetDatum(GetUserId())},
+				   NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "project insert failed: %s", SPI_result_code_string(rc));
+	a = project_access(project, 0, true, &project_id, &existing);
+	if (a == ACCESS_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("project \"%s\" does not exist", project),
+				 errdetail("Project names are unique across roles, and this one is taken by a project you cannot see."),
+				 errhint("Choose another project name.")));
+	if (a != ACCESS_MANAGE)
+		no_manage(project);
+	if (strcmp(existing, ml_task_name(task)) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("project \"%s\" is a %s project, this %s is %s",
-						project, existing ? existing : "?", what, ml_task_name(task))));
+						project, existing, what, ml_task_name(task))));
 	return project_id;
+}
+
+int64
+catalog_project_for_manage(const char *project, char **task)
+{
+	int64		pid = 0;
+	Access		a = project_access(project, 0, true, &pid, task);
+
+	if (a == ACCESS_NONE)
+		no_project(project);
+	if (a != ACCESS_MANAGE)
+		no_manage(project);
+	return pid;
+}
+
+void
+catalog_require_manage(int64 project_id, const char *project)
+{
+	Access		a = project_access(NULL, project_id, false, NULL, NULL);
+
+	if (a == ACCESS_NONE)
+		no_project(project);
+	if (a != ACCESS_MANAGE)
+		no_manage(project);
+}
+
+/*
+ * mlsql.project_visible(id bigint) RETURNS boolean: whether the current
+ * role may see the project (owns it, is a member of its owner, or was
+ * granted it).  Row-level security on the catalog calls it; it answers
+ * only for the calling role, false for an id that does not exist.
+ * Answers are kept for the rest of the query (fn_extra).
+ */
+typedef struct VisibleMemo
+{
+	Oid			user;
+	int			n;
+	int64		ids[64];
+	bool		visible[64];
+} VisibleMemo;
+
+PG_FUNCTION_INFO_V1(mlsql_project_visible);
+Datum
+mlsql_project_visible(PG_FUNCTION_ARGS)
+{
+	int64		pid;
+	VisibleMemo *memo = fcinfo->flinfo->fn_extra;
+	bool		visible;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	pid = PG_GETARG_INT64(0);
+	if (memo == NULL)
+	{
+		memo = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(VisibleMemo));
+		fcinfo->flinfo->fn_extra = memo;
+	}
+	if (memo->user != GetUserId())
+	{
+		memo->user = GetUserId();
+		memo->n = 0;
+	}
+	for (int i = 0; i < memo->n; i++)
+		if (memo->ids[i] == pid)
+			PG_RETURN_BOOL(memo->visible[i]);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	visible = project_access(NULL, pid, false, NULL, NULL) != ACCESS_NONE;
+	SPI_finish();
+
+	/* the latest 64 answers: a catalog scan meets few projects */
+	if (memo->n == lengthof(memo->ids))
+	{
+		memmove(memo->ids, memo->ids + 1, sizeof(int64) * (memo->n - 1));
+		memmove(memo->visible, memo->visible + 1, sizeof(bool) * (memo->n - 1));
+		memo->n--;
+	}
+	memo->ids[memo->n] = pid;
+	memo->visible[memo->n] = visible;
+	memo->n++;
+	PG_RETURN_BOOL(visible);
+}
+
+/*
+ * mlsql.require_manage(project text) RETURNS void: an error unless the
+ * caller manages the project (42704 when it cannot see it); for the SQL
+ * functions of the install script (ml_schedule).
+ */
+PG_FUNCTION_INFO_V1(mlsql_require_manage);
+Datum
+mlsql_require_manage(PG_FUNCTION_ARGS)
+{
+	char	   *project;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("project must not be NULL")));
+	project = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	switch (project_access(project, 0, false, NULL, NULL))
+	{
+		case ACCESS_NONE:
+			no_project(project);
+			break;
+		case ACCESS_USE:
+			no_manage(project);
+			break;
+		case ACCESS_MANAGE:
+			break;
+	}
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* ---- models, deployments, aliases, grants ---- */
+
+int64
+catalog_deployed_model(int64 project_id)
+{
+	read_exec("SELECT d.model_id FROM mlsql.deployments d WHERE d.project_id OPERATOR(pg_catalog.=) $1 "
+			  "ORDER BY d.id DESC LIMIT 1",
+			  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL, true, 1);
+	return first_int(0);
+}
+
+int64
+catalog_model_by_version(int64 project_id, int32 version)
+{
+	read_exec("SELECT m.id FROM mlsql.models m WHERE m.project_id OPERATOR(pg_catalog.=) $1 "
+			  "AND m.version OPERATOR(pg_catalog.=) $2",
+			  2, (Oid[]) {INT8OID, INT4OID},
+			  (Datum[]) {Int64GetDatum(project_id), Int32GetDatum(version)}, NULL, true, 1);
+	return first_int(0);
+}
+
+int64
+catalog_model_by_alias(int64 project_id, const char *alias)
+{
+	read_exec("SELECT a.model_id FROM mlsql.aliases a WHERE a.project_id OPERATOR(pg_catalog.=) $1 "
+			  "AND a.alias OPERATOR(pg_catalog.=) $2",
+			  2, (Oid[]) {INT8OID, TEXTOID},
+			  (Datum[]) {Int64GetDatum(project_id), TEXT_ARG(alias)}, NULL, true, 1);
+	return first_int(0);
+}
+
+bool
+catalog_model_stamp(int64 model_id, char *stamp, size_t stamp_len, double *threshold)
+{
+	Oid			nsp = get_namespace_oid("mlsql", true);
+	Oid			rel = OidIsValid(nsp) ? get_relname_relid("models", nsp) : InvalidOid;
+	char	   *s;
+
+	/*
+	 * The threshold column came with 0.2.0: a library newer than the
+	 * installed schema (before ALTER EXTENSION UPDATE) must still score
+	 */
+	read_exec(OidIsValid(rel) && get_attnum(rel, "threshold") != InvalidAttrNumber
+			  ? "SELECT m.hash OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) m.xmin::pg_catalog.text, "
+			  "m.threshold FROM mlsql.models m WHERE m.id OPERATOR(pg_catalog.=) $1"
+			  : "SELECT m.hash OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) m.xmin::pg_catalog.text, "
+			  "NULL::pg_catalog.float8 FROM mlsql.models m WHERE m.id OPERATOR(pg_catalog.=) $1",
+			  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(model_id)}, NULL, true, 1);
+	if (SPI_processed == 0)
+		return false;
+	s = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	strlcpy(stamp, s ? s : "", stamp_len);
+	*threshold = first_float(2);
+	return true;
+}
+
+bytea *
+catalog_model_bytes(int64 model_id)
+{
+	bool		isnull;
+	Datum		d;
+
+	read_exec("SELECT m.model FROM mlsql.models m WHERE m.id OPERATOR(pg_catalog.=) $1",
+			  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(model_id)}, NULL, true, 1);
+	if (SPI_processed == 0)
+		return NULL;
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? NULL : DatumGetByteaPCopy(d);
+}
+
+int64
+catalog_model_dataset(int64 model_id)
+{
+	read_exec("SELECT r.dataset_id FROM mlsql.models mo JOIN mlsql.runs r "
+			  "ON r.id OPERATOR(pg_catalog.=) mo.run_id WHERE mo.id OPERATOR(pg_catalog.=) $1",
+			  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(model_id)}, NULL, true, 1);
+	return first_int(0);
+}
+
+double
+catalog_recorded_score(int64 model_id, const char *metric)
+{
+	read_exec("SELECT mt.value FROM mlsql.models mo JOIN mlsql.metrics mt "
+			  "ON mt.run_id OPERATOR(pg_catalog.=) mo.run_id "
+			  "WHERE mo.id OPERATOR(pg_catalog.=) $1 AND mt.name OPERATOR(pg_catalog.=) $2 "
+			  "AND mt.step IS NULL "
+			  "AND mt.split OPERATOR(pg_catalog.=) ANY ('{test,train}'::pg_catalog.text[]) "
+			  "ORDER BY mt.split OPERATOR(pg_catalog.=) 'test' DESC LIMIT 1",
+			  2, (Oid[]) {INT8OID, TEXTOID},
+			  (Datum[]) {Int64GetDatum(model_id), TEXT_ARG(metric)}, NULL, true, 1);
+	return first_float(1);
+}
+
+int32
+catalog_strategy_version(int64 project_id, const char *strategy, const char *key)
+{
+	if (strcmp(strategy, "most_recent") == 0)
+		read_exec("SELECT pg_catalog.max(m.version) FROM mlsql.models m "
+				  "WHERE m.project_id OPERATOR(pg_catalog.=) $1",
+				  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL, false, 1);
+	else if (strcmp(strategy, "best_score") == 0)
+		read_exec("SELECT mo.version FROM mlsql.models mo JOIN mlsql.metrics mt "
+				  "ON mt.run_id OPERATOR(pg_catalog.=) mo.run_id AND mt.step IS NULL "
+				  "AND mt.name OPERATOR(pg_catalog.=) $2 AND mt.split OPERATOR(pg_catalog.=) 'test' "
+				  "WHERE mo.project_id OPERATOR(pg_catalog.=) $1 "
+				  "AND mt.value OPERATOR(pg_catalog.=) mt.value "
+				  "ORDER BY mt.value DESC, mo.version DESC LIMIT 1",
+				  2, (Oid[]) {INT8OID, TEXTOID},
+				  (Datum[]) {Int64GetDatum(project_id), TEXT_ARG(key)}, NULL, false, 1);
+	else if (strcmp(strategy, "rollback") == 0)
+		read_exec("SELECT mo.version FROM mlsql.deployments d JOIN mlsql.models mo "
+				  "ON mo.id OPERATOR(pg_catalog.=) d.previous_model_id "
+				  "WHERE d.project_id OPERATOR(pg_catalog.=) $1 ORDER BY d.id DESC LIMIT 1",
+				  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL, false, 1);
+	else
+		elog(ERROR, "unknown deployment strategy \"%s\"", strategy);
+	return (int32) first_int(-1);
+}
+
+int64
+catalog_insert_model(int64 project_id, int64 run_id, const char *algorithm,
+					 const void *bytes, size_t len, int32 *version)
+{
+	bytea	   *b = palloc(VARHDRSZ + len);
+	int			rc;
+
+	SET_VARSIZE(b, VARHDRSZ + len);
+	memcpy(VARDATA(b), bytes, len);
+	/* the project row is locked (catalog_project_for_write): versions follow one another */
+	rc = door_exec("SELECT COALESCE(pg_catalog.max(m.version), 0) OPERATOR(pg_catalog.+) 1 "
+				   "FROM mlsql.models m WHERE m.project_id OPERATOR(pg_catalog.=) $1",
+				   1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "model version lookup failed: %s", SPI_result_code_string(rc));
+	*version = (int32) first_int(1);
+	return door_insert("INSERT INTO mlsql.models (project_id, version, run_id, algorithm, model, "
+					   "size_bytes, hash) VALUES ($1, $2, $3, $4, $5, $6, "
+					   "pg_catalog.encode(pg_catalog.sha256($5), 'hex')) RETURNING id",
+					   6, (Oid[]) {INT8OID, INT4OID, INT8OID, TEXTOID, BYTEAOID, INT4OID},
+					   (Datum[]) {Int64GetDatum(project_id), Int32GetDatum(*version),
+						   Int64GetDatum(run_id), TEXT_ARG(algorithm), PointerGetDatum(b),
+					   Int32GetDatum((int32) len)},
+					   NULL);
+}
+
+void
+catalog_deploy(int64 project_id, int64 model_id, const char *strategy)
+{
+	int64		previous;
+	int			rc;
+
+	rc = door_exec("SELECT d.model_id FROM mlsql.deployments d "
+				   "WHERE d.project_id OPERATOR(pg_catalog.=) $1 ORDER BY d.id DESC LIMIT 1",
+				   1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "deployment lookup failed: %s", SPI_result_code_string(rc));
+	previous = first_int(0);
+	rc = door_exec("INSERT INTO mlsql.deployments "
+				   "(project_id, model_id, strategy, previous_model_id, deployed_by) "
+				   "SELECT $1, $2, $3, $4, $5 FROM mlsql.models m "
+				   "WHERE m.id OPERATOR(pg_catalog.=) $2 AND m.project_id OPERATOR(pg_catalog.=) $1",
+				   5, (Oid[]) {INT8OID, INT8OID, TEXTOID, INT8OID, OIDOID},
+				   (Datum[]) {Int64GetDatum(project_id), Int64GetDatum(model_id),
+					   TEXT_ARG(strategy), Int64GetDatum(previous),
+				   ObjectIdGetDatum(GetUserId())},
+				   previous == 0 ? "   n " : NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "deployment insert failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model " INT64_FORMAT " does not belong to the project", model_id)));
+}
+
+void
+catalog_set_alias(int64 project_id, const char *alias, int64 model_id)
+{
+	int			rc = door_exec("INSERT INTO mlsql.aliases (project_id, alias, model_id) VALUES ($1, $2, $3) "
+							   "ON CONFLICT (project_id, alias) DO UPDATE SET model_id = EXCLUDED.model_id",
+							   3, (Oid[]) {INT8OID, TEXTOID, INT8OID},
+							   (Datum[]) {Int64GetDatum(project_id), TEXT_ARG(alias), Int64GetDatum(model_id)},
+							   NULL, false, 0);
+
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "alias insert failed: %s", SPI_result_code_string(rc));
+}
+
+void
+catalog_set_grant(int64 project_id, Oid role, const char *level)
+{
+	int			rc;
+
+	if (strcmp(level, "none") == 0)
+		rc = door_exec("DELETE FROM mlsql.grants g WHERE g.project_id OPERATOR(pg_catalog.=) $1 "
+					   "AND g.role::pg_catalog.oid OPERATOR(pg_catalog.=) $2",
+					   2, (Oid[]) {INT8OID, OIDOID},
+					   (Datum[]) {Int64GetDatum(project_id), ObjectIdGetDatum(role)}, NULL, false, 0);
+	else
+		rc = door_exec("INSERT INTO mlsql.grants (project_id, role, level, granted_by) "
+					   "VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, role) "
+					   "DO UPDATE SET level = EXCLUDED.level, granted_by = EXCLUDED.granted_by, "
+					   "granted_at = pg_catalog.now()",
+					   4, (Oid[]) {INT8OID, OIDOID, TEXTOID, OIDOID},
+					   (Datum[]) {Int64GetDatum(project_id), ObjectIdGetDatum(role),
+					   TEXT_ARG(level), ObjectIdGetDatum(GetUserId())},
+					   NULL, false, 0);
+	if (rc < 0)
+		elog(ERROR, "grant failed: %s", SPI_result_code_string(rc));
+}
+
+void
+catalog_set_threshold(int64 model_id, double threshold, bool isnull)
+{
+	int			rc = door_exec("UPDATE mlsql.models SET threshold = $1 WHERE id OPERATOR(pg_catalog.=) $2",
+							   2, (Oid[]) {FLOAT8OID, INT8OID},
+							   (Datum[]) {Float8GetDatum(threshold), Int64GetDatum(model_id)},
+							   isnull ? "n " : NULL, false, 0);
+
+	if (rc != SPI_OK_UPDATE)
+		elog(ERROR, "threshold update failed: %s", SPI_result_code_string(rc));
+}
+
+/* ---- data versions ---- */
+
+int64
+catalog_next_dataset_id(void)
+{
+	int			rc = door_exec("SELECT pg_catalog.nextval('mlsql.datasets_id_seq'::pg_catalog.regclass)",
+							   0, NULL, NULL, NULL, false, 1);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not allocate a dataset id: %s", SPI_result_code_string(rc));
+	return first_int(0);
+}
+
+int64
+catalog_insert_dataset(int64 id, const char *source, int64 n_rows, Datum columns,
+					   const char *fingerprint, Oid snapshot)
+{
+	char		nulls[7] = "       ";
+
+	if (id == 0)
+		nulls[0] = 'n';
+	if (!OidIsValid(snapshot))
+		nulls[5] = 'n';
+	return door_insert("INSERT INTO mlsql.datasets (id, source, n_rows, columns, fingerprint, snapshot, "
+					   "created_by) VALUES (COALESCE($1, "
+					   "pg_catalog.nextval('mlsql.datasets_id_seq'::pg_catalog.regclass)), "
+					   "$2, $3, $4, $5, $6, $7) RETURNING id",
+					   7, (Oid[]) {INT8OID, TEXTOID, INT8OID, JSONBOID, TEXTOID, OIDOID, OIDOID},
+					   (Datum[]) {Int64GetDatum(id), TEXT_ARG(source), Int64GetDatum(n_rows), columns,
+						   TEXT_ARG(fingerprint), ObjectIdGetDatum(snapshot),
+					   ObjectIdGetDatum(GetUserId())},
+					   nulls);
+}
+
+char *
+catalog_snapshot_relation(int64 dataset_id)
+{
+	bool		isnull;
+	Oid			rel;
+	char	   *nsp,
+			   *name;
+
+	read_exec("SELECT d.snapshot::pg_catalog.oid FROM mlsql.datasets d "
+			  "WHERE d.id OPERATOR(pg_catalog.=) $1 AND d.snapshot IS NOT NULL",
+			  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(dataset_id)}, NULL, true, 1);
+	if (SPI_processed == 0)
+		return NULL;
+	rel = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	nsp = get_namespace_name(get_rel_namespace(rel));
+	name = get_rel_name(rel);
+	if (nsp == NULL || name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("the table of snapshot " INT64_FORMAT " was dropped", dataset_id)));
+	return quote_qualified_identifier(nsp, name);
+}
+
+Oid
+catalog_create_snapshot_table(int64 id, TupleDesc td)
+{
+	StringInfoData sql;
+	char	   *name = psprintf("snapshot_" INT64_FORMAT, id);
+	char	   *owner = GetUserNameFromId(GetUserId(), false);
+	Oid			nsp,
+				rel;
+	int			rc;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "CREATE TABLE mlsql.%s (", quote_identifier(name));
+	for (int i = 0, n = 0; i < td->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(td, i);
+
+		if (a->attisdropped)
+			continue;
+		appendStringInfo(&sql, "%s%s %s", n++ ? ", " : "", quote_identifier(NameStr(a->attname)),
+						 format_type_extended(a->atttypid, a->atttypmod,
+											  FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY));
+		if (OidIsValid(a->attcollation) && a->attcollation != get_typcollation(a->atttypid))
+			appendStringInfo(&sql, " COLLATE %s", generate_collation_name(a->attcollation));
+	}
+	appendStringInfoString(&sql, ")");
+	rc = door_exec(sql.data, 0, NULL, NULL, NULL, false, 0);
+	if (rc != SPI_OK_UTILITY)
+		elog(ERROR, "could not create the snapshot table: %s", SPI_result_code_string(rc));
+	rc = door_exec(psprintf("ALTER TABLE mlsql.%s OWNER TO %s", quote_identifier(name), quote_identifier(owner)),
+				   0, NULL, NULL, NULL, false, 0);
+	if (rc != SPI_OK_UTILITY)
+		elog(ERROR, "could not give the snapshot table to its owner: %s", SPI_result_code_string(rc));
+	nsp = get_namespace_oid("mlsql", false);
+	rel = get_relname_relid(name, nsp);
+	if (!OidIsValid(rel))
+		elog(ERROR, "snapshot table %s was not created", name);
+	return rel;
+}
+
+bool
+catalog_column_stats(int64 dataset_id, const char *column, CatalogColumnStats *out)
+{
+	HeapTuple	t;
+	TupleDesc	td;
+	bool		isnull;
+	Datum		d;
+	Datum	   *el;
+	bool	   *nl;
+	int			n;
+
+	read_exec("SELECT (c OPERATOR(pg_catalog.->>) 'nulls')::pg_catalog.float8 OPERATOR(pg_catalog./) "
+			  " CASE WHEN (c OPERATOR(pg_catalog.->>) 'count')::pg_catalog.float8 OPERATOR(pg_catalog.>) 0 "
+			  " THEN (c OPERATOR(pg_catalog.->>) 'count')::pg_catalog.float8 END, "
+			  "ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c OPERATOR(pg_catalog.->) 'edges')::pg_catalog.float8), "
+			  "ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c OPERATOR(pg_catalog.->) 'shares')::pg_catalog.float8), "
+			  "ARRAY(SELECT x OPERATOR(pg_catalog.->>) 'value' "
+			  "      FROM pg_catalog.jsonb_array_elements(c OPERATOR(pg_catalog.->) 'top') x), "
+			  "ARRAY(SELECT (x OPERATOR(pg_catalog.->>) 'share')::pg_catalog.float8 "
+			  "      FROM pg_catalog.jsonb_array_elements(c OPERATOR(pg_catalog.->) 'top') x) "
+			  "FROM mlsql.datasets d, pg_catalog.jsonb_array_elements(d.columns) c "
+			  "WHERE d.id OPERATOR(pg_catalog.=) $1 AND (c OPERATOR(pg_catalog.->>) 'name') OPERATOR(pg_catalog.=) $2 "
+			  "AND (c OPERATOR(pg_catalog.->>) 'role') OPERATOR(pg_catalog.=) 'feature'",
+			  2, (Oid[]) {INT8OID, TEXTOID},
+			  (Datum[]) {Int64GetDatum(dataset_id), TEXT_ARG(column)}, NULL, true, 1);
+	if (SPI_processed == 0)
+		return false;
+	memset(out, 0, sizeof(*out));
+	t = SPI_tuptable->vals[0];
+	td = SPI_tuptable->tupdesc;
+	d = SPI_getbinval(t, td, 1, &isnull);
+	out->null_rate = isnull ? NAN : DatumGetFloat8(d);
+	for (int col = 2; col <= 5; col++)
+	{
+		d = SPI_getbinval(t, td, col, &isnull);
+		if (isnull)
+			continue;
+		if (col == 4)
+		{
+			deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &el, &nl, &n);
+			out->top_values = palloc(sizeof(char *) * Max(n, 1));
+			for (int i = 0; i < n; i++)
+				out->top_values[i] = nl[i] ? pstrdup("") : TextDatumGetCString(el[i]);
+			out->n_top = n;
+			continue;
+		}
+		deconstruct_array(DatumGetArrayTypeP(d), FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+						  &el, &nl, &n);
+		{
+			double	   *v = palloc(sizeof(double) * Max(n, 1));
+
+			for (int i = 0; i < n; i++)
+				v[i] = nl[i] ? 0 : DatumGetFloat8(el[i]);
+			if (col == 2)
+				out->edges = v, out->n_edges = n;
+			else if (col == 3)
+				out->shares = v, out->n_shares = n;
+			else
+				out->top_shares = v;
+		}
+	}
+	return true;
+}
+
+/* ---- experiments, runs, metrics, artifacts ---- */
+
+int64
+catalog_insert_experiment(int64 project_id, const char *name, const char *kind, Datum config)
+{
+	return door_insert("INSERT INTO mlsql.experiments (project_id, name, kind, config, created_by) "
+					   "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+					   5, (Oid[]) {INT8OID, TEXTOID, TEXTOID, JSONBOID, OIDOID},
+					   (Datum[]) {Int64GetDatum(project_id), TEXT_ARG(name), TEXT_ARG(kind), config,
+					   ObjectIdGetDatum(GetUserId())},
+					   NULL);
+}
+
+int64
+catalog_find_experiment(int64 project_id, const char *kind, Datum config)
+{
+	/* only the caller's own: another role's source text may name other tables */
+	read_exec("SELECT e.id FROM mlsql.experiments e WHERE e.project_id OPERATOR(pg_catalog.=) $1 "
+			  "AND e.kind OPERATOR(pg_catalog.=) $2 AND e.config OPERATOR(pg_catalog.=) $3 "
+			  "AND e.created_by::pg_catalog.oid OPERATOR(pg_catalog.=) $4 ORDER BY e.id DESC LIMIT 1",
+			  4, (Oid[]) {INT8OID, TEXTOID, JSONBOID, OIDOID},
+			  (Datum[]) {Int64GetDatum(project_id), TEXT_ARG(kind), config, ObjectIdGetDatum(GetUserId())},
+			  NULL, false, 1);
+	return first_int(0);
+}
+
+void
+catalog_run_init(CatalogRun *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->train_seconds = r->rows_per_second = NAN;
+	r->cpu_user_seconds = r->cpu_system_seconds = NAN;
+	r->peak_memory_bytes = r->n_train = r->n_test = r->n_validation = -1;
+	r->status = "finished";
+}
+
+int64
+catalog_insert_run(const CatalogRun *r)
+{
+	Datum		v[20];
+	char		n[21];
+
+	memset(n, ' ', 20);
+	n[20] = '\0';
+#define OPT(i, cond, datum) do { if (cond) v[i] = (datum); else { v[i] = (Datum) 0; n[i] = 'n'; } } while (0)
+	v[0] = Int64GetDatum(r->experiment_id);
+	OPT(1, r->parent_run_id != 0, Int64GetDatum(r->parent_run_id));
+	v[2] = Int64GetDatum(r->project_id);
+	v[3] = TEXT_ARG(r->algorithm);
+	v[4] = r->params;
+	v[5] = Int64GetDatum(r->seed);
+	OPT(6, r->dataset_id != 0, Int64GetDatum(r->dataset_id));
+	v[7] = TEXT_ARG(r->status);
+	OPT(8, r->error != NULL, r->error ? TEXT_ARG(r->error) : 0);
+	OPT(9, !isnan(r->train_seconds), Float8GetDatum(r->train_seconds));
+	OPT(10, !isnan(r->rows_per_second), Float8GetDatum(r->rows_per_second));
+	OPT(11, r->peak_memory_bytes >= 0, Int64GetDatum(r->peak_memory_bytes));
+	OPT(12, !isnan(r->cpu_user_seconds), Float8GetDatum(r->cpu_user_seconds));
+	OPT(13, !isnan(r->cpu_system_seconds), Float8GetDatum(r->cpu_system_seconds));
+	v[14] = TEXT_ARG(MLSQL_VERSION);
+	v[15] = TEXT_ARG(r->task);
+	OPT(16, r->n_train >= 0, Int64GetDatum(r->n_train));
+	OPT(17, r->n_test >= 0, Int64GetDatum(r->n_test));
+	OPT(18, r->n_validation >= 0, Int64GetDatum(r->n_validation));
+	OPT(19, r->preprocess != (Datum) 0, r->preprocess);
+#undef OPT
+	return door_insert("INSERT INTO mlsql.runs (experiment_id, parent_run_id, project_id, algorithm, params, "
+					   "seed, dataset_id, status, error, started_at, finished_at, train_seconds, "
+					   "rows_per_second, peak_memory_bytes, cpu_user_seconds, cpu_system_seconds, "
+					   "mlsql_version, pg_version, task, n_train, n_test, n_validation, preprocess) "
+					   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, pg_catalog.now(), "
+					   "pg_catalog.clock_timestamp(), $10, $11, $12, $13, $14, $15, "
+					   "pg_catalog.current_setting('server_version'), $16, $17, $18, $19, $20) RETURNING id",
+					   20,
+					   (Oid[]) {INT8OID, INT8OID, INT8OID, TEXTOID, JSONBOID, INT8OID, INT8OID, TEXTOID,
+						   TEXTOID, FLOAT8OID, FLOAT8OID, INT8OID, FLOAT8OID, FLOAT8OID, TEXTOID, TEXTOID,
+					   INT8OID, INT8OID, INT8OID, JSONBOID},
+					   v, n);
+}
+
+void
+catalog_set_parent_run(int64 run_id, int64 parent_run_id)
+{
+	int			rc = door_exec("UPDATE mlsql.runs SET parent_run_id = $1 WHERE id OPERATOR(pg_catalog.=) $2",
+							   2, (Oid[]) {INT8OID, INT8OID},
+							   (Datum[]) {Int64GetDatum(parent_run_id), Int64GetDatum(run_id)},
+							   NULL, false, 0);
+
+	if (rc != SPI_OK_UPDATE)
+		elog(ERROR, "run update failed: %s", SPI_result_code_string(rc));
+}
+
+static Datum *
+grow_datums(Datum *p, int cap)
+{
+	return p ? repalloc(p, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
+}
+
+void
+add_metric(MetricRows *r, const char *split, const char *name, int step, double value)
+{
+	if (r->n == r->cap)
+	{
+		r->cap = r->cap ? r->cap * 2 : 64;
+		r->split = grow_datums(r->split, r->cap);
+		r->name = grow_datums(r->name, r->cap);
+		r->step = grow_datums(r->step, r->cap);
+		r->value = grow_datums(r->value, r->cap);
+		r->step_null = r->step_null ? repalloc(r->step_null, sizeof(bool) * r->cap)
+			: palloc(sizeof(bool) * r->cap);
+	}
+	r->split[r->n] = CStringGetTextDatum(split);
+	r->name[r->n] = CStringGetTextDatum(name);
+	r->step[r->n] = Int32GetDatum(step);
+	r->step_null[r->n] = step < 0;
+	r->value[r->n] = Float8GetDatum(value);
+	r->n++;
+}
+
+void
+add_metric_set(MetricRows *r, const char *split, const MLMetricSet *m)
+{
+	for (int i = 0; i < m->n; i++)
+		add_metric(r, split, m->names[i], -1, m->values[i]);
+}
+
+void
+catalog_insert_metrics(int64 run_id, MetricRows *r)
+{
+	int			dims[1] = {r->n},
+				lbs[1] = {1};
+	Datum		vals[5];
+	int			rc;
+
+	if (r->n == 0)
+		return;
+	vals[0] = Int64GetDatum(run_id);
+	vals[1] = PointerGetDatum(construct_array(r->split, r->n, TEXTOID, -1, false, TYPALIGN_INT));
+	vals[2] = PointerGetDatum(construct_array(r->name, r->n, TEXTOID, -1, false, TYPALIGN_INT));
+	vals[3] = PointerGetDatum(construct_md_array(r->step, r->step_null, 1, dims, lbs,
+												 INT4OID, 4, true, TYPALIGN_INT));
+	vals[4] = PointerGetDatum(construct_array(r->value, r->n, FLOAT8OID, 8,
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	/* ROWS FROM, not unnest(a, b, ...): that form exists only unqualified */
+	rc = door_exec("INSERT INTO mlsql.metrics (run_id, split, name, step, value) "
+				   "SELECT $1, u.s, u.n, u.st, u.v FROM ROWS FROM (pg_catalog.unnest($2), "
+				   "pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5)) AS u(s, n, st, v)",
+				   5, (Oid[]) {INT8OID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, FLOAT8ARRAYOID},
+				   vals, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "metrics insert failed: %s", SPI_result_code_string(rc));
+}
+
+void
+catalog_insert_artifact(int64 run_id, const char *name, const char *content_type,
+						const void *data, size_t len)
+{
+	bytea	   *content = palloc(VARHDRSZ + len);
+	int			rc;
+
+	SET_VARSIZE(content, VARHDRSZ + len);
+	memcpy(VARDATA(content), data, len);
+	rc = door_exec("INSERT INTO mlsql.artifacts (run_id, name, content_type, content) "
+				   "VALUES ($1, $2, $3, $4)",
+				   4, (Oid[]) {INT8OID, TEXTOID, TEXTOID, BYTEAOID},
+				   (Datum[]) {Int64GetDatum(run_id), TEXT_ARG(name), TEXT_ARG(content_type),
+				   PointerGetDatum(content)},
+				   NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "artifact insert failed: %s", SPI_result_code_string(rc));
+}
+
+CatalogTrial *
+catalog_search_trials(int64 experiment_id, const char *metric, int *n)
+{
+	CatalogTrial *tr;
+
+	read_exec("SELECT r.id, r.params::pg_catalog.text, r.status, r.train_seconds, "
+			  "(SELECT m.value FROM mlsql.metrics m WHERE m.run_id OPERATOR(pg_catalog.=) r.id "
+			  " AND m.split OPERATOR(pg_catalog.=) 'validation' AND m.name OPERATOR(pg_catalog.=) $2 "
+			  " AND m.step IS NULL), "
+			  "(SELECT m.value FROM mlsql.metrics m WHERE m.run_id OPERATOR(pg_catalog.=) r.id "
+			  " AND m.split OPERATOR(pg_catalog.=) 'validation' "
+			  " AND m.name OPERATOR(pg_catalog.=) ($2 OPERATOR(pg_catalog.||) '_std') AND m.step IS NULL), "
+			  "(SELECT m.value FROM mlsql.metrics m WHERE m.run_id OPERATOR(pg_catalog.=) r.id "
+			  " AND m.split OPERATOR(pg_catalog.=) 'validation' "
+			  " AND m.name OPERATOR(pg_catalog.=) 'train_fraction' AND m.step IS NULL) "
+			  "FROM mlsql.runs r WHERE r.experiment_id OPERATOR(pg_catalog.=) $1 ORDER BY r.id",
+			  2, (Oid[]) {INT8OID, TEXTOID},
+			  (Datum[]) {Int64GetDatum(experiment_id), TEXT_ARG(metric)}, NULL, false, 0);
+	*n = (int) SPI_processed;
+	tr = palloc0(sizeof(CatalogTrial) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		d;
+
+		tr[i].run_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		tr[i].params = SPI_getvalue(tup, desc, 2);
+		tr[i].status = SPI_getvalue(tup, desc, 3);
+		d = SPI_getbinval(tup, desc, 4, &isnull);
+		tr[i].seconds = isnull ? NAN : DatumGetFloat8(d);
+		d = SPI_getbinval(tup, desc, 5, &isnull);
+		tr[i].score = isnull ? NAN : DatumGetFloat8(d);
+		d = SPI_getbinval(tup, desc, 6, &isnull);
+		tr[i].std = isnull ? NAN : DatumGetFloat8(d);
+		d = SPI_getbinval(tup, desc, 7, &isnull);
+		tr[i].fraction = isnull ? NAN : DatumGetFloat8(d);
+	}
+	return tr;
+}
+
+char *
+catalog_first_trial_error(int64 experiment_id)
+{
+	read_exec("SELECT r.error FROM mlsql.runs r WHERE r.experiment_id OPERATOR(pg_catalog.=) $1 "
+			  "AND r.error IS NOT NULL ORDER BY r.id LIMIT 1",
+			  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(experiment_id)}, NULL, false, 1);
+	if (SPI_processed == 0)
+		return NULL;
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
+char *
+catalog_apply_params(Jsonb *params, Datum vals)
+{
+	read_exec("SELECT mlsql.apply_params($1, $2)::pg_catalog.text", 2,
+			  (Oid[]) {JSONBOID, JSONBOID}, (Datum[]) {JsonbPGetDatum(params), vals},
+			  NULL, true, 1);
+	if (SPI_processed != 1)
+		elog(ERROR, "apply_params failed");
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
+/* ---- jsonb ---- */
+
+Datum
+json_text_to_jsonb(const char *json, size_t len)
+{
+	char	   *s = palloc(len + 1);
+
+	memcpy(s, json, len);
+	s[len] = '\0';
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(s));
 }

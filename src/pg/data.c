@@ -19,12 +19,17 @@
 
 #include <math.h>
 
+#include "access/heapam.h"
+#include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/plancache.h"
+#include "utils/rel.h"
 
 #include "core/buffer.h"
 #include "core/dataset.h"
@@ -39,20 +44,12 @@
 PG_FUNCTION_INFO_V1(mlsql_snapshot);
 PG_FUNCTION_INFO_V1(mlsql_drift);
 
-/* the supported columns of a relation's row type, for statistics */
+/* the columns of td mlsql can read, for statistics */
 static char **
-supported_columns(const char *sql, int *n)
+supported_columns(TupleDesc td, int *n)
 {
-	SPIPlanPtr	plan = SPI_prepare(sql, 0, NULL);
-	Portal		portal;
-	TupleDesc	td;
-	char	  **names;
+	char	  **names = palloc(sizeof(char *) * (td->natts + 1));
 
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
-	td = portal->tupDesc;
-	names = palloc(sizeof(char *) * (td->natts + 1));
 	*n = 0;
 	for (int i = 0; i < td->natts; i++)
 	{
@@ -61,29 +58,73 @@ supported_columns(const char *sql, int *n)
 		if (!a->attisdropped && source_type_class(a->atttypid, NULL) != SRC_UNSUPPORTED)
 			names[(*n)++] = pstrdup(NameStr(a->attname));
 	}
-	SPI_cursor_close(portal);
 	return names;
+}
+
+/*
+ * A receiver of the source's rows that inserts them into the snapshot
+ * table: the query runs once, as the caller, and its rows go straight to
+ * the table (as CREATE TABLE AS does), with no SQL text built around the
+ * caller's query.
+ */
+typedef struct SnapshotDest
+{
+	DestReceiver pub;
+	Relation	rel;
+	CommandId	cid;
+	BulkInsertState bistate;
+	uint64		rows;
+} SnapshotDest;
+
+static bool
+snapshot_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	SnapshotDest *d = (SnapshotDest *) self;
+
+	table_tuple_insert(d->rel, slot, d->cid, 0, d->bistate);
+	d->rows++;
+	return true;
+}
+
+static void
+snapshot_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+	(void) self;
+	(void) operation;
+	(void) typeinfo;
+}
+
+static void
+snapshot_noop(DestReceiver *self)
+{
+	(void) self;
 }
 
 /*
  * ml_snapshot(source text) RETURNS bigint: copy the source into a new table
  * mlsql.snapshot_<id>, record it in mlsql.datasets with its statistics and
  * fingerprint, and return the id; train on it with source 'snapshot:<id>'.
+ * The source is checked as ml_train checks it (one read-only query) and
+ * read with the caller's privileges; the table belongs to the caller, and
+ * only the catalog door may create it in schema mlsql.
  */
 Datum
 mlsql_snapshot(PG_FUNCTION_ARGS)
 {
 	char	   *source;
-	char	   *sql;
+	SPIPlanPtr	plan;
+	CachedPlanSource *ps;
+	TupleDesc	td;
 	int64		id;
-	bool		isnull;
+	Oid			relid;
 	char	   *table;
 	char	  **cols;
 	int			ncols;
 	SourceData *src;
 	MLBuffer	js;
 	uint64_t	fp = 0;
-	int64		src_rows;
+	SnapshotDest dest;
+	SPIExecuteOptions opts;
 	int			rc;
 
 	if (PG_ARGISNULL(0))
@@ -93,24 +134,37 @@ mlsql_snapshot(PG_FUNCTION_ARGS)
 	source = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	sql = source_sql(source);
+	plan = source_prepare(source, NULL);
+	ps = linitial(SPI_plan_get_plan_sources(plan));
+	td = CreateTupleDescCopy(ps->resultDesc);
 
-	rc = SPI_execute("SELECT nextval('mlsql.datasets_id_seq')", false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not allocate a dataset id");
-	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	table = psprintf("mlsql.snapshot_" INT64_FORMAT, id);
-	rc = SPI_execute(psprintf("CREATE TABLE %s AS %s", table, sql), false, 0);
-	if (rc != SPI_OK_UTILITY && rc != SPI_OK_SELINTO)
-		elog(ERROR, "could not create the snapshot table: %s", SPI_result_code_string(rc));
+	id = catalog_next_dataset_id();
+	relid = catalog_create_snapshot_table(id, td);
+	table = quote_qualified_identifier("mlsql", get_rel_name(relid));
 
-	rc = SPI_execute(psprintf("SELECT count(*) FROM %s", table), false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not count the snapshot rows");
-	src_rows = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	memset(&dest, 0, sizeof(dest));
+	dest.pub.receiveSlot = snapshot_receive;
+	dest.pub.rStartup = snapshot_startup;
+	dest.pub.rShutdown = snapshot_noop;
+	dest.pub.rDestroy = snapshot_noop;
+	dest.pub.mydest = DestNone;
+	dest.rel = table_open(relid, RowExclusiveLock);
+	dest.cid = GetCurrentCommandId(true);
+	dest.bistate = GetBulkInsertState();
+	memset(&opts, 0, sizeof(opts));
+	opts.read_only = false;
+	opts.dest = (DestReceiver *) &dest;
+	rc = SPI_execute_plan_extended(plan, &opts);
+	/* SPI calls a SELECT whose rows go to a DestNone receiver a utility */
+	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
+		elog(ERROR, "could not read the source: %s", SPI_result_code_string(rc));
+	FreeBulkInsertState(dest.bistate);
+	table_finish_bulk_insert(dest.rel, 0);
+	table_close(dest.rel, NoLock);
+	CommandCounterIncrement();
 
 	/* statistics over the columns mlsql can read; fingerprint over them */
-	cols = supported_columns(psprintf("SELECT * FROM %s", table), &ncols);
+	cols = supported_columns(td, &ncols);
 	buffer_init(&js);
 	buffer_printf(&js, "[");
 	if (ncols > 0)
@@ -145,40 +199,11 @@ mlsql_snapshot(PG_FUNCTION_ARGS)
 	}
 	buffer_printf(&js, "]");
 
-	{
-		int64		n_rows = src_rows;
-		CatalogWriter w = catalog_write_begin();
-
-		rc = SPI_execute_with_args("INSERT INTO mlsql.datasets (id, source, n_rows, columns, fingerprint, snapshot, created_by) "
-								   "VALUES ($1, $2, $3, $4, $5, $6::regclass, $7)",
-								   7, (Oid[]) {INT8OID, TEXTOID, INT8OID, JSONBOID, TEXTOID, TEXTOID, NAMEOID},
-								   (Datum[]) {Int64GetDatum(id), CStringGetTextDatum(source),
-									   Int64GetDatum(n_rows),
-									   json_text_to_jsonb((const char *) js.data, js.len),
-									   CStringGetTextDatum(psprintf("%016llx", (unsigned long long) fp)),
-								   CStringGetTextDatum(table), catalog_caller_name()},
-								   NULL, false, 0);
-		catalog_write_end(w);
-	}
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "could not record the snapshot: %s", SPI_result_code_string(rc));
+	catalog_insert_dataset(id, source, (int64) dest.rows,
+						   json_text_to_jsonb((const char *) js.data, js.len),
+						   psprintf("%016llx", (unsigned long long) fp), relid);
 	SPI_finish();
 	PG_RETURN_INT64(id);
-}
-
-static double *
-float_array(Datum d, int *n)
-{
-	Datum	   *el;
-	bool	   *nulls;
-	double	   *out;
-
-	deconstruct_array(DatumGetArrayTypeP(d), FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &el, &nulls, n);
-	out = palloc(sizeof(double) * Max(*n, 1));
-	for (int i = 0; i < *n; i++)
-		out[i] = nulls[i] ? 0 : DatumGetFloat8(el[i]);
-	return out;
 }
 
 static double
@@ -216,11 +241,9 @@ mlsql_drift(PG_FUNCTION_ARGS)
 	int64		model_id;
 	MLModel    *m;
 	int64		dataset_id;
-	bool		isnull;
 	SourceData *src;
 	char	  **names;
 	int			nn = 0;
-	int			rc;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -234,12 +257,9 @@ mlsql_drift(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute_with_args("SELECT r.dataset_id FROM mlsql.models mo JOIN mlsql.runs r ON r.id = mo.run_id "
-							   "WHERE mo.id = $1",
-							   1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(model_id)}, NULL, true, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed == 0)
-		elog(ERROR, "model " INT64_FORMAT " has no run", model_id);
-	dataset_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	dataset_id = catalog_model_dataset(model_id);
+	if (dataset_id == 0)
+		elog(ERROR, "model " INT64_FORMAT " has no data version", model_id);
 
 	names = palloc(sizeof(char *) * Max(m->pipeline->n_cols, 1));
 	for (int c = 0; c < m->pipeline->n_cols; c++)
@@ -265,6 +285,7 @@ mlsql_drift(PG_FUNCTION_ARGS)
 					nonnull = 0;
 		double		p_value = 0,
 					unseen = 0;
+		CatalogColumnStats st;
 
 		for (int r = 0; r < src->n_raw; r++)
 			if (strcmp(src->raw[r].name, pc->name) == 0 && src->raw[r].kind == pc->kind)
@@ -274,97 +295,69 @@ mlsql_drift(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("source has no %s column \"%s\", a feature of the model",
 							pc->kind == ML_COL_NUMERIC ? "numeric" : "categorical", pc->name)));
-		rc = SPI_execute_with_args("SELECT (c->>'nulls')::float8 / NULLIF((c->>'count')::float8, 0), "
-								   "ARRAY(SELECT jsonb_array_elements_text(c->'edges')::float8), "
-								   "ARRAY(SELECT jsonb_array_elements_text(c->'shares')::float8), "
-								   "ARRAY(SELECT x->>'value' FROM jsonb_array_elements(c->'top') x), "
-								   "ARRAY(SELECT (x->>'share')::float8 FROM jsonb_array_elements(c->'top') x) "
-								   "FROM mlsql.datasets d, jsonb_array_elements(d.columns) c "
-								   "WHERE d.id = $1 AND c->>'name' = $2 AND c->>'role' = 'feature'",
-								   2, (Oid[]) {INT8OID, TEXTOID},
-								   (Datum[]) {Int64GetDatum(dataset_id), CStringGetTextDatum(pc->name)},
-								   NULL, true, 1);
-		if (rc != SPI_OK_SELECT || SPI_processed == 0)
+		if (!catalog_column_stats(dataset_id, pc->name, &st))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("the training data of model " INT64_FORMAT " has no statistics for \"%s\"",
 							model_id, pc->name)));
+		null_train = isnan(st.null_rate) ? 0 : st.null_rate;
+		if (pc->kind == ML_COL_NUMERIC)
 		{
-			HeapTuple	t = SPI_tuptable->vals[0];
-			TupleDesc	td = SPI_tuptable->tupdesc;
-			Datum		d = SPI_getbinval(t, td, 1, &isnull);
+			int			ne = st.n_edges,
+						ns = st.n_shares;
+			double	   *edges = st.edges;
+			double	   *now = palloc0(sizeof(double) * (ne + 1));
 
-			null_train = isnull ? 0 : DatumGetFloat8(d);
-			if (pc->kind == ML_COL_NUMERIC)
+			for (size_t i = 0; i < n; i++)
 			{
-				int			ne,
-							ns;
-				double	   *edges = float_array(SPI_getbinval(t, td, 2, &isnull), &ne);
-				double	   *shares = float_array(SPI_getbinval(t, td, 3, &isnull), &ns);
-				double	   *now = palloc0(sizeof(double) * (ne + 1));
+				int			b = 0;
 
-				for (size_t i = 0; i < n; i++)
-				{
-					int			b = 0;
-
-					if (isnan(raw->num[i]))
-						continue;
-					while (b < ne && raw->num[i] > edges[b])
-						b++;
-					now[b]++;
-					nonnull++;
-				}
-				for (int b = 0; b <= ne; b++)
-					now[b] = nonnull ? now[b] / nonnull : 0;
-				p_value = ns == ne + 1 ? psi(shares, now, ne + 1) : NAN;
-				nulls[3] = true;	/* unseen: categorical only */
+				if (isnan(raw->num[i]))
+					continue;
+				while (b < ne && raw->num[i] > edges[b])
+					b++;
+				now[b]++;
+				nonnull++;
 			}
-			else
+			for (int b = 0; b <= ne; b++)
+				now[b] = nonnull ? now[b] / nonnull : 0;
+			p_value = ns == ne + 1 ? psi(st.shares, now, ne + 1) : NAN;
+			nulls[3] = true;	/* unseen: categorical only */
+		}
+		else
+		{
+			int			nt = st.n_top;
+			double	   *now,
+					   *train;
+
+			now = palloc0(sizeof(double) * (nt + 1));
+			train = palloc0(sizeof(double) * (nt + 1));
+			for (size_t i = 0; i < n; i++)
 			{
-				Datum	   *tv;
-				bool	   *tn;
-				int			nt,
-							ns;
-				double	   *tshare;
-				double	   *now,
-						   *train;
-				char	  **top;
+				int			k;
 
-				deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(t, td, 4, &isnull)),
-								  TEXTOID, -1, false, TYPALIGN_INT, &tv, &tn, &nt);
-				tshare = float_array(SPI_getbinval(t, td, 5, &isnull), &ns);
-				top = palloc(sizeof(char *) * Max(nt, 1));
-				for (int k = 0; k < nt; k++)
-					top[k] = TextDatumGetCString(tv[k]);
-				now = palloc0(sizeof(double) * (nt + 1));
-				train = palloc0(sizeof(double) * (nt + 1));
-				for (size_t i = 0; i < n; i++)
-				{
-					int			k;
-
-					if (raw->str[i] == NULL)
-						continue;
-					nonnull++;
-					for (k = 0; k < nt; k++)
-						if (strcmp(top[k], raw->str[i]) == 0)
-							break;
-					now[k]++;
-					if (bsearch(&raw->str[i], pc->categories, pc->n_categories,
-								sizeof(char *), cmp_cstr) == NULL)
-						unseen++;
-				}
-				train[nt] = 1;
-				for (int k = 0; k < nt; k++)
-				{
-					train[k] = tshare[k];
-					train[nt] -= tshare[k];
-				}
-				for (int k = 0; k <= nt; k++)
-					now[k] = nonnull ? now[k] / nonnull : 0;
-				p_value = psi(train, now, nt + 1);
-				unseen = nonnull ? unseen / nonnull : 0;
-				vals[3] = Float8GetDatum(unseen);
+				if (raw->str[i] == NULL)
+					continue;
+				nonnull++;
+				for (k = 0; k < nt; k++)
+					if (strcmp(st.top_values[k], raw->str[i]) == 0)
+						break;
+				now[k]++;
+				if (bsearch(&raw->str[i], pc->categories, pc->n_categories,
+							sizeof(char *), cmp_cstr) == NULL)
+					unseen++;
 			}
+			train[nt] = 1;
+			for (int k = 0; k < nt; k++)
+			{
+				train[k] = st.top_shares[k];
+				train[nt] -= st.top_shares[k];
+			}
+			for (int k = 0; k <= nt; k++)
+				now[k] = nonnull ? now[k] / nonnull : 0;
+			p_value = psi(train, now, nt + 1);
+			unseen = nonnull ? unseen / nonnull : 0;
+			vals[3] = Float8GetDatum(unseen);
 		}
 		null_now = n ? (double) (n - nonnull) / n : 0;
 		vals[0] = CStringGetTextDatum(pc->name);

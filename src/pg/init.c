@@ -98,7 +98,7 @@ mlsql_progress_report(const char *unit, int done, int total, const char *metric,
 	progress.reported = true;
 }
 
-void		_PG_init(void);
+PGDLLEXPORT void _PG_init(void);
 
 void
 _PG_init(void)
@@ -126,7 +126,6 @@ _PG_init(void)
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("mlsql");
 	ml_progress_hook = mlsql_progress_report;
-	catalog_register_callbacks();
 
 	/* OpenBLAS's thread pool and forked backends do not mix: one thread */
 	linalg_set_threads(1);

@@ -10,13 +10,33 @@
 
 #include "postgres.h"
 
+#include "fmgr.h"
+
 #include "core/ml.h"
 #include "core/dataset.h"
 #include "core/model.h"
 #include "core/pipeline.h"
 #include "utils/jsonb.h"
 
-#define MLSQL_VERSION "0.2.0"
+#define MLSQL_VERSION "0.3.0"
+
+/*
+ * The module is built with -fvisibility=hidden.  PostgreSQL 15's
+ * PG_FUNCTION_INFO_V1 exports only the info function; this one (as
+ * PostgreSQL 16's does) exports the function itself too, with the
+ * PGDLLEXPORT the Makefile defines.
+ */
+#undef PG_FUNCTION_INFO_V1
+#define PG_FUNCTION_INFO_V1(funcname) \
+extern PGDLLEXPORT Datum funcname(PG_FUNCTION_ARGS); \
+extern PGDLLEXPORT const Pg_finfo_record * CppConcat(pg_finfo_,funcname)(void); \
+const Pg_finfo_record * \
+CppConcat(pg_finfo_,funcname) (void) \
+{ \
+	static const Pg_finfo_record my_finfo = { 1 }; \
+	return &my_finfo; \
+} \
+extern int no_such_variable
 
 /* GUCs (init.c) */
 extern int	mlsql_threads;
@@ -92,6 +112,7 @@ extern SourceData *source_read(const char *source, const char *target,
 							   char **features, int n_features,
 							   char **aux, int n_aux, bool require_rows);
 extern char *source_sql(const char *source);
+extern struct _SPI_plan *source_prepare(const char *source, char **sql);
 extern SourceClass source_type_class(Oid typid, Oid *elem);
 extern double source_datum_double(Datum d, Oid base);
 
@@ -116,29 +137,7 @@ extern void mlsql_evaluate_dataset(const MLModel *m, const MLDataset *d,
 extern double *mlsql_model_matrix(const MLModel *m, const SourceData *src,
 								  const size_t *rows, size_t n, bool strict);
 
-/* JSON text -> jsonb Datum */
-extern Datum json_text_to_jsonb(const char *json, size_t len);
-
-/* catalog helpers (catalog.c); all need an SPI connection */
-extern int64 catalog_project_id(const char *name, bool lock, char **task);
-extern int64 catalog_deployed_model(int64 project_id);
-extern void catalog_deploy(int64 project_id, int64 model_id, const char *strategy);
-extern void catalog_check_manage(int64 project_id, const char *project);
-extern void catalog_check_project_name(const char *project);
-extern int64 catalog_project_for_write(const char *project, MLTask task, const char *what);
-
-typedef struct CatalogWriter
-{
-	Oid			save_user;
-	int			save_sec;
-	Oid			save_caller;
-} CatalogWriter;
-
-extern CatalogWriter catalog_write_begin(void);
-extern void catalog_write_end(CatalogWriter w);
-extern Oid	catalog_caller(void);
-extern void catalog_register_callbacks(void);
-extern Datum catalog_caller_name(void);
+#include "pg/catalog.h"
 
 /*
  * What ml_train and ml_search share before fitting (train.c): the inputs,
@@ -190,22 +189,6 @@ typedef struct TrainData
 extern void train_prepare(TrainData *td);
 extern void fit_context_names(MLFitContext *ctx, const MLModel *model);
 
-/* metric rows of a run, written in one statement (train.c) */
-typedef struct MetricRows
-{
-	int			n,
-				cap;
-	Datum	   *split,
-			   *name,
-			   *step,
-			   *value;
-	bool	   *step_null;
-} MetricRows;
-
-extern void add_metric(MetricRows *r, const char *split, const char *name, int step, double value);
-extern void add_metric_set(MetricRows *r, const char *split, const struct MLMetricSet *m);
-extern void write_metrics(int64 run_id, MetricRows *r);
-extern int64 insert_returning_id(const char *sql, int nargs, Oid *types, Datum *vals, const char *nulls);
 extern Datum jsonb_datum(MLBuffer *b);
 
 #endif							/* MLSQL_PG_H */

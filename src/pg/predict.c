@@ -83,11 +83,8 @@ model_for_id(int64 model_id)
 				old;
 	bytea	   *b;
 	MLModel    *m;
-	bool		isnull;
-	char	   *hash;
-	int			rc;
+	char		hash[96];
 	double		threshold;
-	bool		has_threshold;
 
 	if (model_cache == NULL)
 	{
@@ -108,47 +105,19 @@ model_for_id(int64 model_id)
 	 */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	/*
-	 * The threshold column came with 0.2.0: a library newer than the
-	 * installed schema (before ALTER EXTENSION UPDATE) must still score
-	 */
-	{
-		Oid			nsp = get_namespace_oid("mlsql", true);
-		Oid			rel = OidIsValid(nsp) ? get_relname_relid("models", nsp) : InvalidOid;
-
-		has_threshold = OidIsValid(rel) && get_attnum(rel, "threshold") != InvalidAttrNumber;
-	}
-	rc = SPI_execute_with_args(has_threshold
-							   ? "SELECT hash || ':' || xmin, threshold FROM mlsql.models WHERE id = $1"
-							   : "SELECT hash || ':' || xmin, NULL::float8 FROM mlsql.models WHERE id = $1",
-							   1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(model_id)},
-							   NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "model lookup failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
+	if (!catalog_model_stamp(model_id, hash, sizeof(hash), &threshold))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("model " INT64_FORMAT " does not exist", model_id)));
-	hash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	{
-		Datum		t = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-
-		threshold = isnull ? NAN : DatumGetFloat8(t);
-	}
 	e = hash_search(model_cache, &model_id, HASH_FIND, NULL);
-	if (e && hash && strcmp(e->hash, hash) == 0)
+	if (e && strcmp(e->hash, hash) == 0)
 	{
 		SPI_finish();
 		return e->model;
 	}
 
-	rc = SPI_execute_with_args("SELECT model FROM mlsql.models WHERE id = $1",
-							   1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(model_id)},
-							   NULL, true, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed == 0)
-		elog(ERROR, "model lookup failed: %s", SPI_result_code_string(rc));
-	b = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	if (isnull)
+	b = catalog_model_bytes(model_id);
+	if (b == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("model " INT64_FORMAT " has no bytes", model_id)));
@@ -170,7 +139,7 @@ model_for_id(int64 model_id)
 	e = hash_search(model_cache, &model_id, HASH_ENTER, &found);
 	e->cxt = cxt;
 	e->model = m;
-	strlcpy(e->hash, hash ? hash : "", sizeof(e->hash));
+	strlcpy(e->hash, hash, sizeof(e->hash));
 	SPI_finish();
 	return m;
 }
@@ -198,8 +167,6 @@ resolve_model_ref(const char *ref, int64 *project_id)
 	const char *suffix = NULL;
 	int64		pid,
 				mid = 0;
-	bool		isnull;
-	int			rc;
 
 	if (at)
 	{
@@ -208,7 +175,7 @@ resolve_model_ref(const char *ref, int64 *project_id)
 	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	pid = catalog_project_id(name, false, NULL);
+	pid = catalog_project_find(name, NULL);
 	if (pid == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -230,27 +197,20 @@ resolve_model_ref(const char *ref, int64 *project_id)
 
 		if (by_version)
 		{
-			int32		version = pg_strtoint32(suffix);
+			int32		version;
 
-			rc = SPI_execute_with_args("SELECT id FROM mlsql.models WHERE project_id = $1 AND version = $2",
-									   2, (Oid[]) {INT8OID, INT4OID},
-									   (Datum[]) {Int64GetDatum(pid), Int32GetDatum(version)},
-									   NULL, true, 1);
+			/* digits past int4 name no version */
+			version = strlen(suffix) > 9 ? -1 : (int32) strtol(suffix, NULL, 10);
+			mid = version < 0 ? 0 : catalog_model_by_version(pid, version);
 		}
 		else
-			rc = SPI_execute_with_args("SELECT model_id FROM mlsql.aliases WHERE project_id = $1 AND alias = $2",
-									   2, (Oid[]) {INT8OID, TEXTOID},
-									   (Datum[]) {Int64GetDatum(pid), CStringGetTextDatum(suffix)},
-									   NULL, true, 1);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "model reference lookup failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed == 0)
+			mid = catalog_model_by_alias(pid, suffix);
+		if (mid == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 by_version
 					 ? errmsg("project \"%s\" has no version %s", name, suffix)
 					 : errmsg("project \"%s\" has no alias \"%s\"", name, suffix)));
-		mid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	}
 	SPI_finish();
 	if (project_id)

@@ -166,19 +166,11 @@ static char *
 trial_params(const MLSpace *space, const double *v, Jsonb *fixed)
 {
 	MLBuffer	b;
-	bool		isnull;
-	Datum		d;
 
 	buffer_init(&b);
 	space_point_json(space, v, &b);
 	buffer_put_u8(&b, '\0');
-	if (SPI_execute_with_args("SELECT mlsql.apply_params($1, $2)::text", 2,
-							  (Oid[]) {JSONBOID, JSONBOID},
-							  (Datum[]) {JsonbPGetDatum(fixed), jsonb_datum_cstr((char *) b.data)},
-							  NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "apply_params failed");
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return TextDatumGetCString(d);
+	return catalog_apply_params(fixed, jsonb_datum_cstr((char *) b.data));
 }
 
 typedef struct SearchArgs
@@ -282,24 +274,22 @@ record_trial(int64 experiment_id, int64 project_id, const TrainData *td, const T
 {
 	int64		run_id;
 	char		std_name[64];
+	CatalogRun	run;
 
 	snprintf(std_name, sizeof(std_name), "%s_std", metric);
-	run_id = insert_returning_id(
-								 "INSERT INTO mlsql.runs (experiment_id, project_id, algorithm, params, seed, "
-								 "status, error, started_at, finished_at, train_seconds, mlsql_version, "
-								 "pg_version, task, n_train, n_validation) "
-								 "VALUES ($1, $2, $3, $4, $5, $6, $7, now(), clock_timestamp(), $8, $9, "
-								 "current_setting('server_version'), $10, $11, 0) RETURNING id",
-								 11,
-								 (Oid[]) {INT8OID, INT8OID, TEXTOID, JSONBOID, INT8OID, TEXTOID, TEXTOID,
-		FLOAT8OID, TEXTOID, TEXTOID, INT8OID},
-								 (Datum[]) {Int64GetDatum(experiment_id), Int64GetDatum(project_id),
-			CStringGetTextDatum(td->model->learner->name), jsonb_datum_cstr(t->params),
-			Int64GetDatum(seed), CStringGetTextDatum(t->status),
-			error ? CStringGetTextDatum(error) : (Datum) 0, Float8GetDatum(t->seconds),
-			CStringGetTextDatum(MLSQL_VERSION), CStringGetTextDatum(ml_task_name(td->task)),
-		Int64GetDatum((int64) td->n_train)},
-								 error ? "           " : "      n    ");
+	catalog_run_init(&run);
+	run.experiment_id = experiment_id;
+	run.project_id = project_id;
+	run.algorithm = td->model->learner->name;
+	run.params = jsonb_datum_cstr(t->params);
+	run.seed = seed;
+	run.status = t->status;
+	run.error = error;
+	run.train_seconds = t->seconds;
+	run.task = ml_task_name(td->task);
+	run.n_train = (int64) td->n_train;
+	run.n_validation = 0;
+	run_id = catalog_insert_run(&run);
 	if (!isnan(t->score))
 	{
 		add_metric(rows, "validation", metric, -1, t->score);
@@ -307,7 +297,7 @@ record_trial(int64 experiment_id, int64 project_id, const TrainData *td, const T
 	}
 	if (t->fraction < 1)
 		add_metric(rows, "validation", "train_fraction", -1, t->fraction);
-	write_metrics(run_id, rows);
+	catalog_insert_metrics(run_id, rows);
 	return run_id;
 }
 
@@ -376,7 +366,6 @@ mlsql_search(PG_FUNCTION_ARGS)
 	int		   *fold;
 	MemoryContext trial_cxt;
 	MLBuffer	cfg;
-	CatalogWriter w;
 	int			best = -1;
 	bool		halving;
 	char	   *first_error = NULL;
@@ -465,7 +454,7 @@ mlsql_search(PG_FUNCTION_ARGS)
 					 errhint("Valid parameters: %s%s.", names.len ? names.data : "none",
 							 dot ? " (dotted names reach into ensemble members: base.max_depth, estimators.1.k)" : "")));
 		}
-		if (SPI_execute_with_args("SELECT $1 #> string_to_array($2, '.') IS NOT NULL", 2,
+		if (SPI_execute_with_args("SELECT $1 OPERATOR(pg_catalog.#>) pg_catalog.string_to_array($2, '.') IS NOT NULL", 2,
 								  (Oid[]) {JSONBOID, TEXTOID},
 								  (Datum[]) {JsonbPGetDatum(fixed), CStringGetTextDatum(name)},
 								  NULL, true, 1) != SPI_OK_SELECT)
@@ -575,66 +564,30 @@ mlsql_search(PG_FUNCTION_ARGS)
 	buffer_printf(&cfg, "}");
 	buffer_put_u8(&cfg, '\0');
 
-	w = catalog_write_begin();
 	project_id = catalog_project_for_write(project, td.task, "search");
-	if (SPI_execute_with_args("SELECT id FROM mlsql.experiments WHERE project_id = $1 AND kind = 'search' "
-							  "AND config = $2 ORDER BY id DESC LIMIT 1", 2,
-							  (Oid[]) {INT8OID, JSONBOID},
-							  (Datum[]) {Int64GetDatum(project_id), jsonb_datum_cstr((char *) cfg.data)},
-							  NULL, false, 1) == SPI_OK_SELECT && SPI_processed == 1)
-	{
-		bool		isnull;
-
-		experiment_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	}
-	else
-		experiment_id = insert_returning_id("INSERT INTO mlsql.experiments (project_id, name, kind, config) "
-											"VALUES ($1, 'search', 'search', $2) RETURNING id",
-											2, (Oid[]) {INT8OID, JSONBOID},
-											(Datum[]) {Int64GetDatum(project_id), jsonb_datum_cstr((char *) cfg.data)},
-											NULL);
-	catalog_write_end(w);
+	experiment_id = catalog_find_experiment(project_id, "search", jsonb_datum_cstr((char *) cfg.data));
+	if (experiment_id == 0)
+		experiment_id = catalog_insert_experiment(project_id, "search", "search",
+												  jsonb_datum_cstr((char *) cfg.data));
 
 	/* earlier trials of this search, read back */
 	{
 		int			cap;
-		int			rc = SPI_execute_with_args(
-											   "SELECT r.id, r.params::text, r.status, r.train_seconds, "
-											   "(SELECT value FROM mlsql.metrics m WHERE m.run_id = r.id AND m.split = 'validation' "
-											   "AND m.name = $2 AND m.step IS NULL), "
-											   "(SELECT value FROM mlsql.metrics m WHERE m.run_id = r.id AND m.split = 'validation' "
-											   "AND m.name = $2 || '_std' AND m.step IS NULL), "
-											   "(SELECT value FROM mlsql.metrics m WHERE m.run_id = r.id AND m.split = 'validation' "
-											   "AND m.name = 'train_fraction' AND m.step IS NULL) "
-											   "FROM mlsql.runs r WHERE r.experiment_id = $1 ORDER BY r.id", 2,
-											   (Oid[]) {INT8OID, TEXTOID},
-											   (Datum[]) {Int64GetDatum(experiment_id), CStringGetTextDatum(a.metric)},
-											   NULL, false, 0);
+		CatalogTrial *had = catalog_search_trials(experiment_id, a.metric, &n_have);
 
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "reading earlier trials failed");
-		n_have = (int) SPI_processed;
 		cap = Max(n_total, n_have);
 		tr = palloc0(sizeof(Trial) * Max(cap, 1));
 		for (int i = 0; i < n_have; i++)
 		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			bool		isnull;
-			Datum		d;
 			MLJson	   *pj;
 
-			tr[i].run_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-			tr[i].params = SPI_getvalue(tup, desc, 2);
-			tr[i].status = SPI_getvalue(tup, desc, 3);
-			d = SPI_getbinval(tup, desc, 4, &isnull);
-			tr[i].seconds = isnull ? 0 : DatumGetFloat8(d);
-			d = SPI_getbinval(tup, desc, 5, &isnull);
-			tr[i].score = isnull ? NAN : DatumGetFloat8(d);
-			d = SPI_getbinval(tup, desc, 6, &isnull);
-			tr[i].std = isnull ? NAN : DatumGetFloat8(d);
-			d = SPI_getbinval(tup, desc, 7, &isnull);
-			tr[i].fraction = isnull ? 1 : DatumGetFloat8(d);
+			tr[i].run_id = had[i].run_id;
+			tr[i].params = had[i].params;
+			tr[i].status = had[i].status;
+			tr[i].seconds = isnan(had[i].seconds) ? 0 : had[i].seconds;
+			tr[i].score = had[i].score;
+			tr[i].std = had[i].std;
+			tr[i].fraction = isnan(had[i].fraction) ? 1 : had[i].fraction;
 			tr[i].v = palloc(sizeof(double) * space->n);
 			pj = json_parse(tr[i].params, strlen(tr[i].params), "a stored trial");
 			for (int j = 0; j < space->n; j++)
@@ -683,9 +636,7 @@ mlsql_search(PG_FUNCTION_ARGS)
 			run_trial(&td, T, &a, fold, NULL, &rows, &error, trial_cxt);
 			if (error && first_error == NULL)
 				first_error = error;
-			w = catalog_write_begin();
 			T->run_id = record_trial(experiment_id, project_id, &td, T, error, &rows, a.metric, td.seed);
-			catalog_write_end(w);
 			memcpy(points + (size_t) t * space->n, T->v, sizeof(double) * space->n);
 			scores[t] = isnan(T->score) ? NAN : rank_key(T, a.lower_better);
 			mlsql_progress_report("trial", t + 1, n_total, a.metric, T->score);
@@ -743,9 +694,7 @@ mlsql_search(PG_FUNCTION_ARGS)
 				/* the last rung's trials, and the failed, are recorded now */
 				if (r == rungs || error)
 				{
-					w = catalog_write_begin();
 					T->run_id = record_trial(experiment_id, project_id, &td, T, error, &rows, a.metric, td.seed);
-					catalog_write_end(w);
 				}
 				else
 					T->status = NULL;	/* still running */
@@ -775,9 +724,7 @@ mlsql_search(PG_FUNCTION_ARGS)
 				{
 					MetricRows	rows = {0};
 
-					w = catalog_write_begin();
 					T->run_id = record_trial(experiment_id, project_id, &td, T, NULL, &rows, a.metric, td.seed);
-					catalog_write_end(w);
 				}
 			}
 			{
@@ -820,12 +767,8 @@ mlsql_search(PG_FUNCTION_ARGS)
 	{
 		char	   *first = first_error;
 
-		if (first == NULL &&
-			SPI_execute_with_args("SELECT error FROM mlsql.runs WHERE experiment_id = $1 AND error IS NOT NULL "
-								  "ORDER BY id LIMIT 1", 1, (Oid[]) {INT8OID},
-								  (Datum[]) {Int64GetDatum(experiment_id)}, NULL, false, 1) == SPI_OK_SELECT &&
-			SPI_processed == 1)
-			first = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		if (first == NULL)
+			first = catalog_first_trial_error(experiment_id);
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("every trial of the search failed"),
@@ -865,12 +808,7 @@ mlsql_search(PG_FUNCTION_ARGS)
 				(errmsg("best trial %d (validation %s %.4f) refit as version %s of \"%s\"",
 						best + 1, a.metric, tr[best].score,
 						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2), project)));
-		w = catalog_write_begin();
-		SPI_execute_with_args("UPDATE mlsql.runs SET parent_run_id = $1 WHERE id = $2", 2,
-							  (Oid[]) {INT8OID, INT8OID},
-							  (Datum[]) {Int64GetDatum(tr[best].run_id), Int64GetDatum(refit_run)},
-							  NULL, false, 0);
-		catalog_write_end(w);
+		catalog_set_parent_run(refit_run, tr[best].run_id);
 	}
 
 	for (int t = 0; t < n_total; t++)
@@ -1119,7 +1057,6 @@ mlsql_learning_curve(PG_FUNCTION_ARGS)
 	row_ranks(rank, n, td.seed);
 	if (project)
 	{
-		CatalogWriter w = catalog_write_begin();
 		MLBuffer	cfg;
 
 		project_id = catalog_project_for_write(project, td.task, "learning curve");
@@ -1132,11 +1069,8 @@ mlsql_learning_curve(PG_FUNCTION_ARGS)
 					  JsonbToCString(NULL, &td.params_jb->root, VARSIZE(td.params_jb)), folds);
 		buffer_json_str(&cfg, key);
 		buffer_printf(&cfg, ", \"seed\": " INT64_FORMAT "}", td.seed);
-		experiment_id = insert_returning_id("INSERT INTO mlsql.experiments (project_id, name, kind, config) "
-											"VALUES ($1, 'learning_curve', 'learning_curve', $2) RETURNING id",
-											2, (Oid[]) {INT8OID, JSONBOID},
-											(Datum[]) {Int64GetDatum(project_id), jsonb_datum(&cfg)}, NULL);
-		catalog_write_end(w);
+		experiment_id = catalog_insert_experiment(project_id, "learning_curve", "learning_curve",
+												  jsonb_datum(&cfg));
 	}
 	for (int s = 0; s < n_sizes; s++)
 	{
@@ -1171,29 +1105,27 @@ mlsql_learning_curve(PG_FUNCTION_ARGS)
 		sv = sqrt(sv);
 		if (project)
 		{
-			CatalogWriter w = catalog_write_begin();
 			MetricRows	rows = {0};
 			char	   *pj = JsonbToCString(NULL, &td.params_jb->root, VARSIZE(td.params_jb));
-			int64		run_id = insert_returning_id(
-													 "INSERT INTO mlsql.runs (experiment_id, project_id, algorithm, params, seed, "
-													 "status, started_at, finished_at, mlsql_version, pg_version, task, n_train) "
-													 "VALUES ($1, $2, $3, $4, $5, 'finished', now(), clock_timestamp(), $6, "
-													 "current_setting('server_version'), $7, $8) RETURNING id",
-													 8,
-													 (Oid[]) {INT8OID, INT8OID, TEXTOID, JSONBOID, INT8OID, TEXTOID, TEXTOID, INT8OID},
-													 (Datum[]) {Int64GetDatum(experiment_id), Int64GetDatum(project_id),
-				CStringGetTextDatum(td.model->learner->name), jsonb_datum_cstr(pj),
-				Int64GetDatum(td.seed), CStringGetTextDatum(MLSQL_VERSION),
-				CStringGetTextDatum(ml_task_name(td.task)), Int64GetDatum((int64) used)},
-													 NULL);
+			CatalogRun	run;
+			int64		run_id;
+
+			catalog_run_init(&run);
+			run.experiment_id = experiment_id;
+			run.project_id = project_id;
+			run.algorithm = td.model->learner->name;
+			run.params = jsonb_datum_cstr(pj);
+			run.seed = td.seed;
+			run.task = ml_task_name(td.task);
+			run.n_train = (int64) used;
+			run_id = catalog_insert_run(&run);
 
 			add_metric(&rows, "train", "train_fraction", -1, sizes[s]);
 			add_metric(&rows, "train", key, -1, mt);
 			add_metric(&rows, "train", psprintf("%s_std", key), -1, st);
 			add_metric(&rows, "validation", key, -1, mv);
 			add_metric(&rows, "validation", psprintf("%s_std", key), -1, sv);
-			write_metrics(run_id, &rows);
-			catalog_write_end(w);
+			catalog_insert_metrics(run_id, &rows);
 		}
 		vals[0] = Float8GetDatum(sizes[s]);
 		vals[1] = Int64GetDatum((int64) used);
@@ -1223,9 +1155,7 @@ mlsql_set_threshold(PG_FUNCTION_ARGS)
 	int64		model_id,
 				project_id;
 	MLModel    *m;
-	CatalogWriter w;
 	char	   *name;
-	bool		isnull;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("project must not be NULL")));
@@ -1245,19 +1175,9 @@ mlsql_set_threshold(PG_FUNCTION_ARGS)
 				 errmsg("a decision threshold needs a binary classifier, \"%s\" is %s%s",
 						ref, m->task == ML_CLASSIFICATION ? "a multiclass " : "",
 						m->task == ML_CLASSIFICATION ? "classifier" : ml_task_name(m->task))));
-	if (SPI_execute_with_args("SELECT name FROM mlsql.projects WHERE id = $1", 1, (Oid[]) {INT8OID},
-							  (Datum[]) {Int64GetDatum(project_id)}, NULL, true, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "project lookup failed");
-	name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	catalog_check_manage(project_id, name);
-	w = catalog_write_begin();
-	SPI_execute_with_args("UPDATE mlsql.models SET threshold = $1 WHERE id = $2", 2,
-						  (Oid[]) {FLOAT8OID, INT8OID},
-						  (Datum[]) {PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1), Int64GetDatum(model_id)},
-						  PG_ARGISNULL(1) ? "n " : "  ", false, 0);
-	catalog_write_end(w);
-	(void) isnull;
+	name = catalog_project_name(project_id);
+	catalog_require_manage(project_id, name);
+	catalog_set_threshold(model_id, PG_ARGISNULL(1) ? 0 : PG_GETARG_FLOAT8(1), PG_ARGISNULL(1));
 	SPI_finish();
 	PG_RETURN_INT64(model_id);
 }

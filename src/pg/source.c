@@ -42,6 +42,7 @@
 #include "utils/date.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/numeric.h"
 #include "utils/portal.h"
 #include "utils/regproc.h"
@@ -78,7 +79,7 @@ snapshot_relation(const char *source)
 {
 	int64		id;
 	char	   *end;
-	int			rc;
+	char	   *snap;
 
 	if (pg_strncasecmp(source, "snapshot:", 9) != 0)
 		return NULL;
@@ -89,16 +90,13 @@ snapshot_relation(const char *source)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid snapshot reference \"%s\"", source),
 				 errhint("Use 'snapshot:<id>' with an id returned by ml_snapshot.")));
-	rc = SPI_execute_with_args("SELECT snapshot::text FROM mlsql.datasets WHERE id = $1 AND snapshot IS NOT NULL",
-							   1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(id)}, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "snapshot lookup failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
+	snap = catalog_snapshot_relation(id);
+	if (snap == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("snapshot " INT64_FORMAT " does not exist", id),
 				 errhint("Snapshots are the rows of mlsql.datasets with a snapshot table.")));
-	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	return snap;
 }
 
 /* the SQL text that reads the source */
@@ -135,6 +133,47 @@ source_sql(const char *source)
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation \"%s\" does not exist", source)));
 	return psprintf("SELECT * FROM %s", quote_qualified_identifier(nsp, rel));
+}
+
+/*
+ * source_prepare: the plan of a source, checked to be one read-only query:
+ * one statement, a SELECT (or WITH, VALUES, TABLE), no data-modifying WITH,
+ * no SELECT INTO, no FOR UPDATE / FOR SHARE.  It runs later as the caller,
+ * with the caller's privileges.  *sql (may be NULL) gets the text planned.
+ */
+SPIPlanPtr
+source_prepare(const char *source, char **sql)
+{
+	char	   *text = source_sql(source);
+	SPIPlanPtr	plan = SPI_prepare(text, 0, NULL);
+	List	   *sources;
+	CachedPlanSource *ps;
+	Query	   *q;
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for source: %s", SPI_result_code_string(SPI_result));
+	sources = SPI_plan_get_plan_sources(plan);
+	ps = list_length(sources) == 1 ? linitial(sources) : NULL;
+	q = ps && list_length(ps->query_list) == 1 ? linitial(ps->query_list) : NULL;
+	if (q == NULL || q->commandType != CMD_SELECT || q->utilityStmt != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source query must be a single SELECT statement"),
+				 errhint("Give a table or view name, or one query starting with SELECT, WITH, VALUES or TABLE.")));
+	if (q->hasModifyingCTE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source query must not modify data"),
+				 errdetail("A WITH query holds INSERT, UPDATE or DELETE."),
+				 errhint("A source is one read-only query.")));
+	if (q->rowMarks != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source query must not lock rows"),
+				 errhint("Remove FOR UPDATE / FOR SHARE: a source is one read-only query.")));
+	if (sql)
+		*sql = text;
+	return plan;
 }
 
 static bool
@@ -301,7 +340,6 @@ source_read(const char *source, const char *target, char **features,
 	SourceData *s = palloc0(sizeof(SourceData));
 	MemoryContext main_cxt = CurrentMemoryContext;
 	MemoryContext batch_cxt;
-	char	   *sql = source_sql(source);
 	SPIPlanPtr	plan;
 	Portal		portal;
 	TupleDesc	td;
@@ -323,13 +361,7 @@ source_read(const char *source, const char *target, char **features,
 	bool	   *row_nulls = NULL;
 
 	s->relation_or_query = pstrdup(source);
-	plan = SPI_prepare(sql, 0, NULL);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for source: %s", SPI_result_code_string(SPI_result));
-	if (!SPI_is_cursor_plan(plan))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("source query must be a single SELECT statement")));
+	plan = source_prepare(source, NULL);
 	/*
 	 * A query runs read-only (no data-modifying CTE can sneak in).  A
 	 * relation is read as "SELECT * FROM rel", which cannot modify data, with

@@ -561,78 +561,6 @@ palloc0_array_huge_compat(size_t n)
 	return palloc_extended(Max(n, 1) * sizeof(double), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 }
 
-static Datum *
-grow_datums(Datum *p, int cap)
-{
-	return p ? repalloc(p, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
-}
-
-
-void
-add_metric(MetricRows *r, const char *split, const char *name, int step, double value)
-{
-	if (r->n == r->cap)
-	{
-		r->cap = r->cap ? r->cap * 2 : 64;
-		r->split = grow_datums(r->split, r->cap);
-		r->name = grow_datums(r->name, r->cap);
-		r->step = grow_datums(r->step, r->cap);
-		r->value = grow_datums(r->value, r->cap);
-		r->step_null = r->step_null ? repalloc(r->step_null, sizeof(bool) * r->cap)
-			: palloc(sizeof(bool) * r->cap);
-	}
-	r->split[r->n] = CStringGetTextDatum(split);
-	r->name[r->n] = CStringGetTextDatum(name);
-	r->step[r->n] = Int32GetDatum(step);
-	r->step_null[r->n] = step < 0;
-	r->value[r->n] = Float8GetDatum(value);
-	r->n++;
-}
-
-void
-add_metric_set(MetricRows *r, const char *split, const MLMetricSet *m)
-{
-	for (int i = 0; i < m->n; i++)
-		add_metric(r, split, m->names[i], -1, m->values[i]);
-}
-
-void
-write_metrics(int64 run_id, MetricRows *r)
-{
-	int			dims[1] = {r->n},
-				lbs[1] = {1};
-	Datum		vals[5];
-	int			rc;
-
-	if (r->n == 0)
-		return;
-	vals[0] = Int64GetDatum(run_id);
-	vals[1] = PointerGetDatum(construct_array(r->split, r->n, TEXTOID, -1, false, TYPALIGN_INT));
-	vals[2] = PointerGetDatum(construct_array(r->name, r->n, TEXTOID, -1, false, TYPALIGN_INT));
-	vals[3] = PointerGetDatum(construct_md_array(r->step, r->step_null, 1, dims, lbs,
-												 INT4OID, 4, true, TYPALIGN_INT));
-	vals[4] = PointerGetDatum(construct_array(r->value, r->n, FLOAT8OID, 8,
-											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	rc = SPI_execute_with_args("INSERT INTO mlsql.metrics (run_id, split, name, step, value) "
-							   "SELECT $1, s, n, st, v FROM "
-							   "unnest($2::text[], $3::text[], $4::int[], $5::float8[]) AS u(s, n, st, v)",
-							   5, (Oid[]) {INT8OID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, FLOAT8ARRAYOID},
-							   vals, NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "metrics insert failed: %s", SPI_result_code_string(rc));
-}
-
-int64
-insert_returning_id(const char *sql, int nargs, Oid *types, Datum *vals, const char *nulls)
-{
-	bool		isnull;
-	int			rc = SPI_execute_with_args(sql, nargs, types, vals, nulls, false, 0);
-
-	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-		elog(ERROR, "catalog insert failed: %s", SPI_result_code_string(rc));
-	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-}
-
 Datum
 jsonb_datum(MLBuffer *b)
 {
@@ -752,9 +680,6 @@ deployed_score(int64 deployed_id, const MLModel *m, const SourceData *src,
 	MLModel    *old = model_for_id(deployed_id);
 	bool		same = old->task == m->task && old->n_classes == m->n_classes && n > 0;
 	double	   *X = NULL;
-	int			rc;
-	bool		isnull;
-	Datum		v;
 
 	for (int c = 0; same && c < m->n_classes; c++)
 		same = strcmp(old->class_labels[c], m->class_labels[c]) == 0;
@@ -770,37 +695,14 @@ deployed_score(int64 deployed_id, const MLModel *m, const SourceData *src,
 	}
 
 	/* different inputs: fall back to the score recorded for it */
-	rc = SPI_execute_with_args("SELECT mt.value FROM mlsql.models mo "
-							   "JOIN mlsql.metrics mt ON mt.run_id = mo.run_id "
-							   "WHERE mo.id = $1 AND mt.name = $2 AND mt.step IS NULL "
-							   "AND mt.split IN ('test', 'train') "
-							   "ORDER BY mt.split = 'test' DESC LIMIT 1",
-							   2, (Oid[]) {INT8OID, TEXTOID},
-							   (Datum[]) {Int64GetDatum(deployed_id), CStringGetTextDatum(key)},
-							   NULL, true, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed == 0)
-		return NAN;
-	v = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return isnull ? NAN : DatumGetFloat8(v);
+	return catalog_recorded_score(deployed_id, key);
 }
 
 /* one application/json artifact of a run */
 static void
 insert_artifact(int64 run_id, const char *name, MLBuffer *b)
 {
-	bytea	   *content = palloc(VARHDRSZ + b->len);
-	int			rc;
-
-	SET_VARSIZE(content, VARHDRSZ + b->len);
-	memcpy(VARDATA(content), b->data, b->len);
-	rc = SPI_execute_with_args("INSERT INTO mlsql.artifacts (run_id, name, content_type, content) "
-							   "VALUES ($1, $2, 'application/json', $3)",
-							   3, (Oid[]) {INT8OID, TEXTOID, BYTEAOID},
-							   (Datum[]) {Int64GetDatum(run_id), CStringGetTextDatum(name),
-							   PointerGetDatum(content)},
-							   NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "artifact insert failed: %s", SPI_result_code_string(rc));
+	catalog_insert_artifact(run_id, name, "application/json", b->data, b->len);
 }
 
 /*
@@ -1032,6 +934,7 @@ write_members(int64 run_id, int64 experiment_id, int64 project_id, int64 dataset
 		const MLMemberLog *log = &ctx->members[i];
 		MetricRows	rows = {0};
 		MLMetricSet ms;
+		CatalogRun	run;
 
 		ensemble_member_predict(m, i, X, n, out);
 		if (m->task == ML_CLASSIFICATION)
@@ -1047,28 +950,23 @@ write_members(int64 run_id, int64 experiment_id, int64 project_id, int64 dataset
 					? (double) (ml_argmax(out + a * w, (int) w) != (int) eval->y[a])
 					: eval->y[a] - out[a];
 		}
-		run_ids[i] = insert_returning_id(
-										 "INSERT INTO mlsql.runs (experiment_id, parent_run_id, project_id, algorithm, "
-										 "params, seed, dataset_id, status, started_at, finished_at, mlsql_version, "
-										 "pg_version, task, n_train, n_test) "
-										 "VALUES ($1, $2, $3, $4, $5, $6, $7, 'finished', now(), "
-										 "clock_timestamp(), $8, current_setting('server_version'), $9, $10, $11) "
-										 "RETURNING id",
-										 11,
-										 (Oid[]) {INT8OID, INT8OID, INT8OID, TEXTOID, JSONBOID, INT8OID, INT8OID,
-			TEXTOID, TEXTOID, INT8OID, INT8OID},
-										 (Datum[]) {Int64GetDatum(experiment_id), Int64GetDatum(run_id),
-				Int64GetDatum(project_id), CStringGetTextDatum(log->algorithm),
-				DirectFunctionCall1(jsonb_in, CStringGetDatum(log->params_json)),
-				Int64GetDatum(seed), Int64GetDatum(dataset_id),
-				CStringGetTextDatum(MLSQL_VERSION), CStringGetTextDatum(ml_task_name(m->task)),
-			Int64GetDatum((int64) n_train), Int64GetDatum((int64) n_test)},
-										 NULL);
+		catalog_run_init(&run);
+		run.experiment_id = experiment_id;
+		run.parent_run_id = run_id;
+		run.project_id = project_id;
+		run.algorithm = log->algorithm;
+		run.params = DirectFunctionCall1(jsonb_in, CStringGetDatum(log->params_json));
+		run.seed = seed;
+		run.dataset_id = dataset_id;
+		run.task = ml_task_name(m->task);
+		run.n_train = (int64) n_train;
+		run.n_test = (int64) n_test;
+		run_ids[i] = catalog_insert_run(&run);
 		for (size_t r = 0; r < log->n_metrics; r++)
 			add_metric(&rows, log->metrics[r].split, log->metrics[r].name,
 					   log->metrics[r].step, log->metrics[r].value);
 		add_metric_set(&rows, eval_split, &ms);
-		write_metrics(run_ids[i], &rows);
+		catalog_insert_metrics(run_ids[i], &rows);
 		CHECK_FOR_INTERRUPTS();
 	}
 
@@ -1361,7 +1259,7 @@ train_prepare(TrainData *td)
 		td->model->label_type = ML_LABEL_NONE;
 
 	/* the project keeps one task */
-	td->project_id = td->project ? catalog_project_id(td->project, false, &td->existing_task) : 0;
+	td->project_id = td->project ? catalog_project_find(td->project, &td->existing_task) : 0;
 	if (td->project_id != 0 && strcmp(td->existing_task, ml_task_name(td->task)) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1616,7 +1514,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 	Datum		metrics_d,
 				baseline_d,
 				preprocess_d;
-	CatalogWriter writer;
+	CatalogRun	run;
 
 	InitMaterializedSRF(fcinfo, 0);
 	mlsql_progress_begin("ml_train");
@@ -1831,18 +1729,11 @@ mlsql_train(PG_FUNCTION_ARGS)
 	(void) model_read(bytes.data, bytes.len);
 
 	/* ---- catalog, written as the extension owner ---- */
-	writer = catalog_write_begin();
+	/* ---- catalog: every statement through the catalog door ---- */
 	project_id = catalog_project_for_write(project, task, "training");
-
-	dataset_id = insert_returning_id(
-									 "INSERT INTO mlsql.datasets (source, n_rows, columns, fingerprint, created_by) "
-									 "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-									 5, (Oid[]) {TEXTOID, INT8OID, JSONBOID, TEXTOID, NAMEOID},
-									 (Datum[]) {CStringGetTextDatum(source), Int64GetDatum((int64) n_rows_total),
-			jsonb_datum(&dataset_js),
-			CStringGetTextDatum(psprintf("%016llx", (unsigned long long) fingerprint)),
-	catalog_caller_name()},
-									 NULL);
+	dataset_id = catalog_insert_dataset(0, source, (int64) n_rows_total, jsonb_datum(&dataset_js),
+										psprintf("%016llx", (unsigned long long) fingerprint),
+										InvalidOid);
 
 	buffer_init(&js);
 	buffer_printf(&js, "{\"source\": ");
@@ -1879,39 +1770,31 @@ mlsql_train(PG_FUNCTION_ARGS)
 	buffer_printf(&js, ", \"seed\": " INT64_FORMAT ", \"deploy\": ", seed);
 	buffer_json_str(&js, deploy);
 	buffer_printf(&js, "}");
-	experiment_id = insert_returning_id(
-										"INSERT INTO mlsql.experiments (project_id, name, kind, config) "
-										"VALUES ($1, 'train', 'train', $2) RETURNING id",
-										2, (Oid[]) {INT8OID, JSONBOID},
-										(Datum[]) {Int64GetDatum(project_id), jsonb_datum(&js)}, NULL);
+	experiment_id = catalog_insert_experiment(project_id, "train", "train", jsonb_datum(&js));
 
 	buffer_init(&js);
 	pipeline_describe(model->pipeline, &js, true);
 	preprocess_d = jsonb_datum(&js);
 	buffer_init(&js);
 	params_to_json(params, &js);
-	run_id = insert_returning_id(
-								 "INSERT INTO mlsql.runs (experiment_id, project_id, algorithm, params, seed, "
-								 "dataset_id, status, started_at, finished_at, train_seconds, rows_per_second, "
-								 "peak_memory_bytes, cpu_user_seconds, cpu_system_seconds, mlsql_version, "
-								 "pg_version, task, n_train, n_test, n_validation, preprocess) "
-								 "VALUES ($1, $2, $3, $4, $5, $6, 'finished', now(), clock_timestamp(), $7, $8, "
-								 "$9, $10, $11, $12, current_setting('server_version'), $13, $14, $15, $16, $17) "
-								 "RETURNING id",
-								 17,
-								 (Oid[]) {INT8OID, INT8OID, TEXTOID, JSONBOID, INT8OID, INT8OID, FLOAT8OID,
-		FLOAT8OID, INT8OID, FLOAT8OID, FLOAT8OID, TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID, JSONBOID},
-								 (Datum[]) {Int64GetDatum(experiment_id), Int64GetDatum(project_id),
-			CStringGetTextDatum(learner->name), jsonb_datum(&js), Int64GetDatum(seed),
-			Int64GetDatum(dataset_id), Float8GetDatum(train_seconds),
-			Float8GetDatum(train_seconds > 0 ? n_train / train_seconds : 0),
-			Int64GetDatum((int64) peak_bytes),
-			Float8GetDatum(tv_seconds(ru1.ru_utime) - tv_seconds(ru0.ru_utime)),
-			Float8GetDatum(tv_seconds(ru1.ru_stime) - tv_seconds(ru0.ru_stime)),
-			CStringGetTextDatum(MLSQL_VERSION), CStringGetTextDatum(ml_task_name(task)),
-			Int64GetDatum((int64) n_train), Int64GetDatum((int64) n_test),
-		Int64GetDatum((int64) n_valid), preprocess_d},
-								 NULL);
+	catalog_run_init(&run);
+	run.experiment_id = experiment_id;
+	run.project_id = project_id;
+	run.algorithm = learner->name;
+	run.params = jsonb_datum(&js);
+	run.seed = seed;
+	run.dataset_id = dataset_id;
+	run.train_seconds = train_seconds;
+	run.rows_per_second = train_seconds > 0 ? n_train / train_seconds : 0;
+	run.peak_memory_bytes = (int64) peak_bytes;
+	run.cpu_user_seconds = tv_seconds(ru1.ru_utime) - tv_seconds(ru0.ru_utime);
+	run.cpu_system_seconds = tv_seconds(ru1.ru_stime) - tv_seconds(ru0.ru_stime);
+	run.task = ml_task_name(task);
+	run.n_train = (int64) n_train;
+	run.n_test = (int64) n_test;
+	run.n_validation = (int64) n_valid;
+	run.preprocess = preprocess_d;
+	run_id = catalog_insert_run(&run);
 
 	for (size_t i = 0; i < ctx.n_metrics; i++)
 		add_metric(&rows, ctx.metrics[i].split, ctx.metrics[i].name,
@@ -1926,7 +1809,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 		mlsql_evaluate_dataset(model, valid, &m_valid);
 		add_metric_set(&rows, "validation", &m_valid);
 	}
-	write_metrics(run_id, &rows);
+	catalog_insert_metrics(run_id, &rows);
 	if (task == ML_CLASSIFICATION)
 		write_class_artifacts(run_id, model, n_test > 0 ? test : train, eval_split);
 	write_importance(run_id, model, train, n_test > 0 ? test : train, (uint64_t) seed, bytes.len);
@@ -1936,51 +1819,25 @@ mlsql_train(PG_FUNCTION_ARGS)
 
 	if (base_model)
 	{
-		base_run_id = insert_returning_id(
-										  "INSERT INTO mlsql.runs (experiment_id, parent_run_id, project_id, algorithm, "
-										  "params, seed, dataset_id, status, started_at, finished_at, mlsql_version, "
-										  "pg_version, task, n_train, n_test) "
-										  "VALUES ($1, $2, $3, 'baseline', '{}', $4, $5, 'finished', now(), "
-										  "clock_timestamp(), $6, current_setting('server_version'), $7, $8, $9) "
-										  "RETURNING id",
-										  9,
-										  (Oid[]) {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID,
-			INT8OID, INT8OID},
-										  (Datum[]) {Int64GetDatum(experiment_id), Int64GetDatum(run_id),
-				Int64GetDatum(project_id), Int64GetDatum(seed), Int64GetDatum(dataset_id),
-				CStringGetTextDatum(MLSQL_VERSION), CStringGetTextDatum(ml_task_name(task)),
-			Int64GetDatum((int64) n_train), Int64GetDatum((int64) n_test)},
-										  NULL);
+		catalog_run_init(&run);
+		run.experiment_id = experiment_id;
+		run.parent_run_id = run_id;
+		run.project_id = project_id;
+		run.algorithm = "baseline";
+		run.params = json_text_to_jsonb("{}", 2);
+		run.seed = seed;
+		run.dataset_id = dataset_id;
+		run.task = ml_task_name(task);
+		run.n_train = (int64) n_train;
+		run.n_test = (int64) n_test;
+		base_run_id = catalog_insert_run(&run);
 		add_metric_set(&brows, "train", &b_train);
 		if (n_test > 0)
 			add_metric_set(&brows, "test", &b_test);
-		write_metrics(base_run_id, &brows);
+		catalog_insert_metrics(base_run_id, &brows);
 	}
 
-	{
-		bytea	   *b = palloc(VARHDRSZ + bytes.len);
-		bool		isnull;
-		int			rc;
-
-		SET_VARSIZE(b, VARHDRSZ + bytes.len);
-		memcpy(VARDATA(b), bytes.data, bytes.len);
-		rc = SPI_execute_with_args("SELECT COALESCE(max(version), 0) + 1 FROM mlsql.models "
-								   "WHERE project_id = $1",
-								   1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)},
-								   NULL, false, 1);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "model version lookup failed");
-		version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		model_id = insert_returning_id(
-									   "INSERT INTO mlsql.models (project_id, version, run_id, algorithm, model, "
-									   "size_bytes, hash) VALUES ($1, $2, $3, $4, $5, $6, "
-									   "encode(sha256($5), 'hex')) RETURNING id",
-									   6, (Oid[]) {INT8OID, INT4OID, INT8OID, TEXTOID, BYTEAOID, INT4OID},
-									   (Datum[]) {Int64GetDatum(project_id), Int32GetDatum(version),
-				Int64GetDatum(run_id), CStringGetTextDatum(learner->name),
-			PointerGetDatum(b), Int32GetDatum((int32) bytes.len)},
-									   NULL);
-	}
+	model_id = catalog_insert_model(project_id, run_id, learner->name, bytes.data, bytes.len, &version);
 
 	/* deployment */
 	deployed_id = catalog_deployed_model(project_id);
@@ -1998,7 +1855,6 @@ mlsql_train(PG_FUNCTION_ARGS)
 	}
 	if (deployed)
 		catalog_deploy(project_id, model_id, deploy);
-	catalog_write_end(writer);
 
 	/* result row; tuplestore_putvalues copies, so SPI memory may go after */
 	buffer_init(&js);

@@ -18,7 +18,7 @@ u "CREATE TABLE before AS
    UNION ALL SELECT 'lin', id, ml_predict('up_lin', d)::text FROM diabetes d" >/dev/null
 
 u "ALTER EXTENSION mlsql UPDATE" >/dev/null
-check upgrade_new_version "$(u "SELECT extversion FROM pg_extension WHERE extname = 'mlsql'")" 0.2.0
+check upgrade_new_version "$(u "SELECT extversion FROM pg_extension WHERE extname = 'mlsql'")" 0.3.0
 check upgrade_models_score_identically "$(u "SELECT count(*) FILTER (WHERE b.v IS DISTINCT FROM a.v) || '/' || count(*)
     FROM before b JOIN (
       SELECT 'log' AS m, id, ml_predict('up_log', b)::text AS v FROM bc b

@@ -1,0 +1,440 @@
+-- mlsql 0.2.0 -> 0.3.0: trust.  No role gains a right it was not granted:
+--  - no role but the extension owner may create objects in schema mlsql;
+--  - roles are kept by OID (regrole), so a role dropped and created again
+--    under the same name is another role;
+--  - row-level security asks one C function, mlsql.project_visible(id),
+--    which answers for the calling role only;
+--  - a configuration remembers the role that recorded it (experiments.
+--    created_by), and replays (ml_retrain, ml_schedule, ml_reproduce) run
+--    only what the caller recorded;
+--  - every SQL and PL/pgSQL function runs with search_path = pg_catalog,
+--    pg_temp, except the four that read a source with the caller's
+--    search_path (ml_compare, ml_threshold_curve, ml_retrain,
+--    mlsql.reproduce), whose functions and operators are all qualified.
+-- A fresh install of 0.3.0 is the 0.2.0 script followed by this one
+-- (PostgreSQL finds the path), so the two can never differ.
+--
+-- Every operator in this script is schema-qualified: it may run with a
+-- search_path that holds objects of other roles.
+\echo Use "ALTER EXTENSION mlsql UPDATE TO '0.3.0'" to load this file. \quit
+
+-- ---- the schema: only the extension owner creates in it ----
+REVOKE CREATE ON SCHEMA mlsql FROM PUBLIC;
+REVOKE USAGE ON ALL SEQUENCES IN SCHEMA mlsql FROM PUBLIC;
+
+DO $$
+DECLARE
+    o record;
+BEGIN
+    -- objects other roles made in schema mlsql while PUBLIC could create there
+    FOR o IN
+        SELECT c.oid::pg_catalog.regclass AS rel, c.relowner::pg_catalog.regrole AS owner
+        FROM pg_catalog.pg_class c
+        WHERE c.relnamespace OPERATOR(pg_catalog.=) 'mlsql'::pg_catalog.regnamespace
+          AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,v,m,f,p,S}'::pg_catalog."char"[])
+          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                          WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                            AND d.objid OPERATOR(pg_catalog.=) c.oid
+                            AND d.deptype OPERATOR(pg_catalog.=) ANY ('{e,a,i}'::pg_catalog."char"[]))
+          AND NOT EXISTS (SELECT 1 FROM mlsql.datasets s
+                          WHERE s.snapshot::pg_catalog.oid OPERATOR(pg_catalog.=) c.oid)
+    LOOP
+        RAISE WARNING 'schema mlsql holds % of role %, which mlsql did not create', o.rel, o.owner
+            USING HINT = 'No role may create objects in schema mlsql any more; move or drop this one.';
+    END LOOP;
+    FOR o IN
+        SELECT p.oid::pg_catalog.regprocedure AS fn, p.proowner::pg_catalog.regrole AS owner
+        FROM pg_catalog.pg_proc p
+        WHERE p.pronamespace OPERATOR(pg_catalog.=) 'mlsql'::pg_catalog.regnamespace
+          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                          WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+                            AND d.objid OPERATOR(pg_catalog.=) p.oid
+                            AND d.deptype OPERATOR(pg_catalog.=) 'e')
+    LOOP
+        RAISE WARNING 'schema mlsql holds function % of role %, which mlsql did not create', o.fn, o.owner
+            USING HINT = 'No role may create objects in schema mlsql any more; move or drop this one.';
+    END LOOP;
+END $$;
+
+-- ---- what depends on the role columns goes first ----
+DROP POLICY visible ON mlsql.projects;
+DROP POLICY visible ON mlsql.grants;
+DROP POLICY visible ON mlsql.datasets;
+DROP POLICY visible ON mlsql.experiments;
+DROP POLICY visible ON mlsql.runs;
+DROP POLICY visible ON mlsql.metrics;
+DROP POLICY visible ON mlsql.artifacts;
+DROP POLICY visible ON mlsql.models;
+DROP POLICY visible ON mlsql.deployments;
+DROP POLICY visible ON mlsql.aliases;
+DROP FUNCTION mlsql.dataset_visible(bigint, name);
+DROP FUNCTION mlsql.run_visible(bigint, name);
+DROP FUNCTION mlsql.project_visible(bigint, name);
+DROP VIEW mlsql.leaderboard;
+DROP VIEW mlsql.deployed_models;
+DROP VIEW mlsql.loss_curves;
+
+-- ---- roles by OID: names through regrole's output; a dropped role's rows keep its OID ----
+-- a name with no role behind it any more (dropped before this update) becomes 0, "-"
+ALTER TABLE mlsql.projects ALTER COLUMN owner DROP DEFAULT,
+    ALTER COLUMN owner TYPE pg_catalog.regrole
+    USING COALESCE(pg_catalog.to_regrole(pg_catalog.quote_ident(owner::pg_catalog.text)), '-'::pg_catalog.regrole);
+ALTER TABLE mlsql.grants
+    ALTER COLUMN role TYPE pg_catalog.regrole
+    USING COALESCE(pg_catalog.to_regrole(pg_catalog.quote_ident(role::pg_catalog.text)), '-'::pg_catalog.regrole),
+    ALTER COLUMN granted_by TYPE pg_catalog.regrole
+    USING COALESCE(pg_catalog.to_regrole(pg_catalog.quote_ident(granted_by::pg_catalog.text)), '-'::pg_catalog.regrole);
+ALTER TABLE mlsql.datasets
+    ALTER COLUMN created_by TYPE pg_catalog.regrole
+    USING pg_catalog.to_regrole(pg_catalog.quote_ident(created_by::pg_catalog.text));
+ALTER TABLE mlsql.deployments ALTER COLUMN deployed_by DROP DEFAULT,
+    ALTER COLUMN deployed_by TYPE pg_catalog.regrole
+    USING COALESCE(pg_catalog.to_regrole(pg_catalog.quote_ident(deployed_by::pg_catalog.text)), '-'::pg_catalog.regrole);
+
+-- the role that recorded a configuration: only it may replay the configuration
+ALTER TABLE mlsql.experiments ADD COLUMN created_by pg_catalog.regrole;
+COMMENT ON COLUMN mlsql.experiments.created_by IS 'the role that recorded the configuration; ml_retrain, ml_schedule and ml_reproduce replay only the caller''s own';
+-- before 0.3.0 the reader of a training's data was its caller
+UPDATE mlsql.experiments e SET created_by = (
+    SELECT d.created_by FROM mlsql.runs r JOIN mlsql.datasets d ON d.id OPERATOR(pg_catalog.=) r.dataset_id
+    WHERE r.experiment_id OPERATOR(pg_catalog.=) e.id ORDER BY r.id LIMIT 1);
+
+CREATE INDEX ON mlsql.runs (dataset_id);
+
+-- ---- row-level security ----
+CREATE FUNCTION mlsql.project_visible(project_id bigint) RETURNS boolean
+AS 'MODULE_PATHNAME', 'mlsql_project_visible' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION mlsql.project_visible(bigint) IS 'row-level security: whether the calling role owns the project (or is a member of its owner) or was granted it; false for an id that does not exist';
+
+CREATE POLICY visible ON mlsql.projects FOR SELECT USING (mlsql.project_visible(id));
+CREATE POLICY visible ON mlsql.grants FOR SELECT USING (mlsql.project_visible(project_id));
+CREATE POLICY visible ON mlsql.experiments FOR SELECT USING (mlsql.project_visible(project_id));
+CREATE POLICY visible ON mlsql.runs FOR SELECT USING (mlsql.project_visible(project_id));
+CREATE POLICY visible ON mlsql.models FOR SELECT USING (mlsql.project_visible(project_id));
+CREATE POLICY visible ON mlsql.deployments FOR SELECT USING (mlsql.project_visible(project_id));
+CREATE POLICY visible ON mlsql.aliases FOR SELECT USING (mlsql.project_visible(project_id));
+-- the subqueries read runs through its own policy
+CREATE POLICY visible ON mlsql.metrics FOR SELECT
+    USING (EXISTS (SELECT 1 FROM mlsql.runs r WHERE r.id OPERATOR(pg_catalog.=) run_id));
+CREATE POLICY visible ON mlsql.artifacts FOR SELECT
+    USING (EXISTS (SELECT 1 FROM mlsql.runs r WHERE r.id OPERATOR(pg_catalog.=) run_id));
+CREATE POLICY visible ON mlsql.datasets FOR SELECT
+    USING (pg_catalog.pg_has_role(created_by::pg_catalog.oid, 'MEMBER')
+           OR EXISTS (SELECT 1 FROM mlsql.runs r WHERE r.dataset_id OPERATOR(pg_catalog.=) id));
+
+-- ---- the views again, qualified ----
+CREATE VIEW mlsql.deployed_models WITH (security_invoker = true) AS
+SELECT DISTINCT ON (d.project_id)
+       p.name AS project, d.project_id, m.version, m.id AS model_id, m.algorithm, d.strategy,
+       d.deployed_at, d.deployed_by
+FROM mlsql.deployments d
+JOIN mlsql.models m ON m.id OPERATOR(pg_catalog.=) d.model_id
+JOIN mlsql.projects p ON p.id OPERATOR(pg_catalog.=) d.project_id
+ORDER BY d.project_id, d.id DESC;
+COMMENT ON VIEW mlsql.deployed_models IS 'the live model of every project';
+
+CREATE VIEW mlsql.leaderboard WITH (security_invoker = true) AS
+SELECT p.name AS project, p.task, mo.version, mo.id AS model_id, mo.algorithm, mo.run_id,
+       k.metric, k.split, k.score,
+       pg_catalog.rank() OVER (PARTITION BY p.id ORDER BY k.score DESC NULLS LAST) AS rank,
+       coalesce(mo.id OPERATOR(pg_catalog.=) dm.model_id, false) AS deployed,
+       (SELECT pg_catalog.jsonb_object_agg(mt.name, mt.value) FROM mlsql.metrics mt
+        WHERE mt.run_id OPERATOR(pg_catalog.=) mo.run_id AND mt.split OPERATOR(pg_catalog.=) 'test'
+          AND mt.step IS NULL) AS test_metrics,
+       mo.created_at
+FROM mlsql.models mo
+JOIN mlsql.projects p ON p.id OPERATOR(pg_catalog.=) mo.project_id
+LEFT JOIN LATERAL (SELECT mt.name AS metric, mt.split, mt.value AS score FROM mlsql.metrics mt
+                   WHERE mt.run_id OPERATOR(pg_catalog.=) mo.run_id AND mt.step IS NULL
+                     AND mt.name OPERATOR(pg_catalog.=)
+                         CASE WHEN p.task OPERATOR(pg_catalog.=) 'regression' THEN 'r2' ELSE 'accuracy' END
+                   ORDER BY mt.split OPERATOR(pg_catalog.=) 'test' DESC LIMIT 1) k ON true
+LEFT JOIN mlsql.deployed_models dm ON dm.project_id OPERATOR(pg_catalog.=) p.id;
+COMMENT ON VIEW mlsql.leaderboard IS 'every model of every project with its key score (test split; train when trained on all rows), rank and deployed flag';
+
+CREATE VIEW mlsql.loss_curves WITH (security_invoker = true) AS
+SELECT p.name AS project, m.run_id, r.algorithm, m.split, m.name AS metric, m.step, m.value
+FROM mlsql.metrics m
+JOIN mlsql.runs r ON r.id OPERATOR(pg_catalog.=) m.run_id
+JOIN mlsql.projects p ON p.id OPERATOR(pg_catalog.=) r.project_id
+WHERE m.step IS NOT NULL;
+COMMENT ON VIEW mlsql.loss_curves IS 'per-iteration metrics of iterative learners, one row per (run, split, metric, step)';
+GRANT SELECT ON mlsql.deployed_models, mlsql.leaderboard, mlsql.loss_curves TO PUBLIC;
+
+-- ---- replays run only what the caller recorded ----
+CREATE FUNCTION mlsql.require_manage(project text) RETURNS void
+AS 'MODULE_PATHNAME', 'mlsql_require_manage' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION mlsql.require_manage(text) IS 'an error unless the calling role manages the project (42704 when it cannot see it)';
+
+CREATE OR REPLACE FUNCTION mlsql.last_training(project text) RETURNS jsonb
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    c jsonb;
+    who regrole;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM mlsql.projects p WHERE p.name = project) THEN
+        RAISE EXCEPTION 'project "%" does not exist', project USING ERRCODE = 'undefined_object';
+    END IF;
+    -- a training that read a source (ml_save records none)
+    SELECT e.config, e.created_by INTO c, who
+    FROM mlsql.experiments e JOIN mlsql.projects p ON p.id = e.project_id
+    WHERE p.name = project AND e.kind = 'train' AND e.config ? 'source'
+    ORDER BY e.id DESC LIMIT 1;
+    IF c IS NULL THEN
+        RAISE EXCEPTION 'project "%" has no training to repeat', project USING ERRCODE = 'undefined_object',
+            HINT = 'Train it once with ml_train.';
+    END IF;
+    -- the source runs with the caller's rights: only the caller's own is replayed
+    IF who IS NULL OR who::oid <> (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user) THEN
+        RAISE EXCEPTION 'the last training of project "%" was recorded by role %, not by %',
+                        project, coalesce(who::text, '(unknown)'), current_user
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'A replay runs the recorded source with your privileges, so mlsql replays only configurations you recorded yourself.',
+                  HINT = pg_catalog.format('Train it once yourself with ml_train(%L, source, target, ...) to adopt a configuration.', project);
+    END IF;
+    RETURN c;
+END $$;
+COMMENT ON FUNCTION mlsql.last_training(text) IS 'the configuration of a project''s last ml_train, which the caller must have recorded';
+
+-- not SET search_path: the recorded source is read with the caller's search_path, as
+-- ml_train read it; every function and operator here is qualified instead
+CREATE OR REPLACE FUNCTION ml_retrain(project text)
+RETURNS TABLE (project text, version int, model_id bigint, run_id bigint, algorithm text,
+               task text, metrics jsonb, baseline jsonb, deployed boolean)
+LANGUAGE sql VOLATILE AS $$
+    SELECT t.* FROM mlsql.last_training($1) c,
+        LATERAL @extschema@.ml_train(
+            $1, c OPERATOR(pg_catalog.->>) 'source', c OPERATOR(pg_catalog.->>) 'target',
+            c OPERATOR(pg_catalog.->>) 'algorithm', coalesce(c OPERATOR(pg_catalog.->) 'params', '{}'),
+            c OPERATOR(pg_catalog.->>) 'task',
+            ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c OPERATOR(pg_catalog.->) 'features')),
+            (c OPERATOR(pg_catalog.->>) 'test_size')::pg_catalog.float8,
+            (c OPERATOR(pg_catalog.->>) 'seed')::pg_catalog.int8, 'if_better') t
+$$;
+
+CREATE OR REPLACE FUNCTION ml_schedule(project text, schedule text) RETURNS bigint
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    job bigint;
+BEGIN
+    PERFORM mlsql.require_pg_cron();
+    -- the job runs as the caller, who must manage the project and have recorded its configuration
+    PERFORM mlsql.require_manage($1);
+    PERFORM mlsql.last_training($1);
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+    USING 'mlsql-retrain-' || $1, $2,
+          format('SELECT * FROM %I.ml_retrain(%L)', '@extschema@', $1);
+    RETURN job;
+END $$;
+
+CREATE OR REPLACE FUNCTION mlsql.reproduce(rid bigint, OUT data_matched boolean, OUT model_identical boolean,
+                                 OUT original_fingerprint text, OUT new_fingerprint text,
+                                 OUT original_hash text, OUT new_hash text)
+LANGUAGE plpgsql VOLATILE AS $$
+-- not SET search_path: the recorded source is read with the caller's search_path;
+-- every function and operator here is qualified instead
+DECLARE
+    r record;
+    c jsonb;
+    who pg_catalog.regrole;
+    fp text;
+    h text;
+    nfp text;
+    nh text;
+    mid bigint;
+BEGIN
+    SELECT ru.*, p.name AS project_name INTO r
+    FROM mlsql.runs ru JOIN mlsql.projects p ON p.id OPERATOR(pg_catalog.=) ru.project_id
+    WHERE ru.id OPERATOR(pg_catalog.=) $1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'run % does not exist', $1 USING ERRCODE = 'undefined_object';
+    END IF;
+    SELECT e.config, e.created_by INTO c, who FROM mlsql.experiments e
+    WHERE e.id OPERATOR(pg_catalog.=) r.experiment_id;
+    SELECT m.hash INTO h FROM mlsql.models m WHERE m.run_id OPERATOR(pg_catalog.=) $1;
+    IF h IS NULL OR NOT (c OPERATOR(pg_catalog.?) 'source') THEN
+        RAISE EXCEPTION 'run % did not produce a model from a source', $1 USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Reproduce the parent run of a baseline or member run.';
+    END IF;
+    IF who IS NULL OR who::pg_catalog.oid OPERATOR(pg_catalog.<>)
+       (SELECT ro.oid FROM pg_catalog.pg_roles ro WHERE ro.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+        RAISE EXCEPTION 'run % was recorded by role %, not by %', $1,
+                        coalesce(who::pg_catalog.text, '(unknown)'), CURRENT_USER
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'A replay runs the recorded source with your privileges, so mlsql replays only configurations you recorded yourself.',
+                  HINT = 'Train it yourself with ml_train and reproduce your own run.';
+    END IF;
+    SELECT d.fingerprint INTO fp FROM mlsql.datasets d WHERE d.id OPERATOR(pg_catalog.=) r.dataset_id;
+    -- train again inside a subtransaction that is then rolled back: nothing is kept
+    BEGIN
+        SELECT t.model_id INTO mid FROM @extschema@.ml_train(
+            r.project_name, c OPERATOR(pg_catalog.->>) 'source', c OPERATOR(pg_catalog.->>) 'target',
+            c OPERATOR(pg_catalog.->>) 'algorithm', coalesce(c OPERATOR(pg_catalog.->) 'params', '{}'),
+            c OPERATOR(pg_catalog.->>) 'task',
+            ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c OPERATOR(pg_catalog.->) 'features')),
+            (c OPERATOR(pg_catalog.->>) 'test_size')::pg_catalog.float8, r.seed, 'never') t;
+        SELECT m.hash, d.fingerprint INTO nh, nfp
+        FROM mlsql.models m JOIN mlsql.runs ru ON ru.id OPERATOR(pg_catalog.=) m.run_id
+        JOIN mlsql.datasets d ON d.id OPERATOR(pg_catalog.=) ru.dataset_id
+        WHERE m.id OPERATOR(pg_catalog.=) mid;
+        RAISE EXCEPTION USING ERRCODE = 'MLRPR', MESSAGE = 'mlsql reproduce rollback';
+    EXCEPTION WHEN SQLSTATE 'MLRPR' THEN
+        NULL;
+    END;
+    data_matched := fp OPERATOR(pg_catalog.=) nfp;
+    model_identical := h OPERATOR(pg_catalog.=) nh;
+    original_fingerprint := fp;
+    new_fingerprint := nfp;
+    original_hash := h;
+    new_hash := nh;
+END $$;
+
+-- ---- the source-reading SQL functions, qualified ----
+CREATE OR REPLACE FUNCTION ml_compare(project text, source text, target text, algorithms text[],
+                           trials_per_algorithm int DEFAULT 10, folds int DEFAULT 3,
+                           metric text DEFAULT NULL, params jsonb DEFAULT '{}', task text DEFAULT NULL,
+                           features text[] DEFAULT NULL, test_size float8 DEFAULT 0.25,
+                           seed bigint DEFAULT 42, deploy text DEFAULT 'if_better')
+RETURNS TABLE (algorithm text, trials int, best_params jsonb, cv_score float8, cv_std float8,
+               test_score float8, version int, deployed boolean)
+LANGUAGE plpgsql VOLATILE AS $$
+-- not SET search_path: ml_search reads the source with the caller's search_path;
+-- every function and operator here is qualified instead
+DECLARE
+    a text;
+    b record;
+    r record;
+    rows jsonb := '[]';
+    best jsonb;
+    lower boolean := metric OPERATOR(pg_catalog.=) ANY ('{log_loss,rmse,mae}'::pg_catalog.text[]);
+    dep record;
+    cand pg_catalog.float8;
+    chosen int;
+BEGIN
+    IF algorithms IS NULL OR pg_catalog.cardinality(algorithms) OPERATOR(pg_catalog.=) 0 THEN
+        RAISE EXCEPTION 'algorithms must name at least one algorithm' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT (deploy OPERATOR(pg_catalog.=) ANY ('{if_better,always,never}'::pg_catalog.text[])) THEN
+        RAISE EXCEPTION 'invalid deploy "%"', deploy USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Use ''if_better'', ''always'' or ''never''.';
+    END IF;
+    FOREACH a IN ARRAY algorithms LOOP
+        IF mlsql.default_space(a) IS NULL THEN
+            RAISE EXCEPTION 'algorithm "%" has no default search space', a
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'ml_compare searches linear, logistic, elastic_net, lasso, naive_bayes, knn, tree, forest, svm, mlp, gbdt, adaboost and bagging; use ml_search with your own space for others.';
+        END IF;
+    END LOOP;
+    FOREACH a IN ARRAY algorithms LOOP
+        -- the same budget for every algorithm; none is deployed yet
+        SELECT s.run_id, s.params, s.score, s.score_std INTO b
+        FROM @extschema@.ml_search(project, source, target, a, mlsql.default_space(a), 'random',
+                                   trials_per_algorithm, folds, metric, params, task, features,
+                                   test_size, seed, 'never') s
+        WHERE s.best;
+        SELECT m.version AS v, x.value AS test, x.name AS key INTO r
+        FROM mlsql.runs t JOIN mlsql.models m ON m.run_id OPERATOR(pg_catalog.=) t.id
+        LEFT JOIN mlsql.metrics x ON x.run_id OPERATOR(pg_catalog.=) t.id
+             AND x.split OPERATOR(pg_catalog.=) 'test' AND x.step IS NULL
+             AND x.name OPERATOR(pg_catalog.=) COALESCE(ml_compare.metric,
+                 CASE WHEN t.task OPERATOR(pg_catalog.=) 'classification' THEN 'accuracy' ELSE 'r2' END)
+        WHERE t.parent_run_id OPERATOR(pg_catalog.=) b.run_id ORDER BY t.id DESC LIMIT 1;
+        rows := rows OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+            'algorithm', a, 'best_params', b.params, 'cv_score', b.score, 'cv_std', b.score_std,
+            'test_score', r.test, 'version', r.v));
+        IF best IS NULL OR (CASE WHEN lower
+                                 THEN b.score OPERATOR(pg_catalog.<) (best OPERATOR(pg_catalog.->>) 'cv_score')::pg_catalog.float8
+                                 ELSE b.score OPERATOR(pg_catalog.>) (best OPERATOR(pg_catalog.->>) 'cv_score')::pg_catalog.float8 END) THEN
+            best := rows OPERATOR(pg_catalog.->) -1;
+        END IF;
+    END LOOP;
+    -- the best cross-validated algorithm is the candidate; if_better deploys
+    -- it when it beats the deployed model's key test score
+    chosen := (best OPERATOR(pg_catalog.->>) 'version')::int;
+    IF deploy OPERATOR(pg_catalog.<>) 'never' THEN
+        SELECT l.score INTO dep FROM mlsql.leaderboard l
+        WHERE l.project OPERATOR(pg_catalog.=) ml_compare.project AND l.deployed;
+        SELECT l.score INTO cand FROM mlsql.leaderboard l
+        WHERE l.project OPERATOR(pg_catalog.=) ml_compare.project AND l.version OPERATOR(pg_catalog.=) chosen;
+        IF deploy OPERATOR(pg_catalog.=) 'always' OR dep IS NULL OR dep.score IS NULL
+           OR cand OPERATOR(pg_catalog.>) dep.score THEN
+            PERFORM @extschema@.ml_deploy(ml_compare.project, chosen);
+        ELSE
+            chosen := NULL;
+        END IF;
+    ELSE
+        chosen := NULL;
+    END IF;
+    RETURN QUERY
+    SELECT e OPERATOR(pg_catalog.->>) 'algorithm', trials_per_algorithm, e OPERATOR(pg_catalog.->) 'best_params',
+           (e OPERATOR(pg_catalog.->>) 'cv_score')::pg_catalog.float8,
+           (e OPERATOR(pg_catalog.->>) 'cv_std')::pg_catalog.float8,
+           (e OPERATOR(pg_catalog.->>) 'test_score')::pg_catalog.float8,
+           (e OPERATOR(pg_catalog.->>) 'version')::int,
+           COALESCE((e OPERATOR(pg_catalog.->>) 'version')::int OPERATOR(pg_catalog.=) chosen, false)
+    FROM pg_catalog.jsonb_array_elements(rows) WITH ORDINALITY AS q(e, o) ORDER BY o;
+END $$;
+
+CREATE OR REPLACE FUNCTION ml_threshold_curve(project text, source text)
+RETURNS TABLE (threshold float8, "precision" float8, recall float8, false_positive_rate float8, f1 float8)
+LANGUAGE plpgsql STABLE AS $$
+-- not SET search_path: the source is read with the caller's search_path; every
+-- function and operator here and in the query it runs is qualified instead
+DECLARE
+    info jsonb := @extschema@.ml_model_info(project);
+    classes text[] := @extschema@.ml_classes(project);
+BEGIN
+    IF info OPERATOR(pg_catalog.->>) 'task' OPERATOR(pg_catalog.<>) 'classification'
+       OR pg_catalog.cardinality(classes) OPERATOR(pg_catalog.<>) 2 THEN
+        RAISE EXCEPTION 'a threshold curve needs a binary classifier, "%" is not one', project
+            USING ERRCODE = 'wrong_object_type';
+    END IF;
+    -- the second class is positive, as in ml_predict_proba and the metrics;
+    -- mlsql.source_query checks the source is one read-only query
+    RETURN QUERY EXECUTE pg_catalog.format(
+        'WITH s AS (SELECT (@extschema@.ml_predict_proba(%L, t))[2] AS p,
+                           (t.%I)::pg_catalog.text OPERATOR(pg_catalog.=) %L AS pos
+                    FROM (%s
+                    ) t WHERE t.%I IS NOT NULL),
+              g AS (SELECT x OPERATOR(pg_catalog./) 100.0 AS th FROM pg_catalog.generate_series(0, 100) x),
+              c AS (SELECT g.th,
+                           pg_catalog.count(*) FILTER (WHERE s.p OPERATOR(pg_catalog.>=) g.th AND s.pos) AS tp,
+                           pg_catalog.count(*) FILTER (WHERE s.p OPERATOR(pg_catalog.>=) g.th AND NOT s.pos) AS fp,
+                           pg_catalog.count(*) FILTER (WHERE s.p OPERATOR(pg_catalog.<) g.th AND s.pos) AS fn,
+                           pg_catalog.count(*) FILTER (WHERE s.p OPERATOR(pg_catalog.<) g.th AND NOT s.pos) AS tn
+                    FROM g CROSS JOIN s GROUP BY g.th)
+         SELECT th::pg_catalog.float8,
+                CASE WHEN tp OPERATOR(pg_catalog.+) fp OPERATOR(pg_catalog.>) 0
+                     THEN tp::pg_catalog.float8 OPERATOR(pg_catalog./) (tp OPERATOR(pg_catalog.+) fp) END,
+                CASE WHEN tp OPERATOR(pg_catalog.+) fn OPERATOR(pg_catalog.>) 0
+                     THEN tp::pg_catalog.float8 OPERATOR(pg_catalog./) (tp OPERATOR(pg_catalog.+) fn) END,
+                CASE WHEN fp OPERATOR(pg_catalog.+) tn OPERATOR(pg_catalog.>) 0
+                     THEN fp::pg_catalog.float8 OPERATOR(pg_catalog./) (fp OPERATOR(pg_catalog.+) tn) END,
+                CASE WHEN 2 OPERATOR(pg_catalog.*) tp OPERATOR(pg_catalog.+) fp OPERATOR(pg_catalog.+) fn OPERATOR(pg_catalog.>) 0
+                     THEN 2.0 OPERATOR(pg_catalog.*) tp OPERATOR(pg_catalog./)
+                          (2 OPERATOR(pg_catalog.*) tp OPERATOR(pg_catalog.+) fp OPERATOR(pg_catalog.+) fn) END::pg_catalog.float8
+         FROM c ORDER BY th',
+        project, info OPERATOR(pg_catalog.->>) 'target', classes[2], mlsql.source_query(source),
+        info OPERATOR(pg_catalog.->>) 'target');
+END $$;
+
+-- ---- every other SQL and PL/pgSQL function: a locked search_path ----
+-- (ml_reproduce only calls mlsql.reproduce, which must see the caller's search_path)
+ALTER FUNCTION mlsql.apply_params(jsonb, jsonb) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION mlsql.default_space(text) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION ml_param_importance(bigint) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION ml_data_diff(bigint, bigint) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION mlsql.require_pg_cron() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION ml_unschedule(text) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION ml_plot(text, bigint) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION ml_feature_importance(bigint) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION ml_feature_importance(text) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION ml_feature_importance(bigint, text) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION ml_feature_importance(text, text) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION ml_ensemble_report(bigint) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION ml_ensemble_report(text) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION mlsql.explain_rows(jsonb, float8[], float8[]) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION ml_explain(text, float8[]) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION ml_explain(bigint, float8[]) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION ml_explain(text, record) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION ml_explain(bigint, record) SET search_path = pg_catalog, pg_temp;

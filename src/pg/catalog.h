@@ -1,0 +1,203 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.h
+ *	  The one door to the mlsql catalog (schema mlsql): a typed C API over
+ *	  every SQL statement mlsql runs against its own tables.
+ *
+ * Reads run as the caller, so row-level security shows it only what it may
+ * see.  Writes, and the lookups that must see past row-level security (the
+ * project row locked for a write, visibility itself), run as the extension
+ * owner inside a security-restricted operation with search_path set to
+ * pg_catalog, pg_temp; see catalog.c.  No other file of src/ issues SQL
+ * against mlsql.* (test/check_sources.sh fails if one does).
+ *
+ * Every function needs an SPI connection (SPI_connect) unless it says
+ * otherwise; results live in the current (SPI procedure) memory context.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MLSQL_CATALOG_H
+#define MLSQL_CATALOG_H
+
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+#include "core/ml.h"
+#include "utils/jsonb.h"
+
+struct MLMetricSet;
+
+/* ---- projects ---- */
+
+/* a project name: 1 to 200 characters, not blank, no "@"; errors otherwise */
+extern void catalog_check_project_name(const char *project);
+
+/* the id of the project the caller can see by this name, or 0; *task (may be NULL) gets its task */
+extern int64 catalog_project_find(const char *name, char **task);
+
+/* the name of a project the caller can see; errors if it cannot */
+extern char *catalog_project_name(int64 project_id);
+
+/*
+ * The project's id, created for the caller when it is new, its row locked
+ * until the end of the transaction; the caller must manage it and it must
+ * have this task ("what" names the operation in the error: "training").
+ * A project the caller cannot see is 42704, one it may only use 42501.
+ */
+extern int64 catalog_project_for_write(const char *project, MLTask task, const char *what);
+
+/* an existing project the caller manages, locked; *task (may be NULL) gets its task */
+extern int64 catalog_project_for_manage(const char *project, char **task);
+
+/* error unless the caller manages the project (42704 when it cannot see it) */
+extern void catalog_require_manage(int64 project_id, const char *project);
+
+/* ---- models, deployments, aliases, grants ---- */
+
+extern int64 catalog_deployed_model(int64 project_id);	/* 0: none */
+extern int64 catalog_model_by_version(int64 project_id, int32 version);	/* 0: none */
+extern int64 catalog_model_by_alias(int64 project_id, const char *alias);	/* 0: none */
+
+/*
+ * What identifies a model row's current contents ("sha256:xmin") and its
+ * decision threshold (NaN: none); false when the caller sees no such model.
+ */
+extern bool catalog_model_stamp(int64 model_id, char *stamp, size_t stamp_len, double *threshold);
+
+/* the model bytes of a visible model (detoasted), or NULL */
+extern bytea *catalog_model_bytes(int64 model_id);
+
+/* the data version a model's run read, or 0 */
+extern int64 catalog_model_dataset(int64 model_id);
+
+/* the model's recorded final score on metric (test split, else train), or NaN */
+extern double catalog_recorded_score(int64 model_id, const char *metric);
+
+/* the version a deployment strategy picks (most_recent, best_score on key, rollback), or -1 */
+extern int32 catalog_strategy_version(int64 project_id, const char *strategy, const char *key);
+
+/* register model bytes as the project's next version; returns the model id */
+extern int64 catalog_insert_model(int64 project_id, int64 run_id, const char *algorithm,
+								  const void *bytes, size_t len, int32 *version);
+
+/* a deployment of model_id (which must belong to the project) by the caller */
+extern void catalog_deploy(int64 project_id, int64 model_id, const char *strategy);
+extern void catalog_set_alias(int64 project_id, const char *alias, int64 model_id);
+
+/* level "use" or "manage" for role, or "none" to take it back */
+extern void catalog_set_grant(int64 project_id, Oid role, const char *level);
+
+/* a binary classifier's decision threshold; isnull takes it away */
+extern void catalog_set_threshold(int64 model_id, double threshold, bool isnull);
+
+/* ---- data versions ---- */
+
+extern int64 catalog_next_dataset_id(void);
+
+/* a data version read by the caller; id 0 draws one; snapshot NULL: none.  Returns the id */
+extern int64 catalog_insert_dataset(int64 id, const char *source, int64 n_rows, Datum columns,
+									const char *fingerprint, Oid snapshot);
+
+/* the snapshot table of a data version, qualified and quoted, or NULL */
+extern char *catalog_snapshot_relation(int64 dataset_id);
+
+/*
+ * The empty table mlsql.snapshot_<id> with the columns of td, created as
+ * the extension owner (no ordinary role may create in schema mlsql) and
+ * owned by the caller, who alone may read it.
+ */
+extern Oid	catalog_create_snapshot_table(int64 id, TupleDesc td);
+
+/* one feature's training statistics, for ml_drift */
+typedef struct CatalogColumnStats
+{
+	double		null_rate;		/* NaN: unknown */
+	int			n_edges;
+	double	   *edges;			/* numeric: decile edges */
+	int			n_shares;
+	double	   *shares;			/* numeric: share of rows per bin */
+	int			n_top;
+	char	  **top_values;		/* categorical: most frequent values */
+	double	   *top_shares;		/* and their shares */
+} CatalogColumnStats;
+
+extern bool catalog_column_stats(int64 dataset_id, const char *column, CatalogColumnStats *out);
+
+/* ---- experiments, runs, metrics, artifacts ---- */
+
+/* an experiment recorded by the caller (created_by); config is jsonb */
+extern int64 catalog_insert_experiment(int64 project_id, const char *name, const char *kind, Datum config);
+
+/* the latest experiment of the project with this kind and config, or 0 */
+extern int64 catalog_find_experiment(int64 project_id, const char *kind, Datum config);
+
+/* one row of mlsql.runs; catalog_run_init sets every optional field to NULL */
+typedef struct CatalogRun
+{
+	int64		experiment_id;
+	int64		parent_run_id;	/* 0: NULL */
+	int64		project_id;
+	const char *algorithm;
+	Datum		params;			/* jsonb */
+	int64		seed;
+	int64		dataset_id;		/* 0: NULL */
+	const char *status;
+	const char *error;			/* NULL */
+	double		train_seconds;	/* NaN: NULL */
+	double		rows_per_second;	/* NaN: NULL */
+	int64		peak_memory_bytes;	/* < 0: NULL */
+	double		cpu_user_seconds;	/* NaN: NULL */
+	double		cpu_system_seconds; /* NaN: NULL */
+	const char *task;
+	int64		n_train;		/* < 0: NULL */
+	int64		n_test;			/* < 0: NULL */
+	int64		n_validation;	/* < 0: NULL */
+	Datum		preprocess;		/* jsonb; 0: NULL */
+} CatalogRun;
+
+extern void catalog_run_init(CatalogRun *r);
+extern int64 catalog_insert_run(const CatalogRun *r);
+extern void catalog_set_parent_run(int64 run_id, int64 parent_run_id);
+
+/* metric rows of a run, collected, then written in one statement */
+typedef struct MetricRows
+{
+	int			n,
+				cap;
+	Datum	   *split,
+			   *name,
+			   *step,
+			   *value;
+	bool	   *step_null;
+} MetricRows;
+
+extern void add_metric(MetricRows *r, const char *split, const char *name, int step, double value);
+extern void add_metric_set(MetricRows *r, const char *split, const struct MLMetricSet *m);
+extern void catalog_insert_metrics(int64 run_id, MetricRows *r);
+
+extern void catalog_insert_artifact(int64 run_id, const char *name, const char *content_type,
+									const void *data, size_t len);
+
+/* one earlier trial of a search experiment */
+typedef struct CatalogTrial
+{
+	int64		run_id;
+	char	   *params;			/* jsonb text */
+	char	   *status;
+	double		seconds;		/* NaN: NULL */
+	double		score;			/* NaN: NULL */
+	double		std;			/* NaN: NULL */
+	double		fraction;		/* NaN: NULL */
+} CatalogTrial;
+
+extern CatalogTrial *catalog_search_trials(int64 experiment_id, const char *metric, int *n);
+extern char *catalog_first_trial_error(int64 experiment_id);
+
+/* params with each value of vals set at its dotted path (mlsql.apply_params), as text */
+extern char *catalog_apply_params(Jsonb *params, Datum vals);
+
+/* ---- jsonb ---- */
+
+extern Datum json_text_to_jsonb(const char *json, size_t len);
+
+#endif							/* MLSQL_CATALOG_H */

@@ -1,0 +1,49 @@
+#!/bin/bash
+# Source checks that need no server (TAP-like lines):
+#  - the one door to the catalog: no file of src/ but src/pg/catalog.c holds
+#    SQL on mlsql.* or switches identity;
+#  - mlsql.so exports only its fmgr entry points, their info functions, the
+#    magic block and _PG_init (built with -fvisibility=hidden).
+# Usage: test/check_sources.sh [path/to/mlsql.so]
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+SO=${1:-mlsql.so}
+
+# a C string literal holding an SQL keyword and a name in schema mlsql
+sql_hits=$(grep -nE '"[^"]*\b(SELECT|INSERT|UPDATE|DELETE|FROM|INTO|JOIN|TABLE|nextval)\b[^"]*mlsql\.[a-z_]+|"[^"]*mlsql\.[a-z_]+\(' \
+	$(find src -name '*.c' ! -path src/pg/catalog.c) | grep -v 'errmsg\|errhint\|errdetail')
+if [ -z "$sql_hits" ]; then
+	echo "ok - sources/catalog_door: SQL on mlsql.* only in src/pg/catalog.c"
+else
+	echo "not ok - sources/catalog_door: SQL on mlsql.* outside src/pg/catalog.c:"
+	echo "$sql_hits" | sed 's/^/#   /'
+fi
+
+switch_hits=$(grep -nE 'SetUserIdAndSecContext|SetSessionAuthorization|set_config_option' \
+	$(find src -name '*.c' ! -path src/pg/catalog.c))
+if [ -z "$switch_hits" ]; then
+	echo "ok - sources/identity_switch: only the catalog door switches identity"
+else
+	echo "not ok - sources/identity_switch: identity or settings changed outside src/pg/catalog.c:"
+	echo "$switch_hits" | sed 's/^/#   /'
+fi
+
+if [ ! -f "$SO" ]; then
+	echo "not ok - sources/exports: $SO not built"
+	exit 0
+fi
+syms=$(nm -D --defined-only "$SO" | awk '{print $3}' | sort)
+bad=""
+n=0
+for s in $syms; do
+	case "$s" in
+	Pg_magic_func | _PG_init) ;;
+	pg_finfo_*) n=$((n + 1)) ;;
+	*) echo "$syms" | grep -qx "pg_finfo_$s" || bad="$bad $s" ;;
+	esac
+done
+if [ -z "$bad" ] && [ "$n" -gt 0 ]; then
+	echo "ok - sources/exports: $(echo "$syms" | wc -l) symbols, $n entry points with their info functions"
+else
+	echo "not ok - sources/exports: exported beyond the entry points:$bad"
+fi
