@@ -1182,9 +1182,24 @@ mlsql_set_threshold(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(model_id);
 }
 
-/* the query a source (table, view or query text) reads, for SQL helpers */
+/*
+ * The query a source (table, view or query text) reads, for SQL helpers;
+ * checked to be one read-only query, as ml_train checks it, so that it may
+ * be used as a subquery.
+ */
 Datum
 mlsql_source_query(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_TEXT_P(cstring_to_text(source_sql(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
+	MemoryContext caller = CurrentMemoryContext;
+	char	   *sql;
+	text	   *t;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	(void) source_prepare(text_to_cstring(PG_GETARG_TEXT_PP(0)), &sql);
+	t = (text *) MemoryContextAlloc(caller, VARHDRSZ + strlen(sql));
+	SET_VARSIZE(t, VARHDRSZ + strlen(sql));
+	memcpy(VARDATA(t), sql, strlen(sql));
+	SPI_finish();
+	PG_RETURN_TEXT_P(t);
 }
