@@ -189,6 +189,36 @@ first_float(int col)
 
 #define TEXT_ARG(s) CStringGetTextDatum(s)
 
+/*
+ * A schema installed before 0.3.0 (the library is updated before ALTER
+ * EXTENSION mlsql UPDATE runs) keeps roles by name and has no
+ * experiments.created_by: the door writes names there, so that training
+ * and scoring go on until the update, through the same door.
+ */
+static bool
+legacy_schema(void)
+{
+	Oid			nsp = get_namespace_oid("mlsql", true);
+	Oid			rel = OidIsValid(nsp) ? get_relname_relid("projects", nsp) : InvalidOid;
+	AttrNumber	att = OidIsValid(rel) ? get_attnum(rel, "owner") : InvalidAttrNumber;
+
+	return att != InvalidAttrNumber && get_atttype(rel, att) == NAMEOID;
+}
+
+/* a role as a parameter: its OID, or in a legacy schema its name */
+static Datum
+role_arg(Oid role, bool legacy, Oid *type)
+{
+	if (!legacy)
+	{
+		*type = OIDOID;
+		return ObjectIdGetDatum(role);
+	}
+	*type = NAMEOID;
+	/* a name Datum is NAMEDATALEN bytes: namein pads it */
+	return DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(role, false)));
+}
+
 /* ---- projects ---- */
 
 void
@@ -246,6 +276,17 @@ typedef enum Access
 	"  AND pg_catalog.pg_has_role($2, g.role::pg_catalog.oid, 'MEMBER')) " \
 	"FROM mlsql.projects p WHERE p." key " OPERATOR(pg_catalog.=) $1" lock
 
+/* before 0.3.0: roles by name, which pg_has_role refuses once dropped */
+#define LEGACY_HAS_ROLE(col) \
+	"CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) " col ") " \
+	"THEN pg_catalog.pg_has_role($2, " col ", 'MEMBER') ELSE false END"
+#define LEGACY_ACCESS_SQL(key, lock) \
+	"SELECT p.id, p.task, " LEGACY_HAS_ROLE("p.owner") ", " \
+	" (SELECT pg_catalog.max(CASE WHEN g.level OPERATOR(pg_catalog.=) 'manage' THEN 2 ELSE 1 END) " \
+	"  FROM mlsql.grants g WHERE g.project_id OPERATOR(pg_catalog.=) p.id " \
+	"  AND " LEGACY_HAS_ROLE("g.role") ") " \
+	"FROM mlsql.projects p WHERE p." key " OPERATOR(pg_catalog.=) $1" lock
+
 static Access
 project_access(const char *name, int64 pid, bool lock, int64 *id, char **task)
 {
@@ -257,7 +298,14 @@ project_access(const char *name, int64 pid, bool lock, int64 *id, char **task)
 	int			rc;
 	Access		a;
 
-	if (name)
+	if (legacy_schema())
+	{
+		if (name)
+			sql = lock ? LEGACY_ACCESS_SQL("name", " FOR UPDATE OF p") : LEGACY_ACCESS_SQL("name", "");
+		else
+			sql = lock ? LEGACY_ACCESS_SQL("id", " FOR UPDATE OF p") : LEGACY_ACCESS_SQL("id", "");
+	}
+	else if (name)
 		sql = lock ? ACCESS_SQL("name", " FOR UPDATE OF p") : ACCESS_SQL("name", "");
 	else
 		sql = lock ? ACCESS_SQL("id", " FOR UPDATE OF p") : ACCESS_SQL("id", "");
@@ -311,14 +359,16 @@ catalog_project_for_write(const char *project, MLTask task, const char *what)
 	int64		project_id = 0;
 	int			rc;
 	Access		a;
+	Oid			types[3] = {TEXTOID, TEXTOID, InvalidOid};
+	Datum		vals[3];
 
 	catalog_check_project_name(project);
+	vals[0] = TEXT_ARG(project);
+	vals[1] = TEXT_ARG(ml_task_name(task));
+	vals[2] = role_arg(GetUserId(), legacy_schema(), &types[2]);
 	rc = door_exec("INSERT INTO mlsql.projects (name, task, owner) VALUES ($1, $2, $3) "
 				   "ON CONFLICT (name) DO NOTHING",
-				   3, (Oid[]) {TEXTOID, TEXTOID, OIDOID},
-				   (Datum[]) {TEXT_ARG(project), TEXT_ARG(ml_task_name(task)),
-				   ObjectIdGetDatum(GetUserId())},
-				   NULL, false, 0);
+				   3, types, vals, NULL, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "project insert failed: %s", SPI_result_code_string(rc));
 	a = project_access(project, 0, true, &project_id, &existing);
@@ -601,6 +651,8 @@ catalog_deploy(int64 project_id, int64 model_id, const char *strategy)
 {
 	int64		previous;
 	int			rc;
+	Oid			role_type;
+	Datum		role = role_arg(GetUserId(), legacy_schema(), &role_type);
 
 	rc = door_exec("SELECT d.model_id FROM mlsql.deployments d "
 				   "WHERE d.project_id OPERATOR(pg_catalog.=) $1 ORDER BY d.id DESC LIMIT 1",
@@ -612,10 +664,9 @@ catalog_deploy(int64 project_id, int64 model_id, const char *strategy)
 				   "(project_id, model_id, strategy, previous_model_id, deployed_by) "
 				   "SELECT $1, $2, $3, $4, $5 FROM mlsql.models m "
 				   "WHERE m.id OPERATOR(pg_catalog.=) $2 AND m.project_id OPERATOR(pg_catalog.=) $1",
-				   5, (Oid[]) {INT8OID, INT8OID, TEXTOID, INT8OID, OIDOID},
+				   5, (Oid[]) {INT8OID, INT8OID, TEXTOID, INT8OID, role_type},
 				   (Datum[]) {Int64GetDatum(project_id), Int64GetDatum(model_id),
-					   TEXT_ARG(strategy), Int64GetDatum(previous),
-				   ObjectIdGetDatum(GetUserId())},
+				   TEXT_ARG(strategy), Int64GetDatum(previous), role},
 				   previous == 0 ? "   n " : NULL, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "deployment insert failed: %s", SPI_result_code_string(rc));
@@ -642,20 +693,27 @@ void
 catalog_set_grant(int64 project_id, Oid role, const char *level)
 {
 	int			rc;
+	bool		legacy = legacy_schema();
+	Oid			role_type,
+				by_type;
+	Datum		role_d = role_arg(role, legacy, &role_type),
+				by_d = role_arg(GetUserId(), legacy, &by_type);
 
 	if (strcmp(level, "none") == 0)
-		rc = door_exec("DELETE FROM mlsql.grants g WHERE g.project_id OPERATOR(pg_catalog.=) $1 "
+		rc = door_exec(legacy
+					   ? "DELETE FROM mlsql.grants g WHERE g.project_id OPERATOR(pg_catalog.=) $1 "
+					   "AND g.role OPERATOR(pg_catalog.=) $2"
+					   : "DELETE FROM mlsql.grants g WHERE g.project_id OPERATOR(pg_catalog.=) $1 "
 					   "AND g.role::pg_catalog.oid OPERATOR(pg_catalog.=) $2",
-					   2, (Oid[]) {INT8OID, OIDOID},
-					   (Datum[]) {Int64GetDatum(project_id), ObjectIdGetDatum(role)}, NULL, false, 0);
+					   2, (Oid[]) {INT8OID, role_type},
+					   (Datum[]) {Int64GetDatum(project_id), role_d}, NULL, false, 0);
 	else
 		rc = door_exec("INSERT INTO mlsql.grants (project_id, role, level, granted_by) "
 					   "VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, role) "
 					   "DO UPDATE SET level = EXCLUDED.level, granted_by = EXCLUDED.granted_by, "
 					   "granted_at = pg_catalog.now()",
-					   4, (Oid[]) {INT8OID, OIDOID, TEXTOID, OIDOID},
-					   (Datum[]) {Int64GetDatum(project_id), ObjectIdGetDatum(role),
-					   TEXT_ARG(level), ObjectIdGetDatum(GetUserId())},
+					   4, (Oid[]) {INT8OID, role_type, TEXTOID, by_type},
+					   (Datum[]) {Int64GetDatum(project_id), role_d, TEXT_ARG(level), by_d},
 					   NULL, false, 0);
 	if (rc < 0)
 		elog(ERROR, "grant failed: %s", SPI_result_code_string(rc));
@@ -691,6 +749,8 @@ catalog_insert_dataset(int64 id, const char *source, int64 n_rows, Datum columns
 					   const char *fingerprint, Oid snapshot)
 {
 	char		nulls[7] = "       ";
+	Oid			role_type;
+	Datum		role = role_arg(GetUserId(), legacy_schema(), &role_type);
 
 	if (id == 0)
 		nulls[0] = 'n';
@@ -700,10 +760,9 @@ catalog_insert_dataset(int64 id, const char *source, int64 n_rows, Datum columns
 					   "created_by) VALUES (COALESCE($1, "
 					   "pg_catalog.nextval('mlsql.datasets_id_seq'::pg_catalog.regclass)), "
 					   "$2, $3, $4, $5, $6, $7) RETURNING id",
-					   7, (Oid[]) {INT8OID, TEXTOID, INT8OID, JSONBOID, TEXTOID, OIDOID, OIDOID},
+					   7, (Oid[]) {INT8OID, TEXTOID, INT8OID, JSONBOID, TEXTOID, OIDOID, role_type},
 					   (Datum[]) {Int64GetDatum(id), TEXT_ARG(source), Int64GetDatum(n_rows), columns,
-						   TEXT_ARG(fingerprint), ObjectIdGetDatum(snapshot),
-					   ObjectIdGetDatum(GetUserId())},
+					   TEXT_ARG(fingerprint), ObjectIdGetDatum(snapshot), role},
 					   nulls);
 }
 
@@ -838,6 +897,12 @@ catalog_column_stats(int64 dataset_id, const char *column, CatalogColumnStats *o
 int64
 catalog_insert_experiment(int64 project_id, const char *name, const char *kind, Datum config)
 {
+	if (legacy_schema())
+		return door_insert("INSERT INTO mlsql.experiments (project_id, name, kind, config) "
+						   "VALUES ($1, $2, $3, $4) RETURNING id",
+						   4, (Oid[]) {INT8OID, TEXTOID, TEXTOID, JSONBOID},
+						   (Datum[]) {Int64GetDatum(project_id), TEXT_ARG(name), TEXT_ARG(kind), config},
+						   NULL);
 	return door_insert("INSERT INTO mlsql.experiments (project_id, name, kind, config, created_by) "
 					   "VALUES ($1, $2, $3, $4, $5) RETURNING id",
 					   5, (Oid[]) {INT8OID, TEXTOID, TEXTOID, JSONBOID, OIDOID},
@@ -850,6 +915,8 @@ int64
 catalog_find_experiment(int64 project_id, const char *kind, Datum config)
 {
 	/* only the caller's own: another role's source text may name other tables */
+	if (legacy_schema())
+		return 0;
 	read_exec("SELECT e.id FROM mlsql.experiments e WHERE e.project_id OPERATOR(pg_catalog.=) $1 "
 			  "AND e.kind OPERATOR(pg_catalog.=) $2 AND e.config OPERATOR(pg_catalog.=) $3 "
 			  "AND e.created_by::pg_catalog.oid OPERATOR(pg_catalog.=) $4 ORDER BY e.id DESC LIMIT 1",
