@@ -49,6 +49,7 @@
 #include "access/xact.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
@@ -63,6 +64,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
+#include "utils/syscache.h"
 
 #include "core/metrics.h"
 #include "pg/catalog.h"
@@ -811,7 +813,19 @@ catalog_create_snapshot_table(int64 id, TupleDesc td)
 						 format_type_extended(a->atttypid, a->atttypmod,
 											  FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY));
 		if (OidIsValid(a->attcollation) && a->attcollation != get_typcollation(a->atttypid))
-			appendStringInfo(&sql, " COLLATE %s", generate_collation_name(a->attcollation));
+		{
+			HeapTuple	ct = SearchSysCache1(COLLOID, ObjectIdGetDatum(a->attcollation));
+			Form_pg_collation coll;
+
+			if (!HeapTupleIsValid(ct))
+				elog(ERROR, "cache lookup failed for collation %u", a->attcollation);
+			coll = (Form_pg_collation) GETSTRUCT(ct);
+			/* always qualified: the door's search_path is not the caller's */
+			appendStringInfo(&sql, " COLLATE %s",
+							 quote_qualified_identifier(get_namespace_name(coll->collnamespace),
+														NameStr(coll->collname)));
+			ReleaseSysCache(ct);
+		}
 	}
 	appendStringInfoString(&sql, ")");
 	rc = door_exec(sql.data, 0, NULL, NULL, NULL, false, 0);
