@@ -222,6 +222,17 @@ SELECT length(a.m) = length(b.m) AS same_length, substr(a.m, 1, 64) = substr(b.m
 FROM forged a, forged b WHERE a.i = 1 AND b.i = 2;
 SELECT i, round(ml_predict(m, ARRAY[1, 1]::float8[])::numeric, 6) AS in_one_scan FROM forged ORDER BY i;
 SELECT round(ml_predict(m, ARRAY[1, 1]::float8[])::numeric, 6) AS alone FROM forged WHERE i = 2;
+-- PL/pgSQL keeps a simple expression's state while its variable changes
+DO $$
+DECLARE
+    r record;
+    p text := '';
+BEGIN
+    FOR r IN SELECT m FROM forged ORDER BY i LOOP
+        p := p || round(ml_predict(r.m, ARRAY[1, 1]::float8[])::numeric, 6) || ' ';
+    END LOOP;
+    RAISE NOTICE 'scored in a PL/pgSQL loop: %', p;
+END $$;
 DROP TABLE forged;
 
 -- clean up

@@ -26,6 +26,8 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/pg_list.h"
+#include "nodes/primnodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/expandeddatum.h"
@@ -387,8 +389,9 @@ mlsql_fit_final(PG_FUNCTION_ARGS)
  * The model of the bytes last scored by this call site.  A cached model is
  * used again only for the very same bytes: all of them are compared (a key
  * of a few bytes could be forged to score with another model), except when
- * the argument cannot change during the query (a constant or an external
- * parameter), where the first read is kept.
+ * the argument is a constant of the expression, which the first read keeps.
+ * (Not a parameter: PL/pgSQL keeps a simple expression's state, this cache
+ * included, while its variables change.)
  */
 typedef struct BytesCache
 {
@@ -398,6 +401,21 @@ typedef struct BytesCache
 	MLModel    *m;
 	double	   *out;
 } BytesCache;
+
+/* whether argument argnum of the call is a Const node */
+static bool
+const_arg(FmgrInfo *flinfo, int argnum)
+{
+	List	   *args;
+
+	if (flinfo->fn_expr == NULL)
+		return false;
+	if (IsA(flinfo->fn_expr, FuncExpr))
+		args = ((FuncExpr *) flinfo->fn_expr)->args;
+	else
+		return false;
+	return list_length(args) > argnum && IsA(list_nth(args, argnum), Const);
+}
 
 /* the model of argument 0, read once per query while the bytes stay the same */
 static MLModel *
@@ -425,7 +443,7 @@ bytes_model(FunctionCallInfo fcinfo, BytesCache **cache)
 	if (c == NULL)
 	{
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(BytesCache));
-		c->stable = get_fn_expr_arg_stable(fcinfo->flinfo, 0);
+		c->stable = const_arg(fcinfo->flinfo, 0);
 		fcinfo->flinfo->fn_extra = c;
 	}
 	if (c->cxt)
