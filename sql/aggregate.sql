@@ -127,7 +127,9 @@ SELECT ml_fit('linear', target, ARRAY[bmi, CASE WHEN id = 9 THEN 'NaN'::float8 E
 SELECT ml_fit('linear', CASE WHEN id = 3 THEN NULL ELSE target END, ARRAY[bmi]) FROM diabetes;
 SELECT ml_fit('boosted', target, ARRAY[bmi]) FROM diabetes;
 SELECT ml_fit('kmeans', target, ARRAY[bmi]) IS NOT NULL AS kmeans_ignores_target FROM diabetes;
-SELECT ml_fit('linear', species, ARRAY[petal_length]) IS NOT NULL AS linear_on_labels_is_logistic FROM iris;
+-- the algorithm named decides the task: linear regresses, a text target cannot be regressed
+SELECT ml_fit('linear', species, ARRAY[petal_length]) FROM iris;
+SELECT ml_fit('logistic', species, ARRAY[petal_length]) IS NOT NULL AS logistic_on_labels FROM iris;
 SELECT ml_fit('tree', target, ARRAY[bmi], '{"max_depth": -1}') FROM diabetes;
 SELECT ml_fit('tree', target, ARRAY[bmi]) FROM diabetes WHERE false;
 -- collected rows are bounded by mlsql.max_memory; statistics do not grow

@@ -205,7 +205,7 @@ SELECT ml_train('bad', 'bc_train', 'target', 'tree', '{"max_depth": 0}');
 SELECT ml_train('bad', 'bc_train', 'target', 'tree', '{"criterion": "squared_error"}');
 SELECT ml_train('bad', 'diabetes_train', 'target', 'tree', '{"criterion": "gini"}');
 SELECT ml_train('bad', 'bc_train', 'target', 'knn', '{"metric": "chebyshev"}');
-SELECT ml_train('bad', 'bc_train', 'target', 'elastic_net');
+SELECT ml_train('bad', 'bc_train', 'target', 'elastic_net', task => 'classification');
 SELECT ml_train('bad', 'diabetes_train', 'target', 'elastic_net', '{"l1_ratio": 2}');
 SELECT ml_train('bad', 'diabetes_train', 'target', 'naive_bayes');
 SELECT ml_train('bad', 'bc_train', 'target', 'mlp', '{"hidden_layer_sizes": "0"}');

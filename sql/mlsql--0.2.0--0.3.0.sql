@@ -172,6 +172,7 @@ DECLARE
     c jsonb;
     who regrole;
 BEGIN
+    project := btrim(project, E' \t\r\n');    -- as every function takes a project name
     IF NOT EXISTS (SELECT 1 FROM mlsql.projects p WHERE p.name = project) THEN
         RAISE EXCEPTION 'project "%" does not exist', project USING ERRCODE = 'undefined_object';
     END IF;
@@ -218,12 +219,13 @@ DECLARE
     job bigint;
 BEGIN
     PERFORM mlsql.require_pg_cron();
+    project := btrim(project, E' \t\r\n');
     -- the job runs as the caller, who must manage the project and have recorded its configuration
-    PERFORM mlsql.require_manage($1);
-    PERFORM mlsql.last_training($1);
+    PERFORM mlsql.require_manage(project);
+    PERFORM mlsql.last_training(project);
     EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
-    USING 'mlsql-retrain-' || $1, $2,
-          format('SELECT * FROM %I.ml_retrain(%L)', '@extschema@', $1);
+    USING 'mlsql-retrain-' || project, schedule,
+          format('SELECT * FROM %I.ml_retrain(%L)', '@extschema@', project);
     RETURN job;
 END $$;
 
@@ -425,7 +427,15 @@ ALTER FUNCTION mlsql.default_space(text) SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION ml_param_importance(bigint) SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION ml_data_diff(bigint, bigint) SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION mlsql.require_pg_cron() SET search_path = pg_catalog, pg_temp;
-ALTER FUNCTION ml_unschedule(text) SET search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION ml_unschedule(project text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    done boolean;
+BEGIN
+    PERFORM mlsql.require_pg_cron();
+    EXECUTE 'SELECT cron.unschedule($1)' INTO done USING 'mlsql-retrain-' || btrim(project, E' \t\r\n');
+    RETURN done;
+END $$;
 ALTER FUNCTION ml_plot(text, bigint) SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION ml_feature_importance(bigint) SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION ml_feature_importance(text) SET search_path = pg_catalog, pg_temp;
@@ -438,3 +448,37 @@ ALTER FUNCTION ml_explain(text, float8[]) SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION ml_explain(bigint, float8[]) SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION ml_explain(text, record) SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION ml_explain(bigint, record) SET search_path = pg_catalog, pg_temp;
+
+-- ---- the algorithm a user names decides the task ----
+-- "linear" regresses, always; no algorithm (NULL, the new default) means
+-- linear for regression and logistic regression for classification.  Recorded
+-- configurations where "linear" stood for logistic regression say so.
+UPDATE mlsql.experiments
+SET config = pg_catalog.jsonb_set(config, '{algorithm}', '"logistic"')
+WHERE config OPERATOR(pg_catalog.->>) 'algorithm' OPERATOR(pg_catalog.=) 'linear'
+  AND config OPERATOR(pg_catalog.->>) 'task' OPERATOR(pg_catalog.=) 'classification';
+CREATE OR REPLACE FUNCTION ml_train(project text, source text, target text,
+                         algorithm text DEFAULT NULL, params jsonb DEFAULT '{}',
+                         task text DEFAULT NULL, features text[] DEFAULT NULL,
+                         test_size float8 DEFAULT 0.25, seed bigint DEFAULT 42,
+                         deploy text DEFAULT 'if_better')
+RETURNS TABLE (project text, version int, model_id bigint, run_id bigint, algorithm text,
+               task text, metrics jsonb, baseline jsonb, deployed boolean)
+AS 'MODULE_PATHNAME', 'mlsql_train'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml_train(text, text, text, text, jsonb, text, text[], float8, bigint, text)
+IS 'train a model on a table, view or query, evaluate it against the baseline, record it and deploy it by rule; algorithm NULL: linear for regression, logistic for classification';
+
+-- ---- a project keeps its target ----
+ALTER TABLE mlsql.projects
+    ADD COLUMN target text,
+    ADD COLUMN target_type text
+        CHECK (target_type OPERATOR(pg_catalog.=) ANY ('{number,boolean,text}'::pg_catalog.text[]));
+COMMENT ON COLUMN mlsql.projects.target IS 'the target column every version predicts (NULL: unsupervised); another is an error unless params {"retarget": true}';
+COMMENT ON COLUMN mlsql.projects.target_type IS 'the kind of the target: number, boolean or text';
+-- known from the last training; the kind is recorded by the next one
+UPDATE mlsql.projects p SET target = (
+    SELECT e.config OPERATOR(pg_catalog.->>) 'target' FROM mlsql.experiments e
+    WHERE e.project_id OPERATOR(pg_catalog.=) p.id AND e.kind OPERATOR(pg_catalog.=) 'train'
+      AND e.config OPERATOR(pg_catalog.?) 'source'
+    ORDER BY e.id DESC LIMIT 1);

@@ -87,8 +87,6 @@ agg_new(const char *algorithm, const char *params, MLTask task, MLLabelType labe
 		label_type = ML_LABEL_NUMERIC;
 	if (task == ML_REGRESSION)
 		label_type = ML_LABEL_NONE;
-	if (task == ML_CLASSIFICATION && strcmp(l->name, "linear") == 0)
-		l = learner_find("logistic");
 	if (!(l->tasks & ML_TASK_BIT(task)))
 	{
 		MLBuffer	h;

@@ -32,6 +32,65 @@ type_name(MLParamType t)
 	return "?";
 }
 
+/* the type name with its article, for "must be ..." */
+static const char *
+a_type_name(MLParamType t)
+{
+	switch (t)
+	{
+		case ML_PARAM_INT:
+			return "an integer";
+		case ML_PARAM_FLOAT:
+			return "a number";
+		case ML_PARAM_BOOL:
+			return "a boolean";
+		case ML_PARAM_STRING:
+			return "a string";
+		case ML_PARAM_CLASS_WEIGHT:
+			return "a string or an object";
+		case ML_PARAM_JSON:
+			return "JSON";
+	}
+	return "?";
+}
+
+/*
+ * A list-valued string parameter (no choices, such as hidden_layer_sizes
+ * "64,32") also takes a JSON array of numbers or strings, or one number:
+ * the comma-separated text, or NULL when v is none of these.
+ */
+static char *
+list_text(const MLParamValue *v)
+{
+	MLBuffer	b;
+	MLJson	   *arr;
+
+	buffer_init(&b);
+	if (v->kind == ML_VALUE_NUMBER && isfinite(v->num))
+		buffer_printf(&b, "%.17g", v->num);
+	else if (v->kind == ML_VALUE_OTHER && v->json && v->json[0] == '[')
+	{
+		arr = json_parse(v->json, strlen(v->json), "a list parameter");
+		if (arr->type != ML_JSON_ARRAY || arr->n == 0)
+			return NULL;
+		for (int i = 0; i < arr->n; i++)
+		{
+			const MLJson *e = arr->items[i];
+
+			if (e->type == ML_JSON_NUMBER && isfinite(e->num))
+				buffer_printf(&b, "%s%.17g", i ? "," : "", e->num);
+			else if (e->type == ML_JSON_STRING)
+				buffer_printf(&b, "%s%s", i ? "," : "", e->str);
+			else
+				return NULL;
+		}
+	}
+	else
+		return NULL;
+	buffer_put_u8(&b, '\0');
+	return (char *) b.data;
+}
+
 /* "alpha (number), max_iter (integer)" for hints */
 static char *
 list_params(const MLParamSpec *spec)
@@ -106,8 +165,8 @@ params_resolve(const char *learner, const MLParamSpec *spec,
 			case ML_PARAM_FLOAT:
 				if (v->kind != ML_VALUE_NUMBER)
 					ml_error(ML_ERR_PARAM, list_params(spec),
-							 "parameter \"%s\" of algorithm \"%s\" must be a %s",
-							 v->name, learner, type_name(s->type));
+							 "parameter \"%s\" of algorithm \"%s\" must be %s",
+							 v->name, learner, a_type_name(s->type));
 				if (!isfinite(v->num))
 					ml_error(ML_ERR_PARAM, NULL,
 							 "parameter \"%s\" of algorithm \"%s\" must be finite",
@@ -175,10 +234,23 @@ params_resolve(const char *learner, const MLParamSpec *spec,
 				}
 				/* FALLTHROUGH */
 			case ML_PARAM_STRING:
+				if (v->kind != ML_VALUE_STRING && s->type == ML_PARAM_STRING && s->choices == NULL)
+				{
+					char	   *list = list_text(v);
+
+					if (list)
+					{
+						p->str[i] = list;
+						break;
+					}
+					ml_error(ML_ERR_PARAM, s->doc,
+							 "parameter \"%s\" of algorithm \"%s\" must be a string, a number or an array of them",
+							 v->name, learner);
+				}
 				if (v->kind != ML_VALUE_STRING)
 					ml_error(ML_ERR_PARAM, NULL,
-							 "parameter \"%s\" of algorithm \"%s\" must be a %s",
-							 v->name, learner, type_name(s->type));
+							 "parameter \"%s\" of algorithm \"%s\" must be %s",
+							 v->name, learner, a_type_name(s->type));
 				if (s->choices && !choice_ok(s->choices, v->str))
 				{
 					MLBuffer	h;

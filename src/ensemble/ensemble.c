@@ -243,8 +243,6 @@ parse_member(const MLJson *cfg, const char *path, const Names *nm, int k,
 	if (out->learner == NULL)
 		ml_error(ML_ERR_PARAM, hint_list("Available algorithms: ", learner_names()),
 				 "ensemble member %s: unknown algorithm \"%s\"", path, alg->str);
-	if (task == ML_CLASSIFICATION && strcmp(out->learner->name, "linear") == 0)
-		out->learner = learner_find("logistic");	/* as ml_train does */
 	if (!(out->learner->tasks & ML_TASK_BIT(task)))
 		ml_error(ML_ERR_PARAM, hint_list("Algorithms for this task: ", learner_names_for(task)),
 				 "ensemble member %s: algorithm \"%s\" does not support %s",

@@ -559,7 +559,7 @@ mlsql_save(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("project, model and deploy must not be NULL")));
-	project = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	project = catalog_project_name_arg(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	b = PG_GETARG_BYTEA_PP(1);
 	deploy = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	if (strcmp(deploy, "if_better") != 0 && strcmp(deploy, "always") != 0 && strcmp(deploy, "never") != 0)
@@ -572,7 +572,7 @@ mlsql_save(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	project_id = catalog_project_for_write(project, m->task, "model");
+	project_id = catalog_project_for_write(project, m->task, "model", NULL);
 	experiment_id = catalog_insert_experiment(project_id, "ml_save", "train",
 											  json_text_to_jsonb("{\"via\": \"ml_fit\"}", 17));
 	catalog_run_init(&run);

@@ -65,6 +65,7 @@
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
+#include "utils/varlena.h"
 
 #include "core/metrics.h"
 #include "pg/catalog.h"
@@ -234,6 +235,45 @@ catalog_check_project_name(const char *project)
 				 errhint("A project name is 1 to 200 characters, not only spaces, and has no \"@\" (it separates versions and aliases).")));
 }
 
+char *
+catalog_project_name_arg(const char *raw)
+{
+	const char *b = raw;
+	const char *e = raw + strlen(raw);
+
+	while (*b == ' ' || *b == '\t' || *b == '\r' || *b == '\n')
+		b++;
+	while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+		e--;
+	return pnstrdup(b, e - b);
+}
+
+const char *
+catalog_closest_project(const char *name)
+{
+	const char *best = NULL;
+	int			best_d = INT_MAX;
+
+	read_exec("SELECT p.name FROM mlsql.projects p ORDER BY p.id LIMIT 10000",
+			  0, NULL, NULL, NULL, true, 0);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *c = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		int			d;
+
+		if (c == NULL || strlen(c) > 255 || strlen(name) > 255)
+			continue;
+		d = pg_strcasecmp(c, name) == 0 ? 0
+			: varstr_levenshtein(name, strlen(name), c, strlen(c), 1, 1, 1, true);
+		if (d < best_d)
+		{
+			best_d = d;
+			best = c;
+		}
+	}
+	return best && best_d <= Max(2, (int) strlen(name) / 3) ? best : NULL;
+}
+
 int64
 catalog_project_find(const char *name, char **task)
 {
@@ -244,6 +284,49 @@ catalog_project_find(const char *name, char **task)
 	if (task)
 		*task = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 	return first_int(0);
+}
+
+/* whether the installed schema has projects.target (0.3.0 and later) */
+static bool
+has_project_target(void)
+{
+	Oid			nsp = get_namespace_oid("mlsql", true);
+	Oid			rel = OidIsValid(nsp) ? get_relname_relid("projects", nsp) : InvalidOid;
+
+	return OidIsValid(rel) && get_attnum(rel, "target") != InvalidAttrNumber;
+}
+
+bool
+catalog_project_target(int64 project_id, char **target, char **kind)
+{
+	*target = *kind = NULL;
+	if (!has_project_target())
+		return false;
+	read_exec("SELECT p.target, p.target_type FROM mlsql.projects p WHERE p.id OPERATOR(pg_catalog.=) $1",
+			  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL, true, 1);
+	if (SPI_processed == 0)
+		return false;
+	*target = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	*kind = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	return *target != NULL;
+}
+
+void
+catalog_check_target(const char *project, const char *old_target, const char *old_kind,
+					 const CatalogTarget *t)
+{
+	if (old_target == NULL || t == NULL || t->name == NULL || t->retarget)
+		return;
+	if (strcmp(old_target, t->name) == 0 && (old_kind == NULL || strcmp(old_kind, t->kind) == 0))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("project \"%s\" predicts \"%s\"%s%s%s, this training's target is \"%s\" (%s)",
+					project, old_target, old_kind ? " (" : "", old_kind ? old_kind : "", old_kind ? ")" : "",
+					t->name, t->kind),
+			 errdetail("A project keeps its target as it keeps its task: its versions are alternatives for one prediction."),
+			 errhint("Train another project for \"%s\", or pass params => '{\"retarget\": true}' to make it the target of \"%s\" from this version on.",
+					 t->name, project)));
 }
 
 char *
@@ -340,9 +423,12 @@ project_access(const char *name, int64 pid, bool lock, int64 *id, char **task)
 static void
 no_project(const char *project)
 {
+	const char *near = catalog_closest_project(project);
+
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_OBJECT),
-			 errmsg("project \"%s\" does not exist", project)));
+			 errmsg("project \"%s\" does not exist", project),
+			 near ? errhint("Perhaps you meant \"%s\".", near) : 0));
 }
 
 static void
@@ -355,22 +441,46 @@ no_manage(const char *project)
 }
 
 int64
-catalog_project_for_write(const char *project, MLTask task, const char *what)
+catalog_project_for_write(const char *project, MLTask task, const char *what,
+						  const CatalogTarget *target)
 {
 	char	   *existing = NULL;
 	int64		project_id = 0;
 	int			rc;
 	Access		a;
-	Oid			types[3] = {TEXTOID, TEXTOID, InvalidOid};
-	Datum		vals[3];
+	Oid			types[5] = {TEXTOID, TEXTOID, InvalidOid, TEXTOID, TEXTOID};
+	Datum		vals[5];
+	char		nulls[6] = "     ";
+	bool		with_target = has_project_target();
 
 	catalog_check_project_name(project);
 	vals[0] = TEXT_ARG(project);
 	vals[1] = TEXT_ARG(ml_task_name(task));
 	vals[2] = role_arg(GetUserId(), legacy_schema(), &types[2]);
-	rc = door_exec("INSERT INTO mlsql.projects (name, task, owner) VALUES ($1, $2, $3) "
+	vals[3] = target && target->name ? TEXT_ARG(target->name) : (Datum) 0;
+	vals[4] = target && target->name ? TEXT_ARG(target->kind) : (Datum) 0;
+	if (!(target && target->name))
+		nulls[3] = nulls[4] = 'n';
+	/* a new name that differs from a project the caller sees only in case is a typo */
+	read_exec("SELECT p.name FROM mlsql.projects p WHERE pg_catalog.lower(p.name) OPERATOR(pg_catalog.=) "
+			  "pg_catalog.lower($1) AND p.name OPERATOR(pg_catalog.<>) $1 "
+			  "AND NOT EXISTS (SELECT 1 FROM mlsql.projects q WHERE q.name OPERATOR(pg_catalog.=) $1) LIMIT 1",
+			  1, (Oid[]) {TEXTOID}, (Datum[]) {TEXT_ARG(project)}, NULL, false, 1);
+	if (SPI_processed == 1)
+	{
+		char	   *twin = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("project \"%s\" would differ from project \"%s\" only in case", project, twin),
+				 errhint("Use \"%s\", or a name that differs in more than case.", twin)));
+	}
+	rc = door_exec(with_target
+				   ? "INSERT INTO mlsql.projects (name, task, owner, target, target_type) "
+				   "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING"
+				   : "INSERT INTO mlsql.projects (name, task, owner) VALUES ($1, $2, $3) "
 				   "ON CONFLICT (name) DO NOTHING",
-				   3, types, vals, NULL, false, 0);
+				   with_target ? 5 : 3, types, vals, nulls, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "project insert failed: %s", SPI_result_code_string(rc));
 	a = project_access(project, 0, true, &project_id, &existing);
@@ -387,6 +497,32 @@ catalog_project_for_write(const char *project, MLTask task, const char *what)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("project \"%s\" is a %s project, this %s is %s",
 						project, existing, what, ml_task_name(task))));
+	if (with_target && target && target->name)
+	{
+		char	   *old_target,
+				   *old_kind;
+
+		/* the row is locked: read past row-level security like the lock did */
+		rc = door_exec("SELECT p.target, p.target_type FROM mlsql.projects p "
+					   "WHERE p.id OPERATOR(pg_catalog.=) $1",
+					   1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL, false, 1);
+		if (rc != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "project target lookup failed");
+		old_target = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		old_kind = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+		catalog_check_target(project, old_target, old_kind, target);
+		if (old_target == NULL || old_kind == NULL || strcmp(old_target, target->name) != 0 ||
+			strcmp(old_kind, target->kind) != 0)
+		{
+			rc = door_exec("UPDATE mlsql.projects SET target = $2, target_type = $3 "
+						   "WHERE id OPERATOR(pg_catalog.=) $1",
+						   3, (Oid[]) {INT8OID, TEXTOID, TEXTOID},
+						   (Datum[]) {Int64GetDatum(project_id), TEXT_ARG(target->name),
+						   TEXT_ARG(target->kind)}, NULL, false, 0);
+			if (rc != SPI_OK_UPDATE)
+				elog(ERROR, "project target update failed: %s", SPI_result_code_string(rc));
+		}
+	}
 	return project_id;
 }
 

@@ -32,8 +32,37 @@ struct MLMetricSet;
 /* a project name: 1 to 200 characters, not blank, no "@"; errors otherwise */
 extern void catalog_check_project_name(const char *project);
 
+/*
+ * A project name as given, without surrounding white space: '  churn' is
+ * 'churn' in every function.  Names are otherwise compared exactly (case
+ * included); a new name that differs from a visible project's only in case
+ * is refused as a typo.  Needs no SPI connection.
+ */
+extern char *catalog_project_name_arg(const char *raw);
+
+/* the visible project whose name is closest to name (a suggestion), or NULL */
+extern const char *catalog_closest_project(const char *name);
+
 /* the id of the project the caller can see by this name, or 0; *task (may be NULL) gets its task */
 extern int64 catalog_project_find(const char *name, char **task);
+
+/*
+ * What a training must agree with: the project's target column and its
+ * kind ("number", "boolean" or "text"; NULL when not recorded yet).
+ */
+typedef struct CatalogTarget
+{
+	const char *name;			/* NULL: unsupervised */
+	const char *kind;
+	bool		retarget;		/* params "retarget": true: this training changes it */
+} CatalogTarget;
+
+/* the project's recorded target, found with catalog_project_find's name; false when none */
+extern bool catalog_project_target(int64 project_id, char **target, char **kind);
+
+/* error unless a training of target t may go into a project that predicts old_target / old_kind */
+extern void catalog_check_target(const char *project, const char *old_target, const char *old_kind,
+								 const CatalogTarget *t);
 
 /* the name of a project the caller can see; errors if it cannot */
 extern char *catalog_project_name(int64 project_id);
@@ -43,8 +72,12 @@ extern char *catalog_project_name(int64 project_id);
  * until the end of the transaction; the caller must manage it and it must
  * have this task ("what" names the operation in the error: "training").
  * A project the caller cannot see is 42704, one it may only use 42501.
+ * target (NULL: not checked, as for model bytes) must agree with the
+ * project's (catalog_check_target); a new project, or one that recorded
+ * none yet, records it.
  */
-extern int64 catalog_project_for_write(const char *project, MLTask task, const char *what);
+extern int64 catalog_project_for_write(const char *project, MLTask task, const char *what,
+									   const CatalogTarget *target);
 
 /* an existing project the caller manages, locked; *task (may be NULL) gets its task */
 extern int64 catalog_project_for_manage(const char *project, char **task);

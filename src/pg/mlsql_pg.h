@@ -184,6 +184,7 @@ typedef struct TrainData
 			   *test,
 			   *valid;
 	MLBuffer   *stats;			/* slim: per raw column, its statistics (JSON) */
+	CatalogTarget target_info;	/* the target the project must agree with */
 } TrainData;
 
 extern void train_prepare(TrainData *td);

@@ -162,7 +162,7 @@ all_digits(const char *s)
 int64
 resolve_model_ref(const char *ref, int64 *project_id)
 {
-	char	   *name = pstrdup(ref);
+	char	   *name = catalog_project_name_arg(ref);
 	char	   *at = strchr(name, '@');
 	const char *suffix = NULL;
 	int64		pid,
@@ -171,7 +171,8 @@ resolve_model_ref(const char *ref, int64 *project_id)
 	if (at)
 	{
 		*at = '\0';
-		suffix = at + 1;
+		name = catalog_project_name_arg(name);
+		suffix = catalog_project_name_arg(at + 1);
 	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -180,7 +181,9 @@ resolve_model_ref(const char *ref, int64 *project_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("project \"%s\" does not exist", name),
-				 errhint("Train a model with ml_train('%s', ...) first.", name)));
+				 catalog_closest_project(name)
+				 ? errhint("Perhaps you meant \"%s\".", catalog_closest_project(name))
+				 : errhint("Train a model with ml_train('%s', ...) first.", name)));
 	if (suffix == NULL)
 	{
 		mid = catalog_deployed_model(pid);

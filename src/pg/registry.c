@@ -96,7 +96,8 @@ mlsql_deploy(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("project and version must not be NULL")));
-	return deploy_common(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_INT32(1), NULL);
+	return deploy_common(fcinfo, catalog_project_name_arg(text_to_cstring(PG_GETARG_TEXT_PP(0))),
+						 PG_GETARG_INT32(1), NULL);
 }
 
 /* ml_deploy(project text, strategy text) */
@@ -107,7 +108,7 @@ mlsql_deploy_strategy(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("project and strategy must not be NULL")));
-	return deploy_common(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)), 0,
+	return deploy_common(fcinfo, catalog_project_name_arg(text_to_cstring(PG_GETARG_TEXT_PP(0))), 0,
 						 text_to_cstring(PG_GETARG_TEXT_PP(1)));
 }
 
@@ -129,7 +130,7 @@ mlsql_alias(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("project, alias and version must not be NULL")));
-	project = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	project = catalog_project_name_arg(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	alias = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	version = PG_GETARG_INT32(2);
 	if (alias[0] == '\0' || strlen(alias) > 63 ||
@@ -172,7 +173,7 @@ mlsql_grant(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("project, role and level must not be NULL")));
-	project = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	project = catalog_project_name_arg(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	role = pstrdup(NameStr(*PG_GETARG_NAME(1)));
 	level = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	if (strcmp(level, "use") != 0 && strcmp(level, "manage") != 0 && strcmp(level, "none") != 0)

@@ -377,7 +377,7 @@ mlsql_search(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("argument %d of ml_search must not be NULL", i + 1)));
-	project = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	project = catalog_project_name_arg(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	algorithm = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	space_jb = PG_GETARG_JSONB_P(4);
@@ -564,7 +564,7 @@ mlsql_search(PG_FUNCTION_ARGS)
 	buffer_printf(&cfg, "}");
 	buffer_put_u8(&cfg, '\0');
 
-	project_id = catalog_project_for_write(project, td.task, "search");
+	project_id = catalog_project_for_write(project, td.task, "search", &td.target_info);
 	experiment_id = catalog_find_experiment(project_id, "search", jsonb_datum_cstr((char *) cfg.data));
 	if (experiment_id == 0)
 		experiment_id = catalog_insert_experiment(project_id, "search", "search",
@@ -1045,7 +1045,7 @@ mlsql_learning_curve(PG_FUNCTION_ARGS)
 	}
 	folds = PG_GETARG_INT32(5);
 	if (!PG_ARGISNULL(10))
-		project = text_to_cstring(PG_GETARG_TEXT_PP(10));
+		project = catalog_project_name_arg(text_to_cstring(PG_GETARG_TEXT_PP(10)));
 	td.project = project;
 	cv_prepare(fcinfo, &td, 3, 6);
 	check_folds(folds, td.n_train);
@@ -1059,7 +1059,7 @@ mlsql_learning_curve(PG_FUNCTION_ARGS)
 	{
 		MLBuffer	cfg;
 
-		project_id = catalog_project_for_write(project, td.task, "learning curve");
+		project_id = catalog_project_for_write(project, td.task, "learning curve", &td.target_info);
 		buffer_init(&cfg);
 		buffer_printf(&cfg, "{\"source\": ");
 		buffer_json_str(&cfg, td.source);

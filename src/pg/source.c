@@ -47,6 +47,8 @@
 #include "utils/portal.h"
 #include "utils/regproc.h"
 #include "utils/timestamp.h"
+#include "utils/varlena.h"
+#include "parser/scansup.h"
 
 #include "pg/mlsql_pg.h"
 
@@ -248,28 +250,105 @@ source_datum_double(Datum d, Oid base)
 	return 0;
 }
 
+/*
+ * The column a target, feature or split name names, with SQL's rules for
+ * identifiers: '"Sale Price"' (double-quoted) is that exact name; an
+ * unquoted name is that exact column when there is one, else the name
+ * folded to lower case (as SQL folds unquoted identifiers).  A name that
+ * matches nothing is an error listing the columns, and the closest one.
+ */
 static int
 find_column(TupleDesc td, const char *name, const char *what)
 {
 	int			found = -1;
+	char	   *want = (char *) name;
+	size_t		len = strlen(name);
+	bool		quoted = len >= 2 && name[0] == '"' && name[len - 1] == '"';
 
-	for (int i = 0; i < td->natts; i++)
+	if (quoted)
 	{
-		Form_pg_attribute a = TupleDescAttr(td, i);
+		/* "" inside stands for one " */
+		char	   *o = palloc(len);
+		size_t		k = 0;
 
-		if (a->attisdropped || strcmp(NameStr(a->attname), name) != 0)
-			continue;
-		if (found >= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_AMBIGUOUS_COLUMN),
-					 errmsg("%s column \"%s\" appears more than once in the source", what, name),
-					 errhint("Give the columns distinct names in a query source.")));
-		found = i;
+		for (size_t i = 1; i + 1 < len; i++)
+		{
+			if (name[i] == '"' && i + 2 < len && name[i + 1] == '"')
+				i++;
+			else if (name[i] == '"')
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_NAME),
+						 errmsg("invalid %s name %s", what, name),
+						 errhint("Inside a double-quoted name, write a double quote twice.")));
+			o[k++] = name[i];
+		}
+		o[k] = '\0';
+		want = o;
+	}
+	for (int pass = 0; pass < 2 && found < 0; pass++)
+	{
+		const char *key = want;
+
+		if (pass == 1)
+		{
+			if (quoted)
+				break;
+			key = downcase_identifier(want, strlen(want), false, false);
+			if (strcmp(key, want) == 0)
+				break;
+		}
+		for (int i = 0; i < td->natts; i++)
+		{
+			Form_pg_attribute a = TupleDescAttr(td, i);
+
+			if (a->attisdropped || strcmp(NameStr(a->attname), key) != 0)
+				continue;
+			if (found >= 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_AMBIGUOUS_COLUMN),
+						 errmsg("%s column \"%s\" appears more than once in the source", what, key),
+						 errhint("Give the columns distinct names in a query source.")));
+			found = i;
+		}
 	}
 	if (found < 0)
+	{
+		StringInfoData cols;
+		const char *best = NULL;
+		int			best_d = INT_MAX,
+					n = 0;
+
+		initStringInfo(&cols);
+		for (int i = 0; i < td->natts; i++)
+		{
+			Form_pg_attribute a = TupleDescAttr(td, i);
+			const char *c = NameStr(a->attname);
+			int			d;
+
+			if (a->attisdropped)
+				continue;
+			if (n < 30)
+				appendStringInfo(&cols, "%s%s", n ? ", " : "", quote_identifier(c));
+			else if (n == 30)
+				appendStringInfoString(&cols, ", ...");
+			n++;
+			d = pg_strcasecmp(c, want) == 0 ? 0
+				: varstr_levenshtein(want, strlen(want), c, strlen(c), 1, 1, 1, true);
+			if (d < best_d)
+			{
+				best_d = d;
+				best = c;
+			}
+		}
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("%s column \"%s\" does not exist in the source", what, name)));
+				 errmsg("%s column \"%s\" does not exist in the source", what, want),
+				 errdetail("The source's columns: %s.", n ? cols.data : "none"),
+				 best && best_d <= Max(2, (int) strlen(want) / 3)
+				 ? errhint("Perhaps you meant %s%s.", quote_identifier(best),
+						   strcmp(quote_identifier(best), best) != 0 ? " (quoted as shown)" : "")
+				 : 0));
+	}
 	return found;
 }
 
@@ -375,13 +454,18 @@ source_read(const char *source, const char *target, char **features,
 	if (target)
 	{
 		target_col = find_column(td, target, "target");
-		s->target_name = pstrdup(target);
+		s->target_name = pstrdup(NameStr(TupleDescAttr(td, target_col)->attname));
 		s->target_type = getBaseType(TupleDescAttr(td, target_col)->atttypid);
 		s->target_numeric = numeric_type(s->target_type);
 		s->target_bool = s->target_type == BOOLOID;
 		if (!s->target_numeric && !s->target_bool)
 			getTypeOutputInfo(TupleDescAttr(td, target_col)->atttypid, &target_out, &varlena);
 	}
+
+	/* split columns, resolved first: they are never features */
+	aux_att = palloc0(sizeof(int) * (n_aux + 1));
+	for (int x = 0; x < n_aux; x++)
+		aux_att[x] = find_column(td, aux[x], "split");
 
 	/* feature columns */
 	rc = palloc0(sizeof(ReadCol) * (td->natts + n_features + 1));
@@ -395,7 +479,7 @@ source_read(const char *source, const char *target, char **features,
 				continue;
 			/* split columns are not features */
 			for (int x = 0; x < n_aux; x++)
-				if (strcmp(NameStr(TupleDescAttr(td, i)->attname), aux[x]) == 0)
+				if (aux_att[x] == i)
 					is_aux = true;
 			if (is_aux)
 				continue;
@@ -419,12 +503,12 @@ source_read(const char *source, const char *target, char **features,
 			if (c == target_col)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("target column \"%s\" cannot also be a feature", target)));
+						 errmsg("target column \"%s\" cannot also be a feature", s->target_name)));
 			for (int g = 0; g < ncols; g++)
 				if (rc[g].att == c)
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("feature \"%s\" is listed twice", features[f])));
+							 errmsg("feature \"%s\" is listed twice", NameStr(TupleDescAttr(td, c)->attname))));
 			rc[ncols++].att = c;
 		}
 	}
@@ -457,7 +541,6 @@ source_read(const char *source, const char *target, char **features,
 	cells_per_row = ncols + 1 + n_aux;
 
 	/* auxiliary columns (split keys): read as text and, when possible, numbers */
-	aux_att = palloc0(sizeof(int) * (n_aux + 1));
 	s->n_aux = n_aux;
 	s->aux_text = palloc0(sizeof(char **) * (n_aux + 1));
 	s->aux_num = palloc0(sizeof(double *) * (n_aux + 1));
@@ -469,7 +552,6 @@ source_read(const char *source, const char *target, char **features,
 	{
 		Oid			t;
 
-		aux_att[x] = find_column(td, aux[x], "split");
 		t = TupleDescAttr(td, aux_att[x])->atttypid;
 		getTypeOutputInfo(t, &aux_out[x], &varlena);
 		aux_base[x] = getBaseType(t);

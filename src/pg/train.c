@@ -47,11 +47,59 @@ PG_FUNCTION_INFO_V1(mlsql_train);
 /* ---- parameters ---- */
 
 /* keys of params that configure ml_train itself, not the learner */
+static const char *const general_keys[] = {"preprocess", "split", "split_key", "split_column", "retarget", NULL};
+
 static bool
 reserved_key(const char *key)
 {
-	return strcmp(key, "preprocess") == 0 || strcmp(key, "split") == 0 ||
-		strcmp(key, "split_key") == 0 || strcmp(key, "split_column") == 0;
+	for (int i = 0; general_keys[i]; i++)
+		if (strcmp(key, general_keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * An unknown top-level key of params is an error that lists both kinds of
+ * key: the learner's parameters and the general ones.
+ */
+static void
+check_param_keys(const MLLearner *l, Jsonb *params)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			depth = 0;
+
+	if (params == NULL || !JB_ROOT_IS_OBJECT(params) || JB_ROOT_IS_SCALAR(params))
+		return;
+	it = JsonbIteratorInit(&params->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *key;
+		bool		known = false;
+		StringInfoData h;
+
+		if (tok == WJB_BEGIN_OBJECT)
+			depth++;
+		else if (tok == WJB_END_OBJECT)
+			depth--;
+		if (tok != WJB_KEY || depth != 1)
+			continue;
+		key = pnstrdup(v.val.string.val, v.val.string.len);
+		known = reserved_key(key);
+		for (int i = 0; !known && l->params[i].name; i++)
+			known = strcmp(l->params[i].name, key) == 0;
+		if (known)
+			continue;
+		initStringInfo(&h);
+		for (int i = 0; l->params[i].name; i++)
+			appendStringInfo(&h, "%s%s", i ? ", " : "", l->params[i].name);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown parameter \"%s\" for algorithm \"%s\"", key, l->name),
+				 errhint("Parameters of %s: %s. General keys: preprocess, split, split_key, split_column, retarget.",
+						 l->name, h.len ? h.data : "none")));
+	}
 }
 
 /* params->key as a JsonbValue (jbvBinary for containers), or false */
@@ -487,6 +535,112 @@ infer_task(SourceData *src)
 			return ML_CLASSIFICATION;
 	}
 	return ML_REGRESSION;
+}
+
+/* the one supervised task a learner does, or -1 when it does both */
+static int
+learner_only_task(const MLLearner *l)
+{
+	bool		r = l && (l->tasks & ML_TASK_BIT(ML_REGRESSION)),
+				c = l && (l->tasks & ML_TASK_BIT(ML_CLASSIFICATION));
+
+	if (r && !c)
+		return ML_REGRESSION;
+	if (c && !r)
+		return ML_CLASSIFICATION;
+	return -1;
+}
+
+/*
+ * The task of a training, in this order: task => '...' when given (it must
+ * agree with the algorithm); the algorithm's when it does only one
+ * (linear, lasso, elastic_net regress; logistic, naive_bayes, svm
+ * classify); the project's when it has one; else inferred from the
+ * target, with a NOTICE when the target is an integer (a few distinct
+ * values classify, many regress).  A text
+ * target never regresses; a classifier named on a continuous target is an
+ * error unless task => 'classification' says so.
+ */
+static MLTask
+resolve_task(TrainData *td)
+{
+	SourceData *src = td->src;
+	const MLLearner *l = td->learner;
+	int			only = learner_only_task(l);
+	MLTask		task;
+
+	if (td->unsupervised)
+	{
+		task = (l->tasks & ML_TASK_BIT(ML_CLUSTERING)) ? ML_CLUSTERING : ML_ANOMALY;
+		if (td->task_arg && strcmp(td->task_arg, ml_task_name(task)) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("algorithm \"%s\" does %s, not %s", l->name, ml_task_name(task), td->task_arg)));
+		return task;
+	}
+	if (td->task_arg && (strcmp(td->task_arg, "clustering") == 0 || strcmp(td->task_arg, "anomaly") == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("task \"%s\" needs algorithm %s", td->task_arg,
+						strcmp(td->task_arg, "clustering") == 0 ? "kmeans" : "iforest")));
+	if (td->task_arg)
+	{
+		task = strcmp(td->task_arg, "regression") == 0 ? ML_REGRESSION : ML_CLASSIFICATION;
+		if (only >= 0 && (MLTask) only != task)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("algorithm \"%s\" does %s, not %s", l->name, ml_task_name((MLTask) only),
+							td->task_arg),
+					 errhint("Algorithms for %s: %s.", td->task_arg, learner_names_for(task))));
+	}
+	else if (only >= 0)
+	{
+		task = (MLTask) only;
+		if (task == ML_CLASSIFICATION && src->target_numeric && src->target_type != INT2OID &&
+			src->target_type != INT4OID && src->target_type != INT8OID)
+		{
+			double	   *vals;
+			size_t		k = distinct_numbers(src->y_num, src->n_rows, &vals);
+
+			if (k > CLASSIFY_MAX_DISTINCT)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("algorithm \"%s\" classifies, and target \"%s\" is a continuous %s with %zu distinct values",
+								l->name, src->target_name, format_type_be(src->target_type), k),
+						 errhint("Use an algorithm that regresses (%s), or pass task => 'classification' to make each value a class.",
+								 learner_names_for(ML_REGRESSION))));
+		}
+	}
+	else if (td->existing_task && (strcmp(td->existing_task, "regression") == 0 ||
+									strcmp(td->existing_task, "classification") == 0))
+		task = strcmp(td->existing_task, "regression") == 0 ? ML_REGRESSION : ML_CLASSIFICATION;
+	else
+	{
+		task = infer_task(src);
+		if (src->target_type == INT2OID || src->target_type == INT4OID || src->target_type == INT8OID)
+		{
+			double	   *vals;
+			size_t		k = distinct_numbers(src->y_num, src->n_rows, &vals);
+
+			ereport(NOTICE,
+					(errmsg("task inferred: %s, from target \"%s\" (%s with %zu distinct value%s; at most %d classify)",
+							ml_task_name(task), src->target_name, format_type_be(src->target_type), k,
+							k == 1 ? "" : "s", CLASSIFY_MAX_DISTINCT),
+					 errhint("Pass task => '%s' to %s.",
+							 task == ML_CLASSIFICATION ? "regression" : "classification",
+							 task == ML_CLASSIFICATION ? "predict it as a number" : "make each value a class")));
+		}
+	}
+	if (task == ML_REGRESSION && !src->target_numeric)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("target column \"%s\" of type %s cannot be a regression target",
+						td->target, format_type_be(src->target_type)),
+				 only == ML_REGRESSION
+				 ? errhint("Algorithm \"%s\" regresses; for classes use %s.", l->name,
+						   learner_names_for(ML_CLASSIFICATION))
+				 : errhint("Use task => 'classification'.")));
+	return task;
 }
 
 /* ---- evaluation ---- */
@@ -1204,8 +1358,9 @@ train_prepare(TrainData *td)
 	if (td->split_column)
 		td->aux[td->n_aux++] = td->split_column;
 
-	/* kmeans and iforest learn without a target */
-	td->unsupervised = !(td->learner->tasks & (ML_TASK_BIT(ML_REGRESSION) | ML_TASK_BIT(ML_CLASSIFICATION)));
+	/* kmeans and iforest learn without a target; no algorithm (NULL) is linear / logistic */
+	td->unsupervised = td->learner &&
+		!(td->learner->tasks & (ML_TASK_BIT(ML_REGRESSION) | ML_TASK_BIT(ML_CLASSIFICATION)));
 	if (td->unsupervised && td->target)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1218,32 +1373,38 @@ train_prepare(TrainData *td)
 				 errhint("Only %s learn without a target.", "kmeans (clustering) and iforest (anomaly)")));
 
 	td->src = source_read(td->source, td->target, td->features, td->n_features, td->aux, td->n_aux, true);
+	if (td->target)
+		td->target = td->src->target_name;	/* the column's own name ('"Sale Price"' -> Sale Price) */
 
-	/* task, labels */
-	if (td->unsupervised)
+	/* task, labels; the project keeps one task and one target */
+	td->project_id = td->project ? catalog_project_find(td->project, &td->existing_task) : 0;
+	td->target_info.name = td->unsupervised ? NULL : td->target;
+	td->target_info.kind = td->src->target_bool ? "boolean" : td->src->target_numeric ? "number" : "text";
 	{
-		td->task = (td->learner->tasks & ML_TASK_BIT(ML_CLUSTERING)) ? ML_CLUSTERING : ML_ANOMALY;
-		if (td->task_arg && strcmp(td->task_arg, ml_task_name(td->task)) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("algorithm \"%s\" does %s, not %s", td->learner->name, ml_task_name(td->task), td->task_arg)));
-	}
-	else if (td->task_arg && (strcmp(td->task_arg, "clustering") == 0 || strcmp(td->task_arg, "anomaly") == 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("task \"%s\" needs algorithm %s", td->task_arg,
-						strcmp(td->task_arg, "clustering") == 0 ? "kmeans" : "iforest")));
-	else if (td->task_arg)
-		td->task = strcmp(td->task_arg, "regression") == 0 ? ML_REGRESSION : ML_CLASSIFICATION;
-	else
-		td->task = infer_task(td->src);
-	if (td->task == ML_REGRESSION && !td->src->target_numeric)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("target column \"%s\" of type %s cannot be a regression target",
-						td->target, format_type_be(td->src->target_type)),
-				 errhint("Use task => 'classification'.")));
+		JsonbValue	rv;
 
+		if (jsonb_get(td->params_jb, "retarget", &rv))
+		{
+			if (rv.type != jbvBool)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("\"retarget\" must be a boolean"),
+						 errhint("Pass {\"retarget\": true} to change the project's target.")));
+			td->target_info.retarget = rv.val.boolean;
+		}
+	}
+	if (td->project_id != 0 && !td->target_info.retarget)
+	{
+		char	   *old_target,
+				   *old_kind;
+
+		/* rights first, then what a manager may learn about the project */
+		catalog_require_manage(td->project_id, td->project);
+
+		if (catalog_project_target(td->project_id, &old_target, &old_kind))
+			catalog_check_target(td->project, old_target, old_kind, &td->target_info);
+	}
+	td->task = resolve_task(td);
 	td->model = palloc0(sizeof(MLModel));
 	td->model->task = td->task;
 	td->model->target_name = td->src->target_name ? td->src->target_name : "";
@@ -1258,8 +1419,6 @@ train_prepare(TrainData *td)
 	else
 		td->model->label_type = ML_LABEL_NONE;
 
-	/* the project keeps one task */
-	td->project_id = td->project ? catalog_project_find(td->project, &td->existing_task) : 0;
 	if (td->project_id != 0 && strcmp(td->existing_task, ml_task_name(td->task)) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1267,14 +1426,15 @@ train_prepare(TrainData *td)
 						td->project, td->existing_task, ml_task_name(td->task)),
 				 errhint("Use another project name, or pass task => '%s'.", td->existing_task)));
 
-	/* "linear" on a classification target is logistic regression */
-	if (td->task == ML_CLASSIFICATION && strcmp(td->learner->name, "linear") == 0)
-		td->learner = learner_find("logistic");
+	/* no algorithm named: least squares for regression, logistic regression for classes */
+	if (td->learner == NULL)
+		td->learner = learner_find(td->task == ML_CLASSIFICATION ? "logistic" : "linear");
 	if (!(td->learner->tasks & ML_TASK_BIT(td->task)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("algorithm \"%s\" does not support %s", td->learner->name, ml_task_name(td->task)),
 				 errhint("Algorithms for %s: %s.", ml_task_name(td->task), learner_names_for(td->task))));
+	check_param_keys(td->learner, td->params_jb);
 	td->params = params_from_jsonb(td->learner, td->params_jb);
 	params_bind_classes(td->params, td->model->class_labels, td->model->n_classes);
 	td->opts = column_options(td->params_jb, td->src);
@@ -1452,10 +1612,10 @@ Datum
 mlsql_train(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *project = arg_text(fcinfo, 0, "project");
+	char	   *project = catalog_project_name_arg(arg_text(fcinfo, 0, "project"));
 	char	   *source = arg_text(fcinfo, 1, "source");
 	char	   *target = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
-	char	   *algorithm = arg_text(fcinfo, 3, "algorithm");
+	char	   *algorithm = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
 	Jsonb	   *params_jb = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
 	char	   *task_arg = PG_ARGISNULL(5) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(5));
 	char	  **features = NULL;
@@ -1515,6 +1675,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 				baseline_d,
 				preprocess_d;
 	CatalogRun	run;
+	CatalogTarget target_info;
 
 	InitMaterializedSRF(fcinfo, 0);
 	mlsql_progress_begin("ml_train");
@@ -1527,8 +1688,9 @@ mlsql_train(PG_FUNCTION_ARGS)
 	seed = PG_GETARG_INT64(8);
 
 	catalog_check_project_name(project);
-	learner = learner_find(algorithm);
-	if (learner == NULL)
+	/* NULL: linear for regression, logistic for classification, once the task is known */
+	learner = algorithm ? learner_find(algorithm) : NULL;
+	if (algorithm && learner == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown algorithm \"%s\"", algorithm),
@@ -1562,7 +1724,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 	}
 	/* an obviously bad params object fails before any data is read */
 	if (params_jb && (!JB_ROOT_IS_OBJECT(params_jb) || JB_ROOT_IS_SCALAR(params_jb)))
-		(void) params_from_jsonb(learner, params_jb);
+		(void) params_from_jsonb(learner ? learner : learner_find("linear"), params_jb);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -1600,6 +1762,8 @@ mlsql_train(PG_FUNCTION_ARGS)
 		valid = td.valid;
 		learner = td.learner;
 		td_stats = td.stats;
+		target_info = td.target_info;
+		target = (char *) td.target;
 	}
 
 	/*
@@ -1730,7 +1894,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 
 	/* ---- catalog, written as the extension owner ---- */
 	/* ---- catalog: every statement through the catalog door ---- */
-	project_id = catalog_project_for_write(project, task, "training");
+	project_id = catalog_project_for_write(project, task, "training", &target_info);
 	dataset_id = catalog_insert_dataset(0, source, (int64) n_rows_total, jsonb_datum(&dataset_js),
 										psprintf("%016llx", (unsigned long long) fingerprint),
 										InvalidOid);
@@ -1744,7 +1908,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 	else
 		buffer_printf(&js, "null");
 	buffer_printf(&js, ", \"algorithm\": ");
-	buffer_json_str(&js, algorithm);
+	buffer_json_str(&js, learner->name);
 	buffer_printf(&js, ", \"task\": ");
 	buffer_json_str(&js, ml_task_name(task));
 	buffer_printf(&js, ", \"features\": [");
