@@ -62,7 +62,9 @@ FROM ml_train('gb_native', 'bc_missing', 'target', 'gbdt', '{"split": "column", 
 SELECT count(*) AS imputed_columns FROM mlsql.runs r, jsonb_array_elements(r.preprocess) c
 WHERE r.project_id = (SELECT id FROM mlsql.projects WHERE name = 'gb_native') AND (c->>'imputed')::int > 0;
 SELECT ml_predict_proba('gb_native@1', ARRAY[NULL, 20, NULL, 0.1]::float8[])
-     = ml_predict_proba('gb_native@1', ARRAY['NaN', 20, 'NaN', 0.1]::float8[]) AS null_is_missing,
+     = ml_predict_proba('gb_native@1', (SELECT r FROM (SELECT NULL::float8 AS worst_perimeter, 20::float8 AS mean_texture,
+                                                         NULL::float8 AS worst_concave_points, 0.1::float8 AS worst_smoothness) r))
+       AS null_is_missing,
        (SELECT ml_predict('gb_native@1', b) FROM bc_missing b WHERE worst_perimeter IS NULL LIMIT 1) IS NOT NULL AS row_with_nulls;
 
 -- regression objectives

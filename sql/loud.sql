@@ -78,5 +78,60 @@ SELECT count(*) AS trials FROM ml_search('loud_mlp', 'SELECT spend, tier FROM lo
                                          '{"hidden_layer_sizes": [[4], [8, 4]]}', method => 'grid', folds => 2,
                                          params => '{"epochs": 10}', deploy => 'never');
 
-DROP TABLE loud_people;
+-- 5. column types at scoring: what converts exactly is read, the rest refused
+CREATE DOMAIN loud_money AS numeric CHECK (VALUE >= 0);
+CREATE TYPE loud_plan AS ENUM ('basic', 'pro', 'team');
+CREATE TABLE loud_accounts AS
+SELECT g AS id,
+       timestamptz '2024-01-01 00:00:00+00' + (g * 37 % 700) * interval '1 day' AS signup_at,
+       (g % 50)::bigint AS visits,
+       (g % 13 * 7.5)::numeric::loud_money AS paid,
+       (ARRAY['basic', 'pro', 'team'])[1 + g % 3]::loud_plan AS plan,
+       (ARRAY['web', 'app'])[1 + g % 2]::text AS channel,
+       (g * 37 % 700 > 350) <> (g % 5 = 0) AS churned
+FROM generate_series(1, 600) g;
+SELECT task FROM ml_train('loud_acc', 'SELECT signup_at, visits, paid, plan, channel, churned FROM loud_accounts',
+                          'churned', 'tree', '{"max_depth": 4}');
+SELECT (e->>'kind') AS kind, e->>'type' AS sql_type FROM mlsql.datasets d,
+       jsonb_array_elements(d.columns) e
+WHERE d.id = (SELECT r.dataset_id FROM mlsql.runs r JOIN mlsql.projects p ON p.id = r.project_id
+              WHERE p.name = 'loud_acc' AND r.parent_run_id IS NULL) AND e->>'role' = 'feature'
+ORDER BY e->>'name';
+-- the same meaning in other types: int4 for int8, a numeric for the domain,
+-- varchar for text, text for the enum, a timestamp without time zone, a date for the timestamp
+CREATE VIEW loud_accounts_retyped AS
+SELECT id, signup_at::timestamp AS signup_at, visits::int AS visits, paid::numeric::float8 AS paid,
+       plan::text AS plan, channel::varchar(10) AS channel, churned FROM loud_accounts;
+SELECT count(*) FILTER (WHERE ml_predict_label('loud_acc', a) = ml_predict_label('loud_acc', r)) AS same_labels, count(*)
+FROM loud_accounts a JOIN loud_accounts_retyped r USING (id);
+-- a date where a timestamp was learned is its midnight, not a count of days
+CREATE VIEW loud_accounts_dated AS
+SELECT id, signup_at::date AS signup_at, visits, paid, plan, channel, churned FROM loud_accounts;
+SELECT count(*) FILTER (WHERE ml_predict_label('loud_acc', a) = ml_predict_label('loud_acc', d)) AS same_labels, count(*)
+FROM loud_accounts a JOIN loud_accounts_dated d USING (id);
+SELECT (ml_evaluate('loud_acc', 'loud_accounts_dated')->>'accuracy')::float8
+     = (ml_evaluate('loud_acc', 'loud_accounts')->>'accuracy')::float8 AS evaluate_reads_dates;
+-- what would mean something else is refused, naming the column, both types and the cast
+SELECT ml_predict('loud_acc', r) FROM (SELECT extract(epoch FROM signup_at) AS signup_at, visits, paid, plan, channel
+                                       FROM loud_accounts LIMIT 1) r;
+SELECT ml_predict('loud_acc', r) FROM (SELECT signup_at, visits, paid, 2 AS plan, channel FROM loud_accounts LIMIT 1) r;
+SELECT ml_predict('loud_acc', r) FROM (SELECT signup_at, visits::text AS visits, paid, plan, channel FROM loud_accounts LIMIT 1) r;
+SELECT ml_predict('loud_acc', r) FROM (SELECT signup_at, (visits > 3) AS visits, paid, plan, channel FROM loud_accounts LIMIT 1) r;
+SELECT * FROM ml_evaluate('loud_acc', 'SELECT signup_at, visits, paid, 1 AS plan, channel, churned FROM loud_accounts');
+-- the float8[] form: the raw columns of a model of numbers, refused for others
+SELECT ml_predict('loud_acc', ARRAY[1, 2, 3, 4, 5]::float8[]);
+SELECT task FROM ml_train('loud_num', 'SELECT visits, paid, churned FROM loud_accounts', 'churned', 'logistic');
+SELECT ml_predict('loud_num', ARRAY[1, 2, 3]::float8[]);
+SELECT count(*) FILTER (WHERE ml_predict_proba('loud_num', a) = ml_predict_proba('loud_num', ARRAY[a.visits, a.paid]::float8[]))
+       AS array_equals_row, count(*)
+FROM loud_accounts a;
+SELECT ml_predict_proba('loud_num', ARRAY[NULL, 10]::float8[]) = ml_predict_proba('loud_num', r) AS null_is_imputed
+FROM (SELECT NULL::bigint AS visits, 10::numeric AS paid) r;
+-- a ROW(...) without names says so
+SELECT ml_predict('loud_num', ROW(1, 2));
+
+DROP VIEW loud_accounts_retyped, loud_accounts_dated;
+DROP TABLE loud_people, loud_accounts;
+DROP TYPE loud_plan;
+DROP DOMAIN loud_money;
 DELETE FROM mlsql.projects WHERE name LIKE 'loud%';

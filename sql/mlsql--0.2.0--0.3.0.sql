@@ -482,3 +482,28 @@ UPDATE mlsql.projects p SET target = (
     WHERE e.project_id OPERATOR(pg_catalog.=) p.id AND e.kind OPERATOR(pg_catalog.=) 'train'
       AND e.config OPERATOR(pg_catalog.?) 'source'
     ORDER BY e.id DESC LIMIT 1);
+
+-- ---- the float8[] forms take the model's raw columns ----
+-- (in training order, numbers and booleans only; the model's preprocessing
+-- runs, as for a row).  Before, they took the preprocessed features, so raw
+-- values given to a scaled model scored wrong without a word.
+CREATE FUNCTION ml_transform(project text, features float8[]) RETURNS float8[]
+AS 'MODULE_PATHNAME', 'mlsql_transform_ref_array' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION ml_transform(model_id bigint, features float8[]) RETURNS float8[]
+AS 'MODULE_PATHNAME', 'mlsql_transform_id_array' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml_transform(text, float8[]) IS 'the model''s raw columns (in training order) after its preprocessing: the features its learner sees';
+COMMENT ON FUNCTION ml_transform(bigint, float8[]) IS 'the raw columns of a model id after its preprocessing';
+COMMENT ON FUNCTION ml_predict(text, float8[]) IS 'predicted value, or predicted label for numeric / bool labels, of the model''s raw columns in training order';
+COMMENT ON FUNCTION ml_predict(bigint, float8[]) IS 'predicted value with model id, of its raw columns in training order';
+CREATE OR REPLACE FUNCTION ml_explain(project text, features float8[])
+RETURNS TABLE (feature text, value float8, contribution float8)
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT * FROM mlsql.explain_rows(@extschema@.ml_model_info($1), @extschema@.ml_transform($1, $2),
+                                     @extschema@.ml_explain_values($1, $2))
+$$;
+CREATE OR REPLACE FUNCTION ml_explain(model_id bigint, features float8[])
+RETURNS TABLE (feature text, value float8, contribution float8)
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT * FROM mlsql.explain_rows(@extschema@.ml_model_info($1), @extschema@.ml_transform($1, $2),
+                                     @extschema@.ml_explain_values($1, $2))
+$$;

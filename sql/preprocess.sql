@@ -29,10 +29,18 @@ WHERE project_id = (SELECT id FROM mlsql.projects WHERE name = 'houses') AND par
 
 SELECT j->'features' AS features FROM ml_model_info('houses') j;
 
--- the record path equals the float8[] path after the same transform, on every row
+-- the float8[] form takes the raw columns of models that read only numbers
+-- (and booleans): it equals the record form, through the same preprocessing
+SELECT version FROM ml_train('houses_num', 'SELECT sqft, rooms, garden, price FROM houses', 'price', 'linear',
+                             '{"preprocess": {"*": {"scale": "standard"}}}', deploy => 'always');
 SELECT count(*) AS rows,
-       count(*) FILTER (WHERE ml_predict('houses', h) = ml_predict('houses', ml_transform('houses', h))) AS agree
+       count(*) FILTER (WHERE ml_predict('houses_num', h)
+                        = ml_predict('houses_num', ARRAY[h.sqft, h.rooms, h.garden::int]::float8[])) AS agree,
+       count(*) FILTER (WHERE ml_transform('houses_num', h)
+                        = ml_transform('houses_num', ARRAY[h.sqft, h.rooms, h.garden::int]::float8[])) AS same_features
 FROM houses h;
+-- a model that reads a category, a date or a timestamp needs a row
+SELECT ml_predict('houses', ARRAY[1, 2, 3]::float8[]);
 
 -- unseen categories go to __other__, NULLs to __missing__ / the training mean
 SELECT t[1:6] AS city_block,

@@ -12,6 +12,100 @@
 
 static const uint8_t magic[4] = {'M', 'L', 'S', 'Q'};
 
+#define EXT_COLUMN_KINDS 1
+#define EXT_FEATURE_MEANS 2
+
+static void
+put_record(MLBuffer *out, uint8_t tag, const MLBuffer *rec)
+{
+	buffer_put_u8(out, tag);
+	buffer_put_u32(out, (uint32_t) rec->len);
+	buffer_put_bytes(out, rec->data, rec->len);
+}
+
+/* the extension section: what format 1 did not have */
+static void
+write_extensions(const MLModel *m, MLBuffer *out)
+{
+	MLBuffer	ext,
+				rec;
+	const MLPipeline *p = m->pipeline;
+	bool		kinds = false;
+
+	buffer_init(&ext);
+	for (int c = 0; c < p->n_cols; c++)
+		kinds |= p->cols[c].ctype != ML_CT_UNKNOWN;
+	if (kinds)
+	{
+		buffer_init(&rec);
+		buffer_put_u32(&rec, (uint32_t) p->n_cols);
+		for (int c = 0; c < p->n_cols; c++)
+		{
+			buffer_put_u8(&rec, (uint8_t) p->cols[c].ctype);
+			buffer_put_str(&rec, p->cols[c].type_name ? p->cols[c].type_name : "");
+		}
+		put_record(&ext, EXT_COLUMN_KINDS, &rec);
+		ml_free(rec.data);
+	}
+	if (m->feature_mean)
+	{
+		buffer_init(&rec);
+		buffer_put_u32(&rec, (uint32_t) m->n_features);
+		buffer_put_f64s(&rec, m->feature_mean, m->n_features);
+		put_record(&ext, EXT_FEATURE_MEANS, &rec);
+		ml_free(rec.data);
+	}
+	buffer_put_u32(out, (uint32_t) ext.len);
+	buffer_put_bytes(out, ext.data, ext.len);
+	ml_free(ext.data);
+}
+
+static void
+read_extensions(MLModel *m, MLReader *in)
+{
+	size_t		len = reader_count(in, 1, UINT32_MAX);
+	MLReader	r;
+
+	reader_init(&r, in->data + in->pos, len);
+	in->pos += len;
+	while (r.pos < r.len)
+	{
+		uint8_t		tag = reader_u8(&r);
+		size_t		rlen = reader_count(&r, 1, UINT32_MAX);
+		MLReader	rec;
+
+		reader_init(&rec, r.data + r.pos, rlen);
+		r.pos += rlen;
+		if (tag == EXT_COLUMN_KINDS)
+		{
+			MLPipeline *p = m->pipeline;
+
+			if ((int) reader_u32(&rec) != p->n_cols)
+				ml_error(ML_ERR_CORRUPT, NULL, "model's column kinds do not match its pipeline");
+			for (int c = 0; c < p->n_cols; c++)
+			{
+				uint8_t		k = reader_u8(&rec);
+
+				if (k > ML_CT_MAX)
+					ml_error(ML_ERR_CORRUPT, NULL, "model has unknown value kind %u", k);
+				p->cols[c].ctype = (MLColType) k;
+				p->cols[c].type_name = reader_str(&rec, ML_MAX_NAME);
+			}
+			reader_expect_end(&rec);
+		}
+		else if (tag == EXT_FEATURE_MEANS)
+		{
+			if (reader_u32(&rec) != m->n_features)
+				ml_error(ML_ERR_CORRUPT, NULL, "model's feature means do not match its features");
+			m->feature_mean = ml_alloc(ml_mul_size(m->n_features ? m->n_features : 1, sizeof(double)));
+			for (size_t j = 0; j < m->n_features; j++)
+				m->feature_mean[j] = reader_f64(&rec);
+			reader_expect_end(&rec);
+		}
+		/* other tags come from newer writers: skipped */
+	}
+}
+
 void
 model_write(const MLModel *m, MLBuffer *out)
 {
@@ -31,6 +125,7 @@ model_write(const MLModel *m, MLBuffer *out)
 		buffer_put_str(out, m->class_labels[c]);
 		buffer_put_f64(out, m->class_values[c]);
 	}
+	write_extensions(m, out);
 	buffer_init(&payload);
 	m->learner->write(m->state, &payload);
 	buffer_put_u32(out, (uint32_t) payload.len);
@@ -66,7 +161,7 @@ model_read(const uint8_t *data, size_t len)
 	reader_init(&r, data, len - 4);
 	r.pos = 4;
 	version = reader_u16(&r);
-	if (version != ML_FORMAT_VERSION)
+	if (version < 1 || version > ML_FORMAT_VERSION)
 		ml_error(ML_ERR_CORRUPT, NULL, "unsupported model format version %u", version);
 	id = reader_u16(&r);
 	m = ml_alloc(sizeof(MLModel));
@@ -102,6 +197,8 @@ model_read(const uint8_t *data, size_t len)
 		m->class_labels[c] = reader_str(&r, ML_MAX_NAME * 16);
 		m->class_values[c] = reader_f64(&r);
 	}
+	if (version >= 2)
+		read_extensions(m, &r);
 	payload_len = reader_count(&r, 1, UINT32_MAX);
 	reader_init(&pr, r.data + r.pos, payload_len);
 	r.pos += payload_len;

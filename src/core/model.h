@@ -17,6 +17,10 @@
  *	pipeline				raw columns -> features (core/pipeline.c)
  *	string target name
  *	u32 n_classes, then per class: string label, f64 numeric value
+ *	(format 2) u32 length, then extension records: u8 tag, u32 length,
+ *		bytes; readers skip tags they do not know.  Tag 1: per raw column,
+ *		u8 value kind and string SQL type name (MLColType); tag 2: u32
+ *		n_features, then f64 training mean of each feature (explanations)
  *	u32 payload length, payload (the learner's write)
  *	u32 CRC-32C of every byte before it
  *
@@ -36,7 +40,7 @@
 #include "params.h"
 #include "pipeline.h"
 
-#define ML_FORMAT_VERSION 1
+#define ML_FORMAT_VERSION 2		/* 1 is read too (no extension section) */
 #define ML_MAX_FEATURES 100000
 #define ML_MAX_CLASSES 100000
 #define ML_MAX_NAME 4096
@@ -110,6 +114,7 @@ typedef struct MLModel
 	int			n_classes;		/* 0 for regression */
 	char	  **class_labels;	/* text form of each label */
 	double	   *class_values;	/* numeric value (numeric / bool labels) */
+	double	   *feature_mean;	/* training mean of each feature, or NULL */
 	void	   *state;
 
 	/*

@@ -507,6 +507,8 @@ pipeline_fit_stats(const MLRawColumn *cols, int n_cols, const MLColumnOptions *o
 		pc->source = ml_strdup(cols[c].source);
 		pc->element = cols[c].element;
 		pc->kind = cols[c].kind;
+		pc->ctype = cols[c].ctype;
+		pc->type_name = ml_strdup(cols[c].type_name ? cols[c].type_name : "");
 		if (pc->kind == ML_COL_NUMERIC)
 			fit_numeric(pc, &cols[c], &opts[c], defaults, rows, n_rows);
 		else

@@ -65,6 +65,23 @@ typedef enum MLScale
 	ML_SCALE_MINMAX
 } MLScale;
 
+/*
+ * What a raw column held in training, so scoring can refuse what means
+ * something else (days where seconds were learned, a number where a
+ * category was).  UNKNOWN: not recorded (ml_fit, imported, or format 1).
+ */
+typedef enum MLColType
+{
+	ML_CT_UNKNOWN = 0,
+	ML_CT_NUMBER,				/* int2 / int4 / int8 / float4 / float8 / numeric */
+	ML_CT_BOOL,					/* 0 / 1 */
+	ML_CT_DATE,					/* days since 1970-01-01 */
+	ML_CT_TIMESTAMP,			/* seconds since 1970-01-01 00:00 UTC */
+	ML_CT_TEXT,					/* text, varchar, char, name */
+	ML_CT_ENUM,					/* enum labels */
+	ML_CT_MAX = ML_CT_ENUM
+} MLColType;
+
 /* what the user asked for one column (already merged with "*") */
 typedef struct MLColumnOptions
 {
@@ -86,6 +103,8 @@ typedef struct MLRawColumn
 	MLColKind	kind;
 	double	   *num;			/* NUMERIC: NaN = NULL */
 	char	  **str;			/* CATEGORICAL: NULL = NULL */
+	MLColType	ctype;			/* what the source column held (0: unknown) */
+	const char *type_name;		/* its SQL type, for messages ("date"); may be NULL */
 } MLRawColumn;
 
 #define ML_DEFAULT_MAX_CATEGORIES 100
@@ -98,6 +117,8 @@ typedef struct MLPipeCol
 	char	   *source;
 	int			element;
 	MLColKind	kind;
+	MLColType	ctype;			/* stored in the model's extension section */
+	char	   *type_name;		/* idem; "" when unknown */
 	MLImpute	impute;
 	MLEncode	encode;
 	MLScale		scale;

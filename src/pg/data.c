@@ -276,7 +276,7 @@ mlsql_drift(PG_FUNCTION_ARGS)
 	for (int c = 0; c < m->pipeline->n_cols; c++)
 	{
 		const MLPipeCol *pc = &m->pipeline->cols[c];
-		const MLRawColumn *raw = NULL;
+		MLRawColumn *raw = NULL;
 		Datum		vals[7];
 		bool		nulls[7] = {0};
 		double		null_train,
@@ -288,8 +288,23 @@ mlsql_drift(PG_FUNCTION_ARGS)
 		CatalogColumnStats st;
 
 		for (int r = 0; r < src->n_raw; r++)
-			if (strcmp(src->raw[r].name, pc->name) == 0 && src->raw[r].kind == pc->kind)
+			if (strcmp(src->raw[r].name, pc->name) == 0)
 				raw = &src->raw[r];
+		/* the type rules of scoring: a date where a timestamp was learned is its midnight */
+		if (raw != NULL)
+		{
+			SourceConversion conv = CONV_AS_IS;
+
+			if (!source_conversion_ok(pc->ctype, raw->ctype, &conv))
+				for (int f = 0; f < src->n_cols; f++)
+					if (strcmp(src->cols[f].name, raw->source) == 0)
+						(void) source_conversion(pc, src->cols[f].type, src->cols[f].name);
+			if (conv == CONV_DAYS_TO_SECONDS)
+				for (size_t i = 0; i < src->n_rows; i++)
+					raw->num[i] *= SECONDS_PER_DAY;
+			if (raw->kind != pc->kind)
+				raw = NULL;
+		}
 		if (raw == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),

@@ -114,6 +114,20 @@ extern SourceData *source_read(const char *source, const char *target,
 extern char *source_sql(const char *source);
 extern struct _SPI_plan *source_prepare(const char *source, char **sql);
 extern SourceClass source_type_class(Oid typid, Oid *elem);
+extern MLColType source_value_kind(Oid typid);
+
+typedef enum SourceConversion
+{
+	CONV_AS_IS = 0,
+	CONV_DAYS_TO_SECONDS		/* a date where a timestamp was learned */
+} SourceConversion;
+
+#define SECONDS_PER_DAY 86400.0
+
+/* how a value of type given is read for the model's column pc; errors when it would mean something else */
+extern SourceConversion source_conversion(const MLPipeCol *pc, Oid given, const char *column);
+/* the same rule without an error: false when learned kind t cannot read given kind g */
+extern bool source_conversion_ok(MLColType t, MLColType g, SourceConversion *conv);
 extern double source_datum_double(Datum d, Oid base);
 
 /* label text of row i's target: "1", "2.5", "true", or the text value */

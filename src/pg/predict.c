@@ -419,6 +419,8 @@ typedef struct PredictState
 	SourceClass *cls;			/* per raw column: class of the row's column */
 	Oid		   *out_fn;			/* per raw column: output function (categorical) */
 	int		   *array_len;		/* per raw column: expected array length */
+	bool		array_checked;	/* the model's columns suit the float8[] form */
+	SourceConversion *conv;		/* per raw column: how its values are read */
 	Datum	   *values;
 	bool	   *nulls;
 	double	   *raw_num;		/* per raw column */
@@ -446,6 +448,10 @@ set_model(FunctionCallInfo fcinfo, PredictState *st, MLModel *m)
 	st->tuptype = InvalidOid;
 	st->row = MemoryContextAllocZero(mcxt, sizeof(double) * Max(m->n_features, 1));
 	st->out = MemoryContextAllocZero(mcxt, sizeof(double) * Max(model_output_width(m), 1));
+	st->raw_num = MemoryContextAllocZero(mcxt, sizeof(double) * Max(m->pipeline->n_cols, 1));
+	st->raw_str = MemoryContextAllocZero(mcxt, sizeof(char *) * Max(m->pipeline->n_cols, 1));
+	st->raw_len = MemoryContextAllocZero(mcxt, sizeof(size_t) * Max(m->pipeline->n_cols, 1));
+	st->array_checked = false;
 	st->tuptype = InvalidOid;	/* remap record columns */
 }
 
@@ -490,6 +496,38 @@ model_arg(FunctionCallInfo fcinfo, bool by_id)
 	return st->model;
 }
 
+/* "age (integer), city (text), emb[1] (real)" */
+static char *
+raw_columns_text(const MLPipeline *p)
+{
+	StringInfoData b;
+
+	initStringInfo(&b);
+	for (int c = 0; c < p->n_cols && c < 50; c++)
+		appendStringInfo(&b, "%s%s%s%s%s", c ? ", " : "", p->cols[c].name,
+						 p->cols[c].type_name && p->cols[c].type_name[0] ? " (" : "",
+						 p->cols[c].type_name && p->cols[c].type_name[0] ? p->cols[c].type_name : "",
+						 p->cols[c].type_name && p->cols[c].type_name[0] ? ")" : "");
+	if (p->n_cols > 50)
+		appendStringInfoString(&b, ", ...");
+	return b.data;
+}
+
+/* a ROW(...) with the names PostgreSQL makes up: f1, f2, ... */
+static bool
+anonymous_row(TupleDesc td)
+{
+	for (int a = 0; a < td->natts; a++)
+	{
+		char		want[16];
+
+		snprintf(want, sizeof(want), "f%d", a + 1);
+		if (strcmp(NameStr(TupleDescAttr(td, a)->attname), want) != 0)
+			return false;
+	}
+	return td->natts > 0;
+}
+
 /*
  * Map a row type to the pipeline's raw columns by source column name; the
  * mapping is kept in fn_extra until the row type or the model changes.
@@ -513,11 +551,9 @@ map_record(FunctionCallInfo fcinfo, PredictState *st, const MLModel *m,
 	st->cls = palloc(sizeof(SourceClass) * nc);
 	st->out_fn = palloc0(sizeof(Oid) * nc);
 	st->array_len = palloc0(sizeof(int) * nc);
+	st->conv = palloc0(sizeof(SourceConversion) * nc);
 	st->values = palloc(sizeof(Datum) * Max(st->tupdesc->natts, 1));
 	st->nulls = palloc(sizeof(bool) * Max(st->tupdesc->natts, 1));
-	st->raw_num = palloc(sizeof(double) * nc);
-	st->raw_str = palloc(sizeof(char *) * nc);
-	st->raw_len = palloc(sizeof(size_t) * nc);
 	MemoryContextSwitchTo(old);
 
 	for (int c = 0; c < p->n_cols; c++)
@@ -539,6 +575,13 @@ map_record(FunctionCallInfo fcinfo, PredictState *st, const MLModel *m,
 						 errmsg("row has more than one column named \"%s\"", pc->source)));
 			found = a;
 		}
+		if (found < 0 && tuptype == RECORDOID && anonymous_row(st->tupdesc))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("a ROW(...) without column names cannot be mapped to the model's columns"),
+					 errdetail("Its columns, in order: %s.", raw_columns_text(p)),
+					 errhint("Name the values: SELECT ml_predict('p', r) FROM (SELECT 1.5 AS %s, ...) r, or pass a float8[] for a model of numbers.",
+							 quote_identifier(p->cols[0].source))));
 		if (found < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
@@ -547,6 +590,8 @@ map_record(FunctionCallInfo fcinfo, PredictState *st, const MLModel *m,
 		typid = TupleDescAttr(st->tupdesc, found)->atttypid;
 		st->attno[c] = found;
 		st->cls[c] = source_type_class(typid, &elem);
+		if (pc->element == 0)
+			st->conv[c] = source_conversion(pc, typid, pc->source);
 		if (pc->element > 0)
 		{
 			if (st->cls[c] != SRC_ARRAY)
@@ -580,7 +625,34 @@ map_record(FunctionCallInfo fcinfo, PredictState *st, const MLModel *m,
 	st->tuptypmod = tuptypmod;
 }
 
-/* fill st->row from argument 1: float8[] (the model's features) or a record */
+/*
+ * The float8[] form takes the model's raw columns, in training order: only
+ * for models whose columns are all numbers (or booleans as 0 / 1).  A
+ * category, date or timestamp column needs the record form, which knows
+ * its type.
+ */
+static void
+check_array_form(const MLModel *m)
+{
+	const MLPipeline *p = m->pipeline;
+
+	for (int c = 0; c < p->n_cols; c++)
+	{
+		const MLPipeCol *pc = &p->cols[c];
+
+		if (pc->kind == ML_COL_NUMERIC &&
+			(pc->ctype == ML_CT_UNKNOWN || pc->ctype == ML_CT_NUMBER || pc->ctype == ML_CT_BOOL))
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the model reads column \"%s\" of type %s, which a float8[] cannot carry",
+						pc->name, pc->type_name && pc->type_name[0] ? pc->type_name : "text"),
+				 errdetail("Its columns, in order: %s.", raw_columns_text(p)),
+				 errhint("Score a row instead, which maps columns by name: SELECT ml_predict('p', t) FROM t, or ROW(...) with named columns.")));
+	}
+}
+
+/* fill st->row from argument 1: float8[] (the model's raw columns) or a record */
 static void
 features_arg(FunctionCallInfo fcinfo, PredictState *st, bool is_record)
 {
@@ -593,57 +665,49 @@ features_arg(FunctionCallInfo fcinfo, PredictState *st, bool is_record)
 	if (!is_record)
 	{
 		ArrayType  *a = PG_GETARG_ARRAYTYPE_P(1);
+		const MLPipeline *p = m->pipeline;
 		int			n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
-		const double *v;
+		bits8	   *bitmap = ARR_NULLBITMAP(a);
+		const double *data = (const double *) ARR_DATA_PTR(a);
+		int			k = 0;
 
 		if (ARR_NDIM(a) > 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 					 errmsg("features must be a one-dimensional array")));
-		if ((size_t) n != m->n_features)
+		if (!st->array_checked)
+			check_array_form(m);
+		st->array_checked = true;
+		if (n != p->n_cols)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("expected %zu features, got %d", m->n_features, n),
-					 errhint("Pass the features in the order of the training columns: %s%s.",
-							 m->n_features > 0 ? m->feature_names[0] : "",
-							 m->n_features > 1 ? ", ..." : "")));
-		if (ARR_HASNULL(a) || m->learner->keep_missing)
-		{
-			bits8	   *bitmap = ARR_NULLBITMAP(a);
-			const double *data = (const double *) ARR_DATA_PTR(a);
-			int			k = 0;
-
-			/* NULL is a missing value for learners that route them (gbdt) */
-			if (!m->learner->keep_missing)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("features array contains NULL"),
-						 errhint("Algorithm \"%s\" needs every feature; gbdt accepts NULL as missing.",
-								 m->learner->name)));
-			/* non-NULL elements are stored densely; no allocation per row */
-			for (int j = 0; j < n; j++)
-			{
-				bool		isnull = bitmap && !(bitmap[j / 8] & (1 << (j % 8)));
-				double		x = isnull ? get_float8_nan() : data[k++];
-
-				if (isinf(x))
-					ereport(ERROR,
-							(errcode(ERRCODE_DATA_EXCEPTION),
-							 errmsg("feature %d (\"%s\") is infinite", j + 1, m->feature_names[j])));
-				st->row[j] = x;
-			}
-			return;
-		}
-		v = (const double *) ARR_DATA_PTR(a);
+					 errmsg("the model reads %d column%s, the array has %d value%s",
+							p->n_cols, p->n_cols == 1 ? "" : "s", n, n == 1 ? "" : "s"),
+					 errdetail("Its columns, in order: %s.", raw_columns_text(p)),
+					 errhint("Pass one value per column in this order (NULL for a missing one), or score a row, which maps columns by name: ml_predict('p', t) FROM t.")));
+		/* the array's values are the raw columns; the model's own preprocessing runs */
 		for (int j = 0; j < n; j++)
 		{
-			if (!isfinite(v[j]))
+			const MLPipeCol *pc = &p->cols[j];
+			bool		isnull = bitmap && !(bitmap[j / 8] & (1 << (j % 8)));
+			double		x = isnull ? get_float8_nan() : data[k++];
+
+			if (isnull && pc->impute == ML_IMPUTE_ERROR)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("feature column \"%s\" is NULL", pc->name),
+						 errhint("The model was trained with impute \"error\" for this column.")));
+			if (!isnull && !isfinite(x))
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_EXCEPTION),
-						 errmsg("feature %d (\"%s\") is %s", j + 1, m->feature_names[j],
-								isnan(v[j]) ? "NaN" : "infinite")));
-			st->row[j] = v[j];
+						 errmsg("value %d (column \"%s\") is %s", j + 1, pc->name,
+								isnan(x) ? "NaN" : "infinite"),
+						 errhint("NULL marks a missing value.")));
+			st->raw_num[j] = x;
+			st->raw_str[j] = NULL;
+			st->raw_len[j] = 0;
 		}
+		pipeline_transform_row(p, st->raw_num, st->raw_str, st->raw_len, st->row);
 	}
 	else
 	{
@@ -709,6 +773,8 @@ features_arg(FunctionCallInfo fcinfo, PredictState *st, bool is_record)
 			{
 				double		v = source_datum_double(d, st->atttype[c]);
 
+				if (st->conv[c] == CONV_DAYS_TO_SECONDS)
+					v *= SECONDS_PER_DAY;
 				if (!isfinite(v))
 					ereport(ERROR,
 							(errcode(ERRCODE_DATA_EXCEPTION),
@@ -829,6 +895,8 @@ PREDICT_ENTRY(mlsql_predict_label_ref_array, false, false, OUT_LABEL)
 PREDICT_ENTRY(mlsql_predict_label_ref_record, false, true, OUT_LABEL)
 PREDICT_ENTRY(mlsql_predict_label_id_array, true, false, OUT_LABEL)
 PREDICT_ENTRY(mlsql_predict_label_id_record, true, true, OUT_LABEL)
+PREDICT_ENTRY(mlsql_transform_ref_array, false, false, OUT_TRANSFORM)
+PREDICT_ENTRY(mlsql_transform_id_array, true, false, OUT_TRANSFORM)
 PREDICT_ENTRY(mlsql_transform_ref_record, false, true, OUT_TRANSFORM)
 PREDICT_ENTRY(mlsql_transform_id_record, true, true, OUT_TRANSFORM)
 PREDICT_ENTRY(mlsql_explain_ref_array, false, false, OUT_EXPLAIN)

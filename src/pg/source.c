@@ -208,6 +208,98 @@ source_type_class(Oid typid, Oid *elem)
 	return SRC_UNSUPPORTED;
 }
 
+/* what a column of this type holds, for the model (arrays: their elements) */
+MLColType
+source_value_kind(Oid typid)
+{
+	Oid			base = getBaseType(typid);
+	Oid			elem = InvalidOid;
+
+	if (source_type_class(typid, &elem) == SRC_ARRAY)
+		return ML_CT_NUMBER;
+	if (numeric_type(base))
+		return ML_CT_NUMBER;
+	if (base == BOOLOID)
+		return ML_CT_BOOL;
+	if (base == DATEOID)
+		return ML_CT_DATE;
+	if (base == TIMESTAMPOID || base == TIMESTAMPTZOID)
+		return ML_CT_TIMESTAMP;
+	if (base == TEXTOID || base == VARCHAROID || base == BPCHAROID || base == NAMEOID)
+		return ML_CT_TEXT;
+	if (type_is_enum(base))
+		return ML_CT_ENUM;
+	return ML_CT_UNKNOWN;
+}
+
+static const char *
+col_type_word(MLColType t)
+{
+	switch (t)
+	{
+		case ML_CT_NUMBER:
+			return "numbers";
+		case ML_CT_BOOL:
+			return "booleans";
+		case ML_CT_DATE:
+			return "dates (days)";
+		case ML_CT_TIMESTAMP:
+			return "timestamps (seconds)";
+		case ML_CT_TEXT:
+			return "text categories";
+		case ML_CT_ENUM:
+			return "enum categories";
+		case ML_CT_UNKNOWN:
+			break;
+	}
+	return "values";
+}
+
+/*
+ * How a value of type given is read for the model's raw column pc, which
+ * learned values of pc->ctype: as it is when it means the same (any
+ * number type for a number, text or an enum for a category, a domain as
+ * its base type), a date as its midnight where a timestamp was learned;
+ * anything else is an error that names the column, both types and the
+ * cast to write.  A column whose kind the model did not record (ml_fit,
+ * imported, older models) is read as before.
+ */
+bool
+source_conversion_ok(MLColType t, MLColType g, SourceConversion *conv)
+{
+	*conv = CONV_AS_IS;
+	if (t == ML_CT_UNKNOWN || g == ML_CT_UNKNOWN || g == t ||
+		((t == ML_CT_TEXT || t == ML_CT_ENUM) && (g == ML_CT_TEXT || g == ML_CT_ENUM)))
+		return true;
+	if (t == ML_CT_TIMESTAMP && g == ML_CT_DATE)
+	{
+		*conv = CONV_DAYS_TO_SECONDS;
+		return true;
+	}
+	return false;
+}
+
+SourceConversion
+source_conversion(const MLPipeCol *pc, Oid given, const char *column)
+{
+	MLColType	g = source_value_kind(given);
+	MLColType	t = pc->ctype;
+	SourceConversion conv;
+
+	if (source_conversion_ok(t, g, &conv))
+		return conv;
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("column \"%s\" has type %s, the model learned %s from type %s",
+					column, format_type_be(given), col_type_word(t),
+					pc->type_name && pc->type_name[0] ? pc->type_name : "?"),
+			 errdetail("Scoring converts only what keeps its meaning: another number type, text for an enum, a date for a timestamp."),
+			 errhint("Cast it in the query: %s::%s%s.", quote_identifier(column),
+					 t == ML_CT_TEXT ? "text" : pc->type_name && pc->type_name[0] ? pc->type_name : "?",
+					 t == ML_CT_TIMESTAMP && g == ML_CT_NUMBER ? " (or to_timestamp() for epoch seconds)" : "")));
+	return CONV_AS_IS;
+}
+
 /* a numeric, bool, date or timestamp value as a double */
 double
 source_datum_double(Datum d, Oid base)
@@ -832,6 +924,8 @@ source_read(const char *source, const char *target, char **features,
 				raw->element = rc[f].cls == SRC_ARRAY ? e + 1 : 0;
 				raw->name = rc[f].cls == SRC_ARRAY ? psprintf("%s[%d]", sc->name, e + 1) : sc->name;
 				raw->kind = rc[f].cls == SRC_CATEGORICAL ? ML_COL_CATEGORICAL : ML_COL_NUMERIC;
+				raw->ctype = source_value_kind(a->atttypid);
+				raw->type_name = format_type_be(rc[f].cls == SRC_ARRAY ? rc[f].base : a->atttypid);
 				if (raw->kind == ML_COL_CATEGORICAL)
 					raw->str = rc[f].str;
 				else

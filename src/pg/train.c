@@ -766,12 +766,24 @@ mlsql_model_matrix(const MLModel *m, const SourceData *src, const size_t *rows,
 
 	for (int c = 0; c < p->n_cols; c++)
 	{
+		const MLPipeCol *pc = &p->cols[c];
 		int			found = -1;
+		SourceConversion conv = CONV_AS_IS;
 
 		for (int r = 0; r < src->n_raw && found < 0; r++)
-			if (strcmp(src->raw[r].name, p->cols[c].name) == 0 &&
-				src->raw[r].kind == p->cols[c].kind)
+			if (strcmp(src->raw[r].name, pc->name) == 0)
 				found = r;
+		/* the same meaning: the type rules of scoring (source_conversion) */
+		if (found >= 0 && !source_conversion_ok(pc->ctype, src->raw[found].ctype, &conv))
+		{
+			if (!strict)
+				return NULL;
+			for (int f = 0; f < src->n_cols; f++)
+				if (strcmp(src->cols[f].name, src->raw[found].source) == 0)
+					(void) source_conversion(pc, src->cols[f].type, src->cols[f].name);
+		}
+		if (found >= 0 && src->raw[found].kind != pc->kind)
+			found = -1;
 		if (found < 0)
 		{
 			if (!strict)
@@ -779,10 +791,19 @@ mlsql_model_matrix(const MLModel *m, const SourceData *src, const size_t *rows,
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("source has no %s column \"%s\", a feature of the model",
-							p->cols[c].kind == ML_COL_NUMERIC ? "numeric" : "categorical",
-							p->cols[c].name)));
+							pc->kind == ML_COL_NUMERIC ? "numeric" : "categorical",
+							pc->name)));
 		}
 		cols[c] = src->raw[found];
+		if (conv == CONV_DAYS_TO_SECONDS)
+		{
+			double	   *days = src->raw[found].num;
+			double	   *secs = palloc_extended(Max(src->n_rows, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+
+			for (size_t i = 0; i < src->n_rows; i++)
+				secs[i] = days[i] * SECONDS_PER_DAY;
+			cols[c].num = secs;
+		}
 	}
 	if (rows == NULL)
 	{

@@ -454,6 +454,14 @@ test_model_bytes(void)
 	}
 	m1 = fit_model("logistic", d, NULL, 0);
 	m2 = fit_model("logistic", d, NULL, 0);
+	/* format 2's extension section: column kinds and feature means */
+	{
+		static double means[2] = {0.25, -0.5};
+
+		m1->pipeline->cols[0].ctype = m2->pipeline->cols[0].ctype = ML_CT_TIMESTAMP;
+		m1->pipeline->cols[0].type_name = m2->pipeline->cols[0].type_name = "timestamp with time zone";
+		m1->feature_mean = m2->feature_mean = means;
+	}
 	buffer_init(&b1);
 	buffer_init(&b2);
 	model_write(m1, &b1);
@@ -466,6 +474,31 @@ test_model_bytes(void)
 	CHECK(o1[0] == o2[0] && o1[1] == o2[1]);
 	CHECK(r->n_features == 2 && strcmp(r->feature_names[1], "b") == 0);
 	CHECK(r->n_classes == 2 && strcmp(r->class_labels[1], "1") == 0);
+	CHECK(r->pipeline->cols[0].ctype == ML_CT_TIMESTAMP && r->pipeline->cols[1].ctype == ML_CT_UNKNOWN);
+	CHECK(strcmp(r->pipeline->cols[0].type_name, "timestamp with time zone") == 0);
+	CHECK(r->feature_mean && r->feature_mean[0] == 0.25 && r->feature_mean[1] == -0.5);
+
+	/* format 1 (before the extension section) still reads: ml_fit linear, y = f(x1, x2) */
+	{
+		static const char *v1 =
+			"4d4c535101000200010002000000020000007831020000007831000000000101000100000000000000"
+			"000000000000000000000000000000f03f000000000200000000000000020000007832020000007832"
+			"000000000101000100000000000000000000000000000000000000000000f03f000000000200000000"
+			"0000000100000079000000001c00000002000000280cc3300cc30040e13ccff33ccff33f1e18866118"
+			"86f1bfcf2ab68e";
+		uint8_t		bytes[256];
+		size_t		n = strlen(v1) / 2;
+		double		one[2] = {1, 1},
+					o;
+		MLModel    *old;
+
+		for (size_t i = 0; i < n; i++)
+			sscanf(v1 + 2 * i, "%2hhx", &bytes[i]);
+		old = model_read(bytes, n);
+		model_predict(old, one, 1, &o);
+		CHECK(fabs(o - 2.238095238) < 1e-6);
+		CHECK(old->pipeline->cols[0].ctype == ML_CT_UNKNOWN && old->feature_mean == NULL);
+	}
 
 	/* every single-byte corruption and every truncation is an error */
 	for (size_t i = 0; i < b1.len; i++)
