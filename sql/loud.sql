@@ -129,6 +129,15 @@ SELECT ml_predict_proba('loud_num', ARRAY[NULL, 10]::float8[]) = ml_predict_prob
 FROM (SELECT NULL::bigint AS visits, 10::numeric AS paid) r;
 -- a ROW(...) without names says so
 SELECT ml_predict('loud_num', ROW(1, 2));
+-- ml_save names an ml_fit model's columns, so rows score by name
+SELECT version FROM ml_save('loud_fit', (SELECT ml_fit('linear', paid::float8, ARRAY[visits::float8, id::float8]) FROM loud_accounts),
+                            features => ARRAY['visits', 'id']);
+SELECT count(*) FILTER (WHERE ml_predict('loud_fit', a) = ml_predict('loud_fit', ARRAY[a.visits, a.id]::float8[])) AS by_name
+FROM loud_accounts a;
+SELECT * FROM ml_save('loud_fit', (SELECT ml_fit('linear', paid::float8, ARRAY[visits::float8]) FROM loud_accounts),
+                      features => ARRAY['visits', 'id']);
+SELECT * FROM ml_save('loud_fit', (SELECT ml_fit('linear', paid::float8, ARRAY[visits::float8, id::float8]) FROM loud_accounts),
+                      features => ARRAY['visits', 'visits']);
 
 DROP VIEW loud_accounts_retyped, loud_accounts_dated;
 DROP TABLE loud_people, loud_accounts;

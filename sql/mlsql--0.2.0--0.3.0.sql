@@ -507,3 +507,10 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT * FROM mlsql.explain_rows(@extschema@.ml_model_info($1), @extschema@.ml_transform($1, $2),
                                      @extschema@.ml_explain_values($1, $2))
 $$;
+
+-- ---- ml_save names an ml_fit model's columns ----
+DROP FUNCTION ml_save(text, bytea, text);
+CREATE FUNCTION ml_save(project text, model bytea, deploy text DEFAULT 'if_better', features text[] DEFAULT NULL)
+RETURNS TABLE (project text, version int, model_id bigint, deployed boolean)
+AS 'MODULE_PATHNAME', 'mlsql_save' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml_save(text, bytea, text, text[]) IS 'register model bytes (ml_fit) as the project''s next version, its columns named by features (else x1, x2, ...); if_better deploys it when nothing is deployed';

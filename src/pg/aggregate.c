@@ -533,6 +533,66 @@ mlsql_predict_proba_bytes(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The model's bytes with its raw columns renamed (ml_fit calls them x1,
+ * x2, ...): one name per column, in order, each distinct.  Only models
+ * whose columns map one to one onto their features (ml_fit's, imported
+ * ones) can be renamed.
+ */
+static bytea *
+rename_features(MLModel *m, ArrayType *names_arr)
+{
+	MLPipeline *p = m->pipeline;
+	Datum	   *d;
+	bool	   *nulls;
+	int			n;
+	MLBuffer	out;
+
+	if (ARR_NDIM(names_arr) > 1)
+		ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR), errmsg("features must be a one-dimensional array")));
+	deconstruct_array(names_arr, TEXTOID, -1, false, TYPALIGN_INT, &d, &nulls, &n);
+	if (p->n_out != p->n_cols)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("this model preprocesses its columns; its names come from its training")));
+	if (n != p->n_cols)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the model has %d feature%s, features names %d", p->n_cols, p->n_cols == 1 ? "" : "s", n),
+				 errhint("Name each element of the ml_fit features array, in order.")));
+	for (int c = 0; c < n; c++)
+	{
+		char	   *name;
+
+		if (nulls[c])
+			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("feature names must not be NULL")));
+		name = TextDatumGetCString(d[c]);
+		if (name[0] == '\0' || strlen(name) >= NAMEDATALEN)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid feature name \"%s\"", name),
+					 errhint("A feature name is a column name: 1 to %d bytes.", NAMEDATALEN - 1)));
+		for (int k = 0; k < c; k++)
+			if (strcmp(p->cols[k].name, name) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("feature name \"%s\" is given twice", name)));
+		p->cols[c].name = name;
+		p->cols[c].source = name;
+		p->cols[c].element = 0;
+		p->out_names[c] = name;
+	}
+	buffer_init(&out);
+	model_write(m, &out);
+	{
+		bytea	   *b = palloc(VARHDRSZ + out.len);
+
+		SET_VARSIZE(b, VARHDRSZ + out.len);
+		memcpy(VARDATA(b), out.data, out.len);
+		return b;
+	}
+}
+
+/*
  * ml_save(project, model bytea, deploy): register an aggregate-trained model
  * as the project's next version (a run of algorithm, task and size only: its
  * data is whatever the aggregate read).  'if_better' deploys it when the
@@ -569,6 +629,9 @@ mlsql_save(PG_FUNCTION_ARGS)
 				 errhint("Use 'if_better' (deploys when nothing is deployed), 'always' or 'never'.")));
 	catalog_check_project_name(project);
 	m = read_input_model((const uint8_t *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+	/* features names the columns of an ml_fit model, so rows score by name */
+	if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
+		b = rename_features(m, PG_GETARG_ARRAYTYPE_P(3));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
