@@ -10,7 +10,7 @@ SELECT g AS id,
 FROM generate_series(1, 300) g;
 
 -- 1. the algorithm a user names decides the task
-SELECT task, algorithm FROM ml_train('loud_lin', 'SELECT tier, spend, region FROM loud_people', 'tier', 'linear');
+SELECT task, algorithm FROM ml_train('loud_lin', 'SELECT tier, spend, region FROM loud_people', 'tier', 'linear', deploy => 'always');
 SELECT task, algorithm FROM ml_train('loud_lasso', 'SELECT tier, spend FROM loud_people', 'tier', 'lasso');
 SELECT task, algorithm FROM ml_train('loud_nb', 'SELECT tier, spend FROM loud_people', 'tier', 'naive_bayes');
 -- algorithms that do both infer, and say so (integer targets)
@@ -120,7 +120,7 @@ SELECT ml_predict('loud_acc', r) FROM (SELECT signup_at, (visits > 3) AS visits,
 SELECT * FROM ml_evaluate('loud_acc', 'SELECT signup_at, visits, paid, 1 AS plan, channel, churned FROM loud_accounts');
 -- the float8[] form: the raw columns of a model of numbers, refused for others
 SELECT ml_predict('loud_acc', ARRAY[1, 2, 3, 4, 5]::float8[]);
-SELECT task FROM ml_train('loud_num', 'SELECT visits, paid, churned FROM loud_accounts', 'churned', 'logistic');
+SELECT task FROM ml_train('loud_num', 'SELECT visits, paid, churned FROM loud_accounts', 'churned', 'logistic', deploy => 'always');
 SELECT ml_predict('loud_num', ARRAY[1, 2, 3]::float8[]);
 SELECT count(*) FILTER (WHERE ml_predict_proba('loud_num', a) = ml_predict_proba('loud_num', ARRAY[a.visits, a.paid]::float8[]))
        AS array_equals_row, count(*)
@@ -138,6 +138,44 @@ SELECT * FROM ml_save('loud_fit', (SELECT ml_fit('linear', paid::float8, ARRAY[v
                       features => ARRAY['visits', 'id']);
 SELECT * FROM ml_save('loud_fit', (SELECT ml_fit('linear', paid::float8, ARRAY[visits::float8, id::float8]) FROM loud_accounts),
                       features => ARRAY['visits', 'visits']);
+
+-- 6. deployments that explain themselves
+-- a first model that does not beat the baseline is not deployed
+SELECT version, deployed FROM ml_train('loud_dep', 'SELECT churned, visits, paid FROM loud_accounts', 'churned', 'tree',
+                                       '{"max_depth": 1}', test_size => 0.995);
+SELECT count(*) AS deployments FROM mlsql.deployments d JOIN mlsql.projects p ON p.id = d.project_id WHERE p.name = 'loud_dep';
+-- one that does is, and the row says why
+SELECT version, deployed FROM ml_train('loud_dep', 'SELECT churned, visits, paid, signup_at FROM loud_accounts', 'churned',
+                                       'tree', '{"max_depth": 4}');
+SELECT m.version, d.metric, round(d.score::numeric, 4) AS score, round(d.live_score::numeric, 4) AS live_score, d.basis,
+       d.reason LIKE 'accuracy % beats the baseline''s %' AS reason_ok
+FROM mlsql.deployments d JOIN mlsql.models m ON m.id = d.model_id JOIN mlsql.projects p ON p.id = d.project_id
+WHERE p.name = 'loud_dep';
+-- a later one is compared with the live model re-scored on its own test rows
+SELECT version, deployed FROM ml_train('loud_dep', 'SELECT churned, visits, paid, signup_at FROM loud_accounts', 'churned',
+                                       'tree', '{"max_depth": 2}');
+-- the key metric is the project's choice: log_loss ranks lower first
+SELECT ml_set_metric('loud_dep', 'log_loss');
+SELECT metric FROM mlsql.projects WHERE name = 'loud_dep';
+SELECT version, deployed FROM ml_train('loud_dep', 'SELECT churned, visits, paid, signup_at FROM loud_accounts', 'churned',
+                                       'logistic');
+SELECT version, metric, rank FROM mlsql.leaderboard WHERE project = 'loud_dep' ORDER BY version;
+SELECT ml_set_metric('loud_dep', 'r2');
+SELECT ml_set_metric('loud_dep', 'silhouette');
+SELECT ml_set_metric('loud_dep', NULL);
+-- scores taken on other rows are not ranked together, nor picked by best_score
+SELECT version FROM ml_train('loud_dep', 'SELECT churned, visits, paid, signup_at FROM loud_accounts', 'churned',
+                             'tree', '{"max_depth": 4}', seed => 7, deploy => 'never');
+SELECT version, rank, test_rows = (SELECT l.test_rows FROM mlsql.leaderboard l WHERE l.project = 'loud_dep' AND l.version = 2)
+       AS same_rows_as_v2
+FROM mlsql.leaderboard WHERE project = 'loud_dep' ORDER BY version;
+SELECT version FROM ml_deploy('loud_dep', 'best_score');
+-- retraining repeats the deployed model's configuration; the same bytes are no new version
+SELECT version FROM ml_deploy('loud_dep', 2);
+SELECT version, algorithm, deployed FROM ml_retrain('loud_dep');
+SELECT version, algorithm FROM ml_retrain('loud_dep', 4);
+SELECT max(version) AS versions FROM mlsql.models m JOIN mlsql.projects p ON p.id = m.project_id WHERE p.name = 'loud_dep';
+SELECT * FROM ml_retrain('loud_dep', 99);
 
 DROP VIEW loud_accounts_retyped, loud_accounts_dated;
 DROP TABLE loud_people, loud_accounts;

@@ -101,6 +101,23 @@ UPDATE mlsql.experiments e SET created_by = (
 
 CREATE INDEX ON mlsql.runs (dataset_id);
 
+-- ---- deployments that explain themselves; a key metric per project ----
+ALTER TABLE mlsql.projects ADD COLUMN metric text;
+COMMENT ON COLUMN mlsql.projects.metric IS 'the metric the project ranks its models by (ml_set_metric); NULL: accuracy for classification, r2 for regression';
+ALTER TABLE mlsql.runs ADD COLUMN test_fingerprint text;
+COMMENT ON COLUMN mlsql.runs.test_fingerprint IS 'fingerprint of the rows the test metrics were taken on (the training rows without a test split): scores with the same one compare';
+ALTER TABLE mlsql.deployments
+    ADD COLUMN metric text,
+    ADD COLUMN score float8,
+    ADD COLUMN live_score float8,
+    ADD COLUMN basis text,
+    ADD COLUMN reason text;
+COMMENT ON COLUMN mlsql.deployments.metric IS 'the key metric the decision compared';
+COMMENT ON COLUMN mlsql.deployments.score IS 'the deployed model''s score on it';
+COMMENT ON COLUMN mlsql.deployments.live_score IS 'the score it beat: the live model''s, or the baseline''s for a first model';
+COMMENT ON COLUMN mlsql.deployments.basis IS 'how live_score was taken: re-scored on the same test rows, or recorded';
+COMMENT ON COLUMN mlsql.deployments.reason IS 'why, in one sentence (the NOTICE of the decision)';
+
 -- ---- row-level security ----
 CREATE FUNCTION mlsql.project_visible(project_id bigint) RETURNS boolean
 AS 'MODULE_PATHNAME', 'mlsql_project_visible' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
@@ -136,21 +153,26 @@ COMMENT ON VIEW mlsql.deployed_models IS 'the live model of every project';
 CREATE VIEW mlsql.leaderboard WITH (security_invoker = true) AS
 SELECT p.name AS project, p.task, mo.version, mo.id AS model_id, mo.algorithm, mo.run_id,
        k.metric, k.split, k.score,
-       pg_catalog.rank() OVER (PARTITION BY p.id ORDER BY k.score DESC NULLS LAST) AS rank,
+       -- ranked only among scores taken on the same rows, in the metric's direction
+       pg_catalog.rank() OVER (PARTITION BY p.id, r.test_fingerprint
+                               ORDER BY CASE WHEN k.metric OPERATOR(pg_catalog.=) ANY ('{log_loss,rmse,mae}'::pg_catalog.text[])
+                                             THEN OPERATOR(pg_catalog.-) k.score ELSE k.score END DESC NULLS LAST) AS rank,
        coalesce(mo.id OPERATOR(pg_catalog.=) dm.model_id, false) AS deployed,
        (SELECT pg_catalog.jsonb_object_agg(mt.name, mt.value) FROM mlsql.metrics mt
         WHERE mt.run_id OPERATOR(pg_catalog.=) mo.run_id AND mt.split OPERATOR(pg_catalog.=) 'test'
           AND mt.step IS NULL) AS test_metrics,
-       mo.created_at
+       mo.created_at,
+       r.test_fingerprint AS test_rows
 FROM mlsql.models mo
 JOIN mlsql.projects p ON p.id OPERATOR(pg_catalog.=) mo.project_id
+JOIN mlsql.runs r ON r.id OPERATOR(pg_catalog.=) mo.run_id
 LEFT JOIN LATERAL (SELECT mt.name AS metric, mt.split, mt.value AS score FROM mlsql.metrics mt
                    WHERE mt.run_id OPERATOR(pg_catalog.=) mo.run_id AND mt.step IS NULL
-                     AND mt.name OPERATOR(pg_catalog.=)
-                         CASE WHEN p.task OPERATOR(pg_catalog.=) 'regression' THEN 'r2' ELSE 'accuracy' END
+                     AND mt.name OPERATOR(pg_catalog.=) coalesce(p.metric,
+                         CASE WHEN p.task OPERATOR(pg_catalog.=) 'regression' THEN 'r2' ELSE 'accuracy' END)
                    ORDER BY mt.split OPERATOR(pg_catalog.=) 'test' DESC LIMIT 1) k ON true
 LEFT JOIN mlsql.deployed_models dm ON dm.project_id OPERATOR(pg_catalog.=) p.id;
-COMMENT ON VIEW mlsql.leaderboard IS 'every model of every project with its key score (test split; train when trained on all rows), rank and deployed flag';
+COMMENT ON VIEW mlsql.leaderboard IS 'every model of every project with its key score (the project''s metric; test split, train when trained on all rows), its rank among models scored on the same rows (test_rows), and deployed flag';
 
 CREATE VIEW mlsql.loss_curves WITH (security_invoker = true) AS
 SELECT p.name AS project, m.run_id, r.algorithm, m.split, m.name AS metric, m.step, m.value
@@ -166,28 +188,52 @@ CREATE FUNCTION mlsql.require_manage(project text) RETURNS void
 AS 'MODULE_PATHNAME', 'mlsql_require_manage' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION mlsql.require_manage(text) IS 'an error unless the calling role manages the project (42704 when it cannot see it)';
 
-CREATE OR REPLACE FUNCTION mlsql.last_training(project text) RETURNS jsonb
+DROP FUNCTION ml_retrain(text);
+DROP FUNCTION mlsql.last_training(text);
+CREATE FUNCTION mlsql.last_training(project text, version int DEFAULT NULL) RETURNS jsonb
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     c jsonb;
     who regrole;
+    pid bigint;
+    v int := version;
 BEGIN
     project := btrim(project, E' \t\r\n');    -- as every function takes a project name
-    IF NOT EXISTS (SELECT 1 FROM mlsql.projects p WHERE p.name = project) THEN
+    SELECT p.id INTO pid FROM mlsql.projects p WHERE p.name = project;
+    IF pid IS NULL THEN
         RAISE EXCEPTION 'project "%" does not exist', project USING ERRCODE = 'undefined_object';
     END IF;
-    -- a training that read a source (ml_save records none)
-    SELECT e.config, e.created_by INTO c, who
-    FROM mlsql.experiments e JOIN mlsql.projects p ON p.id = e.project_id
-    WHERE p.name = project AND e.kind = 'train' AND e.config ? 'source'
-    ORDER BY e.id DESC LIMIT 1;
+    -- what is deployed is what a retraining repeats, unless a version is named
+    IF v IS NULL THEN
+        SELECT m.version INTO v FROM mlsql.deployments d JOIN mlsql.models m ON m.id = d.model_id
+        WHERE d.project_id = pid ORDER BY d.id DESC LIMIT 1;
+    END IF;
+    IF v IS NOT NULL THEN
+        IF NOT EXISTS (SELECT 1 FROM mlsql.models m WHERE m.project_id = pid AND m.version = v) THEN
+            RAISE EXCEPTION 'project "%" has no version %', project, v USING ERRCODE = 'undefined_object';
+        END IF;
+        SELECT e.config, e.created_by INTO c, who
+        FROM mlsql.models m JOIN mlsql.runs r ON r.id = m.run_id JOIN mlsql.experiments e ON e.id = r.experiment_id
+        WHERE m.project_id = pid AND m.version = v AND e.kind = 'train' AND e.config ? 'source';
+        IF c IS NULL THEN
+            RAISE EXCEPTION 'version % of project "%" was not trained from a source (ml_save), so it cannot be retrained', v, project
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      HINT = 'Retrain a version that ml_train made: ml_retrain(project, version).';
+        END IF;
+    ELSE
+        -- nothing deployed: the last training that read a source
+        SELECT e.config, e.created_by INTO c, who
+        FROM mlsql.experiments e
+        WHERE e.project_id = pid AND e.kind = 'train' AND e.config ? 'source'
+        ORDER BY e.id DESC LIMIT 1;
+    END IF;
     IF c IS NULL THEN
         RAISE EXCEPTION 'project "%" has no training to repeat', project USING ERRCODE = 'undefined_object',
             HINT = 'Train it once with ml_train.';
     END IF;
     -- the source runs with the caller's rights: only the caller's own is replayed
     IF who IS NULL OR who::oid <> (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user) THEN
-        RAISE EXCEPTION 'the last training of project "%" was recorded by role %, not by %',
+        RAISE EXCEPTION 'the configuration of project "%" to retrain was recorded by role %, not by %',
                         project, coalesce(who::text, '(unknown)'), current_user
             USING ERRCODE = 'insufficient_privilege',
                   DETAIL = 'A replay runs the recorded source with your privileges, so mlsql replays only configurations you recorded yourself.',
@@ -195,23 +241,27 @@ BEGIN
     END IF;
     RETURN c;
 END $$;
-COMMENT ON FUNCTION mlsql.last_training(text) IS 'the configuration of a project''s last ml_train, which the caller must have recorded';
+COMMENT ON FUNCTION mlsql.last_training(text, int) IS 'the configuration to retrain: of the given version, else of the deployed model, else of the last ml_train; the caller must have recorded it';
 
 -- not SET search_path: the recorded source is read with the caller's search_path, as
 -- ml_train read it; every function and operator here is qualified instead
-CREATE OR REPLACE FUNCTION ml_retrain(project text)
+CREATE FUNCTION ml_retrain(project text, version int DEFAULT NULL)
 RETURNS TABLE (project text, version int, model_id bigint, run_id bigint, algorithm text,
                task text, metrics jsonb, baseline jsonb, deployed boolean)
 LANGUAGE sql VOLATILE AS $$
-    SELECT t.* FROM mlsql.last_training($1) c,
+    -- the deployed model's configuration (or version's), on the current data; a model
+    -- identical to an existing version is not stored again (skip_identical)
+    SELECT t.* FROM mlsql.last_training($1, $2) c,
         LATERAL @extschema@.ml_train(
             $1, c OPERATOR(pg_catalog.->>) 'source', c OPERATOR(pg_catalog.->>) 'target',
-            c OPERATOR(pg_catalog.->>) 'algorithm', coalesce(c OPERATOR(pg_catalog.->) 'params', '{}'),
+            c OPERATOR(pg_catalog.->>) 'algorithm',
+            coalesce(c OPERATOR(pg_catalog.->) 'params', '{}') OPERATOR(pg_catalog.||) '{"skip_identical": true}',
             c OPERATOR(pg_catalog.->>) 'task',
             ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c OPERATOR(pg_catalog.->) 'features')),
             (c OPERATOR(pg_catalog.->>) 'test_size')::pg_catalog.float8,
             (c OPERATOR(pg_catalog.->>) 'seed')::pg_catalog.int8, 'if_better') t
 $$;
+COMMENT ON FUNCTION ml_retrain(text, int) IS 'retrain the deployed model''s configuration (or a version''s) on the current data; deploys only through the if_better gate; an identical model is not stored again';
 
 CREATE OR REPLACE FUNCTION ml_schedule(project text, schedule text) RETURNS bigint
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
@@ -222,7 +272,7 @@ BEGIN
     project := btrim(project, E' \t\r\n');
     -- the job runs as the caller, who must manage the project and have recorded its configuration
     PERFORM mlsql.require_manage(project);
-    PERFORM mlsql.last_training(project);
+    PERFORM mlsql.last_training(project, NULL);
     EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
     USING 'mlsql-retrain-' || project, schedule,
           format('SELECT * FROM %I.ml_retrain(%L)', '@extschema@', project);
@@ -308,7 +358,9 @@ DECLARE
     r record;
     rows jsonb := '[]';
     best jsonb;
-    lower boolean := metric OPERATOR(pg_catalog.=) ANY ('{log_loss,rmse,mae}'::pg_catalog.text[]);
+    key text := coalesce(metric, (SELECT p.metric FROM mlsql.projects p
+                                  WHERE p.name OPERATOR(pg_catalog.=) pg_catalog.btrim(project, E' \t\r\n')));
+    lower boolean := coalesce(key OPERATOR(pg_catalog.=) ANY ('{log_loss,rmse,mae}'::pg_catalog.text[]), false);
     dep record;
     cand pg_catalog.float8;
     chosen int;
@@ -338,7 +390,7 @@ BEGIN
         FROM mlsql.runs t JOIN mlsql.models m ON m.run_id OPERATOR(pg_catalog.=) t.id
         LEFT JOIN mlsql.metrics x ON x.run_id OPERATOR(pg_catalog.=) t.id
              AND x.split OPERATOR(pg_catalog.=) 'test' AND x.step IS NULL
-             AND x.name OPERATOR(pg_catalog.=) COALESCE(ml_compare.metric,
+             AND x.name OPERATOR(pg_catalog.=) COALESCE(key,
                  CASE WHEN t.task OPERATOR(pg_catalog.=) 'classification' THEN 'accuracy' ELSE 'r2' END)
         WHERE t.parent_run_id OPERATOR(pg_catalog.=) b.run_id ORDER BY t.id DESC LIMIT 1;
         rows := rows OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
@@ -359,7 +411,8 @@ BEGIN
         SELECT l.score INTO cand FROM mlsql.leaderboard l
         WHERE l.project OPERATOR(pg_catalog.=) ml_compare.project AND l.version OPERATOR(pg_catalog.=) chosen;
         IF deploy OPERATOR(pg_catalog.=) 'always' OR dep IS NULL OR dep.score IS NULL
-           OR cand OPERATOR(pg_catalog.>) dep.score THEN
+           OR (CASE WHEN lower THEN cand OPERATOR(pg_catalog.<) dep.score
+                    ELSE cand OPERATOR(pg_catalog.>) dep.score END) THEN
             PERFORM @extschema@.ml_deploy(ml_compare.project, chosen);
         ELSE
             chosen := NULL;
@@ -514,3 +567,7 @@ CREATE FUNCTION ml_save(project text, model bytea, deploy text DEFAULT 'if_bette
 RETURNS TABLE (project text, version int, model_id bigint, deployed boolean)
 AS 'MODULE_PATHNAME', 'mlsql_save' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ml_save(text, bytea, text, text[]) IS 'register model bytes (ml_fit) as the project''s next version, its columns named by features (else x1, x2, ...); if_better deploys it when nothing is deployed';
+
+CREATE FUNCTION ml_set_metric(project text, metric text) RETURNS void
+AS 'MODULE_PATHNAME', 'mlsql_set_metric' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml_set_metric(text, text) IS 'the metric a project ranks its models by: if_better, best_score, the leaderboard, searches without a metric (NULL: accuracy / r2)';

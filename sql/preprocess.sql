@@ -116,7 +116,7 @@ SELECT abs((ml_transform('enc_target', r))[1] - (SELECT avg(price) FROM houses))
 FROM (SELECT 'rome' AS city) r;
 -- target encoding for a multiclass target: one feature per class
 SELECT version FROM ml_train('enc_target_multi', 'SELECT city, heat::text AS h FROM houses', 'h', 'logistic',
-                             '{"preprocess": {"city": {"encode": "target"}}}');
+                             '{"preprocess": {"city": {"encode": "target"}}}', deploy => 'always');
 SELECT ml_model_info('enc_target_multi')->'features' AS features;
 -- max_categories keeps the most frequent; the rest share __other__
 SELECT version FROM ml_train('enc_max', 'SELECT city, price FROM houses', 'price', 'linear',
@@ -189,6 +189,6 @@ WHERE d.id = (SELECT dataset_id FROM mlsql.runs WHERE project_id = (SELECT id FR
 ORDER BY o;
 
 -- an enum target keeps its labels
-SELECT task FROM ml_train('enum_target', 'SELECT city, rooms, heat FROM houses', 'heat', 'logistic');
+SELECT task FROM ml_train('enum_target', 'SELECT city, rooms, heat FROM houses', 'heat', 'logistic', deploy => 'always');
 SELECT ml_classes('enum_target') AS classes,
        (SELECT count(DISTINCT ml_predict_label('enum_target', h)) FROM houses h) <= 3 AS labels_are_classes;

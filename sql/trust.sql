@@ -108,17 +108,20 @@ EXCEPTION WHEN insufficient_privilege THEN
     INSERT INTO bob_loot VALUES (current_user, NULL);
     RETURN 1;
 END $$;
-SELECT count(*) FROM ml_train('alice_model', 'SELECT b.*, bob_spy() AS spy FROM bc_train b', 'target', 'logistic', deploy => 'never');
+-- bob records his source and deploys it (he may: he manages the project)
+SELECT count(*) FROM ml_train('alice_model', 'SELECT b.*, bob_spy() AS spy FROM bc_train b', 'target', 'logistic', deploy => 'always');
 SELECT who, secret FROM bob_loot GROUP BY 1, 2;
 RESET ROLE;
 SET ROLE regress_trust_alice;
 SELECT * FROM ml_retrain('alice_model');
 \set VERBOSITY sqlstate
-SELECT * FROM ml_reproduce((SELECT max(r.id) FROM mlsql.runs r JOIN mlsql.projects p ON p.id = r.project_id
-                            WHERE p.name = 'alice_model' AND r.algorithm = 'logistic' AND r.parent_run_id IS NULL));
+SELECT * FROM ml_reproduce((SELECT max(r.id) FROM mlsql.runs r JOIN mlsql.experiments e ON e.id = r.experiment_id
+                            JOIN mlsql.projects p ON p.id = r.project_id
+                            WHERE p.name = 'alice_model' AND r.algorithm = 'logistic' AND r.parent_run_id IS NULL
+                              AND e.created_by = 'regress_trust_bob'::regrole));
 \set VERBOSITY default
 -- she adopts a configuration by training it herself; then replays work
-SELECT count(*) FROM ml_train('alice_model', 'bc_train', 'target', 'logistic', deploy => 'never');
+SELECT count(*) FROM ml_train('alice_model', 'bc_train', 'target', 'logistic', deploy => 'always');
 SELECT count(*) FROM ml_retrain('alice_model');
 RESET ROLE;
 SELECT who, count(*) FILTER (WHERE secret IS NOT NULL) AS secrets FROM bob_loot GROUP BY 1 ORDER BY 1;

@@ -19,6 +19,15 @@ else
 	echo "$sql_hits" | sed 's/^/#   /'
 fi
 
+# SQL constructs that look an operator up by name, in the door's statements
+name_hits=$(grep -nE '"[^"]*(IS (NOT )?DISTINCT FROM| IN \(|NULLIF\(|BETWEEN|[^_]LIKE |CASE [a-z_.]+ WHEN)' src/pg/catalog.c)
+if [ -z "$name_hits" ]; then
+	echo "ok - sources/qualified_sql: the catalog door's SQL looks no operator up by name"
+else
+	echo "not ok - sources/qualified_sql: constructs that resolve = by search_path in src/pg/catalog.c:"
+	echo "$name_hits" | sed 's/^/#   /'
+fi
+
 switch_hits=$(grep -nE 'SetUserIdAndSecContext|SetSessionAuthorization|set_config_option' \
 	$(find src -name '*.c' ! -path src/pg/catalog.c))
 if [ -z "$switch_hits" ]; then

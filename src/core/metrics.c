@@ -34,6 +34,41 @@ metrics_get(const MLMetricSet *m, const char *name)
 	return NAN;
 }
 
+bool
+metrics_lower_better(const char *metric)
+{
+	return metric && (strcmp(metric, "log_loss") == 0 || strcmp(metric, "rmse") == 0 ||
+					  strcmp(metric, "mae") == 0);
+}
+
+bool
+metrics_valid(MLTask task, const char *metric, bool *lower_better)
+{
+	static const char *const cls[] = {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"};
+	static const char *const reg[] = {"r2", "rmse", "mae"};
+	const char *const *list = task == ML_CLASSIFICATION ? cls : reg;
+	size_t		n = task == ML_CLASSIFICATION ? sizeof(cls) / sizeof(cls[0]) : sizeof(reg) / sizeof(reg[0]);
+
+	if (lower_better)
+		*lower_better = metrics_lower_better(metric);
+	if (metric == NULL || (task != ML_CLASSIFICATION && task != ML_REGRESSION))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], metric) == 0)
+			return true;
+	return false;
+}
+
+bool
+metrics_better(const char *metric, double a, double b)
+{
+	if (isnan(a))
+		return false;
+	if (isnan(b))
+		return true;
+	return metrics_lower_better(metric) ? a < b : a > b;
+}
+
 const char *
 metrics_key(MLTask task)
 {

@@ -47,4 +47,15 @@ extern double metrics_get(const MLMetricSet *m, const char *name);
 /* the metric that decides deployment (higher is better); NULL: none */
 extern const char *metrics_key(MLTask task);
 
+/*
+ * Whether metric is one a project, a search or a deployment may rank
+ * models of this task by (classification: accuracy, precision, recall,
+ * f1, roc_auc, log_loss; regression: r2, rmse, mae); *lower_better (may be
+ * NULL) tells its direction.
+ */
+extern bool metrics_valid(MLTask task, const char *metric, bool *lower_better);
+extern bool metrics_lower_better(const char *metric);
+/* a better than b on metric; NaN is never better, anything beats NaN */
+extern bool metrics_better(const char *metric, double a, double b);
+
 #endif							/* ML_METRICS_H */

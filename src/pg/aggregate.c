@@ -651,9 +651,19 @@ mlsql_save(PG_FUNCTION_ARGS)
 	if (strcmp(deploy, "always") == 0 ||
 		(strcmp(deploy, "if_better") == 0 && catalog_deployed_model(project_id) == 0))
 	{
-		catalog_deploy(project_id, model_id, deploy);
+		CatalogDecision why = {NULL, NAN, NAN, NULL,
+			strcmp(deploy, "always") == 0 ? "deploy => 'always'"
+		: "the project's first model (model bytes carry no test score to compare)"};
+
+		catalog_deploy(project_id, model_id, deploy, &why);
 		deployed = true;
+		ereport(NOTICE, (errmsg("deployed version %d of \"%s\": %s", version, project, why.reason)));
 	}
+	else if (strcmp(deploy, "if_better") == 0)
+		ereport(NOTICE,
+				(errmsg("version %d of \"%s\" was not deployed: model bytes carry no test score to compare with the live model",
+						version, project),
+				 errhint("ml_deploy('%s', %d) deploys it.", project, version)));
 	vals[0] = CStringGetTextDatum(project);
 	vals[1] = Int32GetDatum(version);
 	vals[2] = Int64GetDatum(model_id);

@@ -18,7 +18,9 @@
  *	  stand in for ours;
  *	- every function, operator and type in the statements schema-qualified
  *	  (OPERATOR(pg_catalog.=)), so the statement means the same under any
- *	  search_path;
+ *	  search_path; no IS DISTINCT FROM, IN (...), NULLIF, BETWEEN, LIKE or
+ *	  CASE x WHEN, which look "=" and friends up by name (a check of
+ *	  test/check_sources.sh);
  *	- the caller's arguments only ever as parameters ($1), never as text.
  *
  * The door closes on every exit: after the statement, or by transaction or
@@ -286,15 +288,8 @@ catalog_project_find(const char *name, char **task)
 	return first_int(0);
 }
 
-/* whether the installed schema has projects.target (0.3.0 and later) */
-static bool
-has_project_target(void)
-{
-	Oid			nsp = get_namespace_oid("mlsql", true);
-	Oid			rel = OidIsValid(nsp) ? get_relname_relid("projects", nsp) : InvalidOid;
-
-	return OidIsValid(rel) && get_attnum(rel, "target") != InvalidAttrNumber;
-}
+/* 0.3.0's columns (projects.target, metric, runs.test_fingerprint, ...) are there */
+#define has_project_target() (!legacy_schema())
 
 bool
 catalog_project_target(int64 project_id, char **target, char **kind)
@@ -327,6 +322,30 @@ catalog_check_target(const char *project, const char *old_target, const char *ol
 			 errdetail("A project keeps its target as it keeps its task: its versions are alternatives for one prediction."),
 			 errhint("Train another project for \"%s\", or pass params => '{\"retarget\": true}' to make it the target of \"%s\" from this version on.",
 					 t->name, project)));
+}
+
+char *
+catalog_project_metric(int64 project_id)
+{
+	if (legacy_schema() || project_id == 0)
+		return NULL;
+	read_exec("SELECT p.metric FROM mlsql.projects p WHERE p.id OPERATOR(pg_catalog.=) $1",
+			  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL, false, 1);
+	if (SPI_processed == 0)
+		return NULL;
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
+void
+catalog_set_metric(int64 project_id, const char *metric)
+{
+	int			rc = door_exec("UPDATE mlsql.projects SET metric = $2 WHERE id OPERATOR(pg_catalog.=) $1",
+							   2, (Oid[]) {INT8OID, TEXTOID},
+							   (Datum[]) {Int64GetDatum(project_id), metric ? TEXT_ARG(metric) : (Datum) 0},
+							   metric ? NULL : " n", false, 0);
+
+	if (rc != SPI_OK_UPDATE)
+		elog(ERROR, "project metric update failed: %s", SPI_result_code_string(rc));
 }
 
 char *
@@ -709,6 +728,14 @@ catalog_model_bytes(int64 model_id)
 	return isnull ? NULL : DatumGetByteaPCopy(d);
 }
 
+int32
+catalog_model_version(int64 model_id)
+{
+	read_exec("SELECT m.version FROM mlsql.models m WHERE m.id OPERATOR(pg_catalog.=) $1",
+			  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(model_id)}, NULL, true, 1);
+	return (int32) first_int(0);
+}
+
 int64
 catalog_model_dataset(int64 model_id)
 {
@@ -733,21 +760,59 @@ catalog_recorded_score(int64 model_id, const char *metric)
 }
 
 int32
-catalog_strategy_version(int64 project_id, const char *strategy, const char *key)
+catalog_strategy_version(int64 project_id, const char *strategy, const char *key, int *left_out)
 {
+	*left_out = 0;
 	if (strcmp(strategy, "most_recent") == 0)
 		read_exec("SELECT pg_catalog.max(m.version) FROM mlsql.models m "
 				  "WHERE m.project_id OPERATOR(pg_catalog.=) $1",
 				  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL, false, 1);
-	else if (strcmp(strategy, "best_score") == 0)
+	else if (strcmp(strategy, "best_score") == 0 && legacy_schema())
 		read_exec("SELECT mo.version FROM mlsql.models mo JOIN mlsql.metrics mt "
 				  "ON mt.run_id OPERATOR(pg_catalog.=) mo.run_id AND mt.step IS NULL "
 				  "AND mt.name OPERATOR(pg_catalog.=) $2 AND mt.split OPERATOR(pg_catalog.=) 'test' "
 				  "WHERE mo.project_id OPERATOR(pg_catalog.=) $1 "
 				  "AND mt.value OPERATOR(pg_catalog.=) mt.value "
-				  "ORDER BY mt.value DESC, mo.version DESC LIMIT 1",
-				  2, (Oid[]) {INT8OID, TEXTOID},
-				  (Datum[]) {Int64GetDatum(project_id), TEXT_ARG(key)}, NULL, false, 1);
+				  "ORDER BY CASE WHEN $3 THEN OPERATOR(pg_catalog.-) mt.value ELSE mt.value END DESC, "
+				  "mo.version DESC LIMIT 1",
+				  3, (Oid[]) {INT8OID, TEXTOID, BOOLOID},
+				  (Datum[]) {Int64GetDatum(project_id), TEXT_ARG(key), BoolGetDatum(metrics_lower_better(key))},
+				  NULL, false, 1);
+	else if (strcmp(strategy, "best_score") == 0)
+	{
+		/*
+		 * Only scores taken on the same test rows compare: the candidates
+		 * are the versions scored on the rows of the live version (else of
+		 * the latest version with a test score); *left_out counts the
+		 * others.
+		 */
+		read_exec("WITH s AS (SELECT mo.version, mt.value, r.test_fingerprint AS rows FROM mlsql.models mo "
+				  " JOIN mlsql.runs r ON r.id OPERATOR(pg_catalog.=) mo.run_id "
+				  " JOIN mlsql.metrics mt ON mt.run_id OPERATOR(pg_catalog.=) mo.run_id AND mt.step IS NULL "
+				  " AND mt.name OPERATOR(pg_catalog.=) $2 AND mt.split OPERATOR(pg_catalog.=) 'test' "
+				  " WHERE mo.project_id OPERATOR(pg_catalog.=) $1 AND mt.value OPERATOR(pg_catalog.=) mt.value), "
+				  "latest AS (SELECT s.rows FROM s ORDER BY s.version OPERATOR(pg_catalog.=) "
+				  "  (SELECT m.version FROM mlsql.deployments d JOIN mlsql.models m ON m.id OPERATOR(pg_catalog.=) d.model_id "
+				  "   WHERE d.project_id OPERATOR(pg_catalog.=) $1 ORDER BY d.id DESC LIMIT 1) DESC NULLS LAST, "
+				  "  s.version DESC LIMIT 1) "
+				  "SELECT s.version, (SELECT pg_catalog.count(*) FROM s t, latest "
+				  "                   WHERE NOT coalesce(t.rows OPERATOR(pg_catalog.=) latest.rows, "
+				  "                                      t.rows IS NULL AND latest.rows IS NULL))::pg_catalog.int4 "
+				  "FROM s, latest WHERE coalesce(s.rows OPERATOR(pg_catalog.=) latest.rows, "
+				  "                              s.rows IS NULL AND latest.rows IS NULL) "
+				  "ORDER BY CASE WHEN $3 THEN OPERATOR(pg_catalog.-) s.value ELSE s.value END DESC, "
+				  "s.version DESC LIMIT 1",
+				  3, (Oid[]) {INT8OID, TEXTOID, BOOLOID},
+				  (Datum[]) {Int64GetDatum(project_id), TEXT_ARG(key), BoolGetDatum(metrics_lower_better(key))},
+				  NULL, false, 1);
+		if (SPI_processed == 1)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+
+			*left_out = isnull ? 0 : DatumGetInt32(d);
+		}
+	}
 	else if (strcmp(strategy, "rollback") == 0)
 		read_exec("SELECT mo.version FROM mlsql.deployments d JOIN mlsql.models mo "
 				  "ON mo.id OPERATOR(pg_catalog.=) d.previous_model_id "
@@ -756,6 +821,23 @@ catalog_strategy_version(int64 project_id, const char *strategy, const char *key
 	else
 		elog(ERROR, "unknown deployment strategy \"%s\"", strategy);
 	return (int32) first_int(-1);
+}
+
+int64
+catalog_model_by_hash(int64 project_id, const char *hash, int32 *version)
+{
+	read_exec("SELECT m.id, m.version FROM mlsql.models m WHERE m.project_id OPERATOR(pg_catalog.=) $1 "
+			  "AND m.hash OPERATOR(pg_catalog.=) $2 ORDER BY m.version DESC LIMIT 1",
+			  2, (Oid[]) {INT8OID, TEXTOID}, (Datum[]) {Int64GetDatum(project_id), TEXT_ARG(hash)},
+			  NULL, false, 1);
+	if (SPI_processed == 0)
+		return 0;
+	{
+		bool		isnull;
+
+		*version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	}
+	return first_int(0);
 }
 
 int64
@@ -785,12 +867,14 @@ catalog_insert_model(int64 project_id, int64 run_id, const char *algorithm,
 }
 
 void
-catalog_deploy(int64 project_id, int64 model_id, const char *strategy)
+catalog_deploy(int64 project_id, int64 model_id, const char *strategy, const CatalogDecision *why)
 {
 	int64		previous;
 	int			rc;
 	Oid			role_type;
 	Datum		role = role_arg(GetUserId(), legacy_schema(), &role_type);
+	Datum		v[10];
+	char		nulls[11] = "          ";
 
 	rc = door_exec("SELECT d.model_id FROM mlsql.deployments d "
 				   "WHERE d.project_id OPERATOR(pg_catalog.=) $1 ORDER BY d.id DESC LIMIT 1",
@@ -798,14 +882,37 @@ catalog_deploy(int64 project_id, int64 model_id, const char *strategy)
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "deployment lookup failed: %s", SPI_result_code_string(rc));
 	previous = first_int(0);
-	rc = door_exec("INSERT INTO mlsql.deployments "
+	v[0] = Int64GetDatum(project_id);
+	v[1] = Int64GetDatum(model_id);
+	v[2] = TEXT_ARG(strategy);
+	v[3] = Int64GetDatum(previous);
+	nulls[3] = previous == 0 ? 'n' : ' ';
+	v[4] = role;
+	/* why: the metric, both scores, how the live one was taken, a sentence */
+	v[5] = why && why->metric ? TEXT_ARG(why->metric) : (Datum) 0;
+	nulls[5] = why && why->metric ? ' ' : 'n';
+	v[6] = Float8GetDatum(why ? why->score : NAN);
+	nulls[6] = why && !isnan(why->score) ? ' ' : 'n';
+	v[7] = Float8GetDatum(why ? why->live_score : NAN);
+	nulls[7] = why && !isnan(why->live_score) ? ' ' : 'n';
+	v[8] = why && why->basis ? TEXT_ARG(why->basis) : (Datum) 0;
+	nulls[8] = why && why->basis ? ' ' : 'n';
+	v[9] = why && why->reason ? TEXT_ARG(why->reason) : (Datum) 0;
+	nulls[9] = why && why->reason ? ' ' : 'n';
+	rc = door_exec(legacy_schema()
+				   ? "INSERT INTO mlsql.deployments "
 				   "(project_id, model_id, strategy, previous_model_id, deployed_by) "
 				   "SELECT $1, $2, $3, $4, $5 FROM mlsql.models m "
+				   "WHERE m.id OPERATOR(pg_catalog.=) $2 AND m.project_id OPERATOR(pg_catalog.=) $1"
+				   : "INSERT INTO mlsql.deployments "
+				   "(project_id, model_id, strategy, previous_model_id, deployed_by, metric, score, "
+				   "live_score, basis, reason) "
+				   "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM mlsql.models m "
 				   "WHERE m.id OPERATOR(pg_catalog.=) $2 AND m.project_id OPERATOR(pg_catalog.=) $1",
-				   5, (Oid[]) {INT8OID, INT8OID, TEXTOID, INT8OID, role_type},
-				   (Datum[]) {Int64GetDatum(project_id), Int64GetDatum(model_id),
-				   TEXT_ARG(strategy), Int64GetDatum(previous), role},
-				   previous == 0 ? "   n " : NULL, false, 0);
+				   legacy_schema() ? 5 : 10,
+				   (Oid[]) {INT8OID, INT8OID, TEXTOID, INT8OID, role_type, TEXTOID, FLOAT8OID, FLOAT8OID,
+				   TEXTOID, TEXTOID},
+				   v, nulls, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "deployment insert failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed != 1)
@@ -1089,11 +1196,12 @@ catalog_run_init(CatalogRun *r)
 int64
 catalog_insert_run(const CatalogRun *r)
 {
-	Datum		v[20];
-	char		n[21];
+	Datum		v[21];
+	char		n[22];
+	bool		legacy = legacy_schema();
 
-	memset(n, ' ', 20);
-	n[20] = '\0';
+	memset(n, ' ', 21);
+	n[21] = '\0';
 #define OPT(i, cond, datum) do { if (cond) v[i] = (datum); else { v[i] = (Datum) 0; n[i] = 'n'; } } while (0)
 	v[0] = Int64GetDatum(r->experiment_id);
 	OPT(1, r->parent_run_id != 0, Int64GetDatum(r->parent_run_id));
@@ -1115,18 +1223,28 @@ catalog_insert_run(const CatalogRun *r)
 	OPT(17, r->n_test >= 0, Int64GetDatum(r->n_test));
 	OPT(18, r->n_validation >= 0, Int64GetDatum(r->n_validation));
 	OPT(19, r->preprocess != (Datum) 0, r->preprocess);
+	OPT(20, r->test_fingerprint != NULL, r->test_fingerprint ? TEXT_ARG(r->test_fingerprint) : 0);
 #undef OPT
-	return door_insert("INSERT INTO mlsql.runs (experiment_id, parent_run_id, project_id, algorithm, params, "
+	return door_insert(legacy
+					   ? "INSERT INTO mlsql.runs (experiment_id, parent_run_id, project_id, algorithm, params, "
 					   "seed, dataset_id, status, error, started_at, finished_at, train_seconds, "
 					   "rows_per_second, peak_memory_bytes, cpu_user_seconds, cpu_system_seconds, "
 					   "mlsql_version, pg_version, task, n_train, n_test, n_validation, preprocess) "
 					   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, pg_catalog.now(), "
 					   "pg_catalog.clock_timestamp(), $10, $11, $12, $13, $14, $15, "
-					   "pg_catalog.current_setting('server_version'), $16, $17, $18, $19, $20) RETURNING id",
-					   20,
+					   "pg_catalog.current_setting('server_version'), $16, $17, $18, $19, $20) RETURNING id"
+					   : "INSERT INTO mlsql.runs (experiment_id, parent_run_id, project_id, algorithm, params, "
+					   "seed, dataset_id, status, error, started_at, finished_at, train_seconds, "
+					   "rows_per_second, peak_memory_bytes, cpu_user_seconds, cpu_system_seconds, "
+					   "mlsql_version, pg_version, task, n_train, n_test, n_validation, preprocess, "
+					   "test_fingerprint) "
+					   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, pg_catalog.now(), "
+					   "pg_catalog.clock_timestamp(), $10, $11, $12, $13, $14, $15, "
+					   "pg_catalog.current_setting('server_version'), $16, $17, $18, $19, $20, $21) RETURNING id",
+					   legacy ? 20 : 21,
 					   (Oid[]) {INT8OID, INT8OID, INT8OID, TEXTOID, JSONBOID, INT8OID, INT8OID, TEXTOID,
 						   TEXTOID, FLOAT8OID, FLOAT8OID, INT8OID, FLOAT8OID, FLOAT8OID, TEXTOID, TEXTOID,
-					   INT8OID, INT8OID, INT8OID, JSONBOID},
+					   INT8OID, INT8OID, INT8OID, JSONBOID, TEXTOID},
 					   v, n);
 }
 

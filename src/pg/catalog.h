@@ -100,21 +100,48 @@ extern bool catalog_model_stamp(int64 model_id, char *stamp, size_t stamp_len, d
 /* the model bytes of a visible model (detoasted), or NULL */
 extern bytea *catalog_model_bytes(int64 model_id);
 
+/* a visible model's version number, or 0 */
+extern int32 catalog_model_version(int64 model_id);
+
 /* the data version a model's run read, or 0 */
 extern int64 catalog_model_dataset(int64 model_id);
 
 /* the model's recorded final score on metric (test split, else train), or NaN */
 extern double catalog_recorded_score(int64 model_id, const char *metric);
 
-/* the version a deployment strategy picks (most_recent, best_score on key, rollback), or -1 */
-extern int32 catalog_strategy_version(int64 project_id, const char *strategy, const char *key);
+/*
+ * The version a deployment strategy picks (most_recent, best_score on key
+ * in its direction, rollback), or -1.  best_score compares only versions
+ * scored on the same test rows as the live one (else the latest one);
+ * *left_out counts the versions it could not compare.
+ */
+extern int32 catalog_strategy_version(int64 project_id, const char *strategy, const char *key,
+									  int *left_out);
+
+/* the project's newest version with these model bytes (sha256 hex), or 0 */
+extern int64 catalog_model_by_hash(int64 project_id, const char *hash, int32 *version);
+
+/* the project's key metric (ml_set_metric), or NULL for the task's default */
+extern char *catalog_project_metric(int64 project_id);
+extern void catalog_set_metric(int64 project_id, const char *metric);
 
 /* register model bytes as the project's next version; returns the model id */
 extern int64 catalog_insert_model(int64 project_id, int64 run_id, const char *algorithm,
 								  const void *bytes, size_t len, int32 *version);
 
-/* a deployment of model_id (which must belong to the project) by the caller */
-extern void catalog_deploy(int64 project_id, int64 model_id, const char *strategy);
+/* why a model was (or was not) deployed, recorded with the deployment */
+typedef struct CatalogDecision
+{
+	const char *metric;			/* the key metric compared, or NULL */
+	double		score;			/* the new model's, NaN: none */
+	double		live_score;		/* the live model's (or the baseline's), NaN: none */
+	const char *basis;			/* how live_score was taken: "same rows", "recorded", "baseline" */
+	const char *reason;			/* one sentence */
+} CatalogDecision;
+
+/* a deployment of model_id (which must belong to the project) by the caller; why may be NULL */
+extern void catalog_deploy(int64 project_id, int64 model_id, const char *strategy,
+						   const CatalogDecision *why);
 extern void catalog_set_alias(int64 project_id, const char *alias, int64 model_id);
 
 /* level "use" or "manage" for role, or "none" to take it back */
@@ -186,6 +213,7 @@ typedef struct CatalogRun
 	int64		n_test;			/* < 0: NULL */
 	int64		n_validation;	/* < 0: NULL */
 	Datum		preprocess;		/* jsonb; 0: NULL */
+	const char *test_fingerprint;	/* the rows the test metrics were taken on; NULL */
 } CatalogRun;
 
 extern void catalog_run_init(CatalogRun *r);

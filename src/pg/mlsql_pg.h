@@ -190,6 +190,7 @@ typedef struct TrainData
 				n_test,
 				n_valid;
 	uint64_t	fingerprint;
+	uint64_t	test_fingerprint;	/* of the rows test metrics are taken on */
 	MLColumnOptions *opts;
 	MLParams   *params;			/* the learner's params from params_jb */
 	char	   *existing_task;

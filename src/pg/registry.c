@@ -17,6 +17,8 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 
+#include <math.h>
+
 #include "core/metrics.h"
 #include "pg/mlsql_pg.h"
 
@@ -24,11 +26,22 @@ PG_FUNCTION_INFO_V1(mlsql_deploy);
 PG_FUNCTION_INFO_V1(mlsql_deploy_strategy);
 PG_FUNCTION_INFO_V1(mlsql_alias);
 
+/* the project's key metric: its own (ml_set_metric), else its task's */
+static const char *
+project_key(int64 pid, const char *task)
+{
+	char	   *m = catalog_project_metric(pid);
+
+	return m ? m : metrics_key(strcmp(task, "regression") == 0 ? ML_REGRESSION : ML_CLASSIFICATION);
+}
+
 /* the version a strategy picks for a project */
 static int32
 strategy_version(const char *project, int64 pid, const char *task, const char *strategy)
 {
 	int32		v;
+	int			left_out = 0;
+	const char *key = project_key(pid, task);
 
 	if (strcmp(strategy, "most_recent") != 0 && strcmp(strategy, "best_score") != 0 &&
 		strcmp(strategy, "rollback") != 0)
@@ -36,8 +49,13 @@ strategy_version(const char *project, int64 pid, const char *task, const char *s
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid deployment strategy \"%s\"", strategy),
 				 errhint("Use 'best_score', 'most_recent' or 'rollback', or give a version.")));
-	v = catalog_strategy_version(pid, strategy,
-								 metrics_key(strcmp(task, "regression") == 0 ? ML_REGRESSION : ML_CLASSIFICATION));
+	v = catalog_strategy_version(pid, strategy, key, &left_out);
+	if (left_out > 0)
+		ereport(NOTICE,
+				(errmsg("best_score compared the versions scored on the test rows of the live one; %d other%s %s scored on other rows",
+						left_out, left_out == 1 ? "" : "s", left_out == 1 ? "was" : "were"),
+				 errdetail("Scores taken on different rows do not rank (mlsql.leaderboard's test_rows tells them apart)."),
+				 errhint("Retrain them with the same data, test_size and seed to compare them.")));
 	if (v < 0 && strcmp(strategy, "rollback") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -76,7 +94,21 @@ deploy_common(FunctionCallInfo fcinfo, const char *project, int32 version, const
 	/* a model that cannot be read must not go live */
 	(void) model_for_id(mid);
 	previous = catalog_deployed_model(pid);
-	catalog_deploy(pid, mid, strategy ? strategy : "manual");
+	{
+		CatalogDecision why = {NULL, NAN, NAN, NULL, NULL};
+
+		if (strategy && strcmp(strategy, "best_score") == 0)
+		{
+			why.metric = project_key(pid, task);
+			why.score = catalog_recorded_score(mid, why.metric);
+			why.basis = "recorded test scores on the same rows";
+			why.reason = psprintf("best_score: the highest %s on the test rows (%.6g)", why.metric, why.score);
+		}
+		else
+			why.reason = strategy ? psprintf("strategy %s", strategy) : "chosen by version";
+		catalog_deploy(pid, mid, strategy ? strategy : "manual", &why);
+		ereport(NOTICE, (errmsg("deployed version %d of \"%s\": %s", version, project, why.reason)));
+	}
 
 	vals[0] = CStringGetTextDatum(project);
 	vals[1] = Int32GetDatum(version);
@@ -191,6 +223,45 @@ mlsql_grant(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	pid = catalog_project_for_manage(project, NULL);
 	catalog_set_grant(pid, role_id, level);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(mlsql_set_metric);
+
+/*
+ * ml_set_metric(project text, metric text) RETURNS void: the metric the
+ * project ranks its models by (if_better, best_score, the leaderboard and
+ * searches without a metric); NULL goes back to the task's default
+ * (accuracy, r2).
+ */
+Datum
+mlsql_set_metric(PG_FUNCTION_ARGS)
+{
+	char	   *project,
+			   *metric = NULL,
+			   *task = NULL;
+	int64		pid;
+	MLTask		t;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("project must not be NULL")));
+	project = catalog_project_name_arg(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	if (!PG_ARGISNULL(1))
+		metric = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	pid = catalog_project_for_manage(project, &task);
+	t = strcmp(task, "regression") == 0 ? ML_REGRESSION : strcmp(task, "classification") == 0
+		? ML_CLASSIFICATION : ML_CLUSTERING;
+	if (metric && !metrics_valid(t, metric, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("metric \"%s\" cannot rank %s models", metric, task),
+				 errhint("%s", t == ML_CLASSIFICATION ? "Use accuracy, precision, recall, f1, roc_auc or log_loss."
+						 : t == ML_REGRESSION ? "Use r2, rmse or mae."
+						 : "Clustering and anomaly projects rank by their task's own score.")));
+	catalog_set_metric(pid, metric);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

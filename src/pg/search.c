@@ -66,28 +66,6 @@ typedef struct Trial
 	double		fraction;		/* halving: share of training rows used */
 } Trial;
 
-/* the metric a search optimizes; lower-is-better ones are negated to rank */
-static bool
-metric_valid(MLTask task, const char *metric, bool *lower_better)
-{
-	static const char *const cls[] = {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"};
-	static const char *const reg[] = {"r2", "rmse", "mae"};
-
-	*lower_better = strcmp(metric, "log_loss") == 0 || strcmp(metric, "rmse") == 0 ||
-		strcmp(metric, "mae") == 0;
-	if (task == ML_CLASSIFICATION)
-	{
-		for (size_t i = 0; i < lengthof(cls); i++)
-			if (strcmp(cls[i], metric) == 0)
-				return true;
-	}
-	else
-		for (size_t i = 0; i < lengthof(reg); i++)
-			if (strcmp(reg[i], metric) == 0)
-				return true;
-	return false;
-}
-
 /*
  * Cross-validated scores of one configuration: fold f trains on the rows
  * of the other folds that are in the pool (halving: a share of the rows)
@@ -510,8 +488,11 @@ mlsql_search(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ml_search needs a regression or classification task, not %s",
 						ml_task_name(td.task))));
-	a.metric = metric_arg ? metric_arg : metrics_key(td.task);
-	if (!metric_valid(td.task, a.metric, &a.lower_better))
+	/* the project's key metric (ml_set_metric) unless the call names one */
+	a.metric = metric_arg ? metric_arg : catalog_project_metric(td.project_id);
+	if (a.metric == NULL)
+		a.metric = metrics_key(td.task);
+	if (!metrics_valid(td.task, a.metric, &a.lower_better))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("metric \"%s\" is not a %s metric", a.metric, ml_task_name(td.task)),

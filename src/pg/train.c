@@ -14,6 +14,9 @@
  */
 #include "postgres.h"
 
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+
 #include <math.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -47,7 +50,8 @@ PG_FUNCTION_INFO_V1(mlsql_train);
 /* ---- parameters ---- */
 
 /* keys of params that configure ml_train itself, not the learner */
-static const char *const general_keys[] = {"preprocess", "split", "split_key", "split_column", "retarget", NULL};
+static const char *const general_keys[] = {"preprocess", "split", "split_key", "split_column", "retarget",
+"skip_identical", NULL};
 
 static bool
 reserved_key(const char *key)
@@ -97,7 +101,7 @@ check_param_keys(const MLLearner *l, Jsonb *params)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown parameter \"%s\" for algorithm \"%s\"", key, l->name),
-				 errhint("Parameters of %s: %s. General keys: preprocess, split, split_key, split_column, retarget.",
+				 errhint("Parameters of %s: %s. General keys: preprocess, split, split_key, split_column, retarget, skip_identical.",
 						 l->name, h.len ? h.data : "none")));
 	}
 }
@@ -850,7 +854,8 @@ report_imputation(const MLPipeline *p)
 /* the deployed model's score on the key metric, for deploy => 'if_better' */
 static double
 deployed_score(int64 deployed_id, const MLModel *m, const SourceData *src,
-			   const double *all_y, const size_t *rows, size_t n, const char *key)
+			   const double *all_y, const size_t *rows, size_t n, const char *key,
+			   const char **basis)
 {
 	MLModel    *old = model_for_id(deployed_id);
 	bool		same = old->task == m->task && old->n_classes == m->n_classes && n > 0;
@@ -866,11 +871,30 @@ deployed_score(int64 deployed_id, const MLModel *m, const SourceData *src,
 		MLMetricSet ms;
 
 		mlsql_evaluate_dataset(old, make_dataset(X, n, old, all_y, rows), &ms);
+		*basis = "re-scored on the same test rows";
 		return metrics_get(&ms, key);
 	}
 
 	/* different inputs: fall back to the score recorded for it */
+	*basis = "its recorded score (it reads other columns or classes)";
 	return catalog_recorded_score(deployed_id, key);
+}
+
+/* the sha256 of bytes as hex, as mlsql.models.hash holds it */
+static char *
+sha256_hex(const uint8_t *data, size_t len)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char	   *hex = palloc(PG_SHA256_DIGEST_LENGTH * 2 + 1);
+
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 || pg_cryptohash_update(ctx, data, len) < 0 ||
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not compute a sha256");
+	pg_cryptohash_free(ctx);
+	for (int i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
+		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	return hex;
 }
 
 /* one application/json artifact of a run */
@@ -1556,12 +1580,26 @@ train_prepare(TrainData *td)
 					td->valid_rows[c++] = i;
 			}
 		}
+		/*
+		 * Which rows test metrics are taken on (the training rows without a
+		 * test split): the sum of the hashes the split used, so the same
+		 * rows (same content and seed, or the same split_key values) give
+		 * the same value, and only such scores are ranked together.
+		 */
+		td->test_fingerprint = 0;
+		if (td->n_test > 0)
+			for (size_t i = 0; i < td->n_test; i++)
+				td->test_fingerprint += h[td->test_rows[i]];
+		else
+			for (size_t i = 0; i < td->n_train; i++)
+				td->test_fingerprint += h[td->train_rows[i]];
 		/* the fingerprint: the sum of the rows' unseeded hashes (any order) */
 		raw_row_hashes(td->src->raw, td->src->n_raw, hy, (const char *const *) td->src->y_text,
 					   n, 0, h, threads);
 		td->fingerprint = 0;
 		for (size_t i = 0; i < n; i++)
 			td->fingerprint += h[i];
+
 	}
 
 	/* preprocessing, fitted on the training rows only */
@@ -1697,6 +1735,10 @@ mlsql_train(PG_FUNCTION_ARGS)
 				preprocess_d;
 	CatalogRun	run;
 	CatalogTarget target_info;
+	char	   *project_metric = NULL;
+	int64		identical_to = 0;
+	bool		skip_identical = false;
+	char	   *test_fp;
 
 	InitMaterializedSRF(fcinfo, 0);
 	mlsql_progress_begin("ml_train");
@@ -1743,6 +1785,19 @@ mlsql_train(PG_FUNCTION_ARGS)
 					 errmsg("features must not be empty"),
 					 errhint("Pass NULL to use every column but the target.")));
 	}
+	if (params_jb && JB_ROOT_IS_OBJECT(params_jb) && !JB_ROOT_IS_SCALAR(params_jb))
+	{
+		JsonbValue	v;
+
+		if (jsonb_get(params_jb, "skip_identical", &v))
+		{
+			if (v.type != jbvBool)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("\"skip_identical\" must be a boolean")));
+			skip_identical = v.val.boolean;
+		}
+	}
 	/* an obviously bad params object fails before any data is read */
 	if (params_jb && (!JB_ROOT_IS_OBJECT(params_jb) || JB_ROOT_IS_SCALAR(params_jb)))
 		(void) params_from_jsonb(learner ? learner : learner_find("linear"), params_jb);
@@ -1785,6 +1840,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 		td_stats = td.stats;
 		target_info = td.target_info;
 		target = (char *) td.target;
+		test_fp = psprintf("%016llx", (unsigned long long) td.test_fingerprint);
 	}
 
 	/*
@@ -1916,6 +1972,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 	/* ---- catalog, written as the extension owner ---- */
 	/* ---- catalog: every statement through the catalog door ---- */
 	project_id = catalog_project_for_write(project, task, "training", &target_info);
+	project_metric = catalog_project_metric(project_id);
 	dataset_id = catalog_insert_dataset(0, source, (int64) n_rows_total, jsonb_datum(&dataset_js),
 										psprintf("%016llx", (unsigned long long) fingerprint),
 										InvalidOid);
@@ -1979,6 +2036,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 	run.n_test = (int64) n_test;
 	run.n_validation = (int64) n_valid;
 	run.preprocess = preprocess_d;
+	run.test_fingerprint = test_fp;
 	run_id = catalog_insert_run(&run);
 
 	for (size_t i = 0; i < ctx.n_metrics; i++)
@@ -2009,6 +2067,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 		run.parent_run_id = run_id;
 		run.project_id = project_id;
 		run.algorithm = "baseline";
+		run.test_fingerprint = test_fp;
 		run.params = json_text_to_jsonb("{}", 2);
 		run.seed = seed;
 		run.dataset_id = dataset_id;
@@ -2022,24 +2081,68 @@ mlsql_train(PG_FUNCTION_ARGS)
 		catalog_insert_metrics(base_run_id, &brows);
 	}
 
-	model_id = catalog_insert_model(project_id, run_id, learner->name, bytes.data, bytes.len, &version);
-
-	/* deployment */
-	deployed_id = catalog_deployed_model(project_id);
-	if (strcmp(deploy, "always") == 0 || (strcmp(deploy, "if_better") == 0 && deployed_id == 0))
-		deployed = true;
-	else if (strcmp(deploy, "if_better") == 0)
+	/* a retraining (skip_identical) that gave the very same bytes is no new version */
+	if (skip_identical)
+		identical_to = catalog_model_by_hash(project_id, sha256_hex(bytes.data, bytes.len), &version);
+	if (identical_to != 0)
 	{
-		const char *key = metrics_key(task);
-		double		new_score = key ? metrics_get(&m_test, key) : NAN;
-		double		old_score = !key ? NAN : deployed_score(deployed_id, model, src, all_y,
-											   n_test > 0 ? test_rows : train_rows,
-											   n_test > 0 ? n_test : n_train, key);
-
-		deployed = isfinite(new_score) && (!isfinite(old_score) || new_score > old_score);
+		model_id = identical_to;
+		ereport(NOTICE,
+				(errmsg("the model is identical to version %d of \"%s\": no new version", version, project),
+				 errdetail("Same data, same configuration, same seed: the same bytes.")));
 	}
-	if (deployed)
-		catalog_deploy(project_id, model_id, deploy);
+	else
+		model_id = catalog_insert_model(project_id, run_id, learner->name, bytes.data, bytes.len, &version);
+
+	/* deployment: every decision says why, in a NOTICE and in the deployment row */
+	deployed_id = catalog_deployed_model(project_id);
+	if (identical_to == 0 && strcmp(deploy, "never") != 0)
+	{
+		const char *key = project_metric ? project_metric : metrics_key(task);
+		CatalogDecision why = {key, key ? metrics_get(&m_test, key) : NAN, NAN, NULL, NULL};
+		char	   *live = NULL;
+
+		if (strcmp(deploy, "always") == 0)
+		{
+			deployed = true;
+			why.reason = "deploy => 'always'";
+		}
+		else if (deployed_id == 0 && base_model && key)
+		{
+			/* the first model must beat the task's baseline on the same rows */
+			why.live_score = metrics_get(&b_test, key);
+			why.basis = n_test > 0 ? "the baseline on the same test rows" : "the baseline on the training rows";
+			live = "the baseline";
+			deployed = metrics_better(key, why.score, why.live_score);
+		}
+		else if (deployed_id == 0)
+		{
+			deployed = true;
+			why.reason = "the project's first model";
+		}
+		else
+		{
+			why.live_score = !key ? NAN : deployed_score(deployed_id, model, src, all_y,
+														 n_test > 0 ? test_rows : train_rows,
+														 n_test > 0 ? n_test : n_train, key, &why.basis);
+			live = psprintf("the live version %d", catalog_model_version(deployed_id));
+			deployed = key && metrics_better(key, why.score, why.live_score);
+		}
+		if (why.reason == NULL)
+			why.reason = psprintf("%s %.6g %s %s's %.6g (%s)", key ? key : "no metric", why.score,
+								  deployed ? "beats" : "does not beat", live ? live : "?",
+								  why.live_score, why.basis ? why.basis : "nothing to compare");
+		if (deployed)
+		{
+			catalog_deploy(project_id, model_id, deploy, &why);
+			ereport(NOTICE,
+					(errmsg("deployed version %d of \"%s\": %s", version, project, why.reason)));
+		}
+		else
+			ereport(NOTICE,
+					(errmsg("version %d of \"%s\" was not deployed: %s", version, project, why.reason),
+					 errhint("ml_deploy('%s', %d) deploys it anyway.", project, version)));
+	}
 
 	/* result row; tuplestore_putvalues copies, so SPI memory may go after */
 	buffer_init(&js);

@@ -3,7 +3,7 @@
 # made by another session from its next query on.
 . "$(dirname "$0")/common.inc"
 
-q "SELECT version FROM ml_train('cache', 'SELECT mean_radius, target FROM bc', 'target', 'baseline')" >/dev/null
+q "SELECT version FROM ml_train('cache', 'SELECT mean_radius, target FROM bc', 'target', 'baseline', deploy => 'always')" >/dev/null
 q "SELECT version FROM ml_train('cache', 'bc_train', 'target', 'logistic', deploy => 'never')" >/dev/null
 # one psql session: score, wait for the other session's deploy, score again
 out=$(psql -qXAt <<'SQL'

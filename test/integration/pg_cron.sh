@@ -39,7 +39,7 @@ err=$(q "SET ROLE it_cron_user; SELECT ml_schedule('nightly', '0 3 * * *')" 2>&1
 check cron_use_only_refused "$(echo "$err" | grep -c 'permission denied for project "nightly"')" 1
 err=$(q "SET ROLE it_cron_mgr; SELECT ml_schedule('nightly', '0 3 * * *')" 2>&1 >/dev/null)
 check cron_other_recorder_refused "$(echo "$err" | grep -c 'was recorded by role postgres, not by it_cron_mgr')" 1
-q "SET ROLE it_cron_mgr; SELECT count(*) FROM ml_train('nightly', 'bc_train', 'target', 'logistic', deploy => 'never')" >/dev/null
+q "SET ROLE it_cron_mgr; SELECT count(*) FROM ml_train('nightly', 'bc_train', 'target', 'logistic', deploy => 'always')" >/dev/null
 job=$(q "SET ROLE it_cron_mgr; SELECT ml_schedule('nightly', '0 3 * * *')" | tail -1)
 check cron_job_runs_as_scheduler "$(q "SELECT username FROM cron.job WHERE jobid = $job")" it_cron_mgr
 q "SET ROLE it_cron_mgr; SELECT ml_unschedule('nightly')" >/dev/null
