@@ -139,6 +139,20 @@ SELECT * FROM ml_save('loud_fit', (SELECT ml_fit('linear', paid::float8, ARRAY[v
 SELECT * FROM ml_save('loud_fit', (SELECT ml_fit('linear', paid::float8, ARRAY[visits::float8, id::float8]) FROM loud_accounts),
                       features => ARRAY['visits', 'visits']);
 
+-- 7. ml_evaluate evaluates what ml_predict does: the model's threshold, or one given
+SELECT ml_set_threshold('loud_num', 0.3) IS NOT NULL AS threshold_set;
+SELECT (ml_evaluate('loud_num', 'loud_accounts')->>'accuracy')::float8
+       = (SELECT avg((((ml_predict('loud_num', a) = 1)) = churned)::int) FROM loud_accounts a) AS same_as_predict,
+       ml_evaluate('loud_num', 'loud_accounts')->>'threshold' AS threshold,
+       (ml_evaluate('loud_num', 'loud_accounts', 0.5)->>'accuracy')::float8
+       = (SELECT avg((((ml_predict_proba('loud_num', a))[2] >= 0.5) = churned)::int) FROM loud_accounts a) AS given_threshold,
+       (ml_evaluate('loud_num', 'loud_accounts', 0.5)->>'roc_auc') = (ml_evaluate('loud_num', 'loud_accounts')->>'roc_auc')
+       AS roc_auc_unchanged,
+       (ml_evaluate('loud_num', 'loud_accounts', 0.5)->>'accuracy') <> (ml_evaluate('loud_num', 'loud_accounts')->>'accuracy')
+       AS threshold_matters;
+SELECT ml_evaluate('loud_num', 'loud_accounts', 1.5);
+SELECT ml_evaluate('loud_quoted@1', 'loud_people', 0.5);
+
 -- 6. deployments that explain themselves
 -- a first model that does not beat the baseline is not deployed
 SELECT version, deployed FROM ml_train('loud_dep', 'SELECT churned, visits, paid FROM loud_accounts', 'churned', 'tree',

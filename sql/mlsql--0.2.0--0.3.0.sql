@@ -445,9 +445,10 @@ BEGIN
             USING ERRCODE = 'wrong_object_type';
     END IF;
     -- the second class is positive, as in ml_predict_proba and the metrics;
-    -- mlsql.source_query checks the source is one read-only query
+    -- mlsql.source_query checks the source is one read-only query; each row
+    -- is scored once (MATERIALIZED), not once per threshold
     RETURN QUERY EXECUTE pg_catalog.format(
-        'WITH s AS (SELECT (@extschema@.ml_predict_proba(%L, t))[2] AS p,
+        'WITH s AS MATERIALIZED (SELECT (@extschema@.ml_predict_proba(%L, t))[2] AS p,
                            (t.%I)::pg_catalog.text OPERATOR(pg_catalog.=) %L AS pos
                     FROM (%s
                     ) t WHERE t.%I IS NOT NULL),
@@ -571,3 +572,13 @@ COMMENT ON FUNCTION ml_save(text, bytea, text, text[]) IS 'register model bytes 
 CREATE FUNCTION ml_set_metric(project text, metric text) RETURNS void
 AS 'MODULE_PATHNAME', 'mlsql_set_metric' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ml_set_metric(text, text) IS 'the metric a project ranks its models by: if_better, best_score, the leaderboard, searches without a metric (NULL: accuracy / r2)';
+
+-- ---- ml_evaluate evaluates what ml_predict does: the model's threshold, or one given ----
+DROP FUNCTION ml_evaluate(text, text);
+DROP FUNCTION ml_evaluate(bigint, text);
+CREATE FUNCTION ml_evaluate(project text, source text, threshold float8 DEFAULT NULL) RETURNS jsonb
+AS 'MODULE_PATHNAME', 'mlsql_evaluate_ref' LANGUAGE C STABLE PARALLEL UNSAFE;
+CREATE FUNCTION ml_evaluate(model_id bigint, source text, threshold float8 DEFAULT NULL) RETURNS jsonb
+AS 'MODULE_PATHNAME', 'mlsql_evaluate_id' LANGUAGE C STABLE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml_evaluate(text, text, float8) IS 'metrics of the model on any source that has its feature and target columns; a binary classifier''s labels at its threshold (ml_set_threshold) or the one given';
+COMMENT ON FUNCTION ml_evaluate(bigint, text, float8) IS 'metrics of a model id on any source that has its feature and target columns; labels at its threshold or the one given';

@@ -159,6 +159,13 @@ void
 metrics_classification(const double *y, const double *proba, size_t n, int k,
 					   MLMetricSet *out)
 {
+	metrics_classification_at(y, proba, n, k, NAN, out);
+}
+
+void
+metrics_classification_at(const double *y, const double *proba, size_t n, int k,
+						  double threshold, MLMetricSet *out)
+{
 	size_t		kk = (size_t) k;
 	double	   *tp = ml_alloc(sizeof(double) * kk);
 	double	   *pred_count = ml_alloc(sizeof(double) * kk);
@@ -171,7 +178,7 @@ metrics_classification(const double *y, const double *proba, size_t n, int k,
 	for (size_t i = 0; i < n; i++)
 	{
 		const double *p = proba + i * kk;
-		int			best = ml_argmax(p, k),
+		int			best = k == 2 && !isnan(threshold) ? (p[1] >= threshold ? 1 : 0) : ml_argmax(p, k),
 					t = (int) y[i];
 		double		sum = 0,
 					pt;

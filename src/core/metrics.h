@@ -31,6 +31,14 @@ extern void metrics_regression(const double *y, const double *pred, size_t n,
 							   MLMetricSet *out);
 
 /* y holds class indexes; proba is n x k, row-major */
+/*
+ * The same, with a binary classifier's decision threshold: the second class
+ * is predicted when its probability is at least threshold (NaN: the most
+ * probable class), as ml_predict does (ml_set_threshold).  Probability
+ * metrics (log_loss, roc_auc) do not depend on it.
+ */
+extern void metrics_classification_at(const double *y, const double *proba, size_t n, int k,
+									  double threshold, MLMetricSet *out);
 extern void metrics_classification(const double *y, const double *proba,
 								   size_t n, int k, MLMetricSet *out);
 

@@ -1015,12 +1015,29 @@ evaluate_common(FunctionCallInfo fcinfo, bool by_id)
 	MLBuffer	b;
 	Datum		result;
 	MemoryContext caller = CurrentMemoryContext;
+	double		saved_threshold = m->threshold;
+	bool		explicit_threshold = PG_NARGS() > 2 && !PG_ARGISNULL(2);
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("source must not be NULL")));
 	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	/* the model's own threshold (ml_set_threshold), unless one is given */
+	if (explicit_threshold)
+	{
+		double		t = PG_GETARG_FLOAT8(2);
+
+		if (m->task != ML_CLASSIFICATION || m->n_classes != 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("a decision threshold needs a binary classifier, this model is %s",
+							m->task == ML_CLASSIFICATION ? "a multiclass classifier" : ml_task_name(m->task))));
+		if (!(t >= 0 && t <= 1))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("threshold must be in [0, 1], got %g", t)));
+	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -1080,10 +1097,31 @@ evaluate_common(FunctionCallInfo fcinfo, bool by_id)
 			d.y[i] = hit->index;
 		}
 	}
-	mlsql_evaluate_dataset(m, &d, &ms);
+	/* the cached model's threshold is restored whatever happens next */
+	if (explicit_threshold)
+		m->threshold = PG_GETARG_FLOAT8(2);
+	PG_TRY();
+	{
+		mlsql_evaluate_dataset(m, &d, &ms);
+	}
+	PG_FINALLY();
+	{
+		m->threshold = saved_threshold;
+	}
+	PG_END_TRY();
 
 	buffer_init(&b);
 	buffer_printf(&b, "{\"n_rows\": %zu", d.n_rows);
+	if (m->task == ML_CLASSIFICATION && m->n_classes == 2)
+	{
+		double		t = explicit_threshold ? PG_GETARG_FLOAT8(2) : m->threshold;
+
+		buffer_printf(&b, ", \"threshold\": ");
+		if (isnan(t))
+			buffer_printf(&b, "null");
+		else
+			buffer_json_num(&b, t);
+	}
 	for (int i = 0; i < ms.n; i++)
 	{
 		buffer_printf(&b, ", ");

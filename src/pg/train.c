@@ -658,7 +658,7 @@ mlsql_metrics_from_predictions(const MLModel *m, const MLDataset *d, const doubl
 				k = model_output_width(m);
 
 	if (m->task == ML_CLASSIFICATION)
-		metrics_classification(d->y, pred, n, (int) k, out);
+		metrics_classification_at(d->y, pred, n, (int) k, m->threshold, out);	/* as ml_predict */
 	else if (m->task == ML_CLUSTERING)
 		metrics_clustering(d->X, n, d->n_cols, pred, out);
 	else if (m->task == ML_ANOMALY)
@@ -1451,6 +1451,7 @@ train_prepare(TrainData *td)
 	}
 	td->task = resolve_task(td);
 	td->model = palloc0(sizeof(MLModel));
+	td->model->threshold = NAN;	/* none: the most probable class */
 	td->model->task = td->task;
 	td->model->target_name = td->src->target_name ? td->src->target_name : "";
 	td->all_y = td->src->y_num;
