@@ -139,6 +139,27 @@ SELECT * FROM ml_save('loud_fit', (SELECT ml_fit('linear', paid::float8, ARRAY[v
 SELECT * FROM ml_save('loud_fit', (SELECT ml_fit('linear', paid::float8, ARRAY[visits::float8, id::float8]) FROM loud_accounts),
                       features => ARRAY['visits', 'visits']);
 
+-- 8. identifier-like columns are left out unless named; many categories are said
+CREATE TABLE loud_users AS
+SELECT g AS id, 'user' || g || '@example.com' AS email,
+       md5(g::text) || ' says hi' AS note,                          -- free text, one per row
+       (ARRAY['red', 'green', 'blue'])[1 + g % 3] AS color,
+       (g * 7919 % 1000) / 10.0 AS score,                          -- a number, almost unique: kept
+       (g % 997) * 3 AS big_int,                                   -- an integer, not a key: kept
+       g % 2 = 0 AS label
+FROM generate_series(1, 400) g;
+SELECT version FROM ml_train('loud_users', 'loud_users', 'label', 'tree', '{"max_depth": 3}', deploy => 'always');
+SELECT ml_model_info('loud_users')->'features' AS features;
+SELECT e.config->'features' AS recorded FROM mlsql.experiments e JOIN mlsql.projects p ON p.id = e.project_id
+WHERE p.name = 'loud_users';
+-- named, they are kept
+SELECT version FROM ml_train('loud_users', 'loud_users', 'label', 'tree', '{"max_depth": 3}',
+                             features => ARRAY['id', 'color'], deploy => 'never');
+SELECT ml_train('loud_x', 'SELECT id, email, label FROM loud_users', 'label', 'tree');
+-- many categories, not one per row: kept, and said
+SELECT version FROM ml_train('loud_many', 'SELECT (id % 300)::text AS code, color, label FROM loud_users', 'label', 'tree',
+                             deploy => 'never');
+
 -- 7. ml_evaluate evaluates what ml_predict does: the model's threshold, or one given
 SELECT ml_set_threshold('loud_num', 0.3) IS NOT NULL AS threshold_set;
 SELECT (ml_evaluate('loud_num', 'loud_accounts')->>'accuracy')::float8
@@ -192,7 +213,7 @@ SELECT max(version) AS versions FROM mlsql.models m JOIN mlsql.projects p ON p.i
 SELECT * FROM ml_retrain('loud_dep', 99);
 
 DROP VIEW loud_accounts_retyped, loud_accounts_dated;
-DROP TABLE loud_people, loud_accounts;
+DROP TABLE loud_people, loud_accounts, loud_users;
 DROP TYPE loud_plan;
 DROP DOMAIN loud_money;
 DELETE FROM mlsql.projects WHERE name LIKE 'loud%';

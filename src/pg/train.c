@@ -541,6 +541,135 @@ infer_task(SourceData *src)
 	return ML_REGRESSION;
 }
 
+static int
+cmp_cstr_ptr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* distinct non-NULL values of a raw column (strings by content, numbers by value) */
+static size_t
+raw_distinct(const MLRawColumn *rc, size_t n, double *min, double *max)
+{
+	size_t		k = 0,
+				d = 0;
+
+	*min = INFINITY;
+	*max = -INFINITY;
+	if (rc->kind == ML_COL_CATEGORICAL)
+	{
+		char	  **v = palloc_extended(Max(n, 1) * sizeof(char *), MCXT_ALLOC_HUGE);
+
+		for (size_t i = 0; i < n; i++)
+			if (rc->str[i])
+				v[k++] = rc->str[i];
+		qsort(v, k, sizeof(char *), cmp_cstr_ptr);
+		for (size_t i = 0; i < k; i++)
+			d += i == 0 || strcmp(v[i], v[i - 1]) != 0;
+		pfree(v);
+	}
+	else
+	{
+		double	   *v = palloc_extended(Max(n, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+
+		for (size_t i = 0; i < n; i++)
+			if (!isnan(rc->num[i]))
+				v[k++] = rc->num[i];
+		qsort(v, k, sizeof(double), cmp_double);
+		for (size_t i = 0; i < k; i++)
+			d += i == 0 || v[i] != v[i - 1];
+		if (k > 0)
+		{
+			*min = v[0];
+			*max = v[k - 1];
+		}
+		pfree(v);
+	}
+	return d;
+}
+
+/*
+ * With features => NULL, a column whose value is different on every row
+ * names the row instead of describing it (an id, an email): it cannot
+ * generalize, and one-hot encoding it only memorizes.  Such columns are
+ * left out with a NOTICE that names them: text and enum columns with a
+ * value per row, and integer columns that are a near-sequence of distinct
+ * values (keys).  Text columns with very many categories stay, with a
+ * NOTICE.  Named features are always kept.
+ */
+#define ID_LIKE_MIN_ROWS 20
+#define MANY_CATEGORIES 1000
+
+static void
+leave_out_identifiers(SourceData *src)
+{
+	size_t		n = src->n_rows;
+	StringInfoData out,
+				many;
+	int			kept = 0,
+				r = 0;
+	SourceColumn *cols = src->cols;
+	MLRawColumn *raw = src->raw;
+
+	if (n < ID_LIKE_MIN_ROWS)
+		return;
+	initStringInfo(&out);
+	initStringInfo(&many);
+	for (int f = 0; f < src->n_cols; f++)
+	{
+		SourceColumn sc = cols[f];
+		int			width = sc.cls == SRC_ARRAY ? sc.array_len : 1;
+		bool		drop = false;
+
+		if (sc.cls != SRC_ARRAY)
+		{
+			MLRawColumn *rc = &raw[sc.first_raw];
+			Oid			base = getBaseType(sc.type);
+			double		lo,
+						hi;
+			size_t		d = raw_distinct(rc, n, &lo, &hi);
+
+			if (rc->kind == ML_COL_CATEGORICAL && d == n)
+				drop = true;
+			else if ((base == INT2OID || base == INT4OID || base == INT8OID) && d == n &&
+					 hi - lo + 1 <= 2.0 * n)
+				drop = true;
+			else if (rc->kind == ML_COL_CATEGORICAL && (d > MANY_CATEGORIES || d > n / 2))
+				appendStringInfo(&many, "%s%s (%zu values)", many.len ? ", " : "", sc.name, d);
+		}
+		if (drop)
+			appendStringInfo(&out, "%s%s", out.len ? ", " : "", quote_identifier(sc.name));
+		else
+		{
+			/* compact: keep the column and its raw columns */
+			sc.first_raw = r;
+			for (int e = 0; e < width; e++)
+				src->raw[r++] = raw[cols[f].first_raw + e];
+			src->cols[kept++] = sc;
+		}
+	}
+	if (out.len == 0 && many.len == 0)
+		return;
+	if (kept == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source has no feature columns but ones unique per row: %s", out.data),
+				 errhint("Name them in features => ARRAY[...] to train on them anyway.")));
+	src->n_cols = kept;
+	src->n_raw = r;
+	if (out.len)
+		ereport(NOTICE,
+				(errmsg("left out column%s unique per row: %s", strchr(out.data, ',') ? "s" : "", out.data),
+				 errdetail("A value on no other row identifies the row; a model cannot learn from it."),
+				 errhint("Name the features to train on them anyway: features => ARRAY[...].")));
+	if (many.len)
+		ereport(NOTICE,
+				(errmsg("text column%s with many categories: %s", strchr(many.data, ',') ? "s" : "", many.data),
+				 errdetail("One-hot encoding keeps the %d most frequent categories and folds the rest into one.",
+						   ML_DEFAULT_MAX_CATEGORIES),
+				 errhint("Leave free text out with features, or use {\"preprocess\": {\"column\": {\"encode\": \"target\"}}}.")));
+}
+
 /* the one supervised task a learner does, or -1 when it does both */
 static int
 learner_only_task(const MLLearner *l)
@@ -1417,12 +1546,18 @@ train_prepare(TrainData *td)
 				 errmsg("target must not be NULL"),
 				 errhint("Only %s learn without a target.", "kmeans (clustering) and iforest (anomaly)")));
 
+	/* an existing project must be the caller's to train: checked before any data is read */
+	td->project_id = td->project ? catalog_project_find(td->project, &td->existing_task) : 0;
+	if (td->project_id != 0)
+		catalog_require_manage(td->project_id, td->project);
+
 	td->src = source_read(td->source, td->target, td->features, td->n_features, td->aux, td->n_aux, true);
+	if (td->features == NULL)
+		leave_out_identifiers(td->src);
 	if (td->target)
 		td->target = td->src->target_name;	/* the column's own name ('"Sale Price"' -> Sale Price) */
 
 	/* task, labels; the project keeps one task and one target */
-	td->project_id = td->project ? catalog_project_find(td->project, &td->existing_task) : 0;
 	td->target_info.name = td->unsupervised ? NULL : td->target;
 	td->target_info.kind = td->src->target_bool ? "boolean" : td->src->target_numeric ? "number" : "text";
 	{
@@ -1443,8 +1578,6 @@ train_prepare(TrainData *td)
 		char	   *old_target,
 				   *old_kind;
 
-		/* rights first, then what a manager may learn about the project */
-		catalog_require_manage(td->project_id, td->project);
 
 		if (catalog_project_target(td->project_id, &old_target, &old_kind))
 			catalog_check_target(td->project, old_target, old_kind, &td->target_info);
