@@ -160,6 +160,46 @@ SELECT ml_train('loud_x', 'SELECT id, email, label FROM loud_users', 'label', 't
 SELECT version FROM ml_train('loud_many', 'SELECT (id % 300)::text AS code, color, label FROM loud_users', 'label', 'tree',
                              deploy => 'never');
 
+-- 9. explanations are measured from the training data's average
+CREATE TABLE loud_ex AS
+SELECT g AS id, timestamptz '2024-01-01' + (g % 365) * interval '1 day' AS at,
+       (ARRAY['red', 'green', 'blue'])[1 + g % 3] AS color, (g % 17) * 1.0 AS x,
+       (g % 365) * 0.01 + (g % 3) * 2 + (g % 17) * 0.3 + (g % 5) AS y,
+       (g % 365) * 0.01 + (g % 3) + (g % 17) * 0.2 + (g % 7) > 6 AS big
+FROM generate_series(1, 500) g;
+SELECT count(*) FROM ml_train('loud_ex_lin', 'SELECT at, color, x, y FROM loud_ex', 'y', 'linear', test_size => 0, deploy => 'always');
+SELECT count(*) FROM ml_train('loud_ex_log', 'SELECT at, color, x, big FROM loud_ex', 'big', 'logistic', test_size => 0, deploy => 'always');
+SELECT count(*) FROM ml_train('loud_ex_tree', 'SELECT at, color, x, y FROM loud_ex', 'y', 'tree', '{"max_depth": 5}', test_size => 0, deploy => 'always');
+SELECT count(*) FROM ml_train('loud_ex_gb', 'SELECT at, color, x, y FROM loud_ex', 'y', 'gbdt', '{"n_trees": 20}', test_size => 0, deploy => 'always');
+-- on the training rows: each feature's contributions average to zero (exactly for
+-- linear models, closely for trees), the bias is the mean raw output, and bias plus
+-- contributions is the raw output of every row
+WITH e AS (SELECT v.p, t.id, x.feature, x.contribution
+           FROM (VALUES ('loud_ex_lin'), ('loud_ex_log'), ('loud_ex_tree'), ('loud_ex_gb')) v(p), loud_ex t,
+                LATERAL ml_explain(v.p, t) x),
+     raw AS (SELECT v.p, t.id, CASE WHEN v.p = 'loud_ex_log'
+                                    THEN ln((ml_predict_proba(v.p, t))[2] / (1 - (ml_predict_proba(v.p, t))[2]))
+                                    ELSE ml_predict(v.p, t) END AS out
+             FROM (VALUES ('loud_ex_lin'), ('loud_ex_log'), ('loud_ex_tree'), ('loud_ex_gb')) v(p), loud_ex t)
+SELECT e.p,
+       max(abs(f.avg_c)) FILTER (WHERE f.feature <> '(bias)') < CASE WHEN e.p IN ('loud_ex_lin', 'loud_ex_log') THEN 1e-9 ELSE 0.02 END
+         AS features_average_zero,
+       abs(max(f.avg_c) FILTER (WHERE f.feature = '(bias)') - (SELECT avg(out) FROM raw WHERE raw.p = e.p)) < 1e-6 AS bias_is_mean,
+       (SELECT max(abs(s.total - r.out)) < 1e-6 FROM (SELECT p, id, sum(contribution) AS total FROM e GROUP BY 1, 2) s
+        JOIN raw r USING (p, id) WHERE s.p = e.p) AS sums_to_output
+FROM e JOIN (SELECT p, feature, avg(contribution) AS avg_c FROM e GROUP BY 1, 2) f USING (p, feature)
+GROUP BY e.p ORDER BY e.p;
+-- a timestamp's contribution is its distance from the average date, not its size
+SELECT round(contribution::numeric, 4) AS at_contribution FROM ml_explain('loud_ex_lin', (SELECT t FROM loud_ex t WHERE id = 183)) WHERE feature = 'at';
+-- categories are shown as the row has them
+SELECT feature, value, category FROM ml_explain('loud_ex_tree', (SELECT t FROM loud_ex t WHERE id = 1)) ORDER BY feature;
+SELECT DISTINCT category FROM ml_explain('loud_ex_lin', (SELECT t FROM loud_ex t WHERE id = 2)) WHERE feature LIKE 'color%';
+-- importance per source column for every learner: one-hot parts summed
+SELECT feature, method FROM ml_feature_importance('loud_ex_lin') ORDER BY feature;
+SELECT feature, method FROM ml_feature_importance('loud_ex_tree') ORDER BY feature;
+SELECT count(*) FROM ml_train('loud_ex_knn', 'SELECT at, color, x, y FROM loud_ex', 'y', 'knn', deploy => 'always');
+SELECT count(*) AS columns, min(method) AS method FROM ml_feature_importance('loud_ex_knn');
+
 -- 7. ml_evaluate evaluates what ml_predict does: the model's threshold, or one given
 SELECT ml_set_threshold('loud_num', 0.3) IS NOT NULL AS threshold_set;
 SELECT (ml_evaluate('loud_num', 'loud_accounts')->>'accuracy')::float8
@@ -213,7 +253,7 @@ SELECT max(version) AS versions FROM mlsql.models m JOIN mlsql.projects p ON p.i
 SELECT * FROM ml_retrain('loud_dep', 99);
 
 DROP VIEW loud_accounts_retyped, loud_accounts_dated;
-DROP TABLE loud_people, loud_accounts, loud_users;
+DROP TABLE loud_people, loud_accounts, loud_users, loud_ex;
 DROP TYPE loud_plan;
 DROP DOMAIN loud_money;
 DELETE FROM mlsql.projects WHERE name LIKE 'loud%';

@@ -497,11 +497,6 @@ ALTER FUNCTION ml_feature_importance(bigint, text) SET search_path = pg_catalog,
 ALTER FUNCTION ml_feature_importance(text, text) SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION ml_ensemble_report(bigint) SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION ml_ensemble_report(text) SET search_path = pg_catalog, pg_temp;
-ALTER FUNCTION mlsql.explain_rows(jsonb, float8[], float8[]) SET search_path = pg_catalog, pg_temp;
-ALTER FUNCTION ml_explain(text, float8[]) SET search_path = pg_catalog, pg_temp;
-ALTER FUNCTION ml_explain(bigint, float8[]) SET search_path = pg_catalog, pg_temp;
-ALTER FUNCTION ml_explain(text, record) SET search_path = pg_catalog, pg_temp;
-ALTER FUNCTION ml_explain(bigint, record) SET search_path = pg_catalog, pg_temp;
 
 -- ---- the algorithm a user names decides the task ----
 -- "linear" regresses, always; no algorithm (NULL, the new default) means
@@ -549,19 +544,6 @@ COMMENT ON FUNCTION ml_transform(text, float8[]) IS 'the model''s raw columns (i
 COMMENT ON FUNCTION ml_transform(bigint, float8[]) IS 'the raw columns of a model id after its preprocessing';
 COMMENT ON FUNCTION ml_predict(text, float8[]) IS 'predicted value, or predicted label for numeric / bool labels, of the model''s raw columns in training order';
 COMMENT ON FUNCTION ml_predict(bigint, float8[]) IS 'predicted value with model id, of its raw columns in training order';
-CREATE OR REPLACE FUNCTION ml_explain(project text, features float8[])
-RETURNS TABLE (feature text, value float8, contribution float8)
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT * FROM mlsql.explain_rows(@extschema@.ml_model_info($1), @extschema@.ml_transform($1, $2),
-                                     @extschema@.ml_explain_values($1, $2))
-$$;
-CREATE OR REPLACE FUNCTION ml_explain(model_id bigint, features float8[])
-RETURNS TABLE (feature text, value float8, contribution float8)
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT * FROM mlsql.explain_rows(@extschema@.ml_model_info($1), @extschema@.ml_transform($1, $2),
-                                     @extschema@.ml_explain_values($1, $2))
-$$;
-
 -- ---- ml_save names an ml_fit model's columns ----
 DROP FUNCTION ml_save(text, bytea, text);
 CREATE FUNCTION ml_save(project text, model bytea, deploy text DEFAULT 'if_better', features text[] DEFAULT NULL)
@@ -582,3 +564,78 @@ CREATE FUNCTION ml_evaluate(model_id bigint, source text, threshold float8 DEFAU
 AS 'MODULE_PATHNAME', 'mlsql_evaluate_id' LANGUAGE C STABLE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ml_evaluate(text, text, float8) IS 'metrics of the model on any source that has its feature and target columns; a binary classifier''s labels at its threshold (ml_set_threshold) or the one given';
 COMMENT ON FUNCTION ml_evaluate(bigint, text, float8) IS 'metrics of a model id on any source that has its feature and target columns; labels at its threshold or the one given';
+
+-- ---- importance per source column (one-hot parts summed) for every learner ----
+CREATE OR REPLACE FUNCTION ml_feature_importance(model_id bigint)
+RETURNS TABLE (feature text, importance float8, method text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    -- per source column when the run recorded it (0.3.0), else per feature
+    SELECT f.feature,
+           ((CASE WHEN c ? 'columns' THEN c->'column_importance' ELSE c->'importance' END)->>(f.o - 1)::int)::float8,
+           c->>'method'
+    FROM mlsql.models m
+    JOIN mlsql.artifacts a ON a.run_id = m.run_id AND a.name = 'feature_importance',
+         LATERAL (SELECT convert_from(a.content, 'UTF8')::jsonb AS c) j,
+         LATERAL jsonb_array_elements_text(CASE WHEN c ? 'columns' THEN c->'columns' ELSE c->'features' END)
+             WITH ORDINALITY AS f(feature, o)
+    WHERE m.id = $1
+    ORDER BY 2 DESC, f.o
+$$;
+COMMENT ON FUNCTION ml_feature_importance(bigint) IS 'importance of each source column (one-hot parts summed): impurity (tree), coefficient times standard deviation (linear models), gain (gbdt), or permutation of the column on the test split';
+CREATE OR REPLACE FUNCTION ml_feature_importance(model_id bigint, kind text)
+RETURNS TABLE (feature text, importance float8, method text)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    c jsonb;
+    per_column boolean;
+BEGIN
+    SELECT convert_from(a.content, 'UTF8')::jsonb INTO c
+    FROM mlsql.models m JOIN mlsql.artifacts a ON a.run_id = m.run_id AND a.name = 'feature_importance'
+    WHERE m.id = model_id;
+    IF c IS NULL THEN
+        RETURN;
+    END IF;
+    IF kind IS NULL OR (kind IS DISTINCT FROM c->>'method' AND NOT coalesce(c->'also' ? kind, false)) THEN
+        RAISE EXCEPTION 'model % has no "%" importance', model_id, kind
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'This model has: ' || array_to_string(ARRAY[c->>'method']
+                         || ARRAY(SELECT jsonb_object_keys(coalesce(c->'also', '{}'))), ', ') || '.';
+    END IF;
+    per_column := c ? 'columns';
+    RETURN QUERY
+    SELECT f.feature,
+           (CASE WHEN kind = c->>'method' THEN
+                     CASE WHEN per_column THEN c->'column_importance' ELSE c->'importance' END
+                 ELSE CASE WHEN per_column THEN c->'also_columns'->kind ELSE c->'also'->kind END END
+            ->>(f.o - 1)::int)::float8, kind
+    FROM jsonb_array_elements_text(CASE WHEN per_column THEN c->'columns' ELSE c->'features' END)
+         WITH ORDINALITY AS f(feature, o)
+    ORDER BY 2 DESC, f.o;
+END
+$$;
+
+-- ---- explanations measured from the training average, categories shown ----
+-- ml_explain is one C function per form now: contributions w_j (x_j - E[x_j])
+-- for linear models (the bias their mean output), TreeSHAP for trees; the
+-- row's category next to each of its features
+DROP FUNCTION ml_explain(text, float8[]);
+DROP FUNCTION ml_explain(bigint, float8[]);
+DROP FUNCTION ml_explain(text, record);
+DROP FUNCTION ml_explain(bigint, record);
+DROP FUNCTION mlsql.explain_rows(jsonb, float8[], float8[]);
+CREATE FUNCTION ml_explain(project text, features float8[])
+RETURNS TABLE (feature text, value float8, contribution float8, category text)
+AS 'MODULE_PATHNAME', 'mlsql_explain_rows_ref_array' LANGUAGE C STABLE PARALLEL SAFE ROWS 20;
+CREATE FUNCTION ml_explain(model_id bigint, features float8[])
+RETURNS TABLE (feature text, value float8, contribution float8, category text)
+AS 'MODULE_PATHNAME', 'mlsql_explain_rows_id_array' LANGUAGE C STABLE PARALLEL SAFE ROWS 20;
+CREATE FUNCTION ml_explain(project text, features record)
+RETURNS TABLE (feature text, value float8, contribution float8, category text)
+AS 'MODULE_PATHNAME', 'mlsql_explain_rows_ref_record' LANGUAGE C STABLE PARALLEL SAFE ROWS 20;
+CREATE FUNCTION ml_explain(model_id bigint, features record)
+RETURNS TABLE (feature text, value float8, contribution float8, category text)
+AS 'MODULE_PATHNAME', 'mlsql_explain_rows_id_record' LANGUAGE C STABLE PARALLEL SAFE ROWS 20;
+COMMENT ON FUNCTION ml_explain(text, float8[]) IS 'why the model scored this row so (its raw columns in training order): each feature''s value after preprocessing and contribution from the training average, then (bias), the mean raw output; they sum to the raw output';
+COMMENT ON FUNCTION ml_explain(bigint, float8[]) IS 'per-row explanation with model id';
+COMMENT ON FUNCTION ml_explain(text, record) IS 'per-row explanation of a row (columns mapped by name): feature, value after preprocessing, contribution, and the row''s category for categorical columns; plus (bias)';
+COMMENT ON FUNCTION ml_explain(bigint, record) IS 'per-row explanation of a row with model id';

@@ -237,10 +237,12 @@ forest_predict(const void *state, const double *X, size_t n, double *out)
 
 /* TreeSHAP averaged over the trees: explains the forest's value or class share */
 static int
-forest_explain(const void *state, const double *x, double *phi)
+forest_explain(const void *state, const double *x, const double *mean, double *phi)
 {
 	const Forest *f = state;
 	int			c = 0;
+
+	(void) mean;				/* TreeSHAP is relative to the expected value already */
 
 	memset(phi, 0, sizeof(double) * (f->p + 1));
 	if (f->kc == 2)

@@ -2081,7 +2081,7 @@ gbdt_importance(const void *state, const MLDataset *train, double *out)
 }
 
 static int
-gbdt_explain(const void *state, const double *x, double *phi)
+gbdt_explain(const void *state, const double *x, const double *mean, double *phi)
 {
 	const Gbdt *m = state;
 	int			K = m->K,
@@ -2089,6 +2089,8 @@ gbdt_explain(const void *state, const double *x, double *phi)
 	ShapNode   *sn = NULL;
 	uint8_t    *hot = NULL;
 	uint32_t	cap = 0;
+
+	(void) mean;				/* TreeSHAP is relative to the expected value already */
 
 	if (K > 1)
 	{

@@ -164,17 +164,28 @@ linear_describe(const void *state, MLBuffer *json)
 	buffer_printf(json, "}");
 }
 
-/* |coefficient| times the feature's standard deviation in training */
+/*
+ * Exact Shapley values of a linear model: coef_j (x_j - E[x_j]) over the
+ * training data, and the bias E[f] = intercept + sum coef_j E[x_j], the
+ * mean prediction (from zero when the model has no recorded means).
+ */
 int
-linear_explain(const void *state, const double *x, double *phi)
+linear_explain(const void *state, const double *x, const double *mean, double *phi)
 {
 	const Linear *m = state;
 
-	for (size_t j = 0; j < m->p; j++)
-		phi[j] = m->coef[j] * x[j];
 	phi[m->p] = m->intercept;
+	for (size_t j = 0; j < m->p; j++)
+	{
+		double		mu = mean ? mean[j] : 0;
+
+		phi[j] = m->coef[j] * (x[j] - mu);
+		phi[m->p] += m->coef[j] * mu;
+	}
 	return -1;
 }
+
+/* |coefficient| times the feature's standard deviation in training */
 
 void
 linear_importance(const void *state, const MLDataset *train, double *out)

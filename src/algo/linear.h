@@ -23,7 +23,7 @@ extern void linear_predict(const void *state, const double *X, size_t n, double 
 extern void linear_write(const void *state, MLBuffer *out);
 extern void *linear_read(MLReader *in, size_t p, int k);
 extern void linear_describe(const void *state, MLBuffer *json);
-extern int	linear_explain(const void *state, const double *x, double *phi);
+extern int	linear_explain(const void *state, const double *x, const double *mean, double *phi);
 extern void linear_importance(const void *state, const MLDataset *train, double *out);
 
 #endif							/* ML_LINEAR_H */

@@ -399,9 +399,12 @@ logistic_importance(const void *state, const MLDataset *train, double *out)
 	dataset_scale_by_std(train, out);
 }
 
-/* exact for a linear score: w_j x_j of the explained class, bias its intercept */
+/*
+ * Exact for a linear score: w_j (x_j - E[x_j]) of the explained class, the
+ * bias its intercept plus w . E[x], its mean log-odds over the training rows
+ */
 static int
-logistic_explain(const void *state, const double *x, double *phi)
+logistic_explain(const void *state, const double *x, const double *mean, double *phi)
 {
 	const Logistic *m = state;
 	size_t		p = m->p;
@@ -424,9 +427,14 @@ logistic_explain(const void *state, const double *x, double *phi)
 			}
 		}
 	}
-	for (size_t j = 0; j < p; j++)
-		phi[j] = m->W[(size_t) c * p + j] * x[j];
 	phi[p] = m->b[c];
+	for (size_t j = 0; j < p; j++)
+	{
+		double		mu = mean ? mean[j] : 0;
+
+		phi[j] = m->W[(size_t) c * p + j] * (x[j] - mu);
+		phi[p] += m->W[(size_t) c * p + j] * mu;
+	}
 	return m->K > 1 ? c : -1;
 }
 

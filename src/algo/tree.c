@@ -546,10 +546,12 @@ tree_shap(const Tree *t, const double *x, int c, double scale, double *phi)
 
 /* TreeSHAP of the explained output: the value, or a class probability */
 static int
-tree_explain(const void *state, const double *x, double *phi)
+tree_explain(const void *state, const double *x, const double *mean, double *phi)
 {
 	const Tree *t = state;
 	int			c = tree_explained_class(t, x);
+
+	(void) mean;				/* TreeSHAP is relative to the expected value already */
 
 	memset(phi, 0, sizeof(double) * (t->p + 1));
 	tree_shap(t, x, c, 1.0, phi);

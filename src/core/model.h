@@ -97,9 +97,13 @@ typedef struct MLLearner
 	 * contributions, phi[p] the bias; they sum to the raw output explained
 	 * (regression: the prediction; binary: the log-odds of the second class;
 	 * multiclass: the raw score of the most probable class, whose index is
-	 * returned; otherwise -1).
+	 * returned; otherwise -1).  Contributions are measured from the training
+	 * data's average: mean (may be NULL for models that did not record it)
+	 * holds each feature's training mean; additive learners explain
+	 * w_j (x_j - mean_j) with the bias the mean raw output, tree learners
+	 * are already relative to their expected value (TreeSHAP).
 	 */
-	int			(*explain) (const void *state, const double *x, double *phi);
+	int			(*explain) (const void *state, const double *x, const double *mean, double *phi);
 } MLLearner;
 
 typedef struct MLModel

@@ -846,7 +846,7 @@ predict_common(FunctionCallInfo fcinfo, bool by_id, bool is_record, PredictOutpu
 					 errhint("ml_explain works for gbdt, tree, forest, linear, logistic, elastic_net and lasso models.")));
 		phi = palloc(sizeof(double) * (m->n_features + 1));
 		d = palloc(sizeof(Datum) * (m->n_features + 1));
-		(void) m->learner->explain(m->state, st->row, phi);
+		(void) m->learner->explain(m->state, st->row, m->feature_mean, phi);
 		for (size_t j = 0; j <= m->n_features; j++)
 			d[j] = Float8GetDatum(phi[j]);
 		PG_RETURN_ARRAYTYPE_P(construct_array(d, (int) m->n_features + 1, FLOAT8OID, 8,
@@ -903,6 +903,74 @@ PREDICT_ENTRY(mlsql_explain_ref_array, false, false, OUT_EXPLAIN)
 PREDICT_ENTRY(mlsql_explain_ref_record, false, true, OUT_EXPLAIN)
 PREDICT_ENTRY(mlsql_explain_id_array, true, false, OUT_EXPLAIN)
 PREDICT_ENTRY(mlsql_explain_id_record, true, true, OUT_EXPLAIN)
+
+/*
+ * ml_explain(project | model id, float8[] | record): one row per feature
+ * (its name, its value after preprocessing, its contribution, and for a
+ * categorical column the row's category), then (bias); contributions and
+ * bias sum to the raw output (learner->explain).
+ */
+static Datum
+explain_rows(FunctionCallInfo fcinfo, bool by_id, bool is_record)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MLModel    *m;
+	PredictState *st;
+	const MLPipeline *p;
+	double	   *phi;
+	Datum		vals[4];
+	bool		nulls[4];
+
+	InitMaterializedSRF(fcinfo, 0);
+	m = model_arg(fcinfo, by_id);
+	st = fcinfo->flinfo->fn_extra;
+	p = m->pipeline;
+	if (m->learner->explain == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("algorithm \"%s\" has no per-row explanations", m->learner->name),
+				 errhint("ml_explain works for gbdt, tree, forest, linear, logistic, elastic_net and lasso models.")));
+	features_arg(fcinfo, st, is_record);
+	phi = palloc(sizeof(double) * (m->n_features + 1));
+	(void) m->learner->explain(m->state, st->row, m->feature_mean, phi);
+	for (int c = 0; c < p->n_cols; c++)
+	{
+		const MLPipeCol *pc = &p->cols[c];
+
+		for (int w = 0; w < pc->out_width; w++)
+		{
+			int			j = pc->out_start + w;
+
+			memset(nulls, 0, sizeof(nulls));
+			vals[0] = CStringGetTextDatum(m->feature_names[j]);
+			vals[1] = Float8GetDatum(st->row[j]);
+			nulls[1] = isnan(st->row[j]);
+			vals[2] = Float8GetDatum(phi[j]);
+			if (is_record && pc->kind == ML_COL_CATEGORICAL && st->raw_str[c] != NULL)
+				vals[3] = PointerGetDatum(cstring_to_text_with_len(st->raw_str[c], (int) st->raw_len[c]));
+			else
+				nulls[3] = true;
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, vals, nulls);
+		}
+	}
+	memset(nulls, 0, sizeof(nulls));
+	vals[0] = CStringGetTextDatum("(bias)");
+	nulls[1] = true;
+	vals[2] = Float8GetDatum(phi[m->n_features]);
+	nulls[3] = true;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, vals, nulls);
+	return (Datum) 0;
+}
+
+#define EXPLAIN_ENTRY(sym, by_id, is_record) \
+	PG_FUNCTION_INFO_V1(sym); \
+	Datum sym(PG_FUNCTION_ARGS); \
+	Datum sym(PG_FUNCTION_ARGS) { return explain_rows(fcinfo, by_id, is_record); }
+
+EXPLAIN_ENTRY(mlsql_explain_rows_ref_array, false, false)
+EXPLAIN_ENTRY(mlsql_explain_rows_ref_record, false, true)
+EXPLAIN_ENTRY(mlsql_explain_rows_id_array, true, false)
+EXPLAIN_ENTRY(mlsql_explain_rows_id_record, true, true)
 
 /* ---- ml_classes ---- */
 

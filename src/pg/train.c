@@ -1104,6 +1104,18 @@ write_class_artifacts(int64 run_id, const MLModel *m, const MLDataset *d, const 
 	insert_artifact(run_id, "classification_report", &b);
 }
 
+/* a feature-level measure summed over each source column's features */
+static void
+sum_by_column(const MLPipeline *pl, const double *imp, double *col_imp)
+{
+	for (int c = 0; c < pl->n_cols; c++)
+	{
+		col_imp[c] = 0;
+		for (int w = 0; w < pl->cols[c].out_width; w++)
+			col_imp[c] += imp[pl->cols[c].out_start + w];
+	}
+}
+
 /*
  * Feature importance of the model's features as an artifact: the learner's
  * own (impurity, standardized coefficients), or permutation importance on
@@ -1122,7 +1134,9 @@ write_importance(int64 run_id, const MLModel *m, const MLDataset *train,
 				 const MLDataset *eval, uint64_t seed, size_t model_bytes)
 {
 	size_t		p = m->n_features;
+	const MLPipeline *pl = m->pipeline;
 	double	   *imp = palloc0(sizeof(double) * Max(p, 1));
+	double	   *col_imp = palloc0(sizeof(double) * Max(pl->n_cols, 1));
 	const char *method;
 	MLBuffer	b;
 	bool		own = false;
@@ -1167,26 +1181,49 @@ write_importance(int64 run_id, const MLModel *m, const MLDataset *train,
 		mlsql_evaluate_dataset(m, &d, &ms);
 		base = metrics_get(&ms, key);
 		ml_rng_seed(&rng, seed ^ 0x9e3779b97f4a7c15ull);
-		for (size_t j = 0; j < p && n > 1; j++)
-		{
-			double	   *col = d.X + j * n;
-			double	   *save = palloc(n * sizeof(double));
 
-			memcpy(save, col, n * sizeof(double));
+		/*
+		 * One permutation per source column: its features (one-hot parts,
+		 * an indicator) move together, as the column's values would
+		 */
+		for (int c = 0; c < pl->n_cols && n > 1; c++)
+		{
+			const MLPipeCol *pc = &pl->cols[c];
+			size_t	   *perm = palloc(n * sizeof(size_t));
+			double	   *save = palloc(n * Max(pc->out_width, 1) * sizeof(double));
+
+			for (size_t i = 0; i < n; i++)
+				perm[i] = i;
 			for (size_t i = n - 1; i > 0; i--)
 			{
 				size_t		r = (size_t) (ml_rng_next(&rng) % (i + 1));
-				double		t = col[i];
+				size_t		t = perm[i];
 
-				col[i] = col[r];
-				col[r] = t;
+				perm[i] = perm[r];
+				perm[r] = t;
+			}
+			for (int w = 0; w < pc->out_width; w++)
+			{
+				double	   *col = d.X + (size_t) (pc->out_start + w) * n;
+
+				memcpy(save + (size_t) w * n, col, n * sizeof(double));
+				for (size_t i = 0; i < n; i++)
+					col[i] = save[(size_t) w * n + perm[i]];
 			}
 			mlsql_evaluate_dataset(m, &d, &ms);
-			imp[j] = base - metrics_get(&ms, key);
-			memcpy(col, save, n * sizeof(double));
+			col_imp[c] = base - metrics_get(&ms, key);
+			for (int w = 0; w < pc->out_width; w++)
+				memcpy(d.X + (size_t) (pc->out_start + w) * n, save + (size_t) w * n, n * sizeof(double));
 			pfree(save);
+			pfree(perm);
 		}
+		/* a column's features share its importance evenly, for the per-feature list */
+		for (int c = 0; c < pl->n_cols; c++)
+			for (int w = 0; w < pl->cols[c].out_width; w++)
+				imp[pl->cols[c].out_start + w] = col_imp[c] / pl->cols[c].out_width;
 	}
+	if (own)
+		sum_by_column(pl, imp, col_imp);
 	buffer_init(&b);
 	buffer_printf(&b, "{\"method\": \"%s\", \"features\": [", method);
 	for (size_t j = 0; j < p; j++)
@@ -1199,6 +1236,20 @@ write_importance(int64 run_id, const MLModel *m, const MLDataset *train,
 	{
 		buffer_printf(&b, "%s", j ? ", " : "");
 		buffer_json_num(&b, imp[j]);
+	}
+	buffer_printf(&b, "]");
+	/* per source column (one-hot parts summed), what ml_feature_importance reports */
+	buffer_printf(&b, ", \"columns\": [");
+	for (int c = 0; c < pl->n_cols; c++)
+	{
+		buffer_printf(&b, "%s", c ? ", " : "");
+		buffer_json_str(&b, pl->cols[c].name);
+	}
+	buffer_printf(&b, "], \"column_importance\": [");
+	for (int c = 0; c < pl->n_cols; c++)
+	{
+		buffer_printf(&b, "%s", c ? ", " : "");
+		buffer_json_num(&b, col_imp[c]);
 	}
 	buffer_printf(&b, "]");
 	if (own && strcmp(m->learner->name, "gbdt") == 0)
@@ -1215,6 +1266,19 @@ write_importance(int64 run_id, const MLModel *m, const MLDataset *train,
 			{
 				buffer_printf(&b, "%s", j ? ", " : "");
 				buffer_json_num(&b, imp[j]);
+			}
+			buffer_printf(&b, "]");
+		}
+		buffer_printf(&b, "}, \"also_columns\": {");
+		for (int k = 0; k < 2; k++)
+		{
+			gbdt_importance_of(m->state, k == 0 ? GB_IMPORTANCE_SPLITS : GB_IMPORTANCE_COVER, imp);
+			sum_by_column(pl, imp, col_imp);
+			buffer_printf(&b, "%s\"%s\": [", k ? ", " : "", kinds[k]);
+			for (int c = 0; c < pl->n_cols; c++)
+			{
+				buffer_printf(&b, "%s", c ? ", " : "");
+				buffer_json_num(&b, col_imp[c]);
 			}
 			buffer_printf(&b, "]");
 		}
@@ -1758,6 +1822,28 @@ train_prepare(TrainData *td)
 			td->valid = td->n_valid > 0 ? transform_rows(td->model, td->src, td->all_y, td->valid_rows, td->n_valid) : NULL;
 		}
 		report_imputation(td->model->pipeline);
+	}
+
+	/* each feature's training mean: what explanations are measured from */
+	{
+		size_t		p = td->model->n_features,
+					n = td->train->n_rows;
+
+		td->model->feature_mean = palloc(sizeof(double) * Max(p, 1));
+		for (size_t j = 0; j < p; j++)
+		{
+			const double *col = td->train->X + j * n;
+			double		sum = 0;
+			size_t		k = 0;
+
+			for (size_t i = 0; i < n; i++)
+				if (!isnan(col[i]))
+				{
+					sum += col[i];
+					k++;
+				}
+			td->model->feature_mean[j] = k ? sum / k : 0;
+		}
 	}
 }
 

@@ -1312,7 +1312,7 @@ test_gbdt_shap(void)
 
 		for (size_t j = 0; j < p; j++)
 			x[j] = d->X[j * n + r * 7];
-		CHECK(l->explain(st, x, phi) == -1);
+		CHECK(l->explain(st, x, NULL, phi) == -1);
 		l->predict(st, x, 1, &raw);
 		for (size_t j = 0; j <= p; j++)
 			sum += phi[j];
@@ -1441,7 +1441,7 @@ test_tree_shap(void)
 
 		for (size_t j = 0; j < p; j++)
 			x[j] = d->X[j * d->n_rows + r * 9];
-		c = l->explain(t, x, phi);
+		c = l->explain(t, x, NULL, phi);
 		tree_predict(t, x, 1, out);
 		for (size_t j = 0; j <= p; j++)
 			sum += phi[j];
