@@ -1074,8 +1074,8 @@ test_pipeline(void)
 	double		y[6] = {10, 20, 30, 40, 50, 60};
 	size_t		rows[6] = {0, 1, 2, 3, 4, 5};
 	MLRawColumn cols[2] = {
-		{"x", "x", 0, ML_COL_NUMERIC, num, NULL},
-		{"s", "s", 0, ML_COL_CATEGORICAL, NULL, str},
+		{"x", "x", 0, ML_COL_NUMERIC, num, NULL, ML_CT_NUMBER, "double precision"},
+		{"s", "s", 0, ML_COL_CATEGORICAL, NULL, str, ML_CT_TEXT, "text"},
 	};
 	MLColumnOptions opts[2] = {{0}, {0}};
 	MLPipelineDefaults def = {ML_ENCODE_ONEHOT, ML_SCALE_NONE, false};
