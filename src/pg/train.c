@@ -1610,7 +1610,10 @@ train_prepare(TrainData *td)
 				 errmsg("target must not be NULL"),
 				 errhint("Only %s learn without a target.", "kmeans (clustering) and iforest (anomaly)")));
 
-	/* an existing project must be the caller's to train: checked before any data is read */
+	/* bad keys and an existing project that is not the caller's fail before any data is read */
+	if (td->learner)
+		check_param_keys(td->learner, td->params_jb);
+
 	td->project_id = td->project ? catalog_project_find(td->project, &td->existing_task) : 0;
 	if (td->project_id != 0)
 		catalog_require_manage(td->project_id, td->project);

@@ -36,10 +36,15 @@ FROM ml_train('iris', 'iris_train', 'species', 'logistic');
 SELECT ml_predict_label('iris', i) AS predicted, species, count(*)
 FROM iris i GROUP BY 1, 2 ORDER BY 1, 2;
 
-\echo '== 5. A second version: deployed only if it beats the live one on the new test split'
+\echo '== 5. A second version: deployed only if it beats the live one on the new test split (the NOTICE says why)'
 SELECT project, version, deployed, round((metrics->>'accuracy')::numeric, 4) AS accuracy
 FROM ml_train('cancer', 'SELECT mean_radius, mean_texture, target FROM bc', 'target', 'logistic');
 SELECT project, version, previous_model_id FROM ml_deploy('cancer', 1);
+\echo '   every deployment records why: metric, both scores, how the live one was taken'
+SELECT m.version, d.strategy, d.metric, round(d.score::numeric, 4) AS score,
+       round(d.live_score::numeric, 4) AS live_score, d.basis, d.reason
+FROM mlsql.deployments d JOIN mlsql.models m ON m.id = d.model_id
+JOIN mlsql.projects p ON p.id = d.project_id WHERE p.name = 'cancer' ORDER BY d.id;
 
 \echo '== 6. The catalog'
 SELECT id, name, task, owner FROM mlsql.projects ORDER BY id;
