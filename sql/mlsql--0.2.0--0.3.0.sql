@@ -639,3 +639,77 @@ COMMENT ON FUNCTION ml_explain(text, float8[]) IS 'why the model scored this row
 COMMENT ON FUNCTION ml_explain(bigint, float8[]) IS 'per-row explanation with model id';
 COMMENT ON FUNCTION ml_explain(text, record) IS 'per-row explanation of a row (columns mapped by name): feature, value after preprocessing, contribution, and the row''s category for categorical columns; plus (bias)';
 COMMENT ON FUNCTION ml_explain(bigint, record) IS 'per-row explanation of a row with model id';
+
+-- ---- ml_fit with concrete target types ----
+-- Citus type-checks a pushed-down aggregate's arguments against the row it
+-- builds (anyelement does not pass) and calls the transition function
+-- without the planner's expression (fn_expr), so each target type has its
+-- own overload and C entry point that knows the type.  The anyelement
+-- overloads stay for other types (enums) on one node.
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['float8', 'numeric', 'int4', 'int8', 'bool', 'text'] LOOP
+        EXECUTE pg_catalog.format(
+            'CREATE FUNCTION mlsql.fit_trans(state bytea, algorithm text, target pg_catalog.%1$s, features pg_catalog.float8[])
+             RETURNS bytea AS %2$L, %3$L LANGUAGE C IMMUTABLE PARALLEL SAFE', t, '$libdir/mlsql', 'mlsql_fit_trans_' || t);
+        EXECUTE pg_catalog.format(
+            'CREATE FUNCTION mlsql.fit_trans(state bytea, algorithm text, target pg_catalog.%1$s, features pg_catalog.float8[], params jsonb)
+             RETURNS bytea AS %2$L, %3$L LANGUAGE C IMMUTABLE PARALLEL SAFE', t, '$libdir/mlsql', 'mlsql_fit_trans_' || t);
+        EXECUTE pg_catalog.format(
+            'COMMENT ON FUNCTION mlsql.fit_trans(bytea, text, pg_catalog.%1$s, pg_catalog.float8[]) IS %2$L',
+            t, 'ml_fit transition for a ' || t || ' target (needs no fn_expr: Citus workers call it bare)');
+        EXECUTE pg_catalog.format(
+            'COMMENT ON FUNCTION mlsql.fit_trans(bytea, text, pg_catalog.%1$s, pg_catalog.float8[], jsonb) IS %2$L',
+            t, 'ml_fit transition with params for a ' || t || ' target');
+        EXECUTE pg_catalog.format(
+            'CREATE AGGREGATE @extschema@.ml_fit(algorithm text, target pg_catalog.%1$s, features pg_catalog.float8[]) (
+                SFUNC = mlsql.fit_trans, STYPE = bytea, COMBINEFUNC = mlsql.fit_combine,
+                FINALFUNC = mlsql.fit_final, PARALLEL = SAFE)', t);
+        EXECUTE pg_catalog.format(
+            'CREATE AGGREGATE @extschema@.ml_fit(algorithm text, target pg_catalog.%1$s, features pg_catalog.float8[], params jsonb) (
+                SFUNC = mlsql.fit_trans, STYPE = bytea, COMBINEFUNC = mlsql.fit_combine,
+                FINALFUNC = mlsql.fit_final, PARALLEL = SAFE)', t);
+        EXECUTE pg_catalog.format(
+            'COMMENT ON AGGREGATE @extschema@.ml_fit(text, pg_catalog.%1$s, pg_catalog.float8[]) IS %2$L',
+            t, 'train a model over the aggregated rows with a ' || t || ' target (GROUP BY: one per group); returns model bytes');
+        EXECUTE pg_catalog.format(
+            'COMMENT ON AGGREGATE @extschema@.ml_fit(text, pg_catalog.%1$s, pg_catalog.float8[], jsonb) IS %2$L',
+            t, 'train a model with params over the aggregated rows with a ' || t || ' target');
+    END LOOP;
+END $$;
+
+-- ---- scoring on Citus workers: the coordinator ships the model ----
+-- The coordinator's planner puts these in place of ml_predict* / ml_transform
+-- / ml_explain* calls with a constant reference (src/pg/distribute.c): the
+-- model's bytes and threshold, resolved once as the caller, travel to the
+-- shards with the query.  Callable directly too; they score the given bytes.
+DO $$
+DECLARE
+    f record;
+    form text;
+BEGIN
+    FOR f IN SELECT * FROM (VALUES
+        ('predict_shipped', 'pg_catalog.float8', 'predict_shipped', 'predicted value (ml_predict) of the model whose bytes are given'),
+        ('predict_proba_shipped', 'pg_catalog.float8[]', 'predict_proba_shipped', 'class probabilities (ml_predict_proba) of the model whose bytes are given'),
+        ('predict_label_shipped', 'pg_catalog.text', 'predict_label_shipped', 'predicted label (ml_predict_label) of the model whose bytes are given'),
+        ('transform_shipped', 'pg_catalog.float8[]', 'transform_shipped', 'features after preprocessing (ml_transform) of the model whose bytes are given'),
+        ('explain_values_shipped', 'pg_catalog.float8[]', 'explain_shipped', 'contributions (ml_explain_values) of the model whose bytes are given'),
+        ('explain_shipped', 'TABLE (feature pg_catalog.text, value pg_catalog.float8, contribution pg_catalog.float8, category pg_catalog.text)',
+         'explain_rows_shipped', 'per-row explanation (ml_explain) of the model whose bytes are given')) AS t(name, ret, sym, doc)
+    LOOP
+        FOREACH form IN ARRAY ARRAY['array', 'record'] LOOP
+            EXECUTE pg_catalog.format(
+                'CREATE FUNCTION mlsql.%1$I(model pg_catalog.bytea, features %2$s, threshold pg_catalog.float8) RETURNS %3$s
+                 AS %4$L, %5$L LANGUAGE C IMMUTABLE PARALLEL SAFE%6$s',
+                f.name, CASE form WHEN 'array' THEN 'pg_catalog.float8[]' ELSE 'pg_catalog.record' END, f.ret,
+                '$libdir/mlsql', 'mlsql_' || f.sym || '_' || form,
+                CASE WHEN f.name = 'explain_shipped' THEN ' ROWS 20' ELSE '' END);
+            EXECUTE pg_catalog.format(
+                'COMMENT ON FUNCTION mlsql.%1$I(pg_catalog.bytea, %2$s, pg_catalog.float8) IS %3$L',
+                f.name, CASE form WHEN 'array' THEN 'pg_catalog.float8[]' ELSE 'pg_catalog.record' END,
+                f.doc || ' with its threshold (NaN: none); what a Citus coordinator ships in place of a model reference');
+        END LOOP;
+    END LOOP;
+END $$;

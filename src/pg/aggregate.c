@@ -183,17 +183,19 @@ check_limit(const MLAggState *s)
 }
 
 /*
- * mlsql_fit_trans(state, algorithm, target anyelement, features float8[]
- * [, params jsonb])
+ * The transition: mlsql_fit_trans(state, algorithm, target, features
+ * float8[] [, params jsonb]).  ttype is the target's type: from the call
+ * (anyelement: the planner's expression), or fixed by the entry point of a
+ * concrete overload, which never needs fn_expr (Citus calls transition
+ * functions of pushed-down aggregates without it).
  */
-Datum
-mlsql_fit_trans(PG_FUNCTION_ARGS)
+static Datum
+fit_trans(FunctionCallInfo fcinfo, Oid ttype)
 {
 	MemoryContext aggcxt,
 				old;
 	FitState   *f;
 	ArrayType  *arr;
-	Oid			ttype = get_fn_expr_argtype(fcinfo->flinfo, 2);
 	double		y = 0;
 	char	   *label = NULL;
 	char		buf[32];
@@ -315,6 +317,30 @@ mlsql_fit_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(EOHPGetRWDatum(&f->hdr));
 }
 
+Datum
+mlsql_fit_trans(PG_FUNCTION_ARGS)
+{
+	Oid			ttype = get_fn_expr_argtype(fcinfo->flinfo, 2);
+
+	if (!OidIsValid(ttype))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ml_fit cannot tell the type of its target here"),
+				 errhint("Cast the target to float8, int4, int8, numeric, bool or text: those overloads need no type information from the query.")));
+	return fit_trans(fcinfo, ttype);
+}
+
+#define FIT_TRANS_ENTRY(sym, type) \
+	PG_FUNCTION_INFO_V1(sym); \
+	Datum sym(PG_FUNCTION_ARGS) { return fit_trans(fcinfo, type); }
+
+FIT_TRANS_ENTRY(mlsql_fit_trans_float8, FLOAT8OID)
+FIT_TRANS_ENTRY(mlsql_fit_trans_numeric, NUMERICOID)
+FIT_TRANS_ENTRY(mlsql_fit_trans_int4, INT4OID)
+FIT_TRANS_ENTRY(mlsql_fit_trans_int8, INT8OID)
+FIT_TRANS_ENTRY(mlsql_fit_trans_bool, BOOLOID)
+FIT_TRANS_ENTRY(mlsql_fit_trans_text, TEXTOID)
+
 /* mlsql_fit_combine(a, b): b folded into a */
 Datum
 mlsql_fit_combine(PG_FUNCTION_ARGS)
@@ -385,23 +411,6 @@ mlsql_fit_final(PG_FUNCTION_ARGS)
 
 /* ---- scoring model bytes ---- */
 
-/*
- * The model of the bytes last scored by this call site.  A cached model is
- * used again only for the very same bytes: all of them are compared (a key
- * of a few bytes could be forged to score with another model), except when
- * the argument is a constant of the expression, which the first read keeps.
- * (Not a parameter: PL/pgSQL keeps a simple expression's state, this cache
- * included, while its variables change.)
- */
-typedef struct BytesCache
-{
-	bytea	   *bytes;			/* a copy of the bytes read, NULL until read */
-	bool		stable;			/* the argument is the same on every row */
-	MemoryContext cxt;
-	MLModel    *m;
-	double	   *out;
-} BytesCache;
-
 /* whether argument argnum of the call is a Const node */
 static bool
 const_arg(FmgrInfo *flinfo, int argnum)
@@ -417,34 +426,36 @@ const_arg(FmgrInfo *flinfo, int argnum)
 	return list_length(args) > argnum && IsA(list_nth(args, argnum), Const);
 }
 
-/* the model of argument 0, read once per query while the bytes stay the same */
-static MLModel *
-bytes_model(FunctionCallInfo fcinfo, BytesCache **cache)
+/*
+ * bytes_model: the model of the bytes in argument 0, kept in *slot (memory
+ * of the call site) while the bytes stay the same.  A cached model is used
+ * again only for the very same bytes: all of them are compared (a key of a
+ * few bytes could be forged to score with another model), except when the
+ * argument is a constant of the expression, which the first read keeps.
+ * (Not a parameter: PL/pgSQL keeps a simple expression's state, this cache
+ * included, while its variables change.)
+ */
+MLModel *
+bytes_model(FunctionCallInfo fcinfo, BytesCache **slot)
 {
-	BytesCache *c = fcinfo->flinfo->fn_extra;
+	BytesCache *c = *slot;
 	bytea	   *b;
 	int32		len;
 	const uint8 *data;
 
 	if (c && c->bytes && c->stable)
-	{
-		*cache = c;
 		return c->m;
-	}
 	b = PG_GETARG_BYTEA_PP(0);
 	len = VARSIZE_ANY_EXHDR(b);
 	data = (const uint8 *) VARDATA_ANY(b);
 	if (c && c->bytes && VARSIZE(c->bytes) - VARHDRSZ == (Size) len &&
 		memcmp(VARDATA(c->bytes), data, len) == 0)
-	{
-		*cache = c;
 		return c->m;
-	}
 	if (c == NULL)
 	{
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(BytesCache));
 		c->stable = const_arg(fcinfo->flinfo, 0);
-		fcinfo->flinfo->fn_extra = c;
+		*slot = c;
 	}
 	if (c->cxt)
 		MemoryContextReset(c->cxt);
@@ -456,6 +467,7 @@ bytes_model(FunctionCallInfo fcinfo, BytesCache **cache)
 		bytea	   *copy;
 
 		c->m = read_input_model(data, (size_t) len);
+		c->reads++;
 		c->out = palloc(sizeof(double) * Max(model_output_width(c->m), 1));
 		copy = palloc(VARHDRSZ + len);
 		SET_VARSIZE(copy, VARHDRSZ + len);
@@ -463,7 +475,6 @@ bytes_model(FunctionCallInfo fcinfo, BytesCache **cache)
 		MemoryContextSwitchTo(old);
 		c->bytes = copy;
 	}
-	*cache = c;
 	return c->m;
 }
 
@@ -475,7 +486,9 @@ score_bytes(FunctionCallInfo fcinfo, MLModel **m, BytesCache **c)
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("model and features must not be NULL")));
-	*m = bytes_model(fcinfo, c);
+	*c = NULL;
+	*m = bytes_model(fcinfo, (BytesCache **) &fcinfo->flinfo->fn_extra);
+	*c = fcinfo->flinfo->fn_extra;
 	arr = PG_GETARG_ARRAYTYPE_P(1);
 	n = ARR_NDIM(arr) == 0 ? 0 : ARR_DIMS(arr)[0];
 	if (ARR_NDIM(arr) > 1 || n != (int) (*m)->n_features)

@@ -129,6 +129,8 @@ _PG_init(void)
 
 	/* OpenBLAS's thread pool and forked backends do not mix: one thread */
 	linalg_set_threads(1);
+
+	distribute_init();
 }
 
 void *

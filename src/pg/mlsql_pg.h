@@ -139,6 +139,22 @@ extern MLParams *params_from_jsonb(const MLLearner *learner, Jsonb *params);
 /* model cache and resolution (predict.c) */
 extern MLModel *model_for_id(int64 model_id);
 extern int64 resolve_model_ref(const char *ref, int64 *project_id);
+extern bytea *shipped_model(const char *ref, int64 id, double *threshold);
+
+/* the model of model bytes passed to a call, cached by the call (aggregate.c) */
+typedef struct BytesCache
+{
+	bytea	   *bytes;			/* a copy of the bytes read, NULL until read */
+	bool		stable;			/* the argument is the same on every row */
+	uint64		reads;			/* how many times bytes were read */
+	MemoryContext cxt;
+	MLModel    *m;
+	double	   *out;
+} BytesCache;
+extern MLModel *bytes_model(FunctionCallInfo fcinfo, BytesCache **slot);
+
+/* scoring on Citus workers: the coordinator ships the model (distribute.c) */
+extern void distribute_init(void);
 
 /* score a column-major dataset and compute the task's metrics (train.c) */
 struct MLMetricSet;

@@ -37,6 +37,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -108,7 +109,10 @@ model_for_id(int64 model_id)
 	if (!catalog_model_stamp(model_id, hash, sizeof(hash), &threshold))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("model " INT64_FORMAT " does not exist", model_id)));
+				 errmsg("model " INT64_FORMAT " does not exist", model_id),
+				 OidIsValid(get_extension_oid("citus", true))
+				 ? errdetail("On Citus, models live on the coordinator: a worker scores the model the coordinator ships with the query (see \"Scaling out\" in the README).")
+				 : 0));
 	e = hash_search(model_cache, &model_id, HASH_FIND, NULL);
 	if (e && strcmp(e->hash, hash) == 0)
 	{
@@ -144,6 +148,39 @@ model_for_id(int64 model_id)
 	return m;
 }
 
+/*
+ * shipped_model: the bytes of the model a reference names for the current
+ * user (ref, or the model id when ref is NULL), copied into the caller's
+ * memory, and its threshold (NaN when it has none).  What the coordinator
+ * of a Citus cluster ships to the workers in place of the reference.
+ */
+bytea *
+shipped_model(const char *ref, int64 id, double *threshold)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	char		stamp[96];
+	bytea	   *b,
+			   *copy;
+
+	if (ref)
+		id = resolve_model_ref(ref, NULL);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (!catalog_model_stamp(id, stamp, sizeof(stamp), threshold))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model " INT64_FORMAT " does not exist", id)));
+	b = catalog_model_bytes(id);
+	if (b == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("model " INT64_FORMAT " has no bytes", id)));
+	copy = MemoryContextAlloc(caller, VARSIZE(b));
+	memcpy(copy, b, VARSIZE(b));
+	SPI_finish();
+	return copy;
+}
+
 static bool
 all_digits(const char *s)
 {
@@ -177,6 +214,13 @@ resolve_model_ref(const char *ref, int64 *project_id)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	pid = catalog_project_find(name, NULL);
+	if (pid == 0 && catalog_closest_project(name) == NULL &&
+		OidIsValid(get_extension_oid("citus", true)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("project \"%s\" does not exist on this node", name),
+				 errdetail("On Citus, projects live on the coordinator: a worker scores the model the coordinator ships with the query."),
+				 errhint("Train with ml_train('%s', ...) on the coordinator, load mlsql there before queries are planned (shared_preload_libraries = 'citus,mlsql'), and give the reference as a constant.", name)));
 	if (pid == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -402,9 +446,18 @@ typedef enum PredictOutput
 	OUT_EXPLAIN					/* contributions of the features, then the bias */
 } PredictOutput;
 
+/* how argument 0 names the model */
+typedef enum RefKind
+{
+	REF_NAME,					/* text: 'p', 'p@3', 'p@alias' */
+	REF_ID,						/* bigint model id */
+	REF_SHIPPED					/* the model's bytes, with its threshold last */
+} RefKind;
+
 typedef struct PredictState
 {
 	bool		resolved;
+	BytesCache *shipped;		/* REF_SHIPPED: the model of the bytes */
 	char	   *ref;			/* last text reference, or NULL */
 	int64		ref_id;			/* last model id argument */
 	MLModel    *model;
@@ -455,9 +508,13 @@ set_model(FunctionCallInfo fcinfo, PredictState *st, MLModel *m)
 	st->tuptype = InvalidOid;	/* remap record columns */
 }
 
-/* the model named by argument 0: text reference or bigint id */
+/*
+ * The model named by argument 0: text reference, bigint id, or the bytes
+ * the coordinator of a Citus cluster put in place of either (distribute.c),
+ * followed by the model's threshold as the last argument.
+ */
 static MLModel *
-model_arg(FunctionCallInfo fcinfo, bool by_id)
+model_arg(FunctionCallInfo fcinfo, RefKind kind)
 {
 	PredictState *st = predict_state(fcinfo);
 
@@ -465,7 +522,19 @@ model_arg(FunctionCallInfo fcinfo, bool by_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("model reference must not be NULL")));
-	if (by_id)
+	if (kind == REF_SHIPPED)
+	{
+		int			ta = PG_NARGS() - 1;
+		uint64		reads = st->shipped ? st->shipped->reads : 0;
+		MLModel    *m = bytes_model(fcinfo, &st->shipped);
+
+		if (st->shipped->reads != reads)
+			st->model = NULL;	/* new bytes: map the columns again */
+		m->threshold = PG_ARGISNULL(ta) ? get_float8_nan() : PG_GETARG_FLOAT8(ta);
+		set_model(fcinfo, st, m);
+		st->resolved = true;
+	}
+	else if (kind == REF_ID)
 	{
 		int64		id = PG_GETARG_INT64(0);
 
@@ -804,7 +873,7 @@ features_arg(FunctionCallInfo fcinfo, PredictState *st, bool is_record)
 }
 
 static Datum
-predict_common(FunctionCallInfo fcinfo, bool by_id, bool is_record, PredictOutput what)
+predict_common(FunctionCallInfo fcinfo, RefKind by_id, bool is_record, PredictOutput what)
 {
 	MLModel    *m = model_arg(fcinfo, by_id);
 	PredictState *st = fcinfo->flinfo->fn_extra;
@@ -883,26 +952,36 @@ predict_common(FunctionCallInfo fcinfo, bool by_id, bool is_record, PredictOutpu
 	Datum sym(PG_FUNCTION_ARGS); \
 	Datum sym(PG_FUNCTION_ARGS) { return predict_common(fcinfo, by_id, is_record, what); }
 
-PREDICT_ENTRY(mlsql_predict_ref_array, false, false, OUT_VALUE)
-PREDICT_ENTRY(mlsql_predict_ref_record, false, true, OUT_VALUE)
-PREDICT_ENTRY(mlsql_predict_id_array, true, false, OUT_VALUE)
-PREDICT_ENTRY(mlsql_predict_id_record, true, true, OUT_VALUE)
-PREDICT_ENTRY(mlsql_predict_proba_ref_array, false, false, OUT_PROBA)
-PREDICT_ENTRY(mlsql_predict_proba_ref_record, false, true, OUT_PROBA)
-PREDICT_ENTRY(mlsql_predict_proba_id_array, true, false, OUT_PROBA)
-PREDICT_ENTRY(mlsql_predict_proba_id_record, true, true, OUT_PROBA)
-PREDICT_ENTRY(mlsql_predict_label_ref_array, false, false, OUT_LABEL)
-PREDICT_ENTRY(mlsql_predict_label_ref_record, false, true, OUT_LABEL)
-PREDICT_ENTRY(mlsql_predict_label_id_array, true, false, OUT_LABEL)
-PREDICT_ENTRY(mlsql_predict_label_id_record, true, true, OUT_LABEL)
-PREDICT_ENTRY(mlsql_transform_ref_array, false, false, OUT_TRANSFORM)
-PREDICT_ENTRY(mlsql_transform_id_array, true, false, OUT_TRANSFORM)
-PREDICT_ENTRY(mlsql_transform_ref_record, false, true, OUT_TRANSFORM)
-PREDICT_ENTRY(mlsql_transform_id_record, true, true, OUT_TRANSFORM)
-PREDICT_ENTRY(mlsql_explain_ref_array, false, false, OUT_EXPLAIN)
-PREDICT_ENTRY(mlsql_explain_ref_record, false, true, OUT_EXPLAIN)
-PREDICT_ENTRY(mlsql_explain_id_array, true, false, OUT_EXPLAIN)
-PREDICT_ENTRY(mlsql_explain_id_record, true, true, OUT_EXPLAIN)
+PREDICT_ENTRY(mlsql_predict_ref_array, REF_NAME, false, OUT_VALUE)
+PREDICT_ENTRY(mlsql_predict_ref_record, REF_NAME, true, OUT_VALUE)
+PREDICT_ENTRY(mlsql_predict_id_array, REF_ID, false, OUT_VALUE)
+PREDICT_ENTRY(mlsql_predict_id_record, REF_ID, true, OUT_VALUE)
+PREDICT_ENTRY(mlsql_predict_proba_ref_array, REF_NAME, false, OUT_PROBA)
+PREDICT_ENTRY(mlsql_predict_proba_ref_record, REF_NAME, true, OUT_PROBA)
+PREDICT_ENTRY(mlsql_predict_proba_id_array, REF_ID, false, OUT_PROBA)
+PREDICT_ENTRY(mlsql_predict_proba_id_record, REF_ID, true, OUT_PROBA)
+PREDICT_ENTRY(mlsql_predict_label_ref_array, REF_NAME, false, OUT_LABEL)
+PREDICT_ENTRY(mlsql_predict_label_ref_record, REF_NAME, true, OUT_LABEL)
+PREDICT_ENTRY(mlsql_predict_label_id_array, REF_ID, false, OUT_LABEL)
+PREDICT_ENTRY(mlsql_predict_label_id_record, REF_ID, true, OUT_LABEL)
+PREDICT_ENTRY(mlsql_transform_ref_array, REF_NAME, false, OUT_TRANSFORM)
+PREDICT_ENTRY(mlsql_transform_id_array, REF_ID, false, OUT_TRANSFORM)
+PREDICT_ENTRY(mlsql_transform_ref_record, REF_NAME, true, OUT_TRANSFORM)
+PREDICT_ENTRY(mlsql_transform_id_record, REF_ID, true, OUT_TRANSFORM)
+PREDICT_ENTRY(mlsql_explain_ref_array, REF_NAME, false, OUT_EXPLAIN)
+PREDICT_ENTRY(mlsql_explain_ref_record, REF_NAME, true, OUT_EXPLAIN)
+PREDICT_ENTRY(mlsql_explain_id_array, REF_ID, false, OUT_EXPLAIN)
+PREDICT_ENTRY(mlsql_explain_id_record, REF_ID, true, OUT_EXPLAIN)
+PREDICT_ENTRY(mlsql_predict_shipped_array, REF_SHIPPED, false, OUT_VALUE)
+PREDICT_ENTRY(mlsql_predict_shipped_record, REF_SHIPPED, true, OUT_VALUE)
+PREDICT_ENTRY(mlsql_predict_proba_shipped_array, REF_SHIPPED, false, OUT_PROBA)
+PREDICT_ENTRY(mlsql_predict_proba_shipped_record, REF_SHIPPED, true, OUT_PROBA)
+PREDICT_ENTRY(mlsql_predict_label_shipped_array, REF_SHIPPED, false, OUT_LABEL)
+PREDICT_ENTRY(mlsql_predict_label_shipped_record, REF_SHIPPED, true, OUT_LABEL)
+PREDICT_ENTRY(mlsql_transform_shipped_array, REF_SHIPPED, false, OUT_TRANSFORM)
+PREDICT_ENTRY(mlsql_transform_shipped_record, REF_SHIPPED, true, OUT_TRANSFORM)
+PREDICT_ENTRY(mlsql_explain_shipped_array, REF_SHIPPED, false, OUT_EXPLAIN)
+PREDICT_ENTRY(mlsql_explain_shipped_record, REF_SHIPPED, true, OUT_EXPLAIN)
 
 /*
  * ml_explain(project | model id, float8[] | record): one row per feature
@@ -911,7 +990,7 @@ PREDICT_ENTRY(mlsql_explain_id_record, true, true, OUT_EXPLAIN)
  * bias sum to the raw output (learner->explain).
  */
 static Datum
-explain_rows(FunctionCallInfo fcinfo, bool by_id, bool is_record)
+explain_rows(FunctionCallInfo fcinfo, RefKind by_id, bool is_record)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MLModel    *m;
@@ -967,17 +1046,19 @@ explain_rows(FunctionCallInfo fcinfo, bool by_id, bool is_record)
 	Datum sym(PG_FUNCTION_ARGS); \
 	Datum sym(PG_FUNCTION_ARGS) { return explain_rows(fcinfo, by_id, is_record); }
 
-EXPLAIN_ENTRY(mlsql_explain_rows_ref_array, false, false)
-EXPLAIN_ENTRY(mlsql_explain_rows_ref_record, false, true)
-EXPLAIN_ENTRY(mlsql_explain_rows_id_array, true, false)
-EXPLAIN_ENTRY(mlsql_explain_rows_id_record, true, true)
+EXPLAIN_ENTRY(mlsql_explain_rows_ref_array, REF_NAME, false)
+EXPLAIN_ENTRY(mlsql_explain_rows_ref_record, REF_NAME, true)
+EXPLAIN_ENTRY(mlsql_explain_rows_id_array, REF_ID, false)
+EXPLAIN_ENTRY(mlsql_explain_rows_id_record, REF_ID, true)
+EXPLAIN_ENTRY(mlsql_explain_rows_shipped_array, REF_SHIPPED, false)
+EXPLAIN_ENTRY(mlsql_explain_rows_shipped_record, REF_SHIPPED, true)
 
 /* ---- ml_classes ---- */
 
 static Datum
 classes_common(FunctionCallInfo fcinfo, bool by_id)
 {
-	MLModel    *m = model_arg(fcinfo, by_id);
+	MLModel    *m = model_arg(fcinfo, by_id ? REF_ID : REF_NAME);
 	Datum	   *d;
 
 	if (m->task != ML_CLASSIFICATION)
@@ -1009,7 +1090,7 @@ mlsql_classes_id(PG_FUNCTION_ARGS)
 static Datum
 info_common(FunctionCallInfo fcinfo, bool by_id)
 {
-	MLModel    *m = model_arg(fcinfo, by_id);
+	MLModel    *m = model_arg(fcinfo, by_id ? REF_ID : REF_NAME);
 	MLBuffer	b;
 
 	buffer_init(&b);
@@ -1075,7 +1156,7 @@ cmp_label(const void *a, const void *b)
 static Datum
 evaluate_common(FunctionCallInfo fcinfo, bool by_id)
 {
-	MLModel    *m = model_arg(fcinfo, by_id);
+	MLModel    *m = model_arg(fcinfo, by_id ? REF_ID : REF_NAME);
 	char	   *source;
 	SourceData *src;
 	MLDataset	d = {0};
