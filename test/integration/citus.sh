@@ -168,6 +168,15 @@ err=$(q "SET ROLE cit_user; SELECT sum(ml_predict('cit_bc', t)) FROM d_bc t" 2>&
 check citus_score_no_grant "$(echo "$err" | grep -c 'does not exist\|permission denied')" 1
 q "SELECT ml_grant('cit_bc', 'cit_user', 'use')" >/dev/null
 check citus_score_granted "$(q "SET ROLE cit_user; SELECT sum(ml_predict('cit_bc', t)) FROM d_bc t")" "$v2"
+# a cached plan goes when a role membership that granted the project goes
+q "DROP ROLE IF EXISTS cit_member; DROP ROLE IF EXISTS cit_group; CREATE ROLE cit_group; CREATE ROLE cit_member LOGIN IN ROLE cit_group;
+   GRANT SELECT ON d_bc TO cit_member" >/dev/null 2>&1
+q "SELECT ml_grant('cit_bc', 'cit_group', 'use')" >/dev/null
+cmds=(-c "SET ROLE cit_member" -c "PREPARE r AS SELECT sum(ml_predict('cit_bc', t)) FROM d_bc t")
+for i in 1 2 3 4 5 6 7; do cmds+=(-c "EXECUTE r"); done
+got=$(psql -qXAt "${cmds[@]}" -c "RESET ROLE" -c "REVOKE cit_group FROM cit_member" \
+	-c "SET ROLE cit_member" -c "EXECUTE r" 2>&1)
+check citus_score_membership_revoked "$(echo "$got" | grep -c "^$v2\$")/$(echo "$got" | grep -c 'does not exist')" "7/1"
 # training, search and the registry on the coordinator read distributed tables too
 # (the rows arrive in another order: the same model within 1e-9, not byte for byte)
 q "SELECT count(*) FROM ml_train('cit_dist', 'd_diabetes', 'target', 'linear', features => ARRAY['age', 'bmi', 'bp'])" >/dev/null
