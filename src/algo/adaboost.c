@@ -374,4 +374,5 @@ const MLLearner ml_learner_adaboost = {
 	.write = adaboost_write,
 	.read = adaboost_read,
 	.describe = adaboost_describe,
+	.engines = ML_ENGINE_MEMORY | ML_ENGINE_PARTITIONS,
 };

@@ -119,4 +119,6 @@ const MLLearner ml_learner_baseline = {
 	.write = baseline_write,
 	.read = baseline_read,
 	.describe = baseline_describe,
+	.engines = ML_ENGINE_MEMORY | ML_ENGINE_AGGREGATE | ML_ENGINE_PARTITIONS,
+	.agg_fit = ML_AGGFIT_PRIOR,
 };

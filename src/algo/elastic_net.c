@@ -135,6 +135,89 @@ enet_fit_common(const MLDataset *train, const MLParams *params, double l1_ratio,
 	return m;
 }
 
+/*
+ * The same coordinate descent from the centered Gram matrix G = Xc'Xc and
+ * G_y = Xc'yc of the aggregate engine: rho_j = G_y[j] - (G w)_j + G_jj w_j
+ * is the residual product of the row-wise update, so the passes, the stop
+ * rule and the optimum are the same; O(p^2) per pass, no rows.
+ */
+static void *
+enet_gram_common(const double *G, const double *Gy, const double *mean, double y_mean,
+				 size_t p, uint64_t n, const MLParams *params, double l1_ratio, MLFitContext *ctx)
+{
+	double		alpha = params_get_num(params, "alpha");
+	int			max_iter = (int) params_get_num(params, "max_iter");
+	double		tol = params_get_num(params, "tol");
+	double		l1 = alpha * l1_ratio * (double) n,
+				l2 = alpha * (1 - l1_ratio) * (double) n;
+	Linear	   *m = ml_alloc(sizeof(Linear));
+	double	   *q = ml_alloc(sizeof(double) * (p ? p : 1));	/* G w */
+	int			it;
+
+#define GRAM(a, b) ((a) <= (b) ? G[(b) * p + (a)] : G[(a) * p + (b)])
+	m->p = p;
+	m->coef = ml_alloc(sizeof(double) * (p ? p : 1));
+	for (it = 0; it < max_iter; it++)
+	{
+		double		max_change = 0,
+					max_w = 0;
+
+		ml_check_interrupts();
+		for (size_t j = 0; j < p; j++)
+		{
+			double		gjj = GRAM(j, j),
+						w_old = m->coef[j],
+						rho,
+						w_new;
+
+			if (gjj == 0)
+				continue;
+			rho = Gy[j] - q[j] + gjj * w_old;
+			w_new = soft(rho, l1) / (gjj + l2);
+			if (w_new != w_old)
+			{
+				double		d = w_new - w_old;
+
+				for (size_t k = 0; k < p; k++)
+					q[k] += GRAM(k, j) * d;
+				m->coef[j] = w_new;
+			}
+			max_change = fmax(max_change, fabs(w_new - w_old));
+			max_w = fmax(max_w, fabs(w_new));
+		}
+		if (!isfinite(max_change))
+			ml_error(ML_ERR_DATA, "Rescale the features or the target.",
+					 "coordinate descent diverged");
+		if (max_change <= tol * fmax(1.0, max_w))
+		{
+			it++;
+			break;
+		}
+	}
+#undef GRAM
+	ml_log_metric(ctx, "train", "n_iter", -1, it);
+	ml_log_metric(ctx, "train", "converged", -1, it < max_iter ? 1 : 0);
+	m->intercept = y_mean;
+	for (size_t j = 0; j < p; j++)
+		m->intercept -= mean[j] * m->coef[j];
+	ml_free(q);
+	return m;
+}
+
+static void *
+enet_fit_gram(const double *G, const double *Gy, const double *mean, double y_mean,
+			  size_t p, uint64_t n, const MLParams *params, MLFitContext *ctx)
+{
+	return enet_gram_common(G, Gy, mean, y_mean, p, n, params, params_get_num(params, "l1_ratio"), ctx);
+}
+
+static void *
+lasso_fit_gram(const double *G, const double *Gy, const double *mean, double y_mean,
+			   size_t p, uint64_t n, const MLParams *params, MLFitContext *ctx)
+{
+	return enet_gram_common(G, Gy, mean, y_mean, p, n, params, 1.0, ctx);
+}
+
 static void *
 enet_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params, MLFitContext *ctx)
 {
@@ -162,6 +245,9 @@ const MLLearner ml_learner_elastic_net = {
 	.describe = linear_describe,
 	.importance = linear_importance,
 	.explain = linear_explain,
+	.engines = ML_ENGINE_MEMORY | ML_ENGINE_AGGREGATE | ML_ENGINE_PARTITIONS,
+	.agg_fit = ML_AGGFIT_GRAM,
+	.fit_gram = enet_fit_gram,
 };
 
 const MLLearner ml_learner_lasso = {
@@ -177,4 +263,7 @@ const MLLearner ml_learner_lasso = {
 	.describe = linear_describe,
 	.importance = linear_importance,
 	.explain = linear_explain,
+	.engines = ML_ENGINE_MEMORY | ML_ENGINE_AGGREGATE | ML_ENGINE_PARTITIONS,
+	.agg_fit = ML_AGGFIT_GRAM,
+	.fit_gram = lasso_fit_gram,
 };

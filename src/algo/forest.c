@@ -344,4 +344,5 @@ const MLLearner ml_learner_forest = {
 	.importance = forest_importance,
 	.importance_method = "impurity",
 	.explain = forest_explain,
+	.engines = ML_ENGINE_MEMORY | ML_ENGINE_PARTITIONS,
 };

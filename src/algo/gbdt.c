@@ -2200,6 +2200,7 @@ const MLLearner ml_learner_gbdt = {
 	.describe = gbdt_describe,
 	.importance = gbdt_importance,
 	.explain = gbdt_explain,
+	.engines = ML_ENGINE_MEMORY | ML_ENGINE_PARTITIONS,
 };
 
 /*

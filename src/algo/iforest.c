@@ -325,4 +325,5 @@ const MLLearner ml_learner_iforest = {
 	.write = iforest_write,
 	.read = iforest_read,
 	.describe = iforest_describe,
+	.engines = ML_ENGINE_MEMORY,
 };

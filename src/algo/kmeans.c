@@ -295,6 +295,19 @@ kmeans_describe(const void *state, MLBuffer *json)
 	buffer_printf(json, "]}");
 }
 
+/* the state of centers found elsewhere (the aggregate engine's Lloyd passes) */
+static void *
+kmeans_from_centers(size_t p, int k, const double *centers)
+{
+	KMeans	   *m = ml_alloc(sizeof(KMeans));
+
+	m->p = p;
+	m->k = k;
+	m->centers = ml_alloc(ml_mul_size(ml_mul_size((size_t) k, p ? p : 1), sizeof(double)));
+	memcpy(m->centers, centers, sizeof(double) * (size_t) k * p);
+	return m;
+}
+
 const MLLearner ml_learner_kmeans = {
 	.name = "kmeans",
 	.id = 13,
@@ -307,4 +320,7 @@ const MLLearner ml_learner_kmeans = {
 	.write = kmeans_write,
 	.read = kmeans_read,
 	.describe = kmeans_describe,
+	.engines = ML_ENGINE_MEMORY | ML_ENGINE_AGGREGATE,
+	.agg_fit = ML_AGGFIT_LLOYD,
+	.from_centers = kmeans_from_centers,
 };

@@ -267,4 +267,5 @@ const MLLearner ml_learner_knn = {
 	.write = knn_write,
 	.read = knn_read,
 	.describe = knn_describe,
+	.engines = ML_ENGINE_MEMORY | ML_ENGINE_PARTITIONS,
 };

@@ -215,4 +215,6 @@ const MLLearner ml_learner_linear = {
 	.describe = linear_describe,
 	.importance = linear_importance,
 	.explain = linear_explain,
+	.engines = ML_ENGINE_MEMORY | ML_ENGINE_AGGREGATE | ML_ENGINE_PARTITIONS,
+	.agg_fit = ML_AGGFIT_LEAST_SQUARES,
 };

@@ -290,6 +290,27 @@ logistic_fit(const MLDataset *train, const MLDataset *valid,
 	return m;
 }
 
+/*
+ * The state of weights found elsewhere (the aggregate engine's Newton
+ * passes): W is p x K on the original feature scale, b the K intercepts;
+ * K is 1 for two classes, else k.
+ */
+static void *
+logistic_from_weights(size_t p, int k, const double *W, const double *b)
+{
+	Logistic   *m = ml_alloc(sizeof(Logistic));
+	size_t		K = k == 2 ? 1 : (size_t) k;
+
+	m->p = p;
+	m->k = k;
+	m->K = (int) K;
+	m->W = ml_alloc(ml_mul_size(p ? p * K : 1, sizeof(double)));
+	m->b = ml_alloc(sizeof(double) * K);
+	memcpy(m->W, W, sizeof(double) * p * K);
+	memcpy(m->b, b, sizeof(double) * K);
+	return m;
+}
+
 static void
 logistic_predict(const void *state, const double *X, size_t n, double *out)
 {
@@ -451,4 +472,7 @@ const MLLearner ml_learner_logistic = {
 	.describe = logistic_describe,
 	.importance = logistic_importance,
 	.explain = logistic_explain,
+	.engines = ML_ENGINE_MEMORY | ML_ENGINE_AGGREGATE | ML_ENGINE_PARTITIONS,
+	.agg_fit = ML_AGGFIT_NEWTON,
+	.from_weights = logistic_from_weights,
 };

@@ -544,4 +544,5 @@ const MLLearner ml_learner_mlp = {
 	.write = mlp_write,
 	.read = mlp_read,
 	.describe = mlp_describe,
+	.engines = ML_ENGINE_MEMORY | ML_ENGINE_PARTITIONS,
 };

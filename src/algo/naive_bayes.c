@@ -288,4 +288,6 @@ const MLLearner ml_learner_naive_bayes = {
 	.write = nb_write,
 	.read = nb_read,
 	.describe = nb_describe,
+	.engines = ML_ENGINE_MEMORY | ML_ENGINE_AGGREGATE | ML_ENGINE_PARTITIONS,
+	.agg_fit = ML_AGGFIT_GAUSSIAN_NB,
 };

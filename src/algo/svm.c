@@ -477,4 +477,5 @@ const MLLearner ml_learner_svm = {
 	.read = svm_read,
 	.describe = svm_describe,
 	.importance = svm_importance,
+	.engines = ML_ENGINE_MEMORY | ML_ENGINE_PARTITIONS,
 };

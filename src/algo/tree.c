@@ -573,4 +573,5 @@ const MLLearner ml_learner_tree = {
 	.importance = tree_importance,
 	.importance_method = "impurity",
 	.explain = tree_explain,
+	.engines = ML_ENGINE_MEMORY | ML_ENGINE_PARTITIONS,
 };

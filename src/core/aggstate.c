@@ -104,13 +104,13 @@ agg_new(const char *algorithm, const char *params, MLTask task, MLLabelType labe
 	s->label_type = label_type;
 	s->algorithm = ml_strdup(l->name);
 	s->params = ml_strdup(params);
-	if (strcmp(l->name, "linear") == 0 &&
+	if (l->agg_fit == ML_AGGFIT_LEAST_SQUARES &&
 		only_keys(obj, (const char *const[]) {"alpha", "fit_intercept", "seed", "task", NULL}))
 		s->kind = ML_AGG_LINEAR;
-	else if (strcmp(l->name, "naive_bayes") == 0 &&
+	else if (l->agg_fit == ML_AGGFIT_GAUSSIAN_NB &&
 			 only_keys(obj, (const char *const[]) {"var_smoothing", "alpha", "seed", "task", NULL}))
 		s->kind = ML_AGG_NB;
-	else if (strcmp(l->name, "baseline") == 0)
+	else if (l->agg_fit == ML_AGGFIT_PRIOR)
 		s->kind = ML_AGG_BASELINE;
 	else
 		s->kind = ML_AGG_ROWS;
@@ -182,6 +182,15 @@ set_shape(MLAggState *s, uint32_t p)
 		s->block = ml_alloc(ml_mul_size(ML_AGG_BLOCK * q, sizeof(double)));
 		s->block_y = ml_alloc(sizeof(double) * ML_AGG_BLOCK);
 	}
+}
+
+void
+agg_declare(MLAggState *s, uint32_t p, char *const *labels, int k)
+{
+	if (s->p == 0)
+		set_shape(s, p);
+	for (int c = 0; c < k && s->task == ML_CLASSIFICATION; c++)
+		(void) label_index(s, labels[c]);
 }
 
 void

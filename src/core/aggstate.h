@@ -87,6 +87,13 @@ typedef struct MLAggState
 extern MLAggState *agg_new(const char *algorithm, const char *params, MLTask task,
 						   MLLabelType label_type);
 
+/*
+ * fix the shape and the classes before the first row (the aggregate
+ * engine knows every class from its first pass: the model has them all,
+ * in their sorted order, even one without training rows)
+ */
+extern void agg_declare(MLAggState *s, uint32_t p, char *const *labels, int k);
+
 /* add one row: x has p values (the first row sets p); label for classification */
 extern void agg_add(MLAggState *s, const double *x, uint32_t p, double y, const char *label);
 

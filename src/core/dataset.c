@@ -186,6 +186,30 @@ ml_hash_string(uint64_t h, const char *s)
 }
 
 uint64_t
+ml_row_hash_num(uint64_t h, double v)
+{
+	return isnan(v) ? ml_mix64(h ^ 0x27d4eb2full) : hash_double(h, v);
+}
+
+uint64_t
+ml_row_hash_str(uint64_t h, const char *s)
+{
+	return s ? ml_hash_string(h, s) : ml_mix64(h ^ 0x5bd1e995ull);
+}
+
+uint64_t
+ml_row_hash_label(uint64_t h, const char *s)
+{
+	return s ? ml_hash_string(h, s) : ml_mix64(h ^ 0x165667b1ull);
+}
+
+uint64_t
+ml_row_hash_target(uint64_t h, double y)
+{
+	return hash_double(h, y);
+}
+
+uint64_t
 raw_row_hash(const MLRawColumn *cols, int n_cols, const double *y,
 			 const char *const *y_text, size_t i, uint64_t seed)
 {
@@ -194,15 +218,13 @@ raw_row_hash(const MLRawColumn *cols, int n_cols, const double *y,
 	for (int c = 0; c < n_cols; c++)
 	{
 		if (cols[c].kind == ML_COL_CATEGORICAL)
-			h = cols[c].str[i] ? ml_hash_string(h, cols[c].str[i]) : ml_mix64(h ^ 0x5bd1e995ull);
-		else if (isnan(cols[c].num[i]))
-			h = ml_mix64(h ^ 0x27d4eb2full);
+			h = ml_row_hash_str(h, cols[c].str[i]);
 		else
-			h = hash_double(h, cols[c].num[i]);
+			h = ml_row_hash_num(h, cols[c].num[i]);
 	}
 	if (y_text)
-		return y_text[i] ? ml_hash_string(h, y_text[i]) : ml_mix64(h ^ 0x165667b1ull);
-	return y ? hash_double(h, y[i]) : h;
+		return ml_row_hash_label(h, y_text[i]);
+	return y ? ml_row_hash_target(h, y[i]) : h;
 }
 
 typedef struct TimedRow
@@ -239,7 +261,7 @@ split_assign(MLSplitStrategy strategy, size_t n, const uint64_t *hash,
 					first = n;
 
 		for (size_t i = 0; i < n; i++)
-			if ((double) (hash[i] >> 11) * 0x1.0p-53 < test_size)
+			if (ml_split_is_test(hash[i], test_size))
 			{
 				assign[i] = ML_ASSIGN_TEST;
 				nt++;

@@ -99,6 +99,23 @@ extern void split_assign(MLSplitStrategy strategy, size_t n, const uint64_t *has
 						 const double *y, int n_classes, const double *time,
 						 double test_size, uint8_t *assign);
 
+/*
+ * The steps of raw_row_hash, for a row held as values: start with
+ * ml_mix64(seed), fold in each raw column in order (a number, NaN for NULL;
+ * a category, NULL for NULL), then the target (a number, or a text label).
+ */
+extern uint64_t ml_row_hash_num(uint64_t h, double v);
+extern uint64_t ml_row_hash_str(uint64_t h, const char *s);
+extern uint64_t ml_row_hash_label(uint64_t h, const char *s);
+extern uint64_t ml_row_hash_target(uint64_t h, double y);
+
+/* whether a row of this hash is a test row of the random split */
+static inline bool
+ml_split_is_test(uint64_t hash, double test_size)
+{
+	return (double) (hash >> 11) * 0x1.0p-53 < test_size;
+}
+
 /* 64-bit hash of row i: its raw values and target (NULL-aware) */
 extern uint64_t raw_row_hash(const MLRawColumn *cols, int n_cols, const double *y,
 							 const char *const *y_text, size_t i, uint64_t seed);

@@ -53,6 +53,30 @@ typedef enum MLLabelType
 	ML_LABEL_TEXT = 3
 } MLLabelType;
 
+/* the engines that train a learner (MLLearner.engines) */
+#define ML_ENGINE_MEMORY 0x1		/* rows read into one backend */
+#define ML_ENGINE_AGGREGATE 0x2		/* passes of SQL aggregates (core/engine.h) */
+#define ML_ENGINE_PARTITIONS 0x4	/* one model per partition, averaged */
+
+/*
+ * How the aggregate engine trains a learner (MLLearner.agg_fit): from the
+ * sums of one pass, or from passes that iterate.
+ */
+typedef enum MLAggFit
+{
+	ML_AGGFIT_NONE = 0,
+	ML_AGGFIT_LEAST_SQUARES,	/* [1 x]'[1 x] and [1 x]'y: least squares, ridge */
+	ML_AGGFIT_GAUSSIAN_NB,		/* per class count, mean, squared deviations */
+	ML_AGGFIT_PRIOR,			/* target mean, or class counts */
+	ML_AGGFIT_GRAM,				/* the centered Gram matrix, then fit_gram */
+	ML_AGGFIT_NEWTON,			/* Newton passes on the L2-penalized logistic
+								 * loss (params alpha, max_iter, tol,
+								 * class_weight), then from_weights */
+	ML_AGGFIT_LLOYD				/* Lloyd passes from k-means++ on a seeded
+								 * sample (params k, n_init, max_iter, tol),
+								 * then from_centers */
+} MLAggFit;
+
 typedef struct MLLearner
 {
 	const char *name;			/* "logistic" */
@@ -104,6 +128,23 @@ typedef struct MLLearner
 	 * are already relative to their expected value (TreeSHAP).
 	 */
 	int			(*explain) (const void *state, const double *x, const double *mean, double *phi);
+
+	/* ML_ENGINE_* bits: the engines that train this learner */
+	uint32_t	engines;
+	MLAggFit	agg_fit;
+
+	/*
+	 * ML_AGGFIT_GRAM: the state from the centered Gram matrix G (p x p,
+	 * upper triangle, column-major), G_y = sum (x - mean)(y - y_mean), the
+	 * feature means and the target mean over n training rows.
+	 */
+	void	   *(*fit_gram) (const double *G, const double *Gy, const double *mean,
+							 double y_mean, size_t p, uint64_t n, const MLParams *params,
+							 MLFitContext *ctx);
+	/* ML_AGGFIT_NEWTON: the state of weights W (p x K) and intercepts b (K) */
+	void	   *(*from_weights) (size_t p, int k, const double *W, const double *b);
+	/* ML_AGGFIT_LLOYD: the state of k centers (k x p, row-major) */
+	void	   *(*from_centers) (size_t p, int k, const double *centers);
 } MLLearner;
 
 typedef struct MLModel

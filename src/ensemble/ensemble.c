@@ -1453,6 +1453,7 @@ const MLLearner ml_learner_bagging = {
 	.read = bagging_read,
 	.describe = ensemble_describe,
 	.importance = ensemble_importance,
+	.engines = ML_ENGINE_MEMORY | ML_ENGINE_PARTITIONS,
 };
 
 const MLLearner ml_learner_voting = {
@@ -1469,6 +1470,7 @@ const MLLearner ml_learner_voting = {
 	.read = voting_read,
 	.describe = ensemble_describe,
 	.importance = ensemble_importance,
+	.engines = ML_ENGINE_MEMORY | ML_ENGINE_PARTITIONS,
 };
 
 const MLLearner ml_learner_stacking = {
@@ -1485,4 +1487,5 @@ const MLLearner ml_learner_stacking = {
 	.read = stacking_read,
 	.describe = ensemble_describe,
 	.importance = ensemble_importance,
+	.engines = ML_ENGINE_MEMORY | ML_ENGINE_PARTITIONS,
 };

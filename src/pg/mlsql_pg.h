@@ -16,6 +16,7 @@
 #include "core/dataset.h"
 #include "core/model.h"
 #include "core/pipeline.h"
+#include "core/metrics.h"
 #include "utils/jsonb.h"
 
 #define MLSQL_VERSION "0.3.0"
@@ -187,6 +188,7 @@ typedef struct TrainData
 	int64		seed;
 	const MLLearner *learner;	/* "linear" becomes "logistic" on a class target */
 	bool		slim;			/* keep only the test rows of the raw columns */
+	size_t		target_distinct;	/* distinct numeric targets; 0: count them */
 	/* outputs */
 	struct SourceData *src;
 	MLTask		task;
@@ -219,8 +221,60 @@ typedef struct TrainData
 } TrainData;
 
 extern void train_prepare(TrainData *td);
+extern void train_prepare_front(TrainData *td);
+extern void train_decide_task(TrainData *td);
+extern void train_decide_learner(TrainData *td);
 extern void fit_context_names(MLFitContext *ctx, const MLModel *model);
 
 extern Datum jsonb_datum(MLBuffer *b);
+
+struct ReturnSetInfo;
+
+/* what train_record writes to the catalog (train.c), from either engine */
+typedef struct TrainRecord
+{
+	const char *project;
+	const char *source;
+	const char *target;
+	const char *deploy;
+	const char *split_name;
+	const MLLearner *learner;
+	MLTask		task;
+	Jsonb	   *params_jb;
+	MLParams   *params;
+	struct SourceData *src;		/* its columns name the features */
+	double		test_size;
+	int64		seed;
+	bool		skip_identical;
+	MLModel    *model;
+	MLModel    *base_model;		/* NULL without a target */
+	MLBuffer	bytes;
+	int64		n_rows_total;
+	MLBuffer	dataset_js;
+	uint64_t	fingerprint;
+	char	   *test_fp;
+	size_t		n_train,
+				n_test,
+				n_valid;
+	double		train_seconds,
+				peak_bytes,
+				cpu_user,
+				cpu_system;
+	MLFitContext *ctx;			/* its metric log (may be NULL) */
+	MLMetricSet m_train,
+				m_test,
+				b_train,
+				b_test;
+	MLMetricSet *m_valid;		/* or NULL */
+	CatalogTarget target_info;
+	/* the engine's own records after the run's metrics, and the live model's score */
+	void		(*extras) (struct TrainRecord *r, int64 run_id, int64 experiment_id,
+						   int64 project_id, int64 dataset_id);
+	double		(*live_score) (struct TrainRecord *r, int64 deployed_id, const char *key,
+							   const char **basis);
+	void	   *arg;
+} TrainRecord;
+
+extern void train_record(TrainRecord *r, struct ReturnSetInfo *rsinfo);
 
 #endif							/* MLSQL_PG_H */

@@ -51,7 +51,7 @@ PG_FUNCTION_INFO_V1(mlsql_train);
 
 /* keys of params that configure ml_train itself, not the learner */
 static const char *const general_keys[] = {"preprocess", "split", "split_key", "split_column", "retarget",
-"skip_identical", NULL};
+"skip_identical", "engine", "partitions", NULL};
 
 static bool
 reserved_key(const char *key)
@@ -101,7 +101,7 @@ check_param_keys(const MLLearner *l, Jsonb *params)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown parameter \"%s\" for algorithm \"%s\"", key, l->name),
-				 errhint("Parameters of %s: %s. General keys: preprocess, split, split_key, split_column, retarget, skip_identical.",
+				 errhint("Parameters of %s: %s. General keys: preprocess, split, split_key, split_column, retarget, skip_identical, engine, partitions.",
 						 l->name, h.len ? h.data : "none")));
 	}
 }
@@ -523,21 +523,27 @@ build_classes(SourceData *src, MLModel *m, double *y)
 				 errhint("Classification needs at least two classes.")));
 }
 
+/* distinct values of a numeric target: given (the aggregate engine's sketch), or counted */
+static size_t
+target_distinct(TrainData *td)
+{
+	double	   *vals;
+
+	if (td->target_distinct == 0)
+		td->target_distinct = distinct_numbers(td->src->y_num, td->src->n_rows, &vals);
+	return td->target_distinct;
+}
+
 /* classification when the target is bool / text, or integer with few values */
 static MLTask
-infer_task(SourceData *src)
+infer_task(TrainData *td)
 {
-	Oid			t = src->target_type;
+	Oid			t = td->src->target_type;
 
-	if (!src->target_numeric)
+	if (!td->src->target_numeric)
 		return ML_CLASSIFICATION;
-	if (t == INT2OID || t == INT4OID || t == INT8OID)
-	{
-		double	   *vals;
-
-		if (distinct_numbers(src->y_num, src->n_rows, &vals) <= CLASSIFY_MAX_DISTINCT)
-			return ML_CLASSIFICATION;
-	}
+	if ((t == INT2OID || t == INT4OID || t == INT8OID) && target_distinct(td) <= CLASSIFY_MAX_DISTINCT)
+		return ML_CLASSIFICATION;
 	return ML_REGRESSION;
 }
 
@@ -732,8 +738,7 @@ resolve_task(TrainData *td)
 		if (task == ML_CLASSIFICATION && src->target_numeric && src->target_type != INT2OID &&
 			src->target_type != INT4OID && src->target_type != INT8OID)
 		{
-			double	   *vals;
-			size_t		k = distinct_numbers(src->y_num, src->n_rows, &vals);
+			size_t		k = target_distinct(td);
 
 			if (k > CLASSIFY_MAX_DISTINCT)
 				ereport(ERROR,
@@ -749,11 +754,10 @@ resolve_task(TrainData *td)
 		task = strcmp(td->existing_task, "regression") == 0 ? ML_REGRESSION : ML_CLASSIFICATION;
 	else
 	{
-		task = infer_task(src);
+		task = infer_task(td);
 		if (src->target_type == INT2OID || src->target_type == INT4OID || src->target_type == INT8OID)
 		{
-			double	   *vals;
-			size_t		k = distinct_numbers(src->y_num, src->n_rows, &vals);
+			size_t		k = target_distinct(td);
 
 			ereport(NOTICE,
 					(errmsg("task inferred: %s, from target \"%s\" (%s with %zu distinct value%s; at most %d classify)",
@@ -1560,14 +1564,16 @@ train_prepare_slim(TrainData *td, const MLPipelineDefaults *def, const double *y
 }
 
 /*
- * train_prepare: what ml_train and ml_search share before any fit: read the
- * source, settle the task and the class labels (checking the project keeps
- * one task), assign every row to train / test / validation from its content
- * and the seed, and fit the preprocessing pipeline on the training rows.
- * The same arguments always give the same split.
+ * The steps of train_prepare that do not read rows, shared with the
+ * aggregate engine (engine.c), whose source is a SourceData without rows
+ * (td->target_distinct then comes from its sketches):
+ *	train_prepare_front		split options, params keys, the project's owner
+ *	train_decide_task		the target, the project's target, the task
+ *	train_decide_learner	the project's task, the learner, its params,
+ *							the preprocessing options
  */
 void
-train_prepare(TrainData *td)
+train_prepare_front(TrainData *td)
 {
 	/* split options, and the columns they need */
 	td->split_name = jsonb_string_option(td->params_jb, "split", "Use random, stratified, column or time.");
@@ -1617,10 +1623,11 @@ train_prepare(TrainData *td)
 	td->project_id = td->project ? catalog_project_find(td->project, &td->existing_task) : 0;
 	if (td->project_id != 0)
 		catalog_require_manage(td->project_id, td->project);
+}
 
-	td->src = source_read(td->source, td->target, td->features, td->n_features, td->aux, td->n_aux, true);
-	if (td->features == NULL)
-		leave_out_identifiers(td->src);
+void
+train_decide_task(TrainData *td)
+{
 	if (td->target)
 		td->target = td->src->target_name;	/* the column's own name ('"Sale Price"' -> Sale Price) */
 
@@ -1654,16 +1661,12 @@ train_prepare(TrainData *td)
 	td->model->threshold = NAN;	/* none: the most probable class */
 	td->model->task = td->task;
 	td->model->target_name = td->src->target_name ? td->src->target_name : "";
-	td->all_y = td->src->y_num;
-	if (td->unsupervised)
-		td->all_y = palloc0_array_huge_compat(td->src->n_rows);
-	if (td->task == ML_CLASSIFICATION)
-	{
-		td->all_y = palloc_extended(Max(td->src->n_rows, 1) * sizeof(double), MCXT_ALLOC_HUGE);
-		build_classes(td->src, td->model, td->all_y);
-	}
-	else
-		td->model->label_type = ML_LABEL_NONE;
+	td->model->label_type = ML_LABEL_NONE;
+}
+
+void
+train_decide_learner(TrainData *td)
+{
 
 	if (td->project_id != 0 && strcmp(td->existing_task, ml_task_name(td->task)) != 0)
 		ereport(ERROR,
@@ -1685,6 +1688,32 @@ train_prepare(TrainData *td)
 	params_bind_classes(td->params, td->model->class_labels, td->model->n_classes);
 	td->opts = column_options(td->params_jb, td->src);
 	td->model->learner = td->learner;
+}
+
+/*
+ * train_prepare: what ml_train and ml_search share before any fit: read the
+ * source, settle the task and the class labels (checking the project keeps
+ * one task), assign every row to train / test / validation from its content
+ * and the seed, and fit the preprocessing pipeline on the training rows.
+ * The same arguments always give the same split.
+ */
+void
+train_prepare(TrainData *td)
+{
+	train_prepare_front(td);
+	td->src = source_read(td->source, td->target, td->features, td->n_features, td->aux, td->n_aux, true);
+	if (td->features == NULL)
+		leave_out_identifiers(td->src);
+	train_decide_task(td);
+	td->all_y = td->src->y_num;
+	if (td->unsupervised)
+		td->all_y = palloc0_array_huge_compat(td->src->n_rows);
+	if (td->task == ML_CLASSIFICATION)
+	{
+		td->all_y = palloc_extended(Max(td->src->n_rows, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+		build_classes(td->src, td->model, td->all_y);
+	}
+	train_decide_learner(td);
 
 	/* split: every row's assignment is a function of its content (or key) */
 	{
@@ -1890,6 +1919,254 @@ compact_source(SourceData *src, double **all_y, size_t **rows, size_t n, bool co
 	*rows = identity;
 }
 
+/* ---- recording a training: shared by the engines ---- */
+
+/* what the memory engine's extras and live score read */
+typedef struct MemoryArgs
+{
+	SourceData *src;
+	double	   *all_y;
+	MLDataset  *train;
+	MLDataset  *test;
+	size_t	   *eval_rows;		/* the rows if_better scores: test, or training */
+	size_t		n_eval;
+	const char *eval_split;
+} MemoryArgs;
+
+static void
+memory_extras(TrainRecord *r, int64 run_id, int64 experiment_id, int64 project_id, int64 dataset_id)
+{
+	MemoryArgs *a = r->arg;
+	MLDataset  *eval = r->n_test > 0 ? a->test : a->train;
+
+	if (r->task == ML_CLASSIFICATION)
+		write_class_artifacts(run_id, r->model, eval, a->eval_split);
+	write_importance(run_id, r->model, a->train, eval, (uint64_t) r->seed, r->bytes.len);
+	if (ensemble_is(r->learner))
+		write_members(run_id, experiment_id, project_id, dataset_id, r->seed, r->model, r->ctx,
+					  eval, a->eval_split, r->n_train, r->n_test);
+}
+
+static double
+memory_live_score(TrainRecord *r, int64 deployed_id, const char *key, const char **basis)
+{
+	MemoryArgs *a = r->arg;
+
+	return deployed_score(deployed_id, r->model, a->src, a->all_y, a->eval_rows, a->n_eval, key, basis);
+}
+
+/*
+ * train_record: everything a training leaves in the catalog, in one
+ * transaction through the catalog door (the data version, the experiment,
+ * the run and its baseline run, metrics, the engine's extras, the model
+ * version and the deployment decision, which says why in a NOTICE and in
+ * its row), and the result row of ml_train.
+ */
+void
+train_record(TrainRecord *r, struct ReturnSetInfo *rsinfo)
+{
+	MLModel    *model = r->model;
+	MLTask		task = r->task;
+	const char *project = r->project;
+	MLBuffer	js;
+	int64		project_id,
+				dataset_id,
+				experiment_id,
+				run_id,
+				base_run_id,
+				model_id,
+				deployed_id;
+	int32		version;
+	bool		deployed = false;
+	char	   *project_metric;
+	int64		identical_to = 0;
+	const char *eval_split = r->n_test > 0 ? "test" : "train";
+	MetricRows	rows = {0},
+				brows = {0};
+	CatalogRun	run;
+	Datum		result[9];
+	bool		result_null[9] = {0};
+	CatalogTarget target_info = r->target_info;
+
+	project_id = catalog_project_for_write(project, task, "training", &target_info);
+	project_metric = catalog_project_metric(project_id);
+	dataset_id = catalog_insert_dataset(0, r->source, r->n_rows_total, jsonb_datum(&r->dataset_js),
+										psprintf("%016llx", (unsigned long long) r->fingerprint),
+										InvalidOid);
+
+	buffer_init(&js);
+	buffer_printf(&js, "{\"source\": ");
+	buffer_json_str(&js, r->source);
+	buffer_printf(&js, ", \"target\": ");
+	if (r->target)
+		buffer_json_str(&js, r->target);
+	else
+		buffer_printf(&js, "null");
+	buffer_printf(&js, ", \"algorithm\": ");
+	buffer_json_str(&js, r->learner->name);
+	buffer_printf(&js, ", \"task\": ");
+	buffer_json_str(&js, ml_task_name(task));
+	buffer_printf(&js, ", \"features\": [");
+	for (int f = 0; f < r->src->n_cols; f++)
+	{
+		if (f)
+			buffer_printf(&js, ", ");
+		buffer_json_str(&js, r->src->cols[f].name);
+	}
+	buffer_printf(&js, "], \"params\": ");
+	if (r->params_jb)
+	{
+		char	   *pj = JsonbToCString(NULL, &r->params_jb->root, VARSIZE(r->params_jb));
+
+		buffer_printf(&js, "%s", pj);
+	}
+	else
+		buffer_printf(&js, "{}");
+	buffer_printf(&js, ", \"split\": ");
+	buffer_json_str(&js, r->split_name ? r->split_name : (task == ML_CLASSIFICATION ? "stratified" : "random"));
+	buffer_printf(&js, ", \"test_size\": ");
+	buffer_json_num(&js, r->test_size);
+	buffer_printf(&js, ", \"seed\": " INT64_FORMAT ", \"deploy\": ", r->seed);
+	buffer_json_str(&js, r->deploy);
+	buffer_printf(&js, "}");
+	experiment_id = catalog_insert_experiment(project_id, "train", "train", jsonb_datum(&js));
+
+	catalog_run_init(&run);
+	buffer_init(&js);
+	pipeline_describe(model->pipeline, &js, true);
+	run.preprocess = jsonb_datum(&js);
+	buffer_init(&js);
+	params_to_json(r->params, &js);
+	run.params = jsonb_datum(&js);
+	run.experiment_id = experiment_id;
+	run.project_id = project_id;
+	run.algorithm = r->learner->name;
+	run.seed = r->seed;
+	run.dataset_id = dataset_id;
+	run.train_seconds = r->train_seconds;
+	run.rows_per_second = r->train_seconds > 0 ? r->n_train / r->train_seconds : 0;
+	run.peak_memory_bytes = (int64) r->peak_bytes;
+	run.cpu_user_seconds = r->cpu_user;
+	run.cpu_system_seconds = r->cpu_system;
+	run.task = ml_task_name(task);
+	run.n_train = (int64) r->n_train;
+	run.n_test = (int64) r->n_test;
+	run.n_validation = (int64) r->n_valid;
+	run.test_fingerprint = r->test_fp;
+	run_id = catalog_insert_run(&run);
+
+	for (size_t i = 0; r->ctx && i < r->ctx->n_metrics; i++)
+		add_metric(&rows, r->ctx->metrics[i].split, r->ctx->metrics[i].name,
+				   r->ctx->metrics[i].step, r->ctx->metrics[i].value);
+	add_metric_set(&rows, "train", &r->m_train);
+	if (r->n_test > 0)
+		add_metric_set(&rows, "test", &r->m_test);
+	if (r->m_valid)
+		add_metric_set(&rows, "validation", r->m_valid);
+	catalog_insert_metrics(run_id, &rows);
+	if (r->extras)
+		r->extras(r, run_id, experiment_id, project_id, dataset_id);
+
+	if (r->base_model)
+	{
+		catalog_run_init(&run);
+		run.experiment_id = experiment_id;
+		run.parent_run_id = run_id;
+		run.project_id = project_id;
+		run.algorithm = "baseline";
+		run.test_fingerprint = r->test_fp;
+		run.params = json_text_to_jsonb("{}", 2);
+		run.seed = r->seed;
+		run.dataset_id = dataset_id;
+		run.task = ml_task_name(task);
+		run.n_train = (int64) r->n_train;
+		run.n_test = (int64) r->n_test;
+		base_run_id = catalog_insert_run(&run);
+		add_metric_set(&brows, "train", &r->b_train);
+		if (r->n_test > 0)
+			add_metric_set(&brows, "test", &r->b_test);
+		catalog_insert_metrics(base_run_id, &brows);
+	}
+
+	/* a retraining (skip_identical) that gave the very same bytes is no new version */
+	if (r->skip_identical)
+		identical_to = catalog_model_by_hash(project_id, sha256_hex(r->bytes.data, r->bytes.len), &version);
+	if (identical_to != 0)
+	{
+		model_id = identical_to;
+		ereport(NOTICE,
+				(errmsg("the model is identical to version %d of \"%s\": no new version", version, project),
+				 errdetail("Same data, same configuration, same seed: the same bytes.")));
+	}
+	else
+		model_id = catalog_insert_model(project_id, run_id, r->learner->name, r->bytes.data, r->bytes.len, &version);
+
+	/* deployment: every decision says why, in a NOTICE and in the deployment row */
+	deployed_id = catalog_deployed_model(project_id);
+	if (identical_to == 0 && strcmp(r->deploy, "never") != 0)
+	{
+		const char *key = project_metric ? project_metric : metrics_key(task);
+		CatalogDecision why = {key, key ? metrics_get(&r->m_test, key) : NAN, NAN, NULL, NULL};
+		char	   *live = NULL;
+
+		if (strcmp(r->deploy, "always") == 0)
+		{
+			deployed = true;
+			why.reason = "deploy => 'always'";
+		}
+		else if (deployed_id == 0 && r->base_model && key)
+		{
+			/* the first model must beat the task's baseline on the same rows */
+			why.live_score = metrics_get(&r->b_test, key);
+			why.basis = r->n_test > 0 ? "the baseline on the same test rows" : "the baseline on the training rows";
+			live = "the baseline";
+			deployed = metrics_better(key, why.score, why.live_score);
+		}
+		else if (deployed_id == 0)
+		{
+			deployed = true;
+			why.reason = "the project's first model";
+		}
+		else
+		{
+			why.live_score = !key ? NAN : r->live_score(r, deployed_id, key, &why.basis);
+			live = psprintf("the live version %d", catalog_model_version(deployed_id));
+			deployed = key && metrics_better(key, why.score, why.live_score);
+		}
+		if (why.reason == NULL)
+			why.reason = psprintf("%s %.6g %s %s's %.6g (%s)", key ? key : "no metric", why.score,
+								  deployed ? "beats" : "does not beat", live ? live : "?",
+								  why.live_score, why.basis ? why.basis : "nothing to compare");
+		if (deployed)
+		{
+			catalog_deploy(project_id, model_id, r->deploy, &why);
+			ereport(NOTICE,
+					(errmsg("deployed version %d of \"%s\": %s", version, project, why.reason)));
+		}
+		else
+			ereport(NOTICE,
+					(errmsg("version %d of \"%s\" was not deployed: %s", version, project, why.reason),
+					 errhint("ml_deploy('%s', %d) deploys it anyway.", project, version)));
+	}
+
+	/* result row; tuplestore_putvalues copies, so SPI memory may go after */
+	result[0] = CStringGetTextDatum(project);
+	result[1] = Int32GetDatum(version);
+	result[2] = Int64GetDatum(model_id);
+	result[3] = Int64GetDatum(run_id);
+	result[4] = CStringGetTextDatum(r->learner->name);
+	result[5] = CStringGetTextDatum(ml_task_name(task));
+	buffer_init(&js);
+	metrics_json(&js, &r->m_test, eval_split);
+	result[6] = jsonb_datum(&js);
+	buffer_init(&js);
+	metrics_json(&js, &r->b_test, eval_split);
+	result[7] = jsonb_datum(&js);
+	result_null[7] = r->base_model == NULL;
+	result[8] = BoolGetDatum(deployed);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, result, result_null);
+}
+
 Datum
 mlsql_train(PG_FUNCTION_ARGS)
 {
@@ -1933,33 +2210,13 @@ mlsql_train(PG_FUNCTION_ARGS)
 				b_train,
 				b_test;
 	MLBuffer	bytes,
-				js,
 				dataset_js;
 	size_t		n_rows_total;
-	MetricRows	rows = {0},
-				brows = {0};
-	int64		project_id,
-				dataset_id,
-				experiment_id,
-				run_id,
-				base_run_id,
-				model_id,
-				deployed_id;
-	int32		version;
-	bool		deployed = false;
 	bool		unsupervised;
 	double		train_seconds,
 				peak_bytes;
 	const char *eval_split;
-	Datum		result[9];
-	bool		result_null[9] = {0};
-	Datum		metrics_d,
-				baseline_d,
-				preprocess_d;
-	CatalogRun	run;
 	CatalogTarget target_info;
-	char	   *project_metric = NULL;
-	int64		identical_to = 0;
 	bool		skip_identical = false;
 	char	   *test_fp;
 
@@ -2192,201 +2449,55 @@ mlsql_train(PG_FUNCTION_ARGS)
 	/* a model that cannot be read back must never reach the catalog */
 	(void) model_read(bytes.data, bytes.len);
 
-	/* ---- catalog, written as the extension owner ---- */
-	/* ---- catalog: every statement through the catalog door ---- */
-	project_id = catalog_project_for_write(project, task, "training", &target_info);
-	project_metric = catalog_project_metric(project_id);
-	dataset_id = catalog_insert_dataset(0, source, (int64) n_rows_total, jsonb_datum(&dataset_js),
-										psprintf("%016llx", (unsigned long long) fingerprint),
-										InvalidOid);
-
-	buffer_init(&js);
-	buffer_printf(&js, "{\"source\": ");
-	buffer_json_str(&js, source);
-	buffer_printf(&js, ", \"target\": ");
-	if (target)
-		buffer_json_str(&js, target);
-	else
-		buffer_printf(&js, "null");
-	buffer_printf(&js, ", \"algorithm\": ");
-	buffer_json_str(&js, learner->name);
-	buffer_printf(&js, ", \"task\": ");
-	buffer_json_str(&js, ml_task_name(task));
-	buffer_printf(&js, ", \"features\": [");
-	for (int f = 0; f < src->n_cols; f++)
+	/* ---- catalog ---- */
 	{
-		if (f)
-			buffer_printf(&js, ", ");
-		buffer_json_str(&js, src->cols[f].name);
-	}
-	buffer_printf(&js, "], \"params\": ");
-	if (params_jb)
-	{
-		char	   *pj = JsonbToCString(NULL, &params_jb->root, VARSIZE(params_jb));
+		TrainRecord r = {0};
+		MemoryArgs	a = {src, all_y, train, test, n_test > 0 ? test_rows : train_rows,
+		n_test > 0 ? n_test : n_train, eval_split};
 
-		buffer_printf(&js, "%s", pj);
-	}
-	else
-		buffer_printf(&js, "{}");
-	buffer_printf(&js, ", \"split\": ");
-	buffer_json_str(&js, split_name ? split_name : (task == ML_CLASSIFICATION ? "stratified" : "random"));
-	buffer_printf(&js, ", \"test_size\": ");
-	buffer_json_num(&js, test_size);
-	buffer_printf(&js, ", \"seed\": " INT64_FORMAT ", \"deploy\": ", seed);
-	buffer_json_str(&js, deploy);
-	buffer_printf(&js, "}");
-	experiment_id = catalog_insert_experiment(project_id, "train", "train", jsonb_datum(&js));
-
-	buffer_init(&js);
-	pipeline_describe(model->pipeline, &js, true);
-	preprocess_d = jsonb_datum(&js);
-	buffer_init(&js);
-	params_to_json(params, &js);
-	catalog_run_init(&run);
-	run.experiment_id = experiment_id;
-	run.project_id = project_id;
-	run.algorithm = learner->name;
-	run.params = jsonb_datum(&js);
-	run.seed = seed;
-	run.dataset_id = dataset_id;
-	run.train_seconds = train_seconds;
-	run.rows_per_second = train_seconds > 0 ? n_train / train_seconds : 0;
-	run.peak_memory_bytes = (int64) peak_bytes;
-	run.cpu_user_seconds = tv_seconds(ru1.ru_utime) - tv_seconds(ru0.ru_utime);
-	run.cpu_system_seconds = tv_seconds(ru1.ru_stime) - tv_seconds(ru0.ru_stime);
-	run.task = ml_task_name(task);
-	run.n_train = (int64) n_train;
-	run.n_test = (int64) n_test;
-	run.n_validation = (int64) n_valid;
-	run.preprocess = preprocess_d;
-	run.test_fingerprint = test_fp;
-	run_id = catalog_insert_run(&run);
-
-	for (size_t i = 0; i < ctx.n_metrics; i++)
-		add_metric(&rows, ctx.metrics[i].split, ctx.metrics[i].name,
-				   ctx.metrics[i].step, ctx.metrics[i].value);
-	add_metric_set(&rows, "train", &m_train);
-	if (n_test > 0)
-		add_metric_set(&rows, "test", &m_test);
-	if (valid)
-	{
-		MLMetricSet m_valid;
-
-		mlsql_evaluate_dataset(model, valid, &m_valid);
-		add_metric_set(&rows, "validation", &m_valid);
-	}
-	catalog_insert_metrics(run_id, &rows);
-	if (task == ML_CLASSIFICATION)
-		write_class_artifacts(run_id, model, n_test > 0 ? test : train, eval_split);
-	write_importance(run_id, model, train, n_test > 0 ? test : train, (uint64_t) seed, bytes.len);
-	if (ensemble_is(learner))
-		write_members(run_id, experiment_id, project_id, dataset_id, seed, model, &ctx,
-					  n_test > 0 ? test : train, eval_split, n_train, n_test);
-
-	if (base_model)
-	{
-		catalog_run_init(&run);
-		run.experiment_id = experiment_id;
-		run.parent_run_id = run_id;
-		run.project_id = project_id;
-		run.algorithm = "baseline";
-		run.test_fingerprint = test_fp;
-		run.params = json_text_to_jsonb("{}", 2);
-		run.seed = seed;
-		run.dataset_id = dataset_id;
-		run.task = ml_task_name(task);
-		run.n_train = (int64) n_train;
-		run.n_test = (int64) n_test;
-		base_run_id = catalog_insert_run(&run);
-		add_metric_set(&brows, "train", &b_train);
-		if (n_test > 0)
-			add_metric_set(&brows, "test", &b_test);
-		catalog_insert_metrics(base_run_id, &brows);
-	}
-
-	/* a retraining (skip_identical) that gave the very same bytes is no new version */
-	if (skip_identical)
-		identical_to = catalog_model_by_hash(project_id, sha256_hex(bytes.data, bytes.len), &version);
-	if (identical_to != 0)
-	{
-		model_id = identical_to;
-		ereport(NOTICE,
-				(errmsg("the model is identical to version %d of \"%s\": no new version", version, project),
-				 errdetail("Same data, same configuration, same seed: the same bytes.")));
-	}
-	else
-		model_id = catalog_insert_model(project_id, run_id, learner->name, bytes.data, bytes.len, &version);
-
-	/* deployment: every decision says why, in a NOTICE and in the deployment row */
-	deployed_id = catalog_deployed_model(project_id);
-	if (identical_to == 0 && strcmp(deploy, "never") != 0)
-	{
-		const char *key = project_metric ? project_metric : metrics_key(task);
-		CatalogDecision why = {key, key ? metrics_get(&m_test, key) : NAN, NAN, NULL, NULL};
-		char	   *live = NULL;
-
-		if (strcmp(deploy, "always") == 0)
+		r.project = project;
+		r.source = source;
+		r.target = target;
+		r.deploy = deploy;
+		r.split_name = split_name;
+		r.learner = learner;
+		r.task = task;
+		r.params_jb = params_jb;
+		r.params = params;
+		r.src = src;
+		r.test_size = test_size;
+		r.seed = seed;
+		r.skip_identical = skip_identical;
+		r.model = model;
+		r.base_model = base_model;
+		r.bytes = bytes;
+		r.n_rows_total = (int64) n_rows_total;
+		r.dataset_js = dataset_js;
+		r.fingerprint = fingerprint;
+		r.test_fp = test_fp;
+		r.n_train = n_train;
+		r.n_test = n_test;
+		r.n_valid = n_valid;
+		r.train_seconds = train_seconds;
+		r.peak_bytes = peak_bytes;
+		r.cpu_user = tv_seconds(ru1.ru_utime) - tv_seconds(ru0.ru_utime);
+		r.cpu_system = tv_seconds(ru1.ru_stime) - tv_seconds(ru0.ru_stime);
+		r.ctx = &ctx;
+		r.m_train = m_train;
+		r.m_test = m_test;
+		r.b_train = b_train;
+		r.b_test = b_test;
+		if (valid)
 		{
-			deployed = true;
-			why.reason = "deploy => 'always'";
+			r.m_valid = palloc(sizeof(MLMetricSet));
+			mlsql_evaluate_dataset(model, valid, r.m_valid);
 		}
-		else if (deployed_id == 0 && base_model && key)
-		{
-			/* the first model must beat the task's baseline on the same rows */
-			why.live_score = metrics_get(&b_test, key);
-			why.basis = n_test > 0 ? "the baseline on the same test rows" : "the baseline on the training rows";
-			live = "the baseline";
-			deployed = metrics_better(key, why.score, why.live_score);
-		}
-		else if (deployed_id == 0)
-		{
-			deployed = true;
-			why.reason = "the project's first model";
-		}
-		else
-		{
-			why.live_score = !key ? NAN : deployed_score(deployed_id, model, src, all_y,
-														 n_test > 0 ? test_rows : train_rows,
-														 n_test > 0 ? n_test : n_train, key, &why.basis);
-			live = psprintf("the live version %d", catalog_model_version(deployed_id));
-			deployed = key && metrics_better(key, why.score, why.live_score);
-		}
-		if (why.reason == NULL)
-			why.reason = psprintf("%s %.6g %s %s's %.6g (%s)", key ? key : "no metric", why.score,
-								  deployed ? "beats" : "does not beat", live ? live : "?",
-								  why.live_score, why.basis ? why.basis : "nothing to compare");
-		if (deployed)
-		{
-			catalog_deploy(project_id, model_id, deploy, &why);
-			ereport(NOTICE,
-					(errmsg("deployed version %d of \"%s\": %s", version, project, why.reason)));
-		}
-		else
-			ereport(NOTICE,
-					(errmsg("version %d of \"%s\" was not deployed: %s", version, project, why.reason),
-					 errhint("ml_deploy('%s', %d) deploys it anyway.", project, version)));
+		r.target_info = target_info;
+		r.extras = memory_extras;
+		r.live_score = memory_live_score;
+		r.arg = &a;
+		train_record(&r, rsinfo);
 	}
-
-	/* result row; tuplestore_putvalues copies, so SPI memory may go after */
-	buffer_init(&js);
-	metrics_json(&js, &m_test, eval_split);
-	metrics_d = jsonb_datum(&js);
-	buffer_init(&js);
-	metrics_json(&js, &b_test, eval_split);
-	baseline_d = jsonb_datum(&js);
-
-	result[0] = CStringGetTextDatum(project);
-	result[1] = Int32GetDatum(version);
-	result[2] = Int64GetDatum(model_id);
-	result[3] = Int64GetDatum(run_id);
-	result[4] = CStringGetTextDatum(learner->name);
-	result[5] = CStringGetTextDatum(ml_task_name(task));
-	result[6] = metrics_d;
-	result[7] = baseline_d;
-	result_null[7] = base_model == NULL;
-	result[8] = BoolGetDatum(deployed);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, result, result_null);
-
 	SPI_finish();
 	mlsql_progress_end();
 	return (Datum) 0;

@@ -1,0 +1,1444 @@
+/*-------------------------------------------------------------------------
+ *
+ * engine.c
+ *	  The aggregate engine's passes: what one row adds, how partial states
+ *	  merge, and their bytes (see engine.h).
+ *
+ * Config bytes: "MLEC", u16 version, the fields of MLEngineConfig in
+ * order, CRC-32C.  State bytes: "MLES", u16 version, u8 pass, the pass's
+ * payload, CRC-32C.  Both are read with every count bounded by the bytes
+ * left and the checksum verified first: forged bytes are an error.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "engine.h"
+#include "dataset.h"
+#include "linalg.h"
+#include "rng.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ENGINE_VERSION 1
+#define ENGINE_MAX_COLS 100000
+
+/* ---- config bytes ---- */
+
+static void
+put_doubles(MLBuffer *b, const double *v, size_t n)
+{
+	buffer_put_u8(b, v != NULL);
+	if (v)
+		buffer_put_f64s(b, v, n);
+}
+
+static double *
+get_doubles(MLReader *r, size_t n)
+{
+	if (reader_u8(r) == 0)
+		return NULL;
+	return reader_f64s(r, n);
+}
+
+void
+engine_config_write(const MLEngineConfig *c, MLBuffer *out)
+{
+	size_t		start = out->len;
+	uint32_t	crc;
+
+	buffer_put_bytes(out, "MLEC", 4);
+	buffer_put_u16(out, ENGINE_VERSION);
+	buffer_put_u8(out, (uint8_t) c->pass);
+	buffer_put_u64(out, c->seed);
+	buffer_put_f64(out, c->test_size);
+	buffer_put_u32(out, (uint32_t) c->n_cols);
+	for (int i = 0; i < c->n_cols; i++)
+	{
+		buffer_put_u8(out, (uint8_t) c->kinds[i]);
+		buffer_put_str(out, c->names[i]);
+	}
+	buffer_put_u8(out, (uint8_t) c->target);
+	buffer_put_u8(out, (uint8_t) c->task);
+	buffer_put_u8(out, (uint8_t) c->label_type);
+	buffer_put_u32(out, (uint32_t) c->n_classes);
+	for (int i = 0; i < c->n_classes; i++)
+	{
+		buffer_put_str(out, c->class_labels[i]);
+		buffer_put_f64(out, c->class_values ? c->class_values[i] : 0);
+	}
+	buffer_put_u8(out, c->pipeline != NULL);
+	if (c->pipeline)
+		pipeline_write(c->pipeline, out);
+	buffer_put_str(out, c->algorithm ? c->algorithm : "");
+	buffer_put_str(out, c->params ? c->params : "{}");
+	buffer_put_u32(out, (uint32_t) c->buckets);
+	put_doubles(out, c->mean, c->p);
+	put_doubles(out, c->scale, c->p);
+	buffer_put_f64(out, c->y_mean);
+	buffer_put_u32(out, (uint32_t) c->K);
+	put_doubles(out, c->theta, (c->p + 1) * (size_t) c->K);
+	put_doubles(out, c->class_weight, (size_t) c->n_classes);
+	buffer_put_u32(out, (uint32_t) c->k);
+	put_doubles(out, c->centers, (size_t) c->k * c->p);
+	buffer_put_u32(out, (uint32_t) c->n_scored);
+	for (int m = 0; m < c->n_scored; m++)
+	{
+		const MLEngineScored *s = &c->scored[m];
+		MLBuffer	mb;
+
+		buffer_init(&mb);
+		model_write(s->model, &mb);
+		buffer_put_u32(out, (uint32_t) mb.len);
+		buffer_put_bytes(out, mb.data, mb.len);
+		buffer_put_f64(out, s->model->threshold);
+		for (int i = 0; i < s->model->pipeline->n_cols; i++)
+		{
+			buffer_put_u32(out, (uint32_t) s->col[i]);
+			buffer_put_f64(out, s->factor[i]);
+		}
+		ml_free(mb.data);
+	}
+	crc = crc32c(0, out->data + start, out->len - start);
+	buffer_put_u32(out, crc);
+}
+
+static void
+check_crc(const uint8_t *data, size_t len, const char *what)
+{
+	uint32_t	crc;
+
+	if (len < 10)
+		ml_error(ML_ERR_CORRUPT, NULL, "%s bytes are truncated", what);
+	memcpy(&crc, data + len - 4, 4);
+	if (crc32c(0, data, len - 4) != crc)
+		ml_error(ML_ERR_CORRUPT, NULL, "%s bytes fail their checksum", what);
+}
+
+MLEngineConfig *
+engine_config_read(const uint8_t *data, size_t len)
+{
+	MLEngineConfig *c = ml_alloc(sizeof(MLEngineConfig));
+	MLReader	r;
+	int			nn = 0,
+				nc = 0;
+
+	check_crc(data, len, "engine config");
+	reader_init(&r, data, len - 4);
+	if (memcmp(reader_bytes(&r, 4), "MLEC", 4) != 0)
+		ml_error(ML_ERR_CORRUPT, NULL, "bytes are not an engine config");
+	if (reader_u16(&r) != ENGINE_VERSION)
+		ml_error(ML_ERR_CORRUPT, NULL, "engine config of another version");
+	c->pass = (MLEnginePass) reader_u8(&r);
+	if (c->pass < ML_PASS_STATS || c->pass > ML_PASS_ROWS)
+		ml_error(ML_ERR_CORRUPT, NULL, "engine config names an unknown pass");
+	c->seed = reader_u64(&r);
+	c->test_size = reader_f64(&r);
+	if (!(c->test_size >= 0 && c->test_size < 1))
+		ml_error(ML_ERR_CORRUPT, NULL, "engine config has a bad test size");
+	c->n_cols = (int) reader_count(&r, 2, ENGINE_MAX_COLS);
+	c->kinds = ml_alloc(sizeof(MLColKind) * (c->n_cols + 1));
+	c->names = ml_alloc(sizeof(char *) * (c->n_cols + 1));
+	c->slot = ml_alloc(sizeof(int) * (c->n_cols + 1));
+	for (int i = 0; i < c->n_cols; i++)
+	{
+		c->kinds[i] = (MLColKind) reader_u8(&r);
+		if (c->kinds[i] != ML_COL_NUMERIC && c->kinds[i] != ML_COL_CATEGORICAL)
+			ml_error(ML_ERR_CORRUPT, NULL, "engine config has a bad column kind");
+		c->names[i] = reader_str(&r, ML_MAX_NAME);
+		c->slot[i] = c->kinds[i] == ML_COL_NUMERIC ? nn++ : nc++;
+	}
+	c->n_num = nn;
+	c->n_cat = nc;
+	c->target = reader_u8(&r);
+	c->task = (MLTask) reader_u8(&r);
+	c->label_type = (MLLabelType) reader_u8(&r);
+	if (c->target > 2 || c->task < ML_REGRESSION || c->task > ML_ANOMALY || c->label_type > ML_LABEL_TEXT)
+		ml_error(ML_ERR_CORRUPT, NULL, "engine config has a bad target");
+	c->n_classes = (int) reader_count(&r, 5, ML_MAX_CLASSES);
+	c->class_labels = ml_alloc(sizeof(char *) * (c->n_classes + 1));
+	c->class_values = ml_alloc(sizeof(double) * (c->n_classes + 1));
+	for (int i = 0; i < c->n_classes; i++)
+	{
+		c->class_labels[i] = reader_str(&r, ML_MAX_NAME * 16);
+		c->class_values[i] = reader_f64(&r);
+		if (i > 0 && (c->target == 2 ? strcmp(c->class_labels[i - 1], c->class_labels[i]) >= 0
+					  : !(c->class_values[i - 1] < c->class_values[i])))
+			ml_error(ML_ERR_CORRUPT, NULL, "engine config classes are not sorted");
+	}
+	if (reader_u8(&r))
+	{
+		c->pipeline = pipeline_read(&r);
+		if (c->pipeline->n_cols != c->n_cols)
+			ml_error(ML_ERR_CORRUPT, NULL, "engine config pipeline has %d columns, not %d",
+					 c->pipeline->n_cols, c->n_cols);
+		for (int i = 0; i < c->n_cols; i++)
+			if (c->pipeline->cols[i].kind != c->kinds[i])
+				ml_error(ML_ERR_CORRUPT, NULL, "engine config pipeline column %d has another kind", i + 1);
+		c->p = (size_t) c->pipeline->n_out;
+	}
+	c->algorithm = reader_str(&r, 64);
+	c->params = reader_str(&r, 1 << 20);
+	c->buckets = (int) reader_u32(&r);
+	if (c->buckets < 0 || c->buckets > 100000)
+		ml_error(ML_ERR_CORRUPT, NULL, "engine config has a bad bucket count");
+	c->mean = get_doubles(&r, c->p);
+	c->scale = get_doubles(&r, c->p);
+	c->y_mean = reader_f64(&r);
+	c->K = (int) reader_u32(&r);
+	if (c->K < 0 || (c->K > 0 && (c->p + 1) * (size_t) c->K > ML_ENGINE_MAX_NEWTON))
+		ml_error(ML_ERR_CORRUPT, NULL, "engine config has a bad weight count");
+	c->theta = get_doubles(&r, (c->p + 1) * (size_t) c->K);
+	c->class_weight = get_doubles(&r, (size_t) c->n_classes);
+	c->k = (int) reader_u32(&r);
+	if (c->k < 0 || c->k > 100000)
+		ml_error(ML_ERR_CORRUPT, NULL, "engine config has a bad center count");
+	c->centers = get_doubles(&r, ml_mul_size((size_t) c->k, c->p));
+	c->n_scored = (int) reader_u32(&r);
+	if (c->n_scored < 0 || c->n_scored > 3)
+		ml_error(ML_ERR_CORRUPT, NULL, "engine config scores a bad number of models");
+	for (int m = 0; m < c->n_scored; m++)
+	{
+		MLEngineScored *s = &c->scored[m];
+		size_t		ml = reader_u32(&r);
+		const uint8_t *mb = reader_bytes(&r, ml);
+
+		s->model = model_read(mb, ml);
+		s->model->threshold = reader_f64(&r);
+		s->col = ml_alloc(sizeof(int) * (s->model->pipeline->n_cols + 1));
+		s->factor = ml_alloc(sizeof(double) * (s->model->pipeline->n_cols + 1));
+		for (int i = 0; i < s->model->pipeline->n_cols; i++)
+		{
+			s->col[i] = (int) reader_u32(&r);
+			s->factor[i] = reader_f64(&r);
+			if (s->col[i] < 0 || s->col[i] >= c->n_cols ||
+				c->kinds[s->col[i]] != s->model->pipeline->cols[i].kind)
+				ml_error(ML_ERR_CORRUPT, NULL, "engine config maps a model column badly");
+		}
+	}
+	reader_expect_end(&r);
+	if (c->pass > ML_PASS_STATS && c->pipeline == NULL && c->pass != ML_PASS_METRICS)
+		ml_error(ML_ERR_CORRUPT, NULL, "engine config pass needs a pipeline");
+	if ((c->pass == ML_PASS_NEWTON || c->pass == ML_PASS_GRAM || c->pass == ML_PASS_LLOYD) &&
+		(c->mean == NULL || c->scale == NULL))
+		ml_error(ML_ERR_CORRUPT, NULL, "engine config pass needs feature means");
+	if (c->pass == ML_PASS_NEWTON && (c->theta == NULL || c->K < 1 || c->task != ML_CLASSIFICATION ||
+									  c->K != (c->n_classes == 2 ? 1 : c->n_classes)))
+		ml_error(ML_ERR_CORRUPT, NULL, "engine config pass needs weights");
+	if (c->pass == ML_PASS_LLOYD && (c->centers == NULL || c->k < 1))
+		ml_error(ML_ERR_CORRUPT, NULL, "engine config pass needs centers");
+	if ((c->pass == ML_PASS_STATE || c->pass == ML_PASS_ROWS) && c->algorithm[0] == '\0')
+		ml_error(ML_ERR_CORRUPT, NULL, "engine config pass needs an algorithm");
+	if (c->pass == ML_PASS_ROWS && c->buckets < 1)
+		ml_error(ML_ERR_CORRUPT, NULL, "engine config pass needs buckets");
+	if (c->task == ML_CLASSIFICATION && c->n_classes < 2 && c->pass != ML_PASS_STATS)
+		ml_error(ML_ERR_CORRUPT, NULL, "engine config has no classes");
+	return c;
+}
+
+/* ---- the split and the row's class ---- */
+
+bool
+engine_row_split(const MLEngineConfig *cfg, const double *num, const char *const *cat,
+				 double y, const char *label, uint64_t *hash)
+{
+	uint64_t	h = ml_mix64(cfg->seed);
+
+	for (int c = 0; c < cfg->n_cols; c++)
+		h = cfg->kinds[c] == ML_COL_NUMERIC ? ml_row_hash_num(h, num[cfg->slot[c]])
+			: ml_row_hash_str(h, cat[cfg->slot[c]]);
+	if (cfg->target == 2)
+		h = ml_row_hash_label(h, label);
+	else if (cfg->target == 1)
+		h = ml_row_hash_target(h, y);
+	*hash = h;
+	return ml_split_is_test(h, cfg->test_size);
+}
+
+static uint64_t
+unseeded_hash(const MLEngineConfig *cfg, const double *num, const char *const *cat,
+			  double y, const char *label)
+{
+	MLEngineConfig c0 = *cfg;
+	uint64_t	h;
+
+	c0.seed = 0;
+	(void) engine_row_split(&c0, num, cat, y, label, &h);
+	return h;
+}
+
+int
+engine_bucket(const MLEngineConfig *cfg, const double *num, const char *const *cat,
+			  double y, const char *label)
+{
+	uint64_t	h;
+
+	if (engine_row_split(cfg, num, cat, y, label, &h))
+		return -1;
+	/* another mix of the same hash: the buckets do not follow the split */
+	return (int) (ml_mix64(h ^ 0x243f6a8885a308d3ull) % (uint64_t) (cfg->buckets > 0 ? cfg->buckets : 1));
+}
+
+static int
+cmp_dbl(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+static int
+cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static int
+row_class(const MLEngineConfig *cfg, double y, const char *label)
+{
+	if (cfg->target == 2)
+	{
+		char	  **hit = bsearch(&label, cfg->class_labels, (size_t) cfg->n_classes, sizeof(char *), cmp_strp);
+
+		if (hit == NULL)
+			ml_error(ML_ERR_DATA, "The source changed between the engine's passes.",
+					 "target value \"%s\" is not one of the classes of the first pass", label);
+		return (int) (hit - cfg->class_labels);
+	}
+	else
+	{
+		double	   *hit = bsearch(&y, cfg->class_values, (size_t) cfg->n_classes, sizeof(double), cmp_dbl);
+
+		if (hit == NULL)
+			ml_error(ML_ERR_DATA, "The source changed between the engine's passes.",
+					 "target value %g is not one of the classes of the first pass", y);
+		return (int) (hit - cfg->class_values);
+	}
+}
+
+/* ---- states ---- */
+
+static void
+acc_init(MLEngineAcc *a, const MLModel *m)
+{
+	memset(a, 0, sizeof(MLEngineAcc));
+	if (m->task == ML_CLASSIFICATION)
+	{
+		int			k = m->n_classes;
+
+		a->k = k;
+		a->bins = k <= 2 ? ML_ENGINE_AUC_BINS : (8192 / k > 64 ? 8192 / k : 64);
+		a->confusion = ml_alloc(ml_mul_size((size_t) k * k, sizeof(uint64_t)));
+		a->hist = ml_alloc(ml_mul_size(ml_mul_size((size_t) k * 2, (size_t) a->bins), sizeof(uint64_t)));
+	}
+}
+
+MLEngineState *
+engine_state_new(MLEngineConfig *cfg)
+{
+	MLEngineState *s = ml_alloc(sizeof(MLEngineState));
+	size_t		p = cfg->p;
+
+	s->cfg = cfg;
+	s->x = ml_alloc(sizeof(double) * (p + 1));
+	s->scratch = ml_alloc(sizeof(double) * (p + 2));
+	s->rn = ml_alloc(sizeof(double) * (cfg->n_cols + 1));
+	s->rs = ml_alloc(sizeof(char *) * (cfg->n_cols + 1));
+	s->rl = ml_alloc(sizeof(size_t) * (cfg->n_cols + 1));
+	switch (cfg->pass)
+	{
+		case ML_PASS_STATS:
+			s->num_all = ml_alloc(sizeof(MLNumSketch) * (cfg->n_num + 1));
+			s->num_train = ml_alloc(sizeof(MLNumSketch) * (cfg->n_num + 1));
+			s->cat_all = ml_alloc(sizeof(MLCatSketch) * (cfg->n_cat + 1));
+			s->cat_train = ml_alloc(sizeof(MLCatSketch) * (cfg->n_cat + 1));
+			for (int i = 0; i < cfg->n_num; i++)
+			{
+				num_sketch_init(&s->num_all[i]);
+				num_sketch_init(&s->num_train[i]);
+			}
+			for (int i = 0; i < cfg->n_cat; i++)
+			{
+				cat_sketch_init(&s->cat_all[i]);
+				cat_sketch_init(&s->cat_train[i]);
+			}
+			num_sketch_init(&s->y_num_all);
+			num_sketch_init(&s->y_num_train);
+			cat_sketch_init(&s->y_cat_all);
+			cat_sketch_init(&s->y_cat_train);
+			break;
+		case ML_PASS_MOMENTS:
+			s->mean = ml_alloc(sizeof(double) * (p + 1));
+			s->m2 = ml_alloc(sizeof(double) * (p + 1));
+			break;
+		case ML_PASS_STATE:
+		case ML_PASS_ROWS:
+			s->agg = agg_new(cfg->algorithm, cfg->params, cfg->task,
+							 cfg->task == ML_CLASSIFICATION ? cfg->label_type : ML_LABEL_NONE);
+			agg_declare(s->agg, (uint32_t) p, cfg->class_labels,
+						cfg->task == ML_CLASSIFICATION ? cfg->n_classes : 0);
+			break;
+		case ML_PASS_GRAM:
+			s->gram = ml_alloc(ml_mul_size(ml_mul_size(p, p), sizeof(double)));
+			s->gram_y = ml_alloc(sizeof(double) * (p + 1));
+			s->block = ml_alloc(ml_mul_size(ML_AGG_BLOCK, (p + 1) * sizeof(double)));
+			s->block_y = ml_alloc(sizeof(double) * ML_AGG_BLOCK);
+			break;
+		case ML_PASS_NEWTON:
+			{
+				size_t		d = (p + 1) * (size_t) cfg->K;
+
+				s->grad = ml_alloc(sizeof(double) * d);
+				s->hess = ml_alloc(ml_mul_size(ml_mul_size(d, d), sizeof(double)));
+				s->out = ml_alloc(sizeof(double) * ((size_t) cfg->n_classes + 1));
+				if (cfg->K == 1)
+				{
+					s->nblock = ml_alloc(ml_mul_size(ML_AGG_BLOCK, (p + 1) * sizeof(double)));
+					s->nblock_w = ml_alloc(sizeof(double) * ML_AGG_BLOCK);
+				}
+				break;
+			}
+		case ML_PASS_LLOYD:
+			s->center_n = ml_alloc(sizeof(uint64_t) * (size_t) cfg->k);
+			s->center_sum = ml_alloc(ml_mul_size(ml_mul_size((size_t) cfg->k, p), sizeof(double)));
+			break;
+		case ML_PASS_METRICS:
+			{
+				size_t		w = 1;
+
+				for (int m = 0; m < cfg->n_scored; m++)
+				{
+					const MLModel *mm = cfg->scored[m].model;
+					size_t		mw = model_output_width(mm);
+
+					if (mm->n_features + 1 > w)
+						w = mm->n_features + 1;
+					if (mw > w)
+						w = mw;
+					acc_init(&s->acc[m][0], mm);
+					acc_init(&s->acc[m][1], mm);
+				}
+				ml_free(s->x);
+				s->x = ml_alloc(sizeof(double) * w);
+				s->out = ml_alloc(sizeof(double) * w);
+				{
+					int			mc = 1;
+
+					for (int m = 0; m < cfg->n_scored; m++)
+						if (cfg->scored[m].model->pipeline->n_cols > mc)
+							mc = cfg->scored[m].model->pipeline->n_cols;
+					s->mn = ml_alloc(sizeof(double) * mc);
+					s->ms = ml_alloc(sizeof(char *) * mc);
+					s->ml = ml_alloc(sizeof(size_t) * mc);
+				}
+				break;
+			}
+	}
+	return s;
+}
+
+/* the row's raw values in pipeline order */
+static void
+raw_row(const MLEngineState *s, const double *num, const char *const *cat, const size_t *cat_len,
+		double *rn, const char **rs, size_t *rl)
+{
+	const MLEngineConfig *cfg = s->cfg;
+
+	for (int c = 0; c < cfg->n_cols; c++)
+	{
+		if (cfg->kinds[c] == ML_COL_NUMERIC)
+		{
+			rn[c] = num[cfg->slot[c]];
+			rs[c] = NULL;
+			rl[c] = 0;
+		}
+		else
+		{
+			rn[c] = NAN;
+			rs[c] = cat[cfg->slot[c]];
+			rl[c] = rs[c] ? cat_len[cfg->slot[c]] : 0;
+		}
+	}
+}
+
+/* the row's features through the config's pipeline, into s->x */
+static void
+features(MLEngineState *s, const double *num, const char *const *cat, const size_t *cat_len)
+{
+	raw_row(s, num, cat, cat_len, s->rn, s->rs, s->rl);
+	pipeline_transform_row(s->cfg->pipeline, s->rn, s->rs, s->rl, s->x);
+}
+
+/* keep the n smallest hashes (with w values each) of two sorted samples */
+static void
+sample_keep(size_t *n, uint64_t **hash, double **x, size_t w, size_t cap,
+			size_t n2, const uint64_t *hash2, const double *x2)
+{
+	size_t		m = 0,
+				i = 0,
+				j = 0,
+				total = *n + n2 < cap ? *n + n2 : cap;
+	uint64_t   *h = ml_alloc(sizeof(uint64_t) * (total + 1));
+	double	   *v = ml_alloc(ml_mul_size(total + 1, w * sizeof(double)));
+
+	while (m < total)
+	{
+		bool		left = j >= n2 || (i < *n && (*hash)[i] <= hash2[j]);
+
+		h[m] = left ? (*hash)[i] : hash2[j];
+		memcpy(v + m * w, left ? *x + i * w : x2 + j * w, sizeof(double) * w);
+		if (left)
+			i++;
+		else
+			j++;
+		m++;
+	}
+	if (*hash)
+		ml_free(*hash);
+	if (*x)
+		ml_free(*x);
+	*hash = h;
+	*x = v;
+	*n = m;
+}
+
+/* one row into a sorted bottom-cap sample */
+static void
+sample_add(size_t *n, uint64_t **hash, double **x, size_t w, size_t cap, uint64_t h, const double *row)
+{
+	size_t		at;
+
+	if (*n == cap && h >= (*hash)[cap - 1])
+		return;
+	if (*hash == NULL)
+	{
+		*hash = ml_alloc(sizeof(uint64_t) * cap);
+		*x = ml_alloc(ml_mul_size(cap, w * sizeof(double)));
+	}
+	/* binary search for the place; equal hashes keep arrival order */
+	{
+		size_t		lo = 0,
+					hi = *n;
+
+		while (lo < hi)
+		{
+			size_t		mid = (lo + hi) / 2;
+
+			if ((*hash)[mid] <= h)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		at = lo;
+	}
+	if (*n < cap)
+		(*n)++;
+	memmove(*hash + at + 1, *hash + at, sizeof(uint64_t) * (*n - 1 - at));
+	memmove(*x + (at + 1) * w, *x + at * w, sizeof(double) * w * (*n - 1 - at));
+	(*hash)[at] = h;
+	memcpy(*x + at * w, row, sizeof(double) * w);
+}
+
+static void
+flush_gram(MLEngineState *s)
+{
+	if (s->n_block == 0)
+		return;
+	linalg_gram_add_rows(s->block, (size_t) s->n_block, s->cfg->p, s->block_y, s->gram, s->gram_y);
+	s->n_block = 0;
+}
+
+static void
+flush_newton(MLEngineState *s)
+{
+	size_t		q = s->cfg->p + 1;
+	double	   *zero;
+
+	if (s->n_block == 0)
+		return;
+	zero = ml_alloc(sizeof(double) * (size_t) s->n_block);
+	/* rows already scaled by sqrt(weight): H += B'B (the gradient is kept apart) */
+	linalg_gram_add_rows(s->nblock, (size_t) s->n_block, q, zero, s->hess, s->scratch);
+	ml_free(zero);
+	s->n_block = 0;
+}
+
+static inline double
+softplus(double z)
+{
+	return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
+}
+
+static void
+newton_row(MLEngineState *s, int t)
+{
+	const MLEngineConfig *cfg = s->cfg;
+	size_t		p = cfg->p,
+				q = p + 1,
+				K = (size_t) cfg->K,
+				d = q * K;
+	double	   *u = s->x;		/* standardized features, then 1 */
+	double		w = cfg->class_weight ? cfg->class_weight[t] : 1.0;
+
+	for (size_t j = 0; j < p; j++)
+		u[j] = (u[j] - cfg->mean[j]) / cfg->scale[j];
+	u[p] = 1.0;
+	if (K == 1)
+	{
+		double		z = cfg->theta[p],
+					sg,
+					a;
+		double	   *row;
+
+		for (size_t j = 0; j < p; j++)
+			z += cfg->theta[j] * u[j];
+		sg = z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
+		s->loss += w * (softplus(z) - t * z);
+		for (size_t j = 0; j < q; j++)
+			s->grad[j] += w * (sg - t) * u[j];
+		a = sqrt(w * sg * (1.0 - sg));
+		row = s->nblock + (size_t) s->n_block * q;
+		for (size_t j = 0; j < q; j++)
+			row[j] = a * u[j];
+		s->n_block++;
+		if (s->n_block == ML_AGG_BLOCK)
+			flush_newton(s);
+		return;
+	}
+	{
+		double	   *pr = s->out,
+					mx = -INFINITY,
+					sum = 0,
+					lse;
+
+		for (size_t c = 0; c < K; c++)
+		{
+			double		z = cfg->theta[p * K + c];
+
+			for (size_t j = 0; j < p; j++)
+				z += cfg->theta[c * p + j] * u[j];
+			pr[c] = z;
+			mx = fmax(mx, z);
+		}
+		for (size_t c = 0; c < K; c++)
+			sum += exp(pr[c] - mx);
+		lse = mx + log(sum);
+		s->loss += w * (lse - pr[t]);
+		for (size_t c = 0; c < K; c++)
+			pr[c] = exp(pr[c] - lse);
+		/* internal order: class c's block of q entries (features, then 1) */
+		for (size_t c = 0; c < K; c++)
+		{
+			double		r = w * (pr[c] - (c == (size_t) t ? 1.0 : 0.0));
+
+			for (size_t j = 0; j < q; j++)
+				s->grad[c * q + j] += r * u[j];
+		}
+		for (size_t c = 0; c < K; c++)
+			for (size_t e = c; e < K; e++)
+			{
+				double		a = w * (c == e ? pr[c] * (1 - pr[c]) : -pr[c] * pr[e]);
+
+				if (a == 0)
+					continue;
+				for (size_t j = 0; j < q; j++)
+				{
+					double		aj = a * u[j];
+					double	   *col;
+
+					/* upper triangle: row c*q + i <= column e*q + j */
+					col = s->hess + (e * q + j) * d + c * q;
+					for (size_t i = 0; i < (c == e ? j + 1 : q); i++)
+						col[i] += aj * u[i];
+				}
+			}
+	}
+}
+
+static void
+lloyd_row(MLEngineState *s)
+{
+	const MLEngineConfig *cfg = s->cfg;
+	size_t		p = cfg->p;
+	int			best = 0;
+	double		bd = INFINITY;
+
+	for (int c = 0; c < cfg->k; c++)
+	{
+		const double *ctr = cfg->centers + (size_t) c * p;
+		double		dd = 0;
+
+		for (size_t j = 0; j < p; j++)
+		{
+			double		t = s->x[j] - ctr[j];
+
+			dd += t * t;
+		}
+		if (dd < bd)
+		{
+			bd = dd;
+			best = c;
+		}
+	}
+	s->center_n[best]++;
+	for (size_t j = 0; j < p; j++)
+		s->center_sum[(size_t) best * p + j] += s->x[j];
+	s->inertia += bd;
+}
+
+static int
+score_bin(double v, int bins)
+{
+	int			b = (int) (v * bins);
+
+	return b < 0 ? 0 : b >= bins ? bins - 1 : b;
+}
+
+static void
+metrics_row(MLEngineState *s, int split, uint64_t hash, const double *num, const char *const *cat,
+			const size_t *cat_len, double y, int cls)
+{
+	const MLEngineConfig *cfg = s->cfg;
+	double	   *rn = s->rn,
+			   *mn = s->mn;
+	const char **rs = s->rs,
+			  **ms = s->ms;
+	size_t	   *rl = s->rl,
+			   *ml = s->ml;
+
+	raw_row(s, num, cat, cat_len, rn, rs, rl);
+	for (int m = 0; m < cfg->n_scored; m++)
+	{
+		const MLEngineScored *sc = &cfg->scored[m];
+		const MLModel *mm = sc->model;
+		const MLPipeline *pl = mm->pipeline;
+		MLEngineAcc *a = &s->acc[m][split];
+
+		for (int c = 0; c < pl->n_cols; c++)
+		{
+			int			o = sc->col[c];
+
+			mn[c] = rn[o] * sc->factor[c];
+			ms[c] = rs[o];
+			ml[c] = rl[o];
+		}
+		pipeline_transform_row(pl, mn, ms, ml, s->x);
+		model_predict(mm, s->x, 1, s->out);
+		a->n++;
+		switch (mm->task)
+		{
+			case ML_REGRESSION:
+				{
+					double		e = y - s->out[0],
+								dy = y - a->y_mean;
+
+					a->y_mean += dy / (double) a->n;
+					a->y_m2 += dy * (y - a->y_mean);
+					a->sse += e * e;
+					a->sae += fabs(e);
+					break;
+				}
+			case ML_CLASSIFICATION:
+				{
+					int			k = a->k,
+								best = model_class_of(mm, s->out);
+					double		eps = 1e-15,
+								sum = 0;
+
+					a->confusion[(size_t) cls * k + best]++;
+					for (int c = 0; c < k; c++)
+						sum += fmin(fmax(s->out[c], eps), 1 - eps);
+					a->log_loss -= log(fmin(fmax(s->out[cls], eps), 1 - eps) / sum);
+					for (int c = (k == 2 ? 1 : 0); c < k; c++)
+						a->hist[((size_t) c * 2 + (cls == c)) * a->bins + score_bin(s->out[c], a->bins)]++;
+					break;
+				}
+			case ML_CLUSTERING:
+				{
+					/* the features and the cluster of a seeded sample of rows */
+					size_t		w = mm->n_features + 1;
+
+					s->x[mm->n_features] = s->out[0];
+					sample_add(&a->n_sample, &a->sample_hash, &a->sample_x, w,
+							   ML_ENGINE_SILHOUETTE, hash, s->x);
+					break;
+				}
+			case ML_ANOMALY:
+				a->flagged += s->out[0] != 0;
+				a->score_sum += s->out[1];
+				break;
+		}
+	}
+}
+
+void
+engine_add(MLEngineState *s, const double *num, const char *const *cat, const size_t *cat_len,
+		   double y, const char *label)
+{
+	const MLEngineConfig *cfg = s->cfg;
+	uint64_t	h;
+	bool		test = engine_row_split(cfg, num, cat, y, label, &h);
+	int			cls = -1;
+
+	s->rows++;
+	if (test)
+		s->n_test++;
+	else
+		s->n_train++;
+	if (cfg->pass != ML_PASS_STATS && cfg->task == ML_CLASSIFICATION)
+		cls = row_class(cfg, y, label);
+
+	switch (cfg->pass)
+	{
+		case ML_PASS_STATS:
+			for (int c = 0; c < cfg->n_cols; c++)
+			{
+				int			k = cfg->slot[c];
+
+				if (cfg->kinds[c] == ML_COL_NUMERIC)
+				{
+					num_sketch_add(&s->num_all[k], num[k]);
+					if (!test)
+						num_sketch_add(&s->num_train[k], num[k]);
+				}
+				else
+				{
+					cat_sketch_add(&s->cat_all[k], cat[k], cat[k] ? cat_len[k] : 0);
+					if (!test)
+						cat_sketch_add(&s->cat_train[k], cat[k], cat[k] ? cat_len[k] : 0);
+				}
+			}
+			if (cfg->target == 1)
+			{
+				num_sketch_add(&s->y_num_all, y);
+				if (!test)
+					num_sketch_add(&s->y_num_train, y);
+			}
+			else if (cfg->target == 2)
+			{
+				cat_sketch_add(&s->y_cat_all, label, label ? strlen(label) : 0);
+				if (!test)
+					cat_sketch_add(&s->y_cat_train, label, label ? strlen(label) : 0);
+			}
+			s->fingerprint += unseeded_hash(cfg, num, cat, y, label);
+			if (test)
+				s->test_fp += h;
+			else
+				s->train_fp += h;
+			break;
+		case ML_PASS_MOMENTS:
+			if (test)
+				break;
+			features(s, num, cat, cat_len);
+			for (size_t j = 0; j < cfg->p; j++)
+			{
+				double		dv = s->x[j] - s->mean[j];
+
+				s->mean[j] += dv / (double) s->n_train;
+				s->m2[j] += dv * (s->x[j] - s->mean[j]);
+			}
+			if (cfg->k > 0)
+				sample_add(&s->n_sample, &s->sample_hash, &s->sample_x, cfg->p,
+						   ML_ENGINE_SAMPLE, h, s->x);
+			break;
+		case ML_PASS_STATE:
+		case ML_PASS_ROWS:
+			if (test)
+				break;
+			features(s, num, cat, cat_len);
+			agg_add(s->agg, s->x, (uint32_t) cfg->p, y,
+					cfg->task == ML_CLASSIFICATION ? cfg->class_labels[cls] : NULL);
+			break;
+		case ML_PASS_GRAM:
+			if (test)
+				break;
+			features(s, num, cat, cat_len);
+			{
+				double	   *row = s->block + (size_t) s->n_block * cfg->p;
+
+				for (size_t j = 0; j < cfg->p; j++)
+					row[j] = s->x[j] - cfg->mean[j];
+				s->block_y[s->n_block++] = y - cfg->y_mean;
+				if (s->n_block == ML_AGG_BLOCK)
+					flush_gram(s);
+			}
+			break;
+		case ML_PASS_NEWTON:
+			if (test)
+				break;
+			features(s, num, cat, cat_len);
+			newton_row(s, cls);
+			break;
+		case ML_PASS_LLOYD:
+			if (test)
+				break;
+			features(s, num, cat, cat_len);
+			lloyd_row(s);
+			break;
+		case ML_PASS_METRICS:
+			metrics_row(s, test ? 1 : 0, h, num, cat, cat_len, y, cls);
+			break;
+	}
+}
+
+/* ---- merging ---- */
+
+static void
+acc_merge(MLEngineAcc *a, const MLEngineAcc *b, size_t w)
+{
+	uint64_t	n = a->n + b->n;
+
+	if (b->n > 0)
+	{
+		double		d = b->y_mean - a->y_mean;
+
+		a->y_m2 += b->y_m2 + d * d * (double) a->n * (double) b->n / (double) n;
+		a->y_mean = a->n == 0 ? b->y_mean : a->y_mean + d * (double) b->n / (double) n;
+	}
+	a->n = n;
+	a->sse += b->sse;
+	a->sae += b->sae;
+	a->log_loss += b->log_loss;
+	a->score_sum += b->score_sum;
+	a->flagged += b->flagged;
+	for (size_t i = 0; a->confusion && i < (size_t) a->k * a->k; i++)
+		a->confusion[i] += b->confusion[i];
+	for (size_t i = 0; a->hist && i < (size_t) a->k * 2 * a->bins; i++)
+		a->hist[i] += b->hist[i];
+	if (b->n_sample > 0)
+		sample_keep(&a->n_sample, &a->sample_hash, &a->sample_x, w, ML_ENGINE_SILHOUETTE,
+					b->n_sample, b->sample_hash, b->sample_x);
+}
+
+void
+engine_merge(MLEngineState *dst, const MLEngineState *src)
+{
+	const MLEngineConfig *cfg = dst->cfg;
+	size_t		p = cfg->p;
+	uint64_t	na = dst->n_train,
+				nb = src->n_train;
+
+	flush_gram(dst);
+	if (cfg->pass == ML_PASS_NEWTON && cfg->K == 1)
+		flush_newton(dst);
+	switch (cfg->pass)
+	{
+		case ML_PASS_STATS:
+			for (int i = 0; i < cfg->n_num; i++)
+			{
+				num_sketch_merge(&dst->num_all[i], &src->num_all[i]);
+				num_sketch_merge(&dst->num_train[i], &src->num_train[i]);
+			}
+			for (int i = 0; i < cfg->n_cat; i++)
+			{
+				cat_sketch_merge(&dst->cat_all[i], &src->cat_all[i]);
+				cat_sketch_merge(&dst->cat_train[i], &src->cat_train[i]);
+			}
+			num_sketch_merge(&dst->y_num_all, &src->y_num_all);
+			num_sketch_merge(&dst->y_num_train, &src->y_num_train);
+			cat_sketch_merge(&dst->y_cat_all, &src->y_cat_all);
+			cat_sketch_merge(&dst->y_cat_train, &src->y_cat_train);
+			dst->fingerprint += src->fingerprint;
+			dst->test_fp += src->test_fp;
+			dst->train_fp += src->train_fp;
+			break;
+		case ML_PASS_MOMENTS:
+			if (nb > 0)
+				for (size_t j = 0; j < p; j++)
+				{
+					double		d = src->mean[j] - dst->mean[j],
+								n = (double) (na + nb);
+
+					dst->m2[j] += src->m2[j] + d * d * (double) na * (double) nb / n;
+					dst->mean[j] = na == 0 ? src->mean[j] : dst->mean[j] + d * (double) nb / n;
+				}
+			if (src->n_sample > 0)
+				sample_keep(&dst->n_sample, &dst->sample_hash, &dst->sample_x, p, ML_ENGINE_SAMPLE,
+							src->n_sample, src->sample_hash, src->sample_x);
+			break;
+		case ML_PASS_STATE:
+		case ML_PASS_ROWS:
+			agg_merge(dst->agg, src->agg);
+			break;
+		case ML_PASS_GRAM:
+			for (size_t i = 0; i < p * p; i++)
+				dst->gram[i] += src->gram[i];
+			for (size_t j = 0; j < p; j++)
+				dst->gram_y[j] += src->gram_y[j];
+			break;
+		case ML_PASS_NEWTON:
+			{
+				size_t		d = (p + 1) * (size_t) cfg->K;
+
+				dst->loss += src->loss;
+				for (size_t i = 0; i < d; i++)
+					dst->grad[i] += src->grad[i];
+				for (size_t i = 0; i < d * d; i++)
+					dst->hess[i] += src->hess[i];
+				break;
+			}
+		case ML_PASS_LLOYD:
+			for (int c = 0; c < cfg->k; c++)
+				dst->center_n[c] += src->center_n[c];
+			for (size_t i = 0; i < (size_t) cfg->k * p; i++)
+				dst->center_sum[i] += src->center_sum[i];
+			dst->inertia += src->inertia;
+			break;
+		case ML_PASS_METRICS:
+			for (int m = 0; m < cfg->n_scored; m++)
+				for (int sp = 0; sp < 2; sp++)
+					acc_merge(&dst->acc[m][sp], &src->acc[m][sp],
+							  cfg->scored[m].model->n_features + 1);
+			break;
+	}
+	dst->rows += src->rows;
+	dst->n_train += src->n_train;
+	dst->n_test += src->n_test;
+}
+
+/* ---- state bytes ---- */
+
+static void
+acc_write(const MLEngineAcc *a, size_t w, MLBuffer *b)
+{
+	buffer_put_u64(b, a->n);
+	buffer_put_f64(b, a->y_mean);
+	buffer_put_f64(b, a->y_m2);
+	buffer_put_f64(b, a->sse);
+	buffer_put_f64(b, a->sae);
+	buffer_put_f64(b, a->log_loss);
+	buffer_put_f64(b, a->score_sum);
+	buffer_put_u64(b, a->flagged);
+	for (size_t i = 0; a->confusion && i < (size_t) a->k * a->k; i++)
+		buffer_put_u64(b, a->confusion[i]);
+	for (size_t i = 0; a->hist && i < (size_t) a->k * 2 * a->bins; i++)
+		buffer_put_u64(b, a->hist[i]);
+	buffer_put_u64(b, a->n_sample);
+	for (size_t i = 0; i < a->n_sample; i++)
+	{
+		buffer_put_u64(b, a->sample_hash[i]);
+		buffer_put_f64s(b, a->sample_x + i * w, w);
+	}
+}
+
+static void
+acc_read(MLEngineAcc *a, size_t w, MLReader *r)
+{
+	a->n = reader_u64(r);
+	a->y_mean = reader_f64(r);
+	a->y_m2 = reader_f64(r);
+	a->sse = reader_f64(r);
+	a->sae = reader_f64(r);
+	a->log_loss = reader_f64(r);
+	a->score_sum = reader_f64(r);
+	a->flagged = reader_u64(r);
+	for (size_t i = 0; a->confusion && i < (size_t) a->k * a->k; i++)
+		a->confusion[i] = reader_u64(r);
+	for (size_t i = 0; a->hist && i < (size_t) a->k * 2 * a->bins; i++)
+		a->hist[i] = reader_u64(r);
+	a->n_sample = reader_count(r, 8 + 8 * w, ML_ENGINE_SILHOUETTE);
+	if (a->n_sample > 0)
+	{
+		a->sample_hash = ml_alloc(sizeof(uint64_t) * ML_ENGINE_SILHOUETTE);
+		a->sample_x = ml_alloc(ml_mul_size(ML_ENGINE_SILHOUETTE, w * sizeof(double)));
+		for (size_t i = 0; i < a->n_sample; i++)
+		{
+			double	   *v;
+
+			a->sample_hash[i] = reader_u64(r);
+			if (i > 0 && a->sample_hash[i] < a->sample_hash[i - 1])
+				ml_error(ML_ERR_CORRUPT, NULL, "engine state sample is not sorted");
+			v = reader_f64s(r, w);
+			memcpy(a->sample_x + i * w, v, sizeof(double) * w);
+			ml_free(v);
+		}
+	}
+}
+
+void
+engine_state_write(const MLEngineState *s0, MLBuffer *out)
+{
+	MLEngineState *s = (MLEngineState *) s0;
+	const MLEngineConfig *cfg = s->cfg;
+	size_t		start = out->len,
+				p = cfg->p;
+
+	flush_gram(s);
+	if (cfg->pass == ML_PASS_NEWTON && cfg->K == 1)
+		flush_newton(s);
+	buffer_put_bytes(out, "MLES", 4);
+	buffer_put_u16(out, ENGINE_VERSION);
+	buffer_put_u8(out, (uint8_t) cfg->pass);
+	buffer_put_u64(out, s->rows);
+	buffer_put_u64(out, s->n_train);
+	buffer_put_u64(out, s->n_test);
+	switch (cfg->pass)
+	{
+		case ML_PASS_STATS:
+			for (int i = 0; i < cfg->n_num; i++)
+			{
+				num_sketch_write(&s->num_all[i], out);
+				num_sketch_write(&s->num_train[i], out);
+			}
+			for (int i = 0; i < cfg->n_cat; i++)
+			{
+				cat_sketch_write(&s->cat_all[i], out);
+				cat_sketch_write(&s->cat_train[i], out);
+			}
+			num_sketch_write(&s->y_num_all, out);
+			num_sketch_write(&s->y_num_train, out);
+			cat_sketch_write(&s->y_cat_all, out);
+			cat_sketch_write(&s->y_cat_train, out);
+			buffer_put_u64(out, s->fingerprint);
+			buffer_put_u64(out, s->test_fp);
+			buffer_put_u64(out, s->train_fp);
+			break;
+		case ML_PASS_MOMENTS:
+			buffer_put_f64s(out, s->mean, p);
+			buffer_put_f64s(out, s->m2, p);
+			buffer_put_u64(out, s->n_sample);
+			for (size_t i = 0; i < s->n_sample; i++)
+			{
+				buffer_put_u64(out, s->sample_hash[i]);
+				buffer_put_f64s(out, s->sample_x + i * p, p);
+			}
+			break;
+		case ML_PASS_STATE:
+		case ML_PASS_ROWS:
+			{
+				MLBuffer	ab;
+
+				buffer_init(&ab);
+				agg_write(s->agg, &ab);
+				buffer_put_u64(out, ab.len);
+				buffer_put_bytes(out, ab.data, ab.len);
+				ml_free(ab.data);
+				break;
+			}
+		case ML_PASS_GRAM:
+			buffer_put_f64s(out, s->gram, p * p);
+			buffer_put_f64s(out, s->gram_y, p);
+			break;
+		case ML_PASS_NEWTON:
+			{
+				size_t		d = (p + 1) * (size_t) cfg->K;
+
+				buffer_put_f64(out, s->loss);
+				buffer_put_f64s(out, s->grad, d);
+				buffer_put_f64s(out, s->hess, d * d);
+				break;
+			}
+		case ML_PASS_LLOYD:
+			for (int c = 0; c < cfg->k; c++)
+				buffer_put_u64(out, s->center_n[c]);
+			buffer_put_f64s(out, s->center_sum, (size_t) cfg->k * p);
+			buffer_put_f64(out, s->inertia);
+			break;
+		case ML_PASS_METRICS:
+			for (int m = 0; m < cfg->n_scored; m++)
+				for (int sp = 0; sp < 2; sp++)
+					acc_write(&s->acc[m][sp], cfg->scored[m].model->n_features + 1, out);
+			break;
+	}
+	buffer_put_u32(out, crc32c(0, out->data + start, out->len - start));
+}
+
+static void
+read_into(double *dst, MLReader *r, size_t n)
+{
+	double	   *v = reader_f64s(r, n);
+
+	memcpy(dst, v, sizeof(double) * n);
+	ml_free(v);
+}
+
+MLEngineState *
+engine_state_read(MLEngineConfig *cfg, const uint8_t *data, size_t len)
+{
+	MLEngineState *s;
+	MLReader	r;
+	size_t		p = cfg->p;
+
+	check_crc(data, len, "engine state");
+	reader_init(&r, data, len - 4);
+	if (memcmp(reader_bytes(&r, 4), "MLES", 4) != 0)
+		ml_error(ML_ERR_CORRUPT, NULL, "bytes are not an engine state");
+	if (reader_u16(&r) != ENGINE_VERSION)
+		ml_error(ML_ERR_CORRUPT, NULL, "engine state of another version");
+	if (reader_u8(&r) != cfg->pass)
+		ml_error(ML_ERR_CORRUPT, NULL, "engine state of another pass");
+	s = engine_state_new(cfg);
+	s->rows = reader_u64(&r);
+	s->n_train = reader_u64(&r);
+	s->n_test = reader_u64(&r);
+	if (s->n_train + s->n_test != s->rows)
+		ml_error(ML_ERR_CORRUPT, NULL, "engine state counts do not add up");
+	switch (cfg->pass)
+	{
+		case ML_PASS_STATS:
+			for (int i = 0; i < cfg->n_num; i++)
+			{
+				num_sketch_read(&s->num_all[i], &r);
+				num_sketch_read(&s->num_train[i], &r);
+			}
+			for (int i = 0; i < cfg->n_cat; i++)
+			{
+				cat_sketch_read(&s->cat_all[i], &r);
+				cat_sketch_read(&s->cat_train[i], &r);
+			}
+			num_sketch_read(&s->y_num_all, &r);
+			num_sketch_read(&s->y_num_train, &r);
+			cat_sketch_read(&s->y_cat_all, &r);
+			cat_sketch_read(&s->y_cat_train, &r);
+			s->fingerprint = reader_u64(&r);
+			s->test_fp = reader_u64(&r);
+			s->train_fp = reader_u64(&r);
+			break;
+		case ML_PASS_MOMENTS:
+			read_into(s->mean, &r, p);
+			read_into(s->m2, &r, p);
+			s->n_sample = reader_count(&r, 8 + 8 * p, ML_ENGINE_SAMPLE);
+			if (s->n_sample > 0)
+			{
+				s->sample_hash = ml_alloc(sizeof(uint64_t) * ML_ENGINE_SAMPLE);
+				s->sample_x = ml_alloc(ml_mul_size(ML_ENGINE_SAMPLE, p * sizeof(double)));
+				for (size_t i = 0; i < s->n_sample; i++)
+				{
+					s->sample_hash[i] = reader_u64(&r);
+					if (i > 0 && s->sample_hash[i] < s->sample_hash[i - 1])
+						ml_error(ML_ERR_CORRUPT, NULL, "engine state sample is not sorted");
+					read_into(s->sample_x + i * p, &r, p);
+				}
+			}
+			break;
+		case ML_PASS_STATE:
+		case ML_PASS_ROWS:
+			{
+				size_t		al = (size_t) reader_u64(&r);
+				const uint8_t *ab = reader_bytes(&r, al);
+
+				s->agg = agg_read(ab, al);
+				if (s->agg->p != 0 && s->agg->p != p)
+					ml_error(ML_ERR_CORRUPT, NULL, "engine state has %u features, not %zu", s->agg->p, p);
+				break;
+			}
+		case ML_PASS_GRAM:
+			read_into(s->gram, &r, p * p);
+			read_into(s->gram_y, &r, p);
+			break;
+		case ML_PASS_NEWTON:
+			{
+				size_t		d = (p + 1) * (size_t) cfg->K;
+
+				s->loss = reader_f64(&r);
+				read_into(s->grad, &r, d);
+				read_into(s->hess, &r, d * d);
+				break;
+			}
+		case ML_PASS_LLOYD:
+			for (int c = 0; c < cfg->k; c++)
+				s->center_n[c] = reader_u64(&r);
+			read_into(s->center_sum, &r, (size_t) cfg->k * p);
+			s->inertia = reader_f64(&r);
+			break;
+		case ML_PASS_METRICS:
+			for (int m = 0; m < cfg->n_scored; m++)
+				for (int sp = 0; sp < 2; sp++)
+					acc_read(&s->acc[m][sp], cfg->scored[m].model->n_features + 1, &r);
+			break;
+	}
+	reader_expect_end(&r);
+	return s;
+}
+
+size_t
+engine_state_memory(const MLEngineState *s)
+{
+	const MLEngineConfig *cfg = s->cfg;
+	size_t		p = cfg->p,
+				bytes = sizeof(MLEngineState);
+
+	switch (cfg->pass)
+	{
+		case ML_PASS_STATE:
+		case ML_PASS_ROWS:
+			bytes += agg_memory(s->agg);
+			break;
+		case ML_PASS_NEWTON:
+			bytes += sizeof(double) * (p + 1) * cfg->K * (p + 1) * cfg->K;
+			break;
+		case ML_PASS_GRAM:
+			bytes += sizeof(double) * p * p;
+			break;
+		default:
+			break;
+	}
+	return bytes;
+}
+
+/* ---- results ---- */
+
+static void
+put_metric(MLMetricSet *out, const char *name, double v)
+{
+	if (out->n < ML_MAX_METRICS)
+	{
+		out->names[out->n] = name;
+		out->values[out->n++] = v;
+	}
+}
+
+double
+engine_auc(const MLEngineAcc *a, int cls, double *bound)
+{
+	const uint64_t *neg = a->hist + ((size_t) cls * 2) * a->bins,
+			   *pos = a->hist + ((size_t) cls * 2 + 1) * a->bins;
+	double		P = 0,
+				N = 0,
+				below = 0,
+				area = 0,
+				ties = 0;
+
+	for (int b = 0; b < a->bins; b++)
+	{
+		P += (double) pos[b];
+		N += (double) neg[b];
+	}
+	if (P == 0 || N == 0)
+	{
+		*bound = 0;
+		return NAN;
+	}
+	for (int b = 0; b < a->bins; b++)
+	{
+		area += (double) pos[b] * (below + 0.5 * (double) neg[b]);
+		ties += (double) pos[b] * (double) neg[b];
+		below += (double) neg[b];
+	}
+	*bound = 0.5 * ties / (P * N);
+	return area / (P * N);
+}
+
+void
+engine_metrics(const MLEngineState *s, int m, int split, MLMetricSet *out)
+{
+	const MLEngineAcc *a = &s->acc[m][split];
+	const MLModel *mm = s->cfg->scored[m].model;
+	double		n = (double) a->n;
+
+	out->n = 0;
+	switch (mm->task)
+	{
+		case ML_REGRESSION:
+			put_metric(out, "r2", (a->n > 1 && a->y_m2 > 0) ? 1.0 - a->sse / a->y_m2 : NAN);
+			put_metric(out, "rmse", a->n ? sqrt(a->sse / n) : NAN);
+			put_metric(out, "mae", a->n ? a->sae / n : NAN);
+			break;
+		case ML_CLASSIFICATION:
+			{
+				int			k = a->k;
+				double		correct = 0,
+						   *tp = ml_alloc(sizeof(double) * k),
+						   *pc = ml_alloc(sizeof(double) * k),
+						   *tc = ml_alloc(sizeof(double) * k);
+
+				for (int t = 0; t < k; t++)
+					for (int q = 0; q < k; q++)
+					{
+						double		c = (double) a->confusion[(size_t) t * k + q];
+
+						tc[t] += c;
+						pc[q] += c;
+						if (t == q)
+						{
+							tp[t] += c;
+							correct += c;
+						}
+					}
+				put_metric(out, "accuracy", a->n ? correct / n : NAN);
+				if (k == 2)
+				{
+					double		prec = pc[1] > 0 ? tp[1] / pc[1] : 0.0,
+								rec = tc[1] > 0 ? tp[1] / tc[1] : 0.0;
+
+					put_metric(out, "precision", prec);
+					put_metric(out, "recall", rec);
+					put_metric(out, "f1", prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0.0);
+				}
+				else
+				{
+					double		sp = 0,
+								sr = 0,
+								sf = 0;
+					int			present = 0;
+
+					for (int c = 0; c < k; c++)
+					{
+						double		prec,
+									rec;
+
+						if (tc[c] == 0 && pc[c] == 0)
+							continue;
+						present++;
+						prec = pc[c] > 0 ? tp[c] / pc[c] : 0.0;
+						rec = tc[c] > 0 ? tp[c] / tc[c] : 0.0;
+						sp += prec;
+						sr += rec;
+						sf += prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0.0;
+					}
+					put_metric(out, "precision", present ? sp / present : NAN);
+					put_metric(out, "recall", present ? sr / present : NAN);
+					put_metric(out, "f1", present ? sf / present : NAN);
+				}
+				put_metric(out, "log_loss", a->n ? a->log_loss / n : NAN);
+				{
+					double		auc = 0,
+								bound;
+					int			used = 0;
+
+					for (int c = (k == 2 ? 1 : 0); c < k; c++)
+					{
+						double		v = engine_auc(a, c, &bound);
+
+						if (isnan(v))
+						{
+							if (k == 2)
+								break;
+							continue;
+						}
+						auc += v;
+						used++;
+					}
+					put_metric(out, "roc_auc", used ? auc / used : NAN);
+				}
+				ml_free(tp);
+				ml_free(pc);
+				ml_free(tc);
+				break;
+			}
+		case ML_CLUSTERING:
+			{
+				size_t		w = mm->n_features + 1,
+							ns = a->n_sample;
+				double	   *X = ml_alloc(ml_mul_size(ns ? ns : 1, w * sizeof(double)));
+				double	   *lab = ml_alloc(sizeof(double) * (ns ? ns : 1));
+
+				/* column-major, as metrics_clustering reads it */
+				for (size_t i = 0; i < ns; i++)
+				{
+					for (size_t j = 0; j < mm->n_features; j++)
+						X[j * ns + i] = a->sample_x[i * w + j];
+					lab[i] = a->sample_x[i * w + mm->n_features];
+				}
+				metrics_clustering(X, ns, mm->n_features, lab, out);
+				ml_free(X);
+				ml_free(lab);
+				break;
+			}
+		case ML_ANOMALY:
+			put_metric(out, "anomaly_share", a->n ? (double) a->flagged / n : NAN);
+			put_metric(out, "mean_score", a->n ? a->score_sum / n : NAN);
+			break;
+	}
+}
