@@ -713,3 +713,34 @@ BEGIN
         END LOOP;
     END LOOP;
 END $$;
+
+-- ---- the aggregate and partitions engines of ml_train (src/pg/engine.c) ----
+-- One pass of the engine is one query over the source with this aggregate;
+-- its state is bytea with a combine function, so parallel workers and
+-- Citus shards build partial states.  The config (first argument) says
+-- what the pass computes; a query passes one config.
+CREATE FUNCTION mlsql.engine_trans(state bytea, config bytea, nums float8[], cats text[], y float8, label text)
+RETURNS bytea AS 'MODULE_PATHNAME', 'mlsql_engine_trans' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION mlsql.engine_combine(a bytea, b bytea)
+RETURNS bytea AS 'MODULE_PATHNAME', 'mlsql_engine_combine' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION mlsql.engine_final(state bytea)
+RETURNS bytea AS 'MODULE_PATHNAME', 'mlsql_engine_final' LANGUAGE C PARALLEL SAFE;
+CREATE AGGREGATE mlsql.engine_pass(config bytea, nums float8[], cats text[], y float8, label text) (
+    SFUNC = mlsql.engine_trans, STYPE = bytea, COMBINEFUNC = mlsql.engine_combine,
+    FINALFUNC = mlsql.engine_final, PARALLEL = SAFE);
+CREATE FUNCTION mlsql.engine_bucket(config bytea, nums float8[], cats text[], y float8, label text)
+RETURNS int4 AS 'MODULE_PATHNAME', 'mlsql_engine_bucket' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION mlsql.raw_num(value anyelement)
+RETURNS float8 AS 'MODULE_PATHNAME', 'mlsql_raw_num' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION mlsql.raw_text(value anyelement)
+RETURNS text AS 'MODULE_PATHNAME', 'mlsql_raw_text' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml_in_test(seed bigint, test_size float8, VARIADIC "any")
+RETURNS boolean AS 'MODULE_PATHNAME', 'mlsql_in_test' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mlsql.engine_trans(bytea, bytea, float8[], text[], float8, text) IS 'aggregate engine: one row into a pass''s state';
+COMMENT ON FUNCTION mlsql.engine_combine(bytea, bytea) IS 'aggregate engine: two partial states of a pass merged';
+COMMENT ON FUNCTION mlsql.engine_final(bytea) IS 'aggregate engine: a pass''s merged state (partitions: the partition''s trained model)';
+COMMENT ON AGGREGATE mlsql.engine_pass(bytea, float8[], text[], float8, text) IS 'one pass of ml_train''s aggregate engine over the source (config: what the pass computes)';
+COMMENT ON FUNCTION mlsql.engine_bucket(bytea, float8[], text[], float8, text) IS 'partitions engine: the seeded partition of a training row, -1 for a test row';
+COMMENT ON FUNCTION mlsql.raw_num(anyelement) IS 'a number, bool (0 / 1), date (days) or timestamp (seconds since 1970, UTC) as ml_train reads it';
+COMMENT ON FUNCTION mlsql.raw_text(anyelement) IS 'a category as ml_train reads it (the type''s output function)';
+COMMENT ON FUNCTION ml_in_test(bigint, float8, "any") IS 'whether a row with these values (features in the source''s order, then the target) is a test row of the aggregate engine''s split with this seed and test_size';

@@ -9,9 +9,17 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 SO=${1:-mlsql.so}
 
-# a C string literal holding an SQL keyword and a name in schema mlsql
-sql_hits=$(grep -nE '"[^"]*\b(SELECT|INSERT|UPDATE|DELETE|FROM|INTO|JOIN|TABLE|nextval)\b[^"]*mlsql\.[a-z_]+|"[^"]*mlsql\.[a-z_]+\(' \
-	$(find src -name '*.c' ! -path src/pg/catalog.c) | grep -v 'errmsg\|errhint\|errdetail')
+# a C string literal holding an SQL keyword and a name in schema mlsql; the
+# aggregate engine's pass queries (src/pg/engine.c) read the caller's source
+# as the caller and may call the engine's own functions, never a catalog table
+sql_pattern='"[^"]*\b(SELECT|INSERT|UPDATE|DELETE|FROM|INTO|JOIN|TABLE|nextval)\b[^"]*mlsql\.[a-z_]+|"[^"]*mlsql\.[a-z_]+\('
+sql_hits=$(for f in $(find src -name '*.c' ! -path src/pg/catalog.c); do
+	if [ "$f" = src/pg/engine.c ]; then
+		sed -E 's/mlsql\.(engine_pass|engine_bucket|raw_num|raw_text)\(/engine_fn(/g' "$f"
+	else
+		cat "$f"
+	fi | grep -nE "$sql_pattern" | sed "s|^|$f:|"
+done | grep -v 'errmsg\|errhint\|errdetail')
 if [ -z "$sql_hits" ]; then
 	echo "ok - sources/catalog_door: SQL on mlsql.* only in src/pg/catalog.c"
 else

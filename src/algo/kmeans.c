@@ -295,6 +295,15 @@ kmeans_describe(const void *state, MLBuffer *json)
 	buffer_printf(json, "]}");
 }
 
+/* a state's k x p centers (the aggregate engine seeds its Lloyd passes with them) */
+static void
+kmeans_centers(const void *state, double *out)
+{
+	const KMeans *m = state;
+
+	memcpy(out, m->centers, sizeof(double) * (size_t) m->k * m->p);
+}
+
 /* the state of centers found elsewhere (the aggregate engine's Lloyd passes) */
 static void *
 kmeans_from_centers(size_t p, int k, const double *centers)
@@ -323,4 +332,5 @@ const MLLearner ml_learner_kmeans = {
 	.engines = ML_ENGINE_MEMORY | ML_ENGINE_AGGREGATE,
 	.agg_fit = ML_AGGFIT_LLOYD,
 	.from_centers = kmeans_from_centers,
+	.centers = kmeans_centers,
 };

@@ -153,7 +153,8 @@ engine_config_read(const uint8_t *data, size_t len)
 	c->target = reader_u8(&r);
 	c->task = (MLTask) reader_u8(&r);
 	c->label_type = (MLLabelType) reader_u8(&r);
-	if (c->target > 2 || c->task < ML_REGRESSION || c->task > ML_ANOMALY || c->label_type > ML_LABEL_TEXT)
+	if (c->target > 2 || c->task > ML_ANOMALY || c->label_type > ML_LABEL_TEXT ||
+		(c->task < ML_REGRESSION && c->pass != ML_PASS_STATS))
 		ml_error(ML_ERR_CORRUPT, NULL, "engine config has a bad target");
 	c->n_classes = (int) reader_count(&r, 5, ML_MAX_CLASSES);
 	c->class_labels = ml_alloc(sizeof(char *) * (c->n_classes + 1));
@@ -374,6 +375,8 @@ engine_state_new(MLEngineConfig *cfg)
 			break;
 		case ML_PASS_STATE:
 		case ML_PASS_ROWS:
+			s->mean = ml_alloc(sizeof(double) * (p + 1));
+			s->m2 = ml_alloc(sizeof(double) * (p + 1));
 			s->agg = agg_new(cfg->algorithm, cfg->params, cfg->task,
 							 cfg->task == ML_CLASSIFICATION ? cfg->label_type : ML_LABEL_NONE);
 			agg_declare(s->agg, (uint32_t) p, cfg->class_labels,
@@ -543,7 +546,7 @@ sample_add(size_t *n, uint64_t **hash, double **x, size_t w, size_t cap, uint64_
 static void
 flush_gram(MLEngineState *s)
 {
-	if (s->n_block == 0)
+	if (s->cfg->pass != ML_PASS_GRAM || s->n_block == 0)
 		return;
 	linalg_gram_add_rows(s->block, (size_t) s->n_block, s->cfg->p, s->block_y, s->gram, s->gram_y);
 	s->n_block = 0;
@@ -555,7 +558,7 @@ flush_newton(MLEngineState *s)
 	size_t		q = s->cfg->p + 1;
 	double	   *zero;
 
-	if (s->n_block == 0)
+	if (s->cfg->pass != ML_PASS_NEWTON || s->cfg->K != 1 || s->n_block == 0)
 		return;
 	zero = ml_alloc(sizeof(double) * (size_t) s->n_block);
 	/* rows already scaled by sqrt(weight): H += B'B (the gradient is kept apart) */
@@ -772,6 +775,19 @@ metrics_row(MLEngineState *s, int split, uint64_t hash, const double *num, const
 	}
 }
 
+/* the training row's features into the feature means and squared deviations */
+static void
+moments_add(MLEngineState *s)
+{
+	for (size_t j = 0; j < s->cfg->p; j++)
+	{
+		double		dv = s->x[j] - s->mean[j];
+
+		s->mean[j] += dv / (double) s->n_train;
+		s->m2[j] += dv * (s->x[j] - s->mean[j]);
+	}
+}
+
 void
 engine_add(MLEngineState *s, const double *num, const char *const *cat, const size_t *cat_len,
 		   double y, const char *label)
@@ -831,13 +847,7 @@ engine_add(MLEngineState *s, const double *num, const char *const *cat, const si
 			if (test)
 				break;
 			features(s, num, cat, cat_len);
-			for (size_t j = 0; j < cfg->p; j++)
-			{
-				double		dv = s->x[j] - s->mean[j];
-
-				s->mean[j] += dv / (double) s->n_train;
-				s->m2[j] += dv * (s->x[j] - s->mean[j]);
-			}
+			moments_add(s);
 			if (cfg->k > 0)
 				sample_add(&s->n_sample, &s->sample_hash, &s->sample_x, cfg->p,
 						   ML_ENGINE_SAMPLE, h, s->x);
@@ -847,6 +857,7 @@ engine_add(MLEngineState *s, const double *num, const char *const *cat, const si
 			if (test)
 				break;
 			features(s, num, cat, cat_len);
+			moments_add(s);
 			agg_add(s->agg, s->x, (uint32_t) cfg->p, y,
 					cfg->task == ML_CLASSIFICATION ? cfg->class_labels[cls] : NULL);
 			break;
@@ -944,6 +955,8 @@ engine_merge(MLEngineState *dst, const MLEngineState *src)
 			dst->train_fp += src->train_fp;
 			break;
 		case ML_PASS_MOMENTS:
+		case ML_PASS_STATE:
+		case ML_PASS_ROWS:
 			if (nb > 0)
 				for (size_t j = 0; j < p; j++)
 				{
@@ -953,13 +966,11 @@ engine_merge(MLEngineState *dst, const MLEngineState *src)
 					dst->m2[j] += src->m2[j] + d * d * (double) na * (double) nb / n;
 					dst->mean[j] = na == 0 ? src->mean[j] : dst->mean[j] + d * (double) nb / n;
 				}
-			if (src->n_sample > 0)
+			if (cfg->pass != ML_PASS_MOMENTS)
+				agg_merge(dst->agg, src->agg);
+			else if (src->n_sample > 0)
 				sample_keep(&dst->n_sample, &dst->sample_hash, &dst->sample_x, p, ML_ENGINE_SAMPLE,
 							src->n_sample, src->sample_hash, src->sample_x);
-			break;
-		case ML_PASS_STATE:
-		case ML_PASS_ROWS:
-			agg_merge(dst->agg, src->agg);
 			break;
 		case ML_PASS_GRAM:
 			for (size_t i = 0; i < p * p; i++)
@@ -1014,7 +1025,7 @@ acc_write(const MLEngineAcc *a, size_t w, MLBuffer *b)
 		buffer_put_u64(b, a->confusion[i]);
 	for (size_t i = 0; a->hist && i < (size_t) a->k * 2 * a->bins; i++)
 		buffer_put_u64(b, a->hist[i]);
-	buffer_put_u64(b, a->n_sample);
+	buffer_put_u32(b, (uint32_t) a->n_sample);
 	for (size_t i = 0; i < a->n_sample; i++)
 	{
 		buffer_put_u64(b, a->sample_hash[i]);
@@ -1097,7 +1108,7 @@ engine_state_write(const MLEngineState *s0, MLBuffer *out)
 		case ML_PASS_MOMENTS:
 			buffer_put_f64s(out, s->mean, p);
 			buffer_put_f64s(out, s->m2, p);
-			buffer_put_u64(out, s->n_sample);
+			buffer_put_u32(out, (uint32_t) s->n_sample);
 			for (size_t i = 0; i < s->n_sample; i++)
 			{
 				buffer_put_u64(out, s->sample_hash[i]);
@@ -1109,6 +1120,8 @@ engine_state_write(const MLEngineState *s0, MLBuffer *out)
 			{
 				MLBuffer	ab;
 
+				buffer_put_f64s(out, s->mean, p);
+				buffer_put_f64s(out, s->m2, p);
 				buffer_init(&ab);
 				agg_write(s->agg, &ab);
 				buffer_put_u64(out, ab.len);
@@ -1215,8 +1228,13 @@ engine_state_read(MLEngineConfig *cfg, const uint8_t *data, size_t len)
 		case ML_PASS_STATE:
 		case ML_PASS_ROWS:
 			{
-				size_t		al = (size_t) reader_u64(&r);
-				const uint8_t *ab = reader_bytes(&r, al);
+				size_t		al;
+				const uint8_t *ab;
+
+				read_into(s->mean, &r, p);
+				read_into(s->m2, &r, p);
+				al = (size_t) reader_u64(&r);
+				ab = reader_bytes(&r, al);
 
 				s->agg = agg_read(ab, al);
 				if (s->agg->p != 0 && s->agg->p != p)

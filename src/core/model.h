@@ -143,8 +143,9 @@ typedef struct MLLearner
 							 MLFitContext *ctx);
 	/* ML_AGGFIT_NEWTON: the state of weights W (p x K) and intercepts b (K) */
 	void	   *(*from_weights) (size_t p, int k, const double *W, const double *b);
-	/* ML_AGGFIT_LLOYD: the state of k centers (k x p, row-major) */
+	/* ML_AGGFIT_LLOYD: the state of k centers (k x p, row-major), and a state's centers */
 	void	   *(*from_centers) (size_t p, int k, const double *centers);
+	void		(*centers) (const void *state, double *out);
 } MLLearner;
 
 typedef struct MLModel

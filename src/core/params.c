@@ -334,10 +334,9 @@ params_bind_classes(MLParams *p, char *const *labels, int n_classes)
 }
 
 double *
-params_class_weights(const MLParams *p, const MLDataset *train)
+params_class_weights_counts(const MLParams *p, const double *count, int k, double n)
 {
 	int			i = find_type(p, ML_PARAM_CLASS_WEIGHT);
-	int			k = train->n_classes;
 	double	   *cw;
 
 	if (i < 0 || k <= 0 || strcmp(p->str[i], "none") == 0)
@@ -345,13 +344,8 @@ params_class_weights(const MLParams *p, const MLDataset *train)
 	cw = ml_alloc(sizeof(double) * k);
 	if (strcmp(p->str[i], "balanced") == 0)
 	{
-		double	   *cnt = ml_alloc(sizeof(double) * k);
-
-		for (size_t r = 0; r < train->n_rows; r++)
-			cnt[(int) train->y[r]]++;
 		for (int c = 0; c < k; c++)
-			cw[c] = (double) train->n_rows / (k * (cnt[c] > 0 ? cnt[c] : 1));
-		ml_free(cnt);
+			cw[c] = n / (k * (count[c] > 0 ? count[c] : 1));
 	}
 	else
 	{
@@ -359,6 +353,23 @@ params_class_weights(const MLParams *p, const MLDataset *train)
 			ml_error(ML_ERR_INTERNAL, NULL, "class_weight map is not bound to the classes");
 		memcpy(cw, p->class_w, sizeof(double) * k);
 	}
+	return cw;
+}
+
+double *
+params_class_weights(const MLParams *p, const MLDataset *train)
+{
+	int			k = train->n_classes;
+	double	   *cnt,
+			   *cw;
+
+	if (k <= 0)
+		return NULL;
+	cnt = ml_alloc(sizeof(double) * k);
+	for (size_t r = 0; r < train->n_rows; r++)
+		cnt[(int) train->y[r]]++;
+	cw = params_class_weights_counts(p, cnt, k, (double) train->n_rows);
+	ml_free(cnt);
 	return cw;
 }
 

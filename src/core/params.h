@@ -107,6 +107,8 @@ extern void params_bind_classes(MLParams *p, char *const *labels, int n_classes)
  * NULL when class_weight is none or the learner has no such parameter.
  */
 extern double *params_class_weights(const MLParams *p, const MLDataset *train);
+/* the same from the training rows' class counts (k classes, n rows) */
+extern double *params_class_weights_counts(const MLParams *p, const double *count, int k, double n);
 /* per row weights from params_class_weights, or all 1 */
 extern double *params_row_weights(const MLParams *p, const MLDataset *train);
 /* the resolved parameters, defaults included, as a JSON object */

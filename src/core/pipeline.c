@@ -15,6 +15,7 @@
 #include "pipeline.h"
 #include "rng.h"
 #include "sortcount.h"
+#include "sketch.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -109,6 +110,154 @@ cmp_count_desc(const void *a, const void *b)
 	return strcmp(x->s, y->s);
 }
 
+/* ---- the decisions of fitting a column, from its training statistics ---- */
+
+/* a numeric column's impute and scale, from its options and the learner's defaults */
+static void
+numeric_options(MLPipeCol *pc, const MLColumnOptions *o, const MLPipelineDefaults *def)
+{
+	if (o->impute == ML_IMPUTE_MISSING)
+		ml_error(ML_ERR_PARAM, "Use mean, median, mode, constant, indicator or error.",
+				 "impute \"missing\" does not apply to numeric column \"%s\"", pc->name);
+	if (o->encode != ML_ENCODE_DEFAULT)
+		ml_error(ML_ERR_PARAM, NULL,
+				 "encode does not apply to numeric column \"%s\"", pc->name);
+	pc->impute = o->impute != ML_IMPUTE_DEFAULT ? o->impute
+		: def->keep_missing ? ML_IMPUTE_KEEP : ML_IMPUTE_MEAN;
+	pc->scale = o->scale == ML_SCALE_DEFAULT ? def->scale : o->scale;
+	if (pc->scale == ML_SCALE_DEFAULT)
+		pc->scale = ML_SCALE_NONE;
+}
+
+static void
+check_imputed(const MLPipeCol *pc)
+{
+	if (pc->impute == ML_IMPUTE_ERROR && pc->imputed > 0)
+		ml_error(ML_ERR_DATA, "Choose another \"impute\" for it, or filter the rows.",
+				 "column \"%s\" has %lld NULL values", pc->name, (long long) pc->imputed);
+}
+
+static double
+constant_fill(const MLPipeCol *pc, const MLColumnOptions *o)
+{
+	if (!o->has_value || o->value_str != NULL)
+		ml_error(ML_ERR_PARAM, "For example {\"impute\": \"constant\", \"value\": 0}.",
+				 "impute \"constant\" for column \"%s\" needs a numeric \"value\"", pc->name);
+	return o->value_num;
+}
+
+/*
+ * scale factors from the imputed training values: n rows, their mean,
+ * squared deviations from it, least and greatest
+ */
+static void
+numeric_scale(MLPipeCol *pc, size_t n, double mean, double ss, double lo, double hi)
+{
+	if (pc->scale == ML_SCALE_STANDARD)
+	{
+		pc->shift = mean;
+		pc->factor = (n && ss > 0) ? sqrt(ss / n) : 1.0;
+	}
+	else
+	{
+		pc->shift = n ? lo : 0;
+		pc->factor = (n && hi > lo) ? hi - lo : 1.0;
+	}
+	if (!isfinite(pc->shift) || !isfinite(pc->factor))
+		ml_error(ML_ERR_DATA, "Rescale the column; its values overflow double precision.",
+				 "column \"%s\" has values too large to scale", pc->name);
+}
+
+/* a categorical column's impute and encoding */
+static void
+categorical_options(MLPipeCol *pc, const MLColumnOptions *o, const MLPipelineDefaults *def,
+					int n_classes)
+{
+	if (o->impute == ML_IMPUTE_MEAN || o->impute == ML_IMPUTE_MEDIAN ||
+		o->impute == ML_IMPUTE_INDICATOR)
+		ml_error(ML_ERR_PARAM, "Use missing, mode, constant or error.",
+				 "impute \"%s\" does not apply to categorical column \"%s\"",
+				 pipeline_impute_name(o->impute), pc->name);
+	if (o->scale == ML_SCALE_STANDARD || o->scale == ML_SCALE_MINMAX)
+		ml_error(ML_ERR_PARAM, NULL,
+				 "scale does not apply to categorical column \"%s\"", pc->name);
+	pc->impute = o->impute == ML_IMPUTE_DEFAULT ? ML_IMPUTE_MISSING : o->impute;
+	pc->encode = o->encode == ML_ENCODE_DEFAULT ? def->encode : o->encode;
+	if (pc->encode == ML_ENCODE_DEFAULT)
+		pc->encode = ML_ENCODE_ONEHOT;
+	if (pc->encode == ML_ENCODE_TARGET && n_classes == 1)
+		ml_error(ML_ERR_PARAM, NULL, "target encoding needs a target");
+	pc->scale = ML_SCALE_NONE;
+	pc->shift = 0;
+	pc->factor = 1;
+}
+
+/*
+ * The categories kept (the most frequent of ranked[0..k), most frequent
+ * first, ties in byte order; stored in byte order), the fill of a NULL,
+ * and the output width.
+ */
+static void
+categorical_fit(MLPipeCol *pc, const MLColumnOptions *o, const char *const *ranked, size_t k,
+				int n_classes)
+{
+	int			maxc = o->max_categories > 0 ? o->max_categories : ML_DEFAULT_MAX_CATEGORIES;
+	size_t		keep = k < (size_t) maxc ? k : (size_t) maxc;
+
+	pc->n_categories = (int) keep;
+	pc->categories = ml_alloc(sizeof(char *) * (keep + 1));
+	pc->cat_len = ml_alloc(sizeof(size_t) * (keep + 1));
+	for (size_t c = 0; c < keep; c++)
+		pc->categories[c] = ml_strdup(ranked[c]);
+	qsort(pc->categories, keep, sizeof(char *), cmp_str);
+	for (size_t c = 0; c < keep; c++)
+		pc->cat_len[c] = strlen(pc->categories[c]);
+
+	switch (pc->impute)
+	{
+		case ML_IMPUTE_MODE:
+			pc->fill_category = -1;
+			if (k > 0)
+				pc->fill_category = category_slot(pc, ranked[0], strlen(ranked[0]));
+			break;
+		case ML_IMPUTE_CONSTANT:
+			{
+				char		buf[32];
+				const char *val = o->value_str;
+
+				if (!o->has_value)
+					ml_error(ML_ERR_PARAM, "For example {\"impute\": \"constant\", \"value\": \"unknown\"}.",
+							 "impute \"constant\" for column \"%s\" needs a \"value\"", pc->name);
+				if (val == NULL)
+				{
+					ml_format_double(o->value_num, buf);
+					val = buf;
+				}
+				pc->fill_category = category_slot(pc, val, strlen(val));
+				if (pc->fill_category == pc->n_categories)
+					pc->fill_category = -1;
+				break;
+			}
+		default:
+			pc->fill_category = -2;
+			break;
+	}
+
+	switch (pc->encode)
+	{
+		case ML_ENCODE_ONEHOT:
+			pc->out_width = pc->n_categories + 2;
+			break;
+		case ML_ENCODE_ORDINAL:
+			pc->out_width = 1;
+			break;
+		default:
+			pc->te_width = n_classes > 2 ? n_classes : 1;
+			pc->out_width = pc->te_width;
+			break;
+	}
+}
+
 static void
 fit_numeric(MLPipeCol *pc, const MLRawColumn *rc, const MLColumnOptions *o,
 			const MLPipelineDefaults *def, const size_t *rows, size_t n)
@@ -117,17 +266,7 @@ fit_numeric(MLPipeCol *pc, const MLRawColumn *rc, const MLColumnOptions *o,
 	size_t		m = 0;
 	double		fill = 0;
 
-	if (o->impute == ML_IMPUTE_MISSING)
-		ml_error(ML_ERR_PARAM, "Use mean, median, mode, constant, indicator or error.",
-				 "impute \"missing\" does not apply to numeric column \"%s\"", rc->name);
-	if (o->encode != ML_ENCODE_DEFAULT)
-		ml_error(ML_ERR_PARAM, NULL,
-				 "encode does not apply to numeric column \"%s\"", rc->name);
-	pc->impute = o->impute != ML_IMPUTE_DEFAULT ? o->impute
-		: def->keep_missing ? ML_IMPUTE_KEEP : ML_IMPUTE_MEAN;
-	pc->scale = o->scale == ML_SCALE_DEFAULT ? def->scale : o->scale;
-	if (pc->scale == ML_SCALE_DEFAULT)
-		pc->scale = ML_SCALE_NONE;
+	numeric_options(pc, o, def);
 
 	for (size_t i = 0; i < n; i++)
 	{
@@ -138,17 +277,12 @@ fit_numeric(MLPipeCol *pc, const MLRawColumn *rc, const MLColumnOptions *o,
 		else
 			v[m++] = x;
 	}
-	if (pc->impute == ML_IMPUTE_ERROR && pc->imputed > 0)
-		ml_error(ML_ERR_DATA, "Choose another \"impute\" for it, or filter the rows.",
-				 "column \"%s\" has %lld NULL values", rc->name, (long long) pc->imputed);
+	check_imputed(pc);
 
 	switch (pc->impute)
 	{
 		case ML_IMPUTE_CONSTANT:
-			if (!o->has_value || o->value_str != NULL)
-				ml_error(ML_ERR_PARAM, "For example {\"impute\": \"constant\", \"value\": 0}.",
-						 "impute \"constant\" for column \"%s\" needs a numeric \"value\"", rc->name);
-			fill = o->value_num;
+			fill = constant_fill(pc, o);
 			break;
 		case ML_IMPUTE_MEDIAN:
 			fill = ml_median(v, m);
@@ -213,19 +347,7 @@ fit_numeric(MLPipeCol *pc, const MLRawColumn *rc, const MLColumnOptions *o,
 			x = isnan(x) ? fill : x;
 			ss += (x - mean) * (x - mean);
 		}
-		if (pc->scale == ML_SCALE_STANDARD)
-		{
-			pc->shift = mean;
-			pc->factor = (n && ss > 0) ? sqrt(ss / n) : 1.0;
-		}
-		else
-		{
-			pc->shift = n ? lo : 0;
-			pc->factor = (n && hi > lo) ? hi - lo : 1.0;
-		}
-		if (!isfinite(pc->shift) || !isfinite(pc->factor))
-			ml_error(ML_ERR_DATA, "Rescale the column; its values overflow double precision.",
-					 "column \"%s\" has values too large to scale", rc->name);
+		numeric_scale(pc, n, mean, ss, lo, hi);
 	}
 	pc->out_width = pc->impute == ML_IMPUTE_INDICATOR ? 2 : 1;
 	ml_free(v);
@@ -239,27 +361,9 @@ fit_categorical(MLPipeCol *pc, const MLRawColumn *rc, const MLColumnOptions *o,
 	char	  **v = ml_alloc(ml_mul_size(n ? n : 1, sizeof(char *)));
 	CatCount   *cc;
 	size_t		m = 0,
-				k = 0,
-				keep;
-	int			maxc = o->max_categories > 0 ? o->max_categories : ML_DEFAULT_MAX_CATEGORIES;
+				k = 0;
 
-	if (o->impute == ML_IMPUTE_MEAN || o->impute == ML_IMPUTE_MEDIAN ||
-		o->impute == ML_IMPUTE_INDICATOR)
-		ml_error(ML_ERR_PARAM, "Use missing, mode, constant or error.",
-				 "impute \"%s\" does not apply to categorical column \"%s\"",
-				 pipeline_impute_name(o->impute), rc->name);
-	if (o->scale == ML_SCALE_STANDARD || o->scale == ML_SCALE_MINMAX)
-		ml_error(ML_ERR_PARAM, NULL,
-				 "scale does not apply to categorical column \"%s\"", rc->name);
-	pc->impute = o->impute == ML_IMPUTE_DEFAULT ? ML_IMPUTE_MISSING : o->impute;
-	pc->encode = o->encode == ML_ENCODE_DEFAULT ? def->encode : o->encode;
-	if (pc->encode == ML_ENCODE_DEFAULT)
-		pc->encode = ML_ENCODE_ONEHOT;
-	if (pc->encode == ML_ENCODE_TARGET && n_classes == 1)
-		ml_error(ML_ERR_PARAM, NULL, "target encoding needs a target");
-	pc->scale = ML_SCALE_NONE;
-	pc->shift = 0;
-	pc->factor = 1;
+	categorical_options(pc, o, def, n_classes);
 
 	for (size_t i = 0; i < n; i++)
 	{
@@ -270,9 +374,7 @@ fit_categorical(MLPipeCol *pc, const MLRawColumn *rc, const MLColumnOptions *o,
 		else
 			v[m++] = s;
 	}
-	if (pc->impute == ML_IMPUTE_ERROR && pc->imputed > 0)
-		ml_error(ML_ERR_DATA, "Choose another \"impute\" for it, or filter the rows.",
-				 "column \"%s\" has %lld NULL values", rc->name, (long long) pc->imputed);
+	check_imputed(pc);
 
 	/* count categories with a hash table */
 	{
@@ -288,58 +390,13 @@ fit_categorical(MLPipeCol *pc, const MLRawColumn *rc, const MLColumnOptions *o,
 	}
 	/* keep the most frequent, then store them in byte order */
 	qsort(cc, k, sizeof(CatCount), cmp_count_desc);
-	keep = k < (size_t) maxc ? k : (size_t) maxc;
-	pc->n_categories = (int) keep;
-	pc->categories = ml_alloc(sizeof(char *) * (keep + 1));
-	pc->cat_len = ml_alloc(sizeof(size_t) * (keep + 1));
-	for (size_t c = 0; c < keep; c++)
-		pc->categories[c] = ml_strdup(cc[c].s);
-	qsort(pc->categories, keep, sizeof(char *), cmp_str);
-	for (size_t c = 0; c < keep; c++)
-		pc->cat_len[c] = strlen(pc->categories[c]);
-
-	switch (pc->impute)
 	{
-		case ML_IMPUTE_MODE:
-			pc->fill_category = -1;
-			if (k > 0)
-				pc->fill_category = category_slot(pc, cc[0].s, strlen(cc[0].s));
-			break;
-		case ML_IMPUTE_CONSTANT:
-			{
-				char		buf[32];
-				const char *val = o->value_str;
+		const char **ranked = ml_alloc(sizeof(char *) * (k ? k : 1));
 
-				if (!o->has_value)
-					ml_error(ML_ERR_PARAM, "For example {\"impute\": \"constant\", \"value\": \"unknown\"}.",
-							 "impute \"constant\" for column \"%s\" needs a \"value\"", rc->name);
-				if (val == NULL)
-				{
-					ml_format_double(o->value_num, buf);
-					val = buf;
-				}
-				pc->fill_category = category_slot(pc, val, strlen(val));
-				if (pc->fill_category == pc->n_categories)
-					pc->fill_category = -1;
-				break;
-			}
-		default:
-			pc->fill_category = -2;
-			break;
-	}
-
-	switch (pc->encode)
-	{
-		case ML_ENCODE_ONEHOT:
-			pc->out_width = pc->n_categories + 2;
-			break;
-		case ML_ENCODE_ORDINAL:
-			pc->out_width = 1;
-			break;
-		default:
-			pc->te_width = n_classes > 2 ? n_classes : 1;
-			pc->out_width = pc->te_width;
-			break;
+		for (size_t c = 0; c < k; c++)
+			ranked[c] = cc[c].s;
+		categorical_fit(pc, o, ranked, k, n_classes);
+		ml_free(ranked);
 	}
 	ml_free(v);
 	ml_free(cc);
@@ -514,6 +571,116 @@ pipeline_fit_stats(const MLRawColumn *cols, int n_cols, const MLColumnOptions *o
 		else
 			fit_categorical(pc, &cols[c], &opts[c], defaults, rows, n_rows, n_classes);
 		ml_check_interrupts();
+	}
+	build_outputs(p);
+	return p;
+}
+
+/*
+ * The pipeline from the training rows' sketches (core/sketch.h), for the
+ * aggregate engine: the decisions of pipeline_fit_stats from statistics
+ * that merge.  Means, scale factors, min and max are those of the rows
+ * (within rounding); a median is exact while the column has at most
+ * ML_SKETCH_EXACT distinct values, else within ML_SKETCH_ALPHA; a numeric
+ * mode needs an exact sketch; categories need exact counts.  Target
+ * encoding needs the rows themselves and is refused.
+ */
+MLPipeline *
+pipeline_from_sketches(const MLRawColumn *cols, int n_cols, const MLColumnOptions *opts,
+					   const MLPipelineDefaults *defaults, const MLNumSketch *const *num,
+					   const MLCatSketch *const *cat, int n_classes)
+{
+	MLPipeline *p = ml_alloc(sizeof(MLPipeline));
+
+	p->n_cols = n_cols;
+	p->cols = ml_alloc(sizeof(MLPipeCol) * (n_cols ? n_cols : 1));
+	for (int c = 0; c < n_cols; c++)
+	{
+		MLPipeCol  *pc = &p->cols[c];
+		const MLColumnOptions *o = &opts[c];
+
+		pc->name = ml_strdup(cols[c].name);
+		pc->source = ml_strdup(cols[c].source);
+		pc->element = cols[c].element;
+		pc->kind = cols[c].kind;
+		pc->ctype = cols[c].ctype;
+		pc->type_name = ml_strdup(cols[c].type_name ? cols[c].type_name : "");
+		if (pc->kind == ML_COL_NUMERIC)
+		{
+			const MLNumSketch *sk = num[c];
+			uint64_t	n = sk->n,
+						m = num_sketch_count(sk);
+			double		fill = 0;
+
+			numeric_options(pc, o, defaults);
+			pc->imputed = pc->impute == ML_IMPUTE_KEEP ? 0 : (int64_t) sk->nulls;
+			check_imputed(pc);
+			switch (pc->impute)
+			{
+				case ML_IMPUTE_CONSTANT:
+					fill = constant_fill(pc, o);
+					break;
+				case ML_IMPUTE_MEDIAN:
+					fill = num_sketch_median(sk);
+					break;
+				case ML_IMPUTE_MODE:
+					if (!sk->exact)
+						ml_error(ML_ERR_PARAM, "Use impute \"median\" or \"mean\", or the memory engine.",
+								 "impute \"mode\" of numeric column \"%s\" needs at most %d distinct values in the aggregate engine",
+								 pc->name, ML_SKETCH_EXACT);
+					fill = m ? num_sketch_mode(sk) : 0;
+					break;
+				default:
+					fill = m ? sk->mean : 0;
+					break;
+			}
+			pc->fill = fill;
+			pc->shift = 0;
+			pc->factor = 1;
+			if (pc->scale == ML_SCALE_STANDARD || pc->scale == ML_SCALE_MINMAX)
+			{
+				/* the m values and n - m fills together */
+				double		nf = (double) (n - m),
+							mean = n ? ((double) m * (m ? sk->mean : 0) + nf * fill) / (double) n : 0,
+							ss = 0,
+							lo = m ? sk->min : INFINITY,
+							hi = m ? sk->max : -INFINITY;
+
+				if (m)
+					ss += sk->m2 + (double) m * (sk->mean - mean) * (sk->mean - mean);
+				if (n > m)
+				{
+					ss += nf * (fill - mean) * (fill - mean);
+					lo = fmin(lo, fill);
+					hi = fmax(hi, fill);
+				}
+				numeric_scale(pc, (size_t) n, mean, ss, lo, hi);
+			}
+			pc->out_width = pc->impute == ML_IMPUTE_INDICATOR ? 2 : 1;
+		}
+		else
+		{
+			const MLCatSketch *sk = cat[c];
+			char	  **ranked;
+			uint64_t   *counts;
+			size_t		k;
+
+			categorical_options(pc, o, defaults, n_classes);
+			if (pc->encode == ML_ENCODE_TARGET)
+				ml_error(ML_ERR_PARAM, "Use encode \"onehot\" or \"ordinal\", or train with {\"engine\": \"memory\"} (or \"partitions\").",
+						 "target encoding of column \"%s\" needs the training rows, which the aggregate engine does not hold",
+						 pc->name);
+			pc->imputed = (int64_t) sk->nulls;
+			check_imputed(pc);
+			if (!sk->exact)
+				ml_error(ML_ERR_LIMIT, "Leave the column out with features, or train with {\"engine\": \"memory\"}.",
+						 "column \"%s\" has more than %d distinct values, which the aggregate engine does not count",
+						 pc->name, ML_SKETCH_CATEGORIES);
+			k = cat_sketch_ranked(sk, &ranked, &counts);
+			categorical_fit(pc, o, (const char *const *) ranked, k, n_classes);
+			ml_free(ranked);
+			ml_free(counts);
+		}
 	}
 	build_outputs(p);
 	return p;

@@ -183,6 +183,19 @@ extern void pipeline_fit_column(MLPipeline *p, const MLRawColumn *cols, int c,
 								const double *y, int n_classes, uint64_t seed,
 								double *X);
 
+/*
+ * pipeline_fit_stats' decisions from the training rows' mergeable sketches
+ * (core/sketch.h: num[c] for numeric raw column c, cat[c] for categorical),
+ * for the aggregate engine; target encoding is refused
+ */
+struct MLNumSketch;
+struct MLCatSketch;
+extern MLPipeline *pipeline_from_sketches(const MLRawColumn *cols, int n_cols,
+										  const MLColumnOptions *opts,
+										  const MLPipelineDefaults *defaults,
+										  const struct MLNumSketch *const *num,
+										  const struct MLCatSketch *const *cat, int n_classes);
+
 /* transform the given rows into out (n_rows x n_out, column-major) */
 extern void pipeline_transform(const MLPipeline *p, const MLRawColumn *cols,
 							   const size_t *rows, size_t n_rows, double *out);

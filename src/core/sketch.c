@@ -466,15 +466,10 @@ rank_visit(double v, uint64_t c, void *arg)
 	return f->seen > f->rank;
 }
 
-double
-num_sketch_quantile(const MLNumSketch *s, double q)
+/* the value of a rank (0-based) among the sorted non-NULL values */
+static double
+value_at_rank(const MLNumSketch *s, uint64_t rank)
 {
-	uint64_t	m = num_sketch_count(s);
-	uint64_t	rank;
-
-	if (m == 0)
-		return NAN;
-	rank = (uint64_t) (q * (double) (m - 1));
 	if (s->exact)
 	{
 		double	   *v;
@@ -502,6 +497,28 @@ num_sketch_quantile(const MLNumSketch *s, double q)
 		walk_bins(s, rank_visit, &f);
 		return fmin(fmax(f.value, s->min), s->max);
 	}
+}
+
+double
+num_sketch_quantile(const MLNumSketch *s, double q)
+{
+	uint64_t	m = num_sketch_count(s);
+
+	if (m == 0)
+		return NAN;
+	return value_at_rank(s, (uint64_t) (q * (double) (m - 1)));
+}
+
+double
+num_sketch_median(const MLNumSketch *s)
+{
+	uint64_t	m = num_sketch_count(s);
+
+	if (m == 0)
+		return 0;
+	if (m % 2)
+		return value_at_rank(s, m / 2);
+	return (value_at_rank(s, m / 2 - 1) + value_at_rank(s, m / 2)) / 2.0;
 }
 
 double
@@ -692,7 +709,7 @@ cat_sketch_ranked(const MLCatSketch *s, char ***cats, uint64_t **counts)
 static void
 table_write(const MLCountTable *t, bool strings, MLBuffer *b)
 {
-	buffer_put_u64(b, t->size);
+	buffer_put_u32(b, (uint32_t) t->size);
 	for (size_t i = 0; i < t->cap; i++)
 		if (t->count[i])
 		{

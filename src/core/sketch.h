@@ -112,6 +112,9 @@ extern double num_sketch_std(const MLNumSketch *s);
  */
 extern double num_sketch_quantile(const MLNumSketch *s, double q);
 
+/* the median as ml_median defines it (0 when empty); exact while the sketch is */
+extern double num_sketch_median(const MLNumSketch *s);
+
 /* the most frequent value (the smallest on ties); exact sketches only */
 extern double num_sketch_mode(const MLNumSketch *s);
 

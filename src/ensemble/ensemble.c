@@ -134,7 +134,39 @@ static const MLParamSpec stacking_params[] = {
 	{NULL}
 };
 
-extern const MLLearner ml_learner_bagging;
+extern /*
+ * An averaging ensemble of models trained elsewhere (the partitions engine:
+ * one model per partition of the rows): a soft vote of equal weights for
+ * classification, the mean for regression.  Every model reads all p
+ * features and knows the same k classes; the ensemble takes their states.
+ */
+void *
+ensemble_average(MLModel *const *models, int n, size_t p, int k)
+{
+	Ensemble   *e = ml_alloc(sizeof(Ensemble));
+
+	if (n < 1 || n > MAX_MEMBERS)
+		ml_error(ML_ERR_PARAM, NULL, "an average of %d models", n);
+	e->kind = K_VOTING;
+	e->p = p;
+	e->k = k;
+	e->soft = true;
+	e->n = n;
+	e->m = ml_alloc(sizeof(Member) * (size_t) n);
+	for (int i = 0; i < n; i++)
+	{
+		if (models[i]->n_features != p || models[i]->n_classes != k)
+			ml_error(ML_ERR_INTERNAL, NULL, "member %d has %zu features and %d classes, not %zu and %d",
+					 i + 1, models[i]->n_features, models[i]->n_classes, p, k);
+		e->m[i].learner = models[i]->learner;
+		e->m[i].state = models[i]->state;
+		e->m[i].p = p;
+		e->m[i].weight = 1.0;
+	}
+	return e;
+}
+
+const MLLearner ml_learner_bagging;
 extern const MLLearner ml_learner_voting;
 extern const MLLearner ml_learner_stacking;
 
@@ -1489,3 +1521,9 @@ const MLLearner ml_learner_stacking = {
 	.importance = ensemble_importance,
 	.engines = ML_ENGINE_MEMORY | ML_ENGINE_PARTITIONS,
 };
+
+const MLLearner *
+ensemble_voting_learner(void)
+{
+	return &ml_learner_voting;
+}

@@ -32,4 +32,12 @@ extern const MLLearner *ensemble_member_learner(const MLModel *m, int i);
 extern void ensemble_member_predict(const MLModel *m, int i, const double *X,
 									size_t n, double *out);
 
+/*
+ * the state of a "voting" model averaging n models trained elsewhere, each
+ * reading all p features with k classes (0: regression); it takes their
+ * states (ensemble_voting_learner() is its learner)
+ */
+extern void *ensemble_average(MLModel *const *models, int n, size_t p, int k);
+extern const MLLearner *ensemble_voting_learner(void);
+
 #endif							/* ML_ENSEMBLE_H */

@@ -1415,3 +1415,25 @@ json_text_to_jsonb(const char *json, size_t len)
 	s[len] = '\0';
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(s));
 }
+
+/*
+ * A planner setting for a query the caller runs as himself (the partitions
+ * engine sorts its groups instead of hashing them, so one partition's rows
+ * are in memory at a time): set at a new GUC nest level, which
+ * catalog_planner_restore pops.  No identity changes.
+ */
+int
+catalog_planner_setting(const char *name, const char *value)
+{
+	int			nest = NewGUCNestLevel();
+
+	(void) set_config_option(name, value, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
+void
+catalog_planner_restore(int nest)
+{
+	AtEOXact_GUC(true, nest);
+}

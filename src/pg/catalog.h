@@ -261,4 +261,8 @@ extern char *catalog_apply_params(Jsonb *params, Datum vals);
 
 extern Datum json_text_to_jsonb(const char *json, size_t len);
 
+/* a planner setting for the caller's own query, and its end */
+extern int	catalog_planner_setting(const char *name, const char *value);
+extern void catalog_planner_restore(int nest);
+
 #endif							/* MLSQL_CATALOG_H */

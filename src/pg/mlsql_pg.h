@@ -112,6 +112,8 @@ typedef struct SourceData
 extern SourceData *source_read(const char *source, const char *target,
 							   char **features, int n_features,
 							   char **aux, int n_aux, bool require_rows);
+extern SourceData *source_describe(const char *source, const char *target, char **features,
+								   int n_features, char **sql);
 extern char *source_sql(const char *source);
 extern struct _SPI_plan *source_prepare(const char *source, char **sql);
 extern SourceClass source_type_class(Oid typid, Oid *elem);
@@ -220,6 +222,16 @@ typedef struct TrainData
 	CatalogTarget target_info;	/* the target the project must agree with */
 } TrainData;
 
+/* shared by the engines (train.c) */
+#define MAX_CLASSES 1000			/* classes a training may have */
+#define CLASSIFY_MAX_DISTINCT 20	/* integer targets with at most this many values classify */
+#define ID_LIKE_MIN_ROWS 20			/* sources this small keep their identifier-like columns */
+#define MANY_CATEGORIES 1000		/* a text column with more is probably free text */
+
+extern bool jsonb_get(Jsonb *jb, const char *key, JsonbValue *out);
+extern char *jsonb_string_option(Jsonb *jb, const char *key, const char *hint);
+extern void report_imputation(const MLPipeline *p);
+extern char *train_engine(Jsonb *params_jb);
 extern void train_prepare(TrainData *td);
 extern void train_prepare_front(TrainData *td);
 extern void train_decide_task(TrainData *td);
@@ -276,5 +288,9 @@ typedef struct TrainRecord
 } TrainRecord;
 
 extern void train_record(TrainRecord *r, struct ReturnSetInfo *rsinfo);
+
+/* ml_train on the aggregate or partitions engine (engine.c) */
+extern void engine_train(TrainData *td, const char *engine, const char *deploy,
+						 bool skip_identical, struct ReturnSetInfo *rsinfo);
 
 #endif							/* MLSQL_PG_H */

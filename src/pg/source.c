@@ -504,44 +504,23 @@ grow(ReadCol *c, size_t cap, size_t n, MemoryContext cxt)
 
 #define AUX_SEEN 4
 
-SourceData *
-source_read(const char *source, const char *target, char **features,
-			int n_features, char **aux, int n_aux, bool require_rows)
+/*
+ * The columns a source's row type gives a training: the target, the split
+ * columns (never features), the features (every other column when
+ * features is NULL), each checked for a type a model can read.  Fills the
+ * target fields of s; returns the feature count.
+ */
+static int
+select_columns(TupleDesc td, const char *target, char **features, int n_features,
+			   char **aux, int n_aux, SourceData *s, ReadCol **rc_out, int **aux_out_att,
+			   int *target_col_out, Oid *target_out_fn)
 {
-	SourceData *s = palloc0(sizeof(SourceData));
-	MemoryContext main_cxt = CurrentMemoryContext;
-	MemoryContext batch_cxt;
-	SPIPlanPtr	plan;
-	Portal		portal;
-	TupleDesc	td;
 	int			target_col = -1;
-	ReadCol    *rc;
 	int			ncols = 0;
 	int		   *aux_att;
-	Oid		   *aux_out,			/* per split column: output function, */
-			   *aux_base;		/* base type, */
-	bool	   *aux_numeric;	/* and whether it reads as a number */
-	char	   *(*aux_seen)[AUX_SEEN];	/* its latest distinct values */
-	int64		target_nulls = 0;
-	size_t		cap = 0,
-				n = 0;
-	double		cells_per_row = 1;
+	ReadCol    *rc;
 	Oid			target_out = InvalidOid;
 	bool		varlena;
-	Datum	   *row_values = NULL;
-	bool	   *row_nulls = NULL;
-
-	s->relation_or_query = pstrdup(source);
-	plan = source_prepare(source, NULL);
-	/*
-	 * A query runs read-only (no data-modifying CTE can sneak in).  A
-	 * relation is read as "SELECT * FROM rel", which cannot modify data, with
-	 * a fresh snapshot, so a table made earlier in this statement (a
-	 * snapshot) is visible.
-	 */
-	portal = SPI_cursor_open(NULL, plan, NULL, NULL, is_query(source));
-	/* a copy: the portal's own goes with it, and the columns are named after it closes */
-	td = CreateTupleDescCopy(portal->tupDesc);
 
 	if (target)
 	{
@@ -629,6 +608,97 @@ source_read(const char *source, const char *target, char **features,
 			getTypeOutputInfo(a->atttypid, &rc[f].out_fn, &varlena);
 		rc[f].num = palloc0(sizeof(double *) * 1);
 	}
+
+	*rc_out = rc;
+	*aux_out_att = aux_att;
+	*target_col_out = target_col;
+	*target_out_fn = target_out;
+	return ncols;
+}
+
+/* the source's columns as s->cols and s->raw (arrays expanded) */
+static void
+expand_columns(SourceData *s, TupleDesc td, ReadCol *rc, int ncols)
+{
+	s->n_cols = ncols;
+	s->cols = palloc0(sizeof(SourceColumn) * ncols);
+	for (int f = 0; f < ncols; f++)
+		s->n_raw += rc[f].cls == SRC_ARRAY ? Max(rc[f].len, 0) : 1;
+	s->raw = palloc0(sizeof(MLRawColumn) * Max(s->n_raw, 1));
+	{
+		int			r = 0;
+
+		for (int f = 0; f < ncols; f++)
+		{
+			Form_pg_attribute a = TupleDescAttr(td, rc[f].att);
+			SourceColumn *sc = &s->cols[f];
+
+			sc->name = pstrdup(NameStr(a->attname));
+			sc->type = a->atttypid;
+			sc->cls = rc[f].cls;
+			sc->array_len = rc[f].cls == SRC_ARRAY ? Max(rc[f].len, 0) : 0;
+			sc->nulls = rc[f].nulls;
+			sc->first_raw = r;
+			for (int e = 0; e < (rc[f].cls == SRC_ARRAY ? Max(rc[f].len, 0) : 1); e++)
+			{
+				MLRawColumn *raw = &s->raw[r++];
+
+				raw->source = sc->name;
+				raw->element = rc[f].cls == SRC_ARRAY ? e + 1 : 0;
+				raw->name = rc[f].cls == SRC_ARRAY ? psprintf("%s[%d]", sc->name, e + 1) : sc->name;
+				raw->kind = rc[f].cls == SRC_CATEGORICAL ? ML_COL_CATEGORICAL : ML_COL_NUMERIC;
+				raw->ctype = source_value_kind(a->atttypid);
+				raw->type_name = format_type_be(rc[f].cls == SRC_ARRAY ? rc[f].base : a->atttypid);
+				if (raw->kind == ML_COL_CATEGORICAL)
+					raw->str = rc[f].str;
+				else
+					raw->num = rc[f].num[e];
+			}
+		}
+	}
+}
+
+SourceData *
+source_read(const char *source, const char *target, char **features,
+			int n_features, char **aux, int n_aux, bool require_rows)
+{
+	SourceData *s = palloc0(sizeof(SourceData));
+	MemoryContext main_cxt = CurrentMemoryContext;
+	MemoryContext batch_cxt;
+	SPIPlanPtr	plan;
+	Portal		portal;
+	TupleDesc	td;
+	int			target_col = -1;
+	ReadCol    *rc;
+	int			ncols = 0;
+	int		   *aux_att;
+	Oid		   *aux_out,			/* per split column: output function, */
+			   *aux_base;		/* base type, */
+	bool	   *aux_numeric;	/* and whether it reads as a number */
+	char	   *(*aux_seen)[AUX_SEEN];	/* its latest distinct values */
+	int64		target_nulls = 0;
+	size_t		cap = 0,
+				n = 0;
+	double		cells_per_row = 1;
+	Oid			target_out = InvalidOid;
+	bool		varlena;
+	Datum	   *row_values = NULL;
+	bool	   *row_nulls = NULL;
+
+	s->relation_or_query = pstrdup(source);
+	plan = source_prepare(source, NULL);
+	/*
+	 * A query runs read-only (no data-modifying CTE can sneak in).  A
+	 * relation is read as "SELECT * FROM rel", which cannot modify data, with
+	 * a fresh snapshot, so a table made earlier in this statement (a
+	 * snapshot) is visible.
+	 */
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, is_query(source));
+	/* a copy: the portal's own goes with it, and the columns are named after it closes */
+	td = CreateTupleDescCopy(portal->tupDesc);
+
+	ncols = select_columns(td, target, features, n_features, aux, n_aux, s, &rc, &aux_att,
+						   &target_col, &target_out);
 
 	cells_per_row = ncols + 1 + n_aux;
 
@@ -897,43 +967,46 @@ source_read(const char *source, const char *target, char **features,
 
 	/* expand into raw columns */
 	s->n_rows = n;
-	s->n_cols = ncols;
-	s->cols = palloc0(sizeof(SourceColumn) * ncols);
-	for (int f = 0; f < ncols; f++)
-		s->n_raw += rc[f].cls == SRC_ARRAY ? Max(rc[f].len, 0) : 1;
-	s->raw = palloc0(sizeof(MLRawColumn) * Max(s->n_raw, 1));
-	{
-		int			r = 0;
-
-		for (int f = 0; f < ncols; f++)
-		{
-			Form_pg_attribute a = TupleDescAttr(td, rc[f].att);
-			SourceColumn *sc = &s->cols[f];
-
-			sc->name = pstrdup(NameStr(a->attname));
-			sc->type = a->atttypid;
-			sc->cls = rc[f].cls;
-			sc->array_len = rc[f].cls == SRC_ARRAY ? Max(rc[f].len, 0) : 0;
-			sc->nulls = rc[f].nulls;
-			sc->first_raw = r;
-			for (int e = 0; e < (rc[f].cls == SRC_ARRAY ? Max(rc[f].len, 0) : 1); e++)
-			{
-				MLRawColumn *raw = &s->raw[r++];
-
-				raw->source = sc->name;
-				raw->element = rc[f].cls == SRC_ARRAY ? e + 1 : 0;
-				raw->name = rc[f].cls == SRC_ARRAY ? psprintf("%s[%d]", sc->name, e + 1) : sc->name;
-				raw->kind = rc[f].cls == SRC_CATEGORICAL ? ML_COL_CATEGORICAL : ML_COL_NUMERIC;
-				raw->ctype = source_value_kind(a->atttypid);
-				raw->type_name = format_type_be(rc[f].cls == SRC_ARRAY ? rc[f].base : a->atttypid);
-				if (raw->kind == ML_COL_CATEGORICAL)
-					raw->str = rc[f].str;
-				else
-					raw->num = rc[f].num[e];
-			}
-		}
-	}
+	expand_columns(s, td, rc, ncols);
 	if (s->y_num == NULL)
 		s->y_num = palloc0(sizeof(double));
+	return s;
+}
+
+/*
+ * source_describe: what source_read would read, without a row: the SQL text
+ * that reads the source (*sql), the target's type and the feature columns
+ * (raw columns without values; n_rows 0).  Array columns are refused: their
+ * length is known only from the rows.  For the aggregate engine, which
+ * reads the source in passes of SQL aggregates.
+ */
+SourceData *
+source_describe(const char *source, const char *target, char **features, int n_features,
+				char **sql)
+{
+	SourceData *s = palloc0(sizeof(SourceData));
+	SPIPlanPtr	plan = source_prepare(source, sql);
+	CachedPlanSource *ps = linitial(SPI_plan_get_plan_sources(plan));
+	TupleDesc	td = CreateTupleDescCopy(ps->resultDesc);
+	ReadCol    *rc;
+	int		   *aux_att;
+	int			target_col;
+	Oid			target_out;
+	int			ncols;
+
+	s->relation_or_query = pstrdup(source);
+	ncols = select_columns(td, target, features, n_features, NULL, 0, s, &rc, &aux_att,
+						   &target_col, &target_out);
+	for (int f = 0; f < ncols; f++)
+	{
+		if (rc[f].cls == SRC_ARRAY)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("the aggregate engine cannot read array column \"%s\"",
+							NameStr(TupleDescAttr(td, rc[f].att)->attname)),
+					 errhint("Give each element its own column in a query source (x[1] AS x1, ...), or train with {\"engine\": \"memory\"}.")));
+		rc[f].num = palloc0(sizeof(double *));
+	}
+	expand_columns(s, td, rc, ncols);
 	return s;
 }

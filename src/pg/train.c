@@ -42,8 +42,6 @@
 #include "ensemble/ensemble.h"
 #include "pg/mlsql_pg.h"
 
-#define MAX_CLASSES 1000
-#define CLASSIFY_MAX_DISTINCT 20
 
 PG_FUNCTION_INFO_V1(mlsql_train);
 
@@ -107,7 +105,7 @@ check_param_keys(const MLLearner *l, Jsonb *params)
 }
 
 /* params->key as a JsonbValue (jbvBinary for containers), or false */
-static bool
+bool
 jsonb_get(Jsonb *jb, const char *key, JsonbValue *out)
 {
 	JsonbValue	k;
@@ -125,7 +123,7 @@ jsonb_get(Jsonb *jb, const char *key, JsonbValue *out)
 	return true;
 }
 
-static char *
+char *
 jsonb_string_option(Jsonb *jb, const char *key, const char *hint)
 {
 	JsonbValue	v;
@@ -603,8 +601,6 @@ raw_distinct(const MLRawColumn *rc, size_t n, double *min, double *max)
  * values (keys).  Text columns with very many categories stay, with a
  * NOTICE.  Named features are always kept.
  */
-#define ID_LIKE_MIN_ROWS 20
-#define MANY_CATEGORIES 1000
 
 static void
 leave_out_identifiers(SourceData *src)
@@ -962,7 +958,7 @@ transform_rows(const MLModel *m, const SourceData *src, const double *all_y,
 }
 
 /* one NOTICE listing the NULLs imputed per column in the training rows */
-static void
+void
 report_imputation(const MLPipeline *p)
 {
 	StringInfoData buf;
@@ -1697,9 +1693,37 @@ train_decide_learner(TrainData *td)
  * and the seed, and fit the preprocessing pipeline on the training rows.
  * The same arguments always give the same split.
  */
+/* params "engine": memory (the default), aggregate or partitions */
+char *
+train_engine(Jsonb *params_jb)
+{
+	char	   *engine = jsonb_string_option(params_jb, "engine", "Use \"memory\", \"aggregate\" or \"partitions\".");
+
+	if (engine == NULL)
+		return "memory";
+	if (strcmp(engine, "memory") != 0 && strcmp(engine, "aggregate") != 0 && strcmp(engine, "partitions") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid engine \"%s\"", engine),
+				 errhint("Use \"memory\" (rows read into this backend), \"aggregate\" (passes of SQL aggregates) or \"partitions\" (one model per partition).")));
+	return engine;
+}
+
 void
 train_prepare(TrainData *td)
 {
+	JsonbValue	v;
+
+	/* the memory engine: ml_train routes the others before this, ml_search has no other */
+	if (strcmp(train_engine(td->params_jb), "memory") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("this function trains with the memory engine only"),
+				 errhint("Leave \"engine\" out of params; ml_train takes {\"engine\": \"aggregate\"} or \"partitions\".")));
+	if (jsonb_get(td->params_jb, "partitions", &v))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"partitions\" needs {\"engine\": \"partitions\"}")));
 	train_prepare_front(td);
 	td->src = source_read(td->source, td->target, td->features, td->n_features, td->aux, td->n_aux, true);
 	if (td->features == NULL)
@@ -2284,6 +2308,31 @@ mlsql_train(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+
+	/* the engines that keep the rows where they are */
+	{
+		char	   *engine = train_engine(params_jb);
+
+		if (strcmp(engine, "memory") != 0)
+		{
+			TrainData	td = {0};
+
+			td.project = project;
+			td.source = source;
+			td.target = target;
+			td.features = features;
+			td.n_features = n_features;
+			td.params_jb = params_jb;
+			td.task_arg = task_arg;
+			td.test_size = test_size;
+			td.seed = seed;
+			td.learner = learner;
+			engine_train(&td, engine, deploy, skip_identical, rsinfo);
+			SPI_finish();
+			mlsql_progress_end();
+			return (Datum) 0;
+		}
+	}
 
 	{
 		TrainData	td = {0};
