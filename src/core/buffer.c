@@ -33,9 +33,11 @@ buffer_reserve(MLBuffer *b, size_t extra)
 
 	if (need <= b->cap)
 		return;
+	if (b->cap == 0)
+		b->cap = 64;			/* a zeroed buffer that was never initialized */
 	while (b->cap < need)
 		b->cap = ml_mul_size(b->cap, 2);
-	b->data = ml_realloc(b->data, b->cap);
+	b->data = b->data ? ml_realloc(b->data, b->cap) : ml_alloc(b->cap);
 }
 
 void

@@ -177,8 +177,13 @@ engine_obj_new(MemoryContext parent)
 {
 	MemoryContext cxt = AllocSetContextCreate(parent, "mlsql engine state", ALLOCSET_DEFAULT_SIZES);
 	EngineObj  *e = MemoryContextAllocZero(cxt, sizeof(EngineObj));
+	MemoryContext old;
 
 	EOH_init_header(&e->hdr, &engine_methods, cxt);
+	old = MemoryContextSwitchTo(cxt);
+	buffer_init(&e->cfg_bytes);
+	buffer_init(&e->flat);
+	MemoryContextSwitchTo(old);
 	return e;
 }
 
@@ -345,7 +350,6 @@ mlsql_engine_trans(PG_FUNCTION_ARGS)
 		cb = PG_GETARG_BYTEA_PP(1);
 		e = engine_obj_new(aggcxt);
 		old = MemoryContextSwitchTo(e->hdr.eoh_context);
-		buffer_init(&e->cfg_bytes);
 		buffer_put_bytes(&e->cfg_bytes, VARDATA_ANY(cb), VARSIZE_ANY_EXHDR(cb));
 		e->s = engine_state_new(read_config((const uint8_t *) VARDATA_ANY(cb), VARSIZE_ANY_EXHDR(cb)));
 		MemoryContextSwitchTo(old);
