@@ -36,7 +36,7 @@ override PG_CFLAGS += -Wall -Wextra
 override PG_CFLAGS += -fvisibility=hidden
 PG_CPPFLAGS += -D'PGDLLEXPORT=__attribute__((visibility("default")))'
 
-EXTRA_CLEAN = test/unit/run test/unit/run_asan $(addprefix test/fuzz/fuzz_,model aggstate params space xgboost)
+EXTRA_CLEAN = test/unit/run test/unit/run_asan $(addprefix test/fuzz/fuzz_,model aggstate params space xgboost engine)
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -71,10 +71,10 @@ sanitize-installcheck:
 	PG_CONFIG=$(PG_CONFIG) test/sanitize_regress.sh
 
 # libFuzzer targets (clang): the model reader, ml_fit states, params, spaces,
-# XGBoost JSON models (ml_import_xgboost)
-FUZZ_TARGETS = model aggstate params space xgboost
+# XGBoost JSON models (ml_import_xgboost), the aggregate engine's configs and states
+FUZZ_TARGETS = model aggstate params space xgboost engine
 FUZZ_SECONDS ?= 60
-fuzz_id = $(if $(filter model,$(1)),1,$(if $(filter aggstate,$(1)),2,$(if $(filter params,$(1)),3,$(if $(filter space,$(1)),4,5))))
+fuzz_id = $(if $(filter model,$(1)),1,$(if $(filter aggstate,$(1)),2,$(if $(filter params,$(1)),3,$(if $(filter space,$(1)),4,$(if $(filter xgboost,$(1)),5,6)))))
 
 test/fuzz/fuzz_%: test/fuzz/fuzz.c $(CORE_SRCS) $(wildcard src/core/*.h)
 	clang -O1 -g -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

@@ -706,19 +706,43 @@ cat_sketch_ranked(const MLCatSketch *s, char ***cats, uint64_t **counts)
 
 /* ---- bytes ---- */
 
+static const MLCountTable *sort_table;
+
+static int
+cmp_slot(const void *a, const void *b)
+{
+	size_t		x = *(const size_t *) a,
+				y = *(const size_t *) b;
+
+	if (sort_table->str)
+		return strcmp(sort_table->str[x], sort_table->str[y]);
+	return (sort_table->key[x] > sort_table->key[y]) - (sort_table->key[x] < sort_table->key[y]);
+}
+
+/* the entries in key (or byte) order: the same bytes whatever the insertion order */
 static void
 table_write(const MLCountTable *t, bool strings, MLBuffer *b)
 {
-	buffer_put_u32(b, (uint32_t) t->size);
+	size_t	   *slots = ml_alloc(sizeof(size_t) * (t->size ? t->size : 1));
+	size_t		k = 0;
+
 	for (size_t i = 0; i < t->cap; i++)
 		if (t->count[i])
-		{
-			if (strings)
-				buffer_put_str(b, t->str[i]);
-			else
-				buffer_put_u64(b, t->key[i]);
-			buffer_put_u64(b, t->count[i]);
-		}
+			slots[k++] = i;
+	sort_table = t;
+	qsort(slots, k, sizeof(size_t), cmp_slot);
+	buffer_put_u32(b, (uint32_t) t->size);
+	for (size_t j = 0; j < k; j++)
+	{
+		size_t		i = slots[j];
+
+		if (strings)
+			buffer_put_str(b, t->str[i]);
+		else
+			buffer_put_u64(b, t->key[i]);
+		buffer_put_u64(b, t->count[i]);
+	}
+	ml_free(slots);
 }
 
 static void

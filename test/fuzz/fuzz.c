@@ -27,6 +27,7 @@
 #include "algo/gbdt.h"
 #include "core/aggstate.h"
 #include "core/buffer.h"
+#include "core/engine.h"
 #include "core/json.h"
 #include "core/model.h"
 #include "core/parallel.h"
@@ -275,6 +276,39 @@ run_target(const uint8_t *data, size_t size)
 		x[j] = j % 5 == 0 ? NAN : j * 0.37 - 3;
 	if (m->n_features <= 64 && model_output_width(m) <= 1024)
 		model_predict(m, x, 1, out);
+#elif FUZZ_TARGET == 6
+	uint8_t    *d = ml_alloc(size ? size : 1);
+	MLEngineConfig *c;
+	MLEngineState *st;
+	MLBuffer	b;
+
+	memcpy(d, data, size);
+	fix_crc(d, size);
+	c = engine_config_read(d, size);
+	if (c->n_num <= 64 && c->n_cat <= 64 && c->p <= 256 && (size_t) c->k * c->p <= 4096 &&
+		c->n_classes <= 64)
+	{
+		double		num[64];
+		const char *cat[64];
+		size_t		len[64];
+
+		st = engine_state_new(c);
+		for (int r = 0; r < 20; r++)
+		{
+			for (int j = 0; j < c->n_num; j++)
+				num[j] = (r + j) % 7 == 0 ? NAN : r * 0.5 - j;
+			for (int j = 0; j < c->n_cat; j++)
+			{
+				cat[j] = (r + j) % 5 == 0 ? NULL : (r % 3 ? "a" : "b");
+				len[j] = cat[j] ? 1 : 0;
+			}
+			engine_add(st, num, cat, len, c->n_classes > 0 ? c->class_values[r % c->n_classes] : r,
+					   c->n_classes > 0 ? c->class_labels[r % c->n_classes] : "x");
+		}
+		buffer_init(&b);
+		engine_state_write(st, &b);
+		engine_merge(st, engine_state_read(c, b.data, b.len));
+	}
 #endif
 }
 
@@ -348,6 +382,58 @@ write_seeds(const char *dir)
 		}
 		catcher = NULL;
 	}
+#elif FUZZ_TARGET == 6
+	MLColKind	kinds[3] = {ML_COL_NUMERIC, ML_COL_CATEGORICAL, ML_COL_NUMERIC};
+	char	   *names[3] = {"a", "b", "c"};
+	char	   *labels[2] = {"0", "1"};
+	double		values[2] = {0, 1};
+	double		mean[2] = {0, 0},
+				scale[2] = {1, 1},
+				theta[3] = {0, 0, 0};
+	char	   *pn[2] = {"a", "c"};
+
+	for (int pass = ML_PASS_STATS; pass <= ML_PASS_NEWTON; pass++)
+	{
+		MLEngineConfig cfg = {0};
+		MLBuffer	b;
+		char		name[64];
+		jmp_buf		jb;
+
+		catcher = &jb;
+		if (setjmp(jb) != 0)
+			continue;
+		cfg.pass = (MLEnginePass) pass;
+		cfg.seed = 42;
+		cfg.test_size = 0.25;
+		cfg.n_cols = pass == ML_PASS_STATS ? 3 : 2;
+		cfg.kinds = pass == ML_PASS_STATS ? kinds : (MLColKind[]) {ML_COL_NUMERIC, ML_COL_NUMERIC};
+		cfg.names = pass == ML_PASS_STATS ? names : pn;
+		cfg.target = 1;
+		cfg.task = pass == ML_PASS_NEWTON ? ML_CLASSIFICATION : ML_REGRESSION;
+		if (pass == ML_PASS_NEWTON)
+		{
+			cfg.n_classes = 2;
+			cfg.class_labels = labels;
+			cfg.class_values = values;
+			cfg.label_type = ML_LABEL_NUMERIC;
+			cfg.K = 1;
+			cfg.theta = theta;
+		}
+		if (pass != ML_PASS_STATS)
+		{
+			cfg.pipeline = pipeline_identity(pn, 2);
+			cfg.p = 2;
+			cfg.mean = mean;
+			cfg.scale = scale;
+			cfg.algorithm = "linear";
+			cfg.params = "{}";
+		}
+		buffer_init(&b);
+		engine_config_write(&cfg, &b);
+		snprintf(name, sizeof(name), "pass%d", pass);
+		write_seed(dir, name, b.data, b.len);
+	}
+	catcher = NULL;
 #elif FUZZ_TARGET == 3
 	static const char *const seeds[] = {"{\"alpha\": 0.5}", "{\"max_depth\": 3, \"criterion\": \"gini\"}",
 		"{\"class_weight\": {\"a\": 2}}", "{\"estimators\": [{\"algorithm\": \"tree\"}], \"voting\": \"soft\"}",

@@ -1465,11 +1465,23 @@ test_tree_shap(void)
 	}
 }
 
+/* test_engine.c */
+extern void test_sketch_exact(void);
+extern void test_sketch_approx(void);
+extern void test_sketch_merge(void);
+extern void test_sketch_categories(void);
+extern void test_engine_merge(void);
+
 static const struct
 {
 	const char *name;
 	unit_fn		fn;
 }			tests[] = {
+	{"sketch_exact", test_sketch_exact},
+	{"sketch_approx", test_sketch_approx},
+	{"sketch_merge", test_sketch_merge},
+	{"sketch_categories", test_sketch_categories},
+	{"engine_merge", test_engine_merge},
 	{"gbdt_shap", test_gbdt_shap},
 	{"gbdt_train_pred", test_gbdt_train_pred},
 	{"learner_roundtrip", test_learner_roundtrip},
