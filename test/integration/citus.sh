@@ -185,3 +185,30 @@ check citus_train_distributed "$(q "SELECT max(abs(ml_predict('cit_dist', t) - m
 check citus_search_distributed "$(q "SELECT count(*) FILTER (WHERE status = 'finished') FROM ml_search('cit_search', 'd_bc', 'target', 'tree', '{\"max_depth\": [2, 4]}', method => 'grid', features => ARRAY['mean_radius', 'worst_area'])" 2>/dev/null)" 2
 check citus_registry "$(q "SELECT count(*) FROM mlsql.leaderboard WHERE project LIKE 'cit\_%'")" \
 	"$(q "SELECT count(*) FROM mlsql.models mo JOIN mlsql.projects p ON p.id = mo.project_id WHERE p.name LIKE 'cit\_%'")"
+
+# ---- 3. the aggregate engine: passes pushed to the shards, the same model as on one node ----
+DI_F="ARRAY['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6']"
+BC_F="ARRAY['mean_radius', 'mean_texture', 'worst_area', 'worst_concave_points']"
+check citus_engine_pass_pushed_down "$(q "EXPLAIN SELECT mlsql.engine_pass(NULL::bytea, ARRAY[s.age::pg_catalog.float8]::pg_catalog.float8[], ARRAY[]::pg_catalog.text[], s.target::pg_catalog.float8, NULL::pg_catalog.text) FROM (SELECT * FROM public.d_diabetes) s" | grep -c 'Task Count: 32')" 1
+for spec in "lin|diabetes|target|linear|{}|$DI_F" "ridge|diabetes|target|linear|{\"alpha\": 3}|$DI_F" "enet|diabetes|target|elastic_net|{\"alpha\": 0.1}|$DI_F" \
+	"nb|bc|diagnosis|naive_bayes|{}|$BC_F" "log|bc|diagnosis|logistic|{}|$BC_F" "log3|iris|species|logistic|{}|NULL" "base|bc|target|baseline|{}|$BC_F"; do
+	IFS='|' read -r name t target alg params feats <<<"$spec"
+	extra=$(echo "$params" | sed 's/^{//; s/}$//')
+	eparams="{\"engine\": \"aggregate\"${extra:+, $extra}}"
+	q "SELECT count(*) FROM ml_train('cit_ad_$name', 'd_$t', '$target', '$alg', '$eparams', features => $feats, deploy => 'always')" >/dev/null 2>&1
+	q "SELECT count(*) FROM ml_train('cit_al_$name', '$t', '$target', '$alg', '$eparams', features => $feats, deploy => 'always')" >/dev/null 2>&1
+	if [ "$alg" = linear ] || [ "$alg" = elastic_net ]; then
+		got=$(q "SELECT max(abs(ml_predict('cit_ad_$name', x) - ml_predict('cit_al_$name', x))) < 1e-9 FROM $t x" 2>&1)
+	else
+		got=$(q "SELECT max(abs(a - b)) < 1e-9 FROM $t x, LATERAL (SELECT unnest(ml_predict_proba('cit_ad_$name', x)) AS a, unnest(ml_predict_proba('cit_al_$name', x)) AS b) p" 2>&1)
+	fi
+	check "citus_engine_$name" "$got" t
+done
+check citus_engine_same_metrics "$(q "SELECT count(*) FROM (SELECT substr(p.name, 7) AS k, me.name, me.split, round(me.value::numeric, 9) AS v
+	FROM mlsql.projects p JOIN mlsql.runs r ON r.project_id = p.id AND r.parent_run_id IS NULL
+	JOIN mlsql.metrics me ON me.run_id = r.id AND me.step IS NULL AND me.name <> 'passes'
+	WHERE p.name LIKE 'cit\_a_\_%' GROUP BY 1, 2, 3, 4 HAVING count(*) = 1) lone")" 0
+q "SELECT count(*) FROM ml_train('cit_pd', 'd_bc', 'diagnosis', 'tree', '{\"engine\": \"partitions\", \"partitions\": 3}', features => $BC_F, deploy => 'always')" >/dev/null 2>&1
+q "SELECT count(*) FROM ml_train('cit_pl', 'bc', 'diagnosis', 'tree', '{\"engine\": \"partitions\", \"partitions\": 3}', features => $BC_F, deploy => 'always')" >/dev/null 2>&1
+check citus_engine_partitions "$(q "SELECT count(*) FILTER (WHERE ml_predict_label('cit_pd', x) = ml_predict_label('cit_pl', x)) = count(*) FROM bc x")" t
+
