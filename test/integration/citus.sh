@@ -14,41 +14,7 @@ if [ ! -f "$("$PG_CONFIG" --pkglibdir)/citus.so" ]; then
 fi
 . test/integration/tap.inc
 
-CL=$(mktemp -d /tmp/mlsql-citus.XXXXXX)
-chmod 755 "$CL"
-if [ "$(id -u)" = 0 ]; then
-	chown postgres:postgres "$CL"
-	RUNAS="runuser -u postgres --"
-	export PGUSER=postgres
-else
-	RUNAS=""
-	export PGUSER=$(id -un)
-fi
-PORTS=()
-p=57001
-while [ ${#PORTS[@]} -lt 3 ]; do
-	(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || [ -e "/tmp/.s.PGSQL.$p" ] || PORTS+=("$p")
-	p=$((p + 1))
-done
-stop_cluster() {
-	for n in "${PORTS[@]}"; do
-		$RUNAS "$PGBIN/pg_ctl" -D "$CL/n$n" -m immediate stop >/dev/null 2>&1
-	done
-	rm -rf "$CL"
-}
-trap stop_cluster EXIT
-for n in "${PORTS[@]}"; do
-	$RUNAS "$PGBIN/initdb" -D "$CL/n$n" -A trust -U "$PGUSER" -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
-	$RUNAS "$PGBIN/pg_ctl" -D "$CL/n$n" -l "$CL/n$n.log" -w -o \
-		"-p $n -k $CL -c listen_addresses='' -c shared_preload_libraries=citus,mlsql -c max_worker_processes=16 -c fsync=off" \
-		start >/dev/null
-done
-export PGHOST=$CL PGPORT=${PORTS[0]} PGDATABASE=postgres
-for n in "${PORTS[@]}"; do psql -qXAt -p "$n" -c "CREATE EXTENSION citus" >/dev/null; done
-q "SELECT citus_set_coordinator_host('$CL', ${PORTS[0]})" >/dev/null
-q "SELECT citus_add_node('$CL', ${PORTS[1]})" >/dev/null
-q "SELECT citus_add_node('$CL', ${PORTS[2]})" >/dev/null
-q "CREATE EXTENSION mlsql" >/dev/null
+. test/citus_cluster.inc
 check citus_workers "$(q "SELECT count(*) FROM citus_get_active_worker_nodes()")" 2
 check citus_mlsql_on_workers "$(q "SELECT string_agg(result, ',') FROM run_command_on_workers(\$\$SELECT extversion FROM pg_extension WHERE extname = 'mlsql'\$\$)")" \
 	"$(q "SELECT extversion || ',' || extversion FROM pg_extension WHERE extname = 'mlsql'")"
