@@ -332,6 +332,8 @@ acc_init(MLEngineAcc *a, const MLModel *m)
 		a->bins = k <= 2 ? ML_ENGINE_AUC_BINS : (8192 / k > 64 ? 8192 / k : 64);
 		a->confusion = ml_alloc(ml_mul_size((size_t) k * k, sizeof(uint64_t)));
 		a->hist = ml_alloc(ml_mul_size(ml_mul_size((size_t) k * 2, (size_t) a->bins), sizeof(uint64_t)));
+		a->lo = ml_alloc(ml_mul_size(ml_mul_size((size_t) k * 2, (size_t) a->bins), sizeof(double)));
+		a->hi = ml_alloc(ml_mul_size(ml_mul_size((size_t) k * 2, (size_t) a->bins), sizeof(double)));
 	}
 }
 
@@ -754,7 +756,15 @@ metrics_row(MLEngineState *s, int split, uint64_t hash, const double *num, const
 						sum += fmin(fmax(s->out[c], eps), 1 - eps);
 					a->log_loss -= log(fmin(fmax(s->out[cls], eps), 1 - eps) / sum);
 					for (int c = (k == 2 ? 1 : 0); c < k; c++)
-						a->hist[((size_t) c * 2 + (cls == c)) * a->bins + score_bin(s->out[c], a->bins)]++;
+					{
+						size_t		at = ((size_t) c * 2 + (cls == c)) * a->bins + score_bin(s->out[c], a->bins);
+
+						/* the bin's least and greatest score: ties within it may be real */
+						if (a->hist[at]++ == 0 || s->out[c] < a->lo[at])
+							a->lo[at] = s->out[c];
+						if (a->hist[at] == 1 || s->out[c] > a->hi[at])
+							a->hi[at] = s->out[c];
+					}
 					break;
 				}
 			case ML_CLUSTERING:
@@ -916,7 +926,13 @@ acc_merge(MLEngineAcc *a, const MLEngineAcc *b, size_t w)
 	for (size_t i = 0; a->confusion && i < (size_t) a->k * a->k; i++)
 		a->confusion[i] += b->confusion[i];
 	for (size_t i = 0; a->hist && i < (size_t) a->k * 2 * a->bins; i++)
+	{
+		if (b->hist[i] && (a->hist[i] == 0 || b->lo[i] < a->lo[i]))
+			a->lo[i] = b->lo[i];
+		if (b->hist[i] && (a->hist[i] == 0 || b->hi[i] > a->hi[i]))
+			a->hi[i] = b->hi[i];
 		a->hist[i] += b->hist[i];
+	}
 	if (b->n_sample > 0)
 		sample_keep(&a->n_sample, &a->sample_hash, &a->sample_x, w, ML_ENGINE_SILHOUETTE,
 					b->n_sample, b->sample_hash, b->sample_x);
@@ -1024,7 +1040,14 @@ acc_write(const MLEngineAcc *a, size_t w, MLBuffer *b)
 	for (size_t i = 0; a->confusion && i < (size_t) a->k * a->k; i++)
 		buffer_put_u64(b, a->confusion[i]);
 	for (size_t i = 0; a->hist && i < (size_t) a->k * 2 * a->bins; i++)
+	{
 		buffer_put_u64(b, a->hist[i]);
+		if (a->hist[i])
+		{
+			buffer_put_f64(b, a->lo[i]);
+			buffer_put_f64(b, a->hi[i]);
+		}
+	}
 	buffer_put_u32(b, (uint32_t) a->n_sample);
 	for (size_t i = 0; i < a->n_sample; i++)
 	{
@@ -1047,7 +1070,14 @@ acc_read(MLEngineAcc *a, size_t w, MLReader *r)
 	for (size_t i = 0; a->confusion && i < (size_t) a->k * a->k; i++)
 		a->confusion[i] = reader_u64(r);
 	for (size_t i = 0; a->hist && i < (size_t) a->k * 2 * a->bins; i++)
+	{
 		a->hist[i] = reader_u64(r);
+		if (a->hist[i])
+		{
+			a->lo[i] = reader_f64(r);
+			a->hi[i] = reader_f64(r);
+		}
+	}
 	a->n_sample = reader_count(r, 8 + 8 * w, ML_ENGINE_SILHOUETTE);
 	if (a->n_sample > 0)
 	{
@@ -1330,8 +1360,14 @@ engine_auc(const MLEngineAcc *a, int cls, double *bound)
 	}
 	for (int b = 0; b < a->bins; b++)
 	{
+		size_t		pi = ((size_t) cls * 2 + 1) * a->bins + b,
+					ni = ((size_t) cls * 2) * a->bins + b;
+
 		area += (double) pos[b] * (below + 0.5 * (double) neg[b]);
-		ties += (double) pos[b] * (double) neg[b];
+		/* a pair within one bin counts one half: exact when every score there is the same */
+		if (pos[b] && neg[b] &&
+			!(a->lo[pi] == a->hi[pi] && a->lo[ni] == a->hi[ni] && a->lo[pi] == a->lo[ni]))
+			ties += (double) pos[b] * (double) neg[b];
 		below += (double) neg[b];
 	}
 	*bound = 0.5 * ties / (P * N);

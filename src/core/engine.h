@@ -126,6 +126,8 @@ typedef struct MLEngineAcc
 	double		log_loss;
 	int			bins;
 	uint64_t   *hist;			/* k x 2 x bins: class c, negative / positive, score bin */
+	double	   *lo,
+			   *hi;				/* the least and greatest score in each bin */
 	double		score_sum;		/* anomaly: score; clustering: inertia */
 	uint64_t	flagged;
 	/* clustering: a seeded sample of (hash, features, label) for the silhouette */

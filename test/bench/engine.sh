@@ -54,7 +54,7 @@ run() {
 	printf '%s %.1f %d\n' "$name" "$(echo "$t1 - $t0" | bc)" $((peak / 1024))
 }
 metric() {	# metric PROJECT NAME
-	psql -qXAt -c "SELECT round(me.value::numeric, 4) FROM mlsql.metrics me JOIN mlsql.runs r ON r.id = me.run_id
+	psql -qXAt -c "SELECT trim_scale(round(me.value::numeric, 4)) FROM mlsql.metrics me JOIN mlsql.runs r ON r.id = me.run_id
 		JOIN mlsql.projects p ON p.id = r.project_id WHERE p.name = '$1' AND me.name = '$2' AND me.step IS NULL
 		ORDER BY me.split DESC LIMIT 1"
 }
@@ -72,7 +72,7 @@ echo
 echo "aggregate / memory time: $(echo "scale=2; $s0 / $s" | bc); 2-worker speed-up: $(echo "scale=2; $s0 / $s2" | bc)"
 psql -qXAt -c "SELECT 'same model, 0 vs 2 workers: largest probability difference ' || max(abs((ml_predict_proba('agg0', t))[2] - (ml_predict_proba('agg2', t))[2]))
 	FROM (SELECT * FROM lg LIMIT 100000) t"
-psql -qXAt -c "SELECT 'aggregate vs memory engine: largest probability difference ' || max(abs((ml_predict_proba('agg0', t))[2] - (ml_predict_proba('mem', t))[2]))
+psql -qXAt -c "SELECT 'aggregate vs memory engine (its default stratified split, L-BFGS to tol 1e-5): largest probability difference ' || max(abs((ml_predict_proba('agg0', t))[2] - (ml_predict_proba('mem', t))[2]))
 	FROM (SELECT * FROM lg LIMIT 100000) t"
 
 if [ -f "$("$PG_CONFIG" --pkglibdir)/citus.so" ]; then
