@@ -156,7 +156,7 @@ engine_config_read(const uint8_t *data, size_t len)
 	if (c->target > 2 || c->task > ML_ANOMALY || c->label_type > ML_LABEL_TEXT ||
 		(c->task < ML_REGRESSION && c->pass != ML_PASS_STATS))
 		ml_error(ML_ERR_CORRUPT, NULL, "engine config has a bad target");
-	c->n_classes = (int) reader_count(&r, 5, ML_MAX_CLASSES);
+	c->n_classes = (int) reader_count(&r, 5, ML_ENGINE_MAX_CLASSES);
 	c->class_labels = ml_alloc(sizeof(char *) * (c->n_classes + 1));
 	c->class_values = ml_alloc(sizeof(double) * (c->n_classes + 1));
 	for (int i = 0; i < c->n_classes; i++)
@@ -205,6 +205,8 @@ engine_config_read(const uint8_t *data, size_t len)
 		const uint8_t *mb = reader_bytes(&r, ml);
 
 		s->model = model_read(mb, ml);
+		if (s->model->n_classes > ML_ENGINE_MAX_CLASSES)
+			ml_error(ML_ERR_CORRUPT, NULL, "engine config scores a model of %d classes", s->model->n_classes);
 		s->model->threshold = reader_f64(&r);
 		s->col = ml_alloc(sizeof(int) * (s->model->pipeline->n_cols + 1));
 		s->factor = ml_alloc(sizeof(double) * (s->model->pipeline->n_cols + 1));

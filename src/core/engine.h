@@ -47,7 +47,8 @@
 #define ML_ENGINE_SAMPLE 10000		/* rows of the k-means seeding sample */
 #define ML_ENGINE_SILHOUETTE 2000	/* rows of the silhouette sample */
 #define ML_ENGINE_AUC_BINS 2048		/* score histogram of roc_auc (binary) */
-#define ML_ENGINE_MAX_NEWTON 4096	/* most logistic weights (Hessian side) */
+#define ML_ENGINE_MAX_NEWTON 2048	/* most logistic weights (Hessian side) */
+#define ML_ENGINE_MAX_CLASSES 1000	/* classes of a training (ml_train's limit) */
 
 typedef enum MLEnginePass
 {

@@ -1541,6 +1541,9 @@ engine_train(TrainData *td, const char *engine, const char *deploy, bool skip_id
 		cfg = pass_config(&er, ML_PASS_ROWS);
 		cfg->algorithm = (char *) td->learner->name;
 		cfg->params = learner_params_json(td->learner, td->params_jb);
+		/* every random choice of the partitions' learners flows from ml_train's seed */
+		cfg->params = psprintf("%.*s%s\"seed\": " INT64_FORMAT "}", (int) strlen(cfg->params) - 1,
+							   cfg->params, strlen(cfg->params) > 2 ? ", " : "", td->seed);
 		cfg->buckets = er.partitions;
 		models = run_partitions(&er, cfg, &n_models);
 		if (n_models == 0)
