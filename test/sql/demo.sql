@@ -103,3 +103,12 @@ SELECT * FROM ml_param_importance((SELECT max(id) FROM mlsql.experiments WHERE k
 SELECT algorithm, round(cv_score::numeric, 4) AS cv_accuracy, round(test_score::numeric, 4) AS test_accuracy,
        version, deployed
 FROM ml_compare('cancer_compare', 'bc_train', 'target', '{logistic,knn,forest,gbdt}', 6);
+
+\echo '== 10. The aggregate engine: passes of a SQL aggregate, the rows stay where they are'
+SELECT project, algorithm, round((metrics->>'accuracy')::numeric, 4) AS accuracy,
+       round((metrics->>'roc_auc')::numeric, 4) AS roc_auc
+FROM ml_train('cancer_agg', 'bc_train', 'target', 'logistic', '{"engine": "aggregate"}');
+SELECT m.name, m.step, round(m.value::numeric, 6) AS value
+FROM mlsql.metrics m JOIN mlsql.runs r ON r.id = m.run_id
+WHERE r.project_id = (SELECT id FROM mlsql.projects WHERE name = 'cancer_agg') AND r.parent_run_id IS NULL
+  AND m.name IN ('passes', 'log_loss') AND m.split = 'train' ORDER BY m.name, m.step;
