@@ -67,6 +67,12 @@ valgrind: test/unit/run
 # The pg_regress suite (REGRESS) against an mlsql.so built with the same
 # sanitizers, in a private copy of the server started with the ASan runtime
 # preloaded; installs nothing outside a temporary directory
+# the regress tests, for the test command's plan
+print-regress:
+	@echo $(REGRESS)
+
+.PHONY: print-regress
+
 sanitize-installcheck:
 	PG_CONFIG=$(PG_CONFIG) test/sanitize_regress.sh
 
@@ -86,10 +92,13 @@ fuzz: $(addprefix test/fuzz/fuzz_,$(FUZZ_TARGETS))
 # line and its input is kept in test/fuzz/crashes
 fuzz-run: fuzz
 	@mkdir -p test/fuzz/crashes; \
+	echo "1..$(words $(FUZZ_TARGETS))"; \
 	for t in $(FUZZ_TARGETS); do \
 		c=$$(mktemp -d /tmp/mlsql-fuzz-$$t.XXXXXX); \
 		cp test/fuzz/regressions/$$t-* $$c/ 2>/dev/null || true; \
-		MLSQL_FUZZ_SEEDS=$$c test/fuzz/fuzz_$$t >/dev/null 2>&1; \
+		if ! MLSQL_FUZZ_SEEDS=$$c test/fuzz/fuzz_$$t >/dev/null 2>&1 || [ -z "$$(ls $$c)" ]; then \
+			echo "not ok - fuzz/$$t: writing the seed corpus failed"; rm -rf $$c; continue; \
+		fi; \
 		if test/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
 			-artifact_prefix=test/fuzz/crashes/$$t- $$c >$$c.log 2>&1; then \
 			echo "ok - fuzz/$$t: $$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' $$c.log)"; \

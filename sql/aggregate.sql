@@ -32,6 +32,19 @@ SET max_parallel_workers_per_gather = 2;
 SET parallel_leader_participation = off;
 EXPLAIN (COSTS OFF)
 SELECT ml_fit('linear', mean_compactness, ARRAY[mean_radius, mean_texture, mean_perimeter, mean_area, mean_smoothness, worst_radius, worst_texture, worst_area, worst_concave_points, worst_symmetry]) FROM bc;
+-- and workers really ran it (the leader does not take part): their partial states were combined
+CREATE FUNCTION pg_temp.workers_launched(q text) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+    l text;
+BEGIN
+    FOR l IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
+        IF l ~ 'Workers Launched' THEN
+            RETURN substring(l FROM '[0-9]+')::int;
+        END IF;
+    END LOOP;
+    RETURN 0;
+END $$;
+SELECT pg_temp.workers_launched($q$SELECT ml_fit('linear', mean_compactness, ARRAY[mean_radius, mean_texture, worst_area]) FROM bc$q$) > 0 AS workers_ran;
 CREATE TEMP TABLE agg_parallel AS
 SELECT 'linear' AS name, ml_fit('linear', mean_compactness, ARRAY[mean_radius, mean_texture, mean_perimeter, mean_area, mean_smoothness, worst_radius, worst_texture, worst_area, worst_concave_points, worst_symmetry]) AS model FROM bc
 UNION ALL

@@ -74,7 +74,7 @@ WHERE a.version = 1 AND b.version = 2 AND c.version = 3
 -- the split is a function of the row: a shuffled source gives the same test rows,
 -- so the same metrics
 SELECT (a.metrics->>'accuracy') = (b.metrics->>'accuracy') AS same_accuracy,
-       (a.metrics->>'log_loss')::float8 - (b.metrics->>'log_loss')::float8 < 1e-9 AS same_log_loss
+       abs((a.metrics->>'log_loss')::float8 - (b.metrics->>'log_loss')::float8) < 1e-9 AS same_log_loss
 FROM ml_train('order_a', 'SELECT * FROM bc_train', 'target', 'logistic', deploy => 'never') a,
      ml_train('order_b', 'SELECT * FROM bc_train ORDER BY md5(mean_radius::text)', 'target', 'logistic', deploy => 'never') b;
 

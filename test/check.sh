@@ -13,23 +13,39 @@ set +e
 
 PASSED=0
 FAILED=0
-count() {	# count "ok" / "not ok" lines of a TAP-like log
-	local p f
-	p=$(grep -c '^ok ' "$1" || true)
-	f=$(grep -c '^not ok ' "$1" || true)
+# count LOG [STATUS [NAME]]: the "ok" / "not ok" lines of a TAP-like log,
+# against its plan (a "1..N" line): a suite that ran fewer or more checks
+# than it planned, printed no plan, or exited non-zero is one more failure
+count() {
+	local log=$1 status=${2:-0} name=${3:-$(basename "$1" .log)} p f planned
+	p=$(grep -c '^ok ' "$log" || true)
+	f=$(grep -c '^not ok ' "$log" || true)
 	PASSED=$((PASSED + p))
 	FAILED=$((FAILED + f))
+	planned=$(grep -m1 -E '^1\.\.[0-9]+$' "$log" | sed 's/^1\.\.//')
+	if [ -z "$planned" ]; then
+		echo "not ok - $name: printed no plan (1..N)"
+		FAILED=$((FAILED + 1))
+	elif [ "$((p + f))" -ne "$planned" ]; then
+		echo "not ok - $name: planned $planned checks, ran $((p + f))"
+		FAILED=$((FAILED + 1))
+	fi
+	if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $name: exited with status $status and no failed check"
+		FAILED=$((FAILED + 1))
+	fi
 }
 LOGDIR=$(mktemp -d /tmp/mlsql-check.XXXXXX)
 
 echo "== source checks (the catalog door, exported symbols)"
 (cd "$ROOT" && bash test/check_sources.sh) | tee "$LOGDIR/sources.log"
-count "$LOGDIR/sources.log"
+count "$LOGDIR/sources.log" "${PIPESTATUS[0]}" sources
 
 echo "== C unit tests"
 make -s -C "$ROOT" test/unit/run >/dev/null && (cd "$ROOT" && test/unit/run) | tee "$LOGDIR/unit.log"
+status=${PIPESTATUS[0]}
 grep -q '^unit: ' "$LOGDIR/unit.log" || echo "not ok - unit tests did not run" >>"$LOGDIR/unit.log"
-count "$LOGDIR/unit.log"
+count "$LOGDIR/unit.log" "$status" unit
 
 echo "== C unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 (cd "$ROOT" && make -s sanitize) >"$LOGDIR/asan.log" 2>&1
@@ -39,7 +55,8 @@ else
 	tail -40 "$LOGDIR/asan.log"
 	echo "not ok - sanitize/unit" | tee "$LOGDIR/asan.tap"
 fi
-count "$LOGDIR/asan.tap"
+echo "1..1" >>"$LOGDIR/asan.tap"
+count "$LOGDIR/asan.tap" 0 sanitize/unit
 
 echo "== C unit tests under valgrind memcheck"
 if (cd "$ROOT" && make -s valgrind) >"$LOGDIR/valgrind.log" 2>&1; then
@@ -48,12 +65,14 @@ else
 	tail -40 "$LOGDIR/valgrind.log"
 	echo "not ok - valgrind/unit" | tee "$LOGDIR/valgrind.tap"
 fi
-count "$LOGDIR/valgrind.tap"
+echo "1..1" >>"$LOGDIR/valgrind.tap"
+count "$LOGDIR/valgrind.tap" 0 valgrind/unit
 
 echo "== libFuzzer, ${FUZZ_SECONDS:-20} s per target"
 (cd "$ROOT" && make -s fuzz-run FUZZ_SECONDS="${FUZZ_SECONDS:-20}") 2>&1 | tee "$LOGDIR/fuzz.log"
+status=${PIPESTATUS[0]}
 grep -qE '^(ok|not ok) - fuzz/' "$LOGDIR/fuzz.log" || echo "not ok - fuzz targets did not run" >>"$LOGDIR/fuzz.log"
-count "$LOGDIR/fuzz.log"
+count "$LOGDIR/fuzz.log" "$status" fuzz
 
 echo "== pg_regress"
 (cd "$ROOT" && make -s installcheck) >"$LOGDIR/regress.log" 2>&1
@@ -64,20 +83,24 @@ grep -E '^(test| ) *[a-z_]+ +\.\.\. ' "$LOGDIR/regress.log" |
 	awk '{ if ($1 == "ok") print "ok - regress/" $2; else print "not ok - regress/" $2 }' >"$LOGDIR/regress.tap"
 [ -s "$LOGDIR/regress.tap" ] || echo "not ok - pg_regress did not run" >"$LOGDIR/regress.tap"
 if [ -f "$ROOT/regression.diffs" ]; then head -200 "$ROOT/regression.diffs"; fi
-count "$LOGDIR/regress.tap"
+# the plan: every test of REGRESS in the Makefile
+echo "1..$(make -s -C "$ROOT" print-regress | wc -w)" >>"$LOGDIR/regress.tap"
+count "$LOGDIR/regress.tap" 0 regress
 
 echo "== pg_regress under AddressSanitizer + UndefinedBehaviorSanitizer (private server copy)"
 (cd "$ROOT" && make -s sanitize-installcheck) 2>&1 | tee "$LOGDIR/sanitize-regress.log"
+status=${PIPESTATUS[0]}
 grep -qE '^(ok|not ok) - sanitize/regress' "$LOGDIR/sanitize-regress.log" ||
 	echo "not ok - sanitize/regress did not run" | tee -a "$LOGDIR/sanitize-regress.log"
-count "$LOGDIR/sanitize-regress.log"
+count "$LOGDIR/sanitize-regress.log" "$status" sanitize/regress
 
 echo "== integration tests"
 for t in "$ROOT"/test/integration/*.sh; do
 	bash "$t" 2>&1 | tee "$LOGDIR/$(basename "$t").log"
+	status=${PIPESTATUS[0]}
 	grep -qE '^(ok|not ok) ' "$LOGDIR/$(basename "$t").log" ||
 		echo "not ok - $(basename "$t") printed no result" | tee -a "$LOGDIR/$(basename "$t").log"
-	count "$LOGDIR/$(basename "$t").log"
+	count "$LOGDIR/$(basename "$t").log" "$status" "integration/$(basename "$t" .sh)"
 done
 
 rm -rf "$LOGDIR"

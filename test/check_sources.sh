@@ -8,6 +8,7 @@
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 SO=${1:-mlsql.so}
+echo "1..4"
 
 # a C string literal holding an SQL keyword and a name in schema mlsql; the
 # aggregate engine's pass queries (src/pg/engine.c) read the caller's source

@@ -149,6 +149,8 @@ rc=$?
 grep -E '^(test| ) *[a-z_]+ +\.\.\. ' "$T/regress.log" |
 	sed -E 's/^(test)? *([a-z_]+) +\.\.\. +(ok|FAILED|failed).*/\3 \2/' |
 	awk '{ if ($1 == "ok") print "ok - sanitize/regress/" $2; else print "not ok - sanitize/regress/" $2 }' >"$T/regress.tap"
+# the plan: every test of REGRESS, and the reports line
+echo "1..$(($(make -s -C "$T/build" print-regress | wc -w) + 1))"
 cat "$T/regress.tap"
 [ -s "$T/regress.tap" ] || { echo "not ok - sanitize/regress: pg_regress did not run"; sed 's/^/# /' "$T/regress.log" | tail -40; }
 [ -f "$T/build/regression.diffs" ] && head -200 "$T/build/regression.diffs" | sed 's/^/# /'

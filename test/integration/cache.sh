@@ -2,6 +2,7 @@
 # A session that has cached a project's model scores with a new deployment
 # made by another session from its next query on.
 . "$(dirname "$0")/common.inc"
+plan 7
 
 q "SELECT version FROM ml_train('cache', 'SELECT mean_radius, target FROM bc', 'target', 'baseline', deploy => 'always')" >/dev/null
 q "SELECT version FROM ml_train('cache', 'bc_train', 'target', 'logistic', deploy => 'never')" >/dev/null

@@ -1,12 +1,14 @@
 #!/bin/bash
 # pg_cancel_backend stops a long training promptly; nothing is written.
 . "$(dirname "$0")/common.inc"
+plan 24
 
 q "CREATE TABLE big AS SELECT b.* FROM bc_train b, generate_series(1, 300)" >/dev/null
 before=$(q "SELECT count(*) FROM mlsql.runs")
+# the same session runs one more statement after the cancel: its backend survived
 psql -qXAt -c "SET application_name = 'long_fit'" \
 	-c "SELECT ml_train('slow', 'big', 'target', 'logistic', '{\"max_iter\": 1000000, \"tol\": 0}')" \
-	>/dev/null 2>/tmp/cancel.err &
+	-c "SELECT 'alive after cancel'" >/tmp/cancel.out 2>/tmp/cancel.err &
 pid=$!
 # wait until the training is running, then cancel it
 for i in $(seq 1 100); do
@@ -22,8 +24,8 @@ end=$(date +%s.%N)
 check cancel_reports_cancel "$(grep -c 'canceling statement due to user request' /tmp/cancel.err)" 1
 check cancel_is_prompt "$(awk -v a="$start" -v b="$end" 'BEGIN { print (b - a < 5) ? "yes" : "no" }')" yes
 check cancel_writes_nothing "$(q "SELECT count(*) FROM mlsql.runs")" "$before"
-check backend_survives "$(q "SELECT 1")" 1
-rm -f /tmp/cancel.err
+check backend_survives "$(cat /tmp/cancel.out)" "alive after cancel"
+rm -f /tmp/cancel.err /tmp/cancel.out
 
 # statement_timeout stops a threaded forest too, and nothing is written
 start=$(date +%s.%N)
@@ -49,12 +51,13 @@ check gbdt_timeout_writes_nothing "$(q "SELECT count(*) FROM mlsql.runs")" "$bef
 # raises the cancel; nothing is written
 start=$(date +%s.%N)
 err=$(psql -qXAt -c "SET statement_timeout = '1s'" -c "SET mlsql.threads = 2" \
-	-c "SELECT ml_train('slow_vote', 'big', 'target', 'voting', '{\"estimators\": [{\"algorithm\": \"logistic\", \"max_iter\": 1000000, \"tol\": 0}, {\"algorithm\": \"forest\", \"n_estimators\": 2000}]}')" 2>&1 >/dev/null)
+	-c "SELECT ml_train('slow_vote', 'big', 'target', 'voting', '{\"estimators\": [{\"algorithm\": \"logistic\", \"max_iter\": 1000000, \"tol\": 0}, {\"algorithm\": \"forest\", \"n_estimators\": 2000}]}')" \
+	-c "SELECT 'alive after timeout'" 2>&1)
 end=$(date +%s.%N)
 check timeout_stops_voting "$(echo "$err" | grep -c 'canceling statement due to statement timeout')" 1
 check voting_timeout_is_prompt "$(awk -v a="$start" -v b="$end" 'BEGIN { print (b - a < 4) ? "yes" : "no (" b - a " s)" }')" yes
 check voting_timeout_writes_nothing "$(q "SELECT count(*) FROM mlsql.runs")" "$before"
-check backend_survives_voting "$(q "SELECT 1")" 1
+check backend_survives_voting "$(echo "$err" | grep -c '^alive after timeout$')" 1
 
 # statement_timeout stops every long operation, including its worker
 # threads; the time past the timeout is the cancellation latency (reported;

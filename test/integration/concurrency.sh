@@ -2,6 +2,7 @@
 # Concurrent trainings of one project get distinct, gap-free versions, and
 # sessions scoring while others train and deploy never fail.
 . "$(dirname "$0")/common.inc"
+plan 3
 
 q "SELECT version FROM ml_train('conc', 'bc_train', 'target', 'logistic')" >/dev/null
 pids=""

@@ -3,6 +3,7 @@
 # the catalog is as it was (no half model), its sequences still run ahead of
 # their tables, and the next training works.
 . "$(dirname "$0")/common.inc"
+plan 6
 
 counts() {
 	q "SELECT (SELECT count(*) FROM mlsql.projects) || '/' || (SELECT count(*) FROM mlsql.runs) || '/' ||
@@ -14,15 +15,18 @@ q "CREATE TABLE bigc AS SELECT b.* FROM bc_train b, generate_series(1, 60)" >/de
 before=$(counts)
 psql -qXAt -c "SET application_name = 'doomed'" -c "SET mlsql.threads = 1" \
 	-c "SELECT count(*) FROM ml_train('crash', 'bigc', 'target', 'gbdt', '{\"n_trees\": 5000, \"learning_rate\": 0.01}')" \
-	>/dev/null 2>&1 &
+	>/dev/null 2>/tmp/crash.err &
 for i in $(seq 1 100); do
 	bpid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'doomed' AND state = 'active'")
 	[ -n "$bpid" ] && break
 	sleep 0.1
 done
 sleep 1
-kill -9 "$bpid"
+killed=$(kill -9 "$bpid" 2>&1 && echo killed)
 wait
+# the training's own session lost its server process
+check crash_killed_mid_training "$killed/$(grep -c 'server closed the connection unexpectedly' /tmp/crash.err)" "killed/1"
+rm -f /tmp/crash.err
 # crash recovery restarts every backend; wait until the server takes connections again
 for i in $(seq 1 300); do
 	psql -qXAt -c "SELECT 1" >/dev/null 2>&1 && break

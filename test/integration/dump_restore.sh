@@ -2,6 +2,7 @@
 # pg_dump keeps the catalog (pg_extension_config_dump): a restored database
 # scores exactly like the original.
 . "$(dirname "$0")/common.inc"
+plan 3
 
 q "SELECT version FROM ml_train('dumped', 'bc_train', 'target', 'logistic')" >/dev/null
 want=$(q "SELECT sum((ml_predict_proba('dumped', b))[2]) FROM bc b")

@@ -25,8 +25,10 @@ psql -qX -v ON_ERROR_STOP=1 -c "CREATE TABLE fashion (id serial, part text, labe
 	-c "\\copy fashion_ref FROM 'test/fixtures/fashion_sklearn.csv' WITH (FORMAT csv, HEADER true)" >/dev/null
 { images train 3000 | sed 's/^/train,/'; images t10k 1000 | sed 's/^/test,/'; } |
 	psql -qX -v ON_ERROR_STOP=1 -c "\\copy fashion (part, label, pixels) FROM STDIN WITH (FORMAT csv)" >/dev/null
-check fashion_rows "$(q "SELECT count(*) FILTER (WHERE part = 'train') || '/' || count(*) FILTER (WHERE part = 'test')
+require fashion_rows "$(q "SELECT count(*) FILTER (WHERE part = 'train') || '/' || count(*) FILTER (WHERE part = 'test')
                         || '/' || bool_and(cardinality(pixels) = 784) FROM fashion")" "3000/1000/true"
+# one check per reference learner, and two for the ensembles
+plan $(($(q "SELECT count(*) FROM fashion_ref") + 2))
 
 for algo in $(q "SELECT learner FROM fashion_ref ORDER BY learner"); do
 	line=$(q "SELECT round((t.metrics->>'accuracy')::numeric, 4) || ' ' || r.accuracy || ' '

@@ -3,6 +3,7 @@
 # resident memory after 40 more trainings is within 32 MB of what it was
 # after the first 10 (every fit's memory lives in the statement's context).
 . "$(dirname "$0")/common.inc"
+plan 1
 
 args=(-c "SELECT pg_backend_pid()")
 for i in $(seq 1 10); do args+=(-c "SELECT count(*) FROM ml_train('mem', 'bc_train', 'target', 'forest', '{\"n_estimators\": 20}', seed => $i, deploy => 'never')"); done

@@ -4,7 +4,8 @@
 # succeeded) and records a new run; ml_unschedule removes it.
 . "$(dirname "$0")/common.inc"
 
-check cron_preloaded "$(q "SHOW shared_preload_libraries")" pg_cron
+plan 9
+require cron_preloaded "$(q "SHOW shared_preload_libraries")" pg_cron
 # pg_cron lives in cron.database_name (postgres): work there
 export PGDATABASE=postgres
 q "CREATE EXTENSION IF NOT EXISTS pg_cron" >/dev/null

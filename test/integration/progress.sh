@@ -3,6 +3,7 @@
 # and the backend's query text in pg_stat_activity that another session
 # reads while the training runs; mlsql.progress = 0 silences them.
 . "$(dirname "$0")/common.inc"
+plan 4
 
 q "CREATE TABLE bigp AS SELECT b.* FROM bc_train b, generate_series(1, 60)" >/dev/null
 psql -qXAt -c "SET application_name = 'long_progress'" -c "SET mlsql.progress = 1" -c "SET mlsql.threads = 1" \
@@ -21,6 +22,9 @@ wait $pid
 echo "# $(grep -m1 'NOTICE:  mlsql progress' /tmp/progress.err)"
 check progress_notice "$(grep -c 'NOTICE:  mlsql progress: ml_train: round [0-9]* of 3000, [a-z_]* [0-9.e-]*, [0-9]* s elapsed, about [0-9]* s left' /tmp/progress.err | awk '{print ($1 >= 1) ? "yes" : "no"}')" yes
 check progress_in_pg_stat_activity "$(echo "$seen" | grep -c '^mlsql progress: ml_train: round')" 1
-check progress_silenced "$(psql -qXAt -c "SET mlsql.progress = 0" \
-	-c "SELECT count(*) FROM ml_train('prog0', 'bigp', 'target', 'gbdt', '{\"n_trees\": 30}', deploy => 'never')" 2>&1 | grep -c 'mlsql progress')" 0
+# the same fit reports at a 1 s interval (so it is long enough), and not at 0
+fit="SELECT count(*) FROM ml_train('prog0', 'bigp', 'target', 'gbdt', '{\"n_trees\": 400, \"max_depth\": 8}', deploy => 'never')"
+check progress_reported_at_1s "$(psql -qXAt -c "SET mlsql.progress = 1" -c "SET mlsql.threads = 1" -c "$fit" 2>&1 |
+	grep -c 'mlsql progress' | awk '{print ($1 >= 1) ? "yes" : "no"}')" yes
+check progress_silenced "$(psql -qXAt -c "SET mlsql.progress = 0" -c "SET mlsql.threads = 1" -c "$fit" 2>&1 | grep -c 'mlsql progress')" 0
 rm -f /tmp/progress.err

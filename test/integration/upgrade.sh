@@ -6,6 +6,7 @@
 # exactly as before, the schema equals a fresh install, roles become OIDs,
 # PUBLIC loses CREATE on mlsql, and the new functions work.
 . "$(dirname "$0")/common.inc"
+plan 13
 OLD=it_upgrade_old
 PGOPTIONS="-c client_min_messages=warning" psql -qX -d postgres -c "DROP DATABASE IF EXISTS $OLD" -c "CREATE DATABASE $OLD" >/dev/null
 u() { PGDATABASE=$OLD psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
