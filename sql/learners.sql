@@ -269,3 +269,11 @@ SELECT ml_train('bad', 'SELECT sepal_length FROM iris', NULL, 'iforest', '{"cont
 SELECT ml_train('bad', 'SELECT sepal_length FROM iris', NULL, 'kmeans', task => 'anomaly');
 SELECT ml_predict_label('km_iris', i) FROM iris i LIMIT 1;
 SELECT ml_classes('km_iris');
+
+-- the registry as a table: tasks, engines and parameters from the learners' own declarations
+SELECT algorithm, tasks, engines, jsonb_array_length(parameters) AS n_params, description <> '' AS documented
+FROM ml_algorithms();
+SELECT p->>'name' AS name, p->>'type' AS type, p->'default' AS default, p->'min' AS min, p->'max' AS max, p->'choices' AS choices
+FROM ml_algorithms(), jsonb_array_elements(parameters) p WHERE algorithm = 'logistic';
+-- every learner named by the registry trains on the engines it declares
+SELECT algorithm FROM ml_algorithms() WHERE NOT ('memory' = ANY (engines));

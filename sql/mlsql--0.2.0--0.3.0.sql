@@ -744,3 +744,9 @@ COMMENT ON FUNCTION mlsql.engine_bucket(bytea, float8[], text[], float8, text) I
 COMMENT ON FUNCTION mlsql.raw_num(anyelement) IS 'a number, bool (0 / 1), date (days) or timestamp (seconds since 1970, UTC) as ml_train reads it';
 COMMENT ON FUNCTION mlsql.raw_text(anyelement) IS 'a category as ml_train reads it (the type''s output function)';
 COMMENT ON FUNCTION ml_in_test(bigint, float8, "any") IS 'whether a row with these values (features in the source''s order, then the target) is a test row of the aggregate engine''s split with this seed and test_size';
+
+-- ---- the learner registry as a table (src/pg/learners.c) ----
+CREATE FUNCTION ml_algorithms()
+RETURNS TABLE (algorithm text, tasks text[], engines text[], parameters jsonb, description text)
+AS 'MODULE_PATHNAME', 'mlsql_algorithms' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml_algorithms() IS 'every learner with its tasks, the engines that train it (memory, aggregate, partitions), its parameters (name, type, default, range, choices, doc) and a description, from the learners'' own declarations';

@@ -52,6 +52,18 @@ static const MLLearner *const learners[] = {
 
 #define N_LEARNERS (sizeof(learners) / sizeof(learners[0]))
 
+int
+learner_count(void)
+{
+	return (int) N_LEARNERS;
+}
+
+const MLLearner *
+learner_at(int i)
+{
+	return i >= 0 && (size_t) i < N_LEARNERS ? learners[i] : NULL;
+}
+
 const MLLearner *
 learner_find(const char *name)
 {

@@ -171,7 +171,9 @@ typedef struct MLModel
 	double		threshold;
 } MLModel;
 
-/* learner registry (src/algo/registry.c) */
+/* learner registry (src/algo/registry.c): learners 0 .. learner_count() - 1 */
+extern int	learner_count(void);
+extern const MLLearner *learner_at(int i);
 extern const MLLearner *learner_find(const char *name);
 extern const MLLearner *learner_find_id(uint16_t id);
 /* "baseline, linear, logistic" */

@@ -210,12 +210,11 @@ run_target(const uint8_t *data, size_t size)
 	if (s->n < 5000 && (uint64_t) s->p * s->n < 100000)
 		(void) agg_finish(s, 1);
 #elif FUZZ_TARGET == 3
-	static const char *const names[] = {"baseline", "linear", "logistic", "knn", "tree", "forest",
-		"gbdt", "bagging", "voting", "stacking", "svm", "mlp", "naive_bayes", "adaboost"};
 	MLJson	   *j = json_parse((const char *) data, size, "fuzz");
 
+	/* every learner's parameter spec, from the registry */
 	if (j->type == ML_JSON_OBJECT)
-		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		for (int i = 0; i < learner_count(); i++)
 		{
 			jmp_buf		jb,
 					   *outer = catcher;
@@ -226,7 +225,7 @@ run_target(const uint8_t *data, size_t size)
 				MLBuffer	b;
 
 				buffer_init(&b);
-				params_to_json(params_from_json(names[i], learner_find(names[i])->params, j, NULL), &b);
+				params_to_json(params_from_json(learner_at(i)->name, learner_at(i)->params, j, NULL), &b);
 			}
 			catcher = outer;
 		}
@@ -348,20 +347,19 @@ static void
 write_seeds(const char *dir)
 {
 #if FUZZ_TARGET == 1 || FUZZ_TARGET == 2
-	static const char *const algs[] = {"baseline", "linear", "logistic", "naive_bayes", "knn", "tree",
-		"forest", "gbdt", "adaboost", "svm", "mlp", "kmeans", "iforest", "bagging"};
-
-	for (size_t a = 0; a < sizeof(algs) / sizeof(algs[0]); a++)
+	/* a model or ml_fit state of every learner of the registry that trains without params */
+	for (int a = 0; a < learner_count(); a++)
 	{
 		jmp_buf		jb;
 		char		name[64];
+		const MLLearner *l = learner_at(a);
 
 		catcher = &jb;
 		if (setjmp(jb) == 0)
 		{
-			bool		cls = strcmp(algs[a], "logistic") == 0 || strcmp(algs[a], "naive_bayes") == 0 ||
-				strcmp(algs[a], "svm") == 0;
-			MLAggState *s = agg_new(algs[a], "{}", cls ? ML_CLASSIFICATION : ML_REGRESSION,
+			bool		cls = !(l->tasks & ML_TASK_BIT(ML_REGRESSION)) &&
+				(l->tasks & ML_TASK_BIT(ML_CLASSIFICATION));
+			MLAggState *s = agg_new(l->name, "{}", cls ? ML_CLASSIFICATION : ML_REGRESSION,
 									cls ? ML_LABEL_TEXT : ML_LABEL_NONE);
 			MLBuffer	b;
 
@@ -377,7 +375,7 @@ write_seeds(const char *dir)
 #else
 			agg_write(s, &b);
 #endif
-			snprintf(name, sizeof(name), "seed_%s", algs[a]);
+			snprintf(name, sizeof(name), "seed_%s", l->name);
 			write_seed(dir, name, b.data, b.len);
 		}
 		catcher = NULL;

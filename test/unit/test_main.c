@@ -18,6 +18,7 @@
 #include "core/metrics.h"
 #include "core/model.h"
 #include "algo/tree.h"
+#include "ensemble/ensemble.h"
 #include "core/params.h"
 #include "core/pipeline.h"
 #include "core/sortcount.h"
@@ -548,8 +549,6 @@ check_round_trip(const MLModel *m, const double *x, size_t rows, MLBuffer *b1, d
 static void
 test_learner_roundtrip(void)
 {
-	static const char *const names[] = {"baseline", "logistic", "naive_bayes", "knn", "tree",
-		"forest", "svm", "mlp", "gbdt", "adaboost", "linear", "elastic_net", "lasso"};
 	MLDataset  *dc = dataset_create(150, 2, 3),
 			   *dr = dataset_create(150, 2, 0);
 	double		x[6] = {0.3, -1.2, 2.0, 0.1, NAN, 0.5};	/* the NaN row: gbdt only */
@@ -561,19 +560,50 @@ test_learner_roundtrip(void)
 		dc->y[i] = (double) ((i * 7) % 3);
 		dr->y[i] = dc->X[i] * 2 + dc->X[150 + i];
 	}
-	for (size_t a = 0; a < sizeof(names) / sizeof(names[0]); a++)
+	/* every learner of the registry but ensembles (their members are their own tests) */
+	for (int a = 0; a < learner_count(); a++)
 		for (int task = 0; task < 2; task++)
 		{
-			const MLLearner *l = learner_find(names[a]);
+			const MLLearner *l = learner_at(a);
 			MLDataset  *d = task == 0 ? dc : dr;
 			MLBuffer	b;
 			double		o[9];
-			size_t		rows = strcmp(names[a], "gbdt") == 0 ? 3 : 2;
+			size_t		rows = l->keep_missing ? 3 : 2;	/* the NaN row: learners that route NaN */
 
-			if (l == NULL || !(l->tasks & ML_TASK_BIT(task == 0 ? ML_CLASSIFICATION : ML_REGRESSION)))
+			if (ensemble_is(l) || !(l->tasks & ML_TASK_BIT(task == 0 ? ML_CLASSIFICATION : ML_REGRESSION)))
 				continue;
-			check_round_trip(fit_model(names[a], d, NULL, 0), x, rows, &b, o);
+			check_round_trip(fit_model(l->name, d, NULL, 0), x, rows, &b, o);
 		}
+}
+
+/*
+ * The registry: ids and names unique, every learner documented and trained
+ * by the memory engine, and its aggregate method consistent with the engines
+ * it declares.
+ */
+static void
+test_registry(void)
+{
+	int			n = learner_count();
+
+	CHECK(n >= 18);
+	for (int i = 0; i < n; i++)
+	{
+		const MLLearner *l = learner_at(i);
+
+		CHECK(l->doc != NULL && l->doc[0] != '\0');
+		CHECK(l->engines & ML_ENGINE_MEMORY);
+		CHECK(((l->engines & ML_ENGINE_AGGREGATE) != 0) == (l->agg_fit != ML_AGGFIT_NONE));
+		CHECK(l->agg_fit != ML_AGGFIT_GRAM || l->fit_gram != NULL);
+		CHECK(l->agg_fit != ML_AGGFIT_NEWTON || l->from_weights != NULL);
+		CHECK(l->agg_fit != ML_AGGFIT_LLOYD || (l->from_centers != NULL && l->centers != NULL));
+		CHECK(!(l->engines & ML_ENGINE_PARTITIONS) ||
+			  (l->tasks & (ML_TASK_BIT(ML_REGRESSION) | ML_TASK_BIT(ML_CLASSIFICATION))));
+		CHECK(learner_find(l->name) == l && learner_find_id(l->id) == l);
+		for (int j = 0; j < i; j++)
+			CHECK(learner_at(j)->id != l->id && strcmp(learner_at(j)->name, l->name) != 0);
+	}
+	CHECK(learner_at(n) == NULL && learner_at(-1) == NULL);
 }
 
 /*
@@ -1486,6 +1516,7 @@ static const struct
 	{"gbdt_shap", test_gbdt_shap},
 	{"gbdt_train_pred", test_gbdt_train_pred},
 	{"learner_roundtrip", test_learner_roundtrip},
+	{"registry", test_registry},
 	{"gbdt_row_paths", test_gbdt_row_paths},
 	{"tree_shap", test_tree_shap},
 	{"forest_threads", test_forest_threads},
