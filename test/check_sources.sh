@@ -8,7 +8,7 @@
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 SO=${1:-mlsql.so}
-echo "1..4"
+echo "1..5"
 
 # a C string literal holding an SQL keyword and a name in schema mlsql; the
 # aggregate engine's pass queries (src/pg/engine.c) read the caller's source
@@ -44,6 +44,17 @@ if [ -z "$switch_hits" ]; then
 else
 	echo "not ok - sources/identity_switch: identity or settings changed outside src/pg/catalog.c:"
 	echo "$switch_hits" | sed 's/^/#   /'
+fi
+
+# learners speak for themselves: no file outside src/algo and src/ensemble
+# (the learners' own directories) names one in a string
+names=$(grep -ohE '^\s*\.name = "[a-z_]+"' src/algo/*.c src/ensemble/*.c | sed -E 's/.*"([a-z_]+)"/\1/' | sort -u)
+learner_hits=$(for n in $names; do grep -nE "\"$n\"" $(find src -name '*.c' ! -path 'src/algo/*' ! -path 'src/ensemble/*'); done)
+if [ -n "$names" ] && [ -z "$learner_hits" ]; then
+	echo "ok - sources/learner_names: no learner named outside src/algo and src/ensemble ($(echo "$names" | wc -w) learners)"
+else
+	echo "not ok - sources/learner_names: learners named outside their own files:"
+	echo "$learner_hits" | sed 's/^/#   /'
 fi
 
 if [ ! -f "$SO" ]; then

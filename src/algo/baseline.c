@@ -13,6 +13,8 @@
  */
 #include "../core/model.h"
 
+#include <string.h>
+
 typedef struct Baseline
 {
 	int			k;				/* 0 for regression */
@@ -108,6 +110,18 @@ baseline_describe(const void *state, MLBuffer *json)
 	buffer_printf(json, "]}");
 }
 
+/* the state from the target mean (k = 0) or the k class frequencies */
+static void *
+baseline_from_prior(const double *value, int k)
+{
+	Baseline   *b = ml_alloc(sizeof(Baseline));
+
+	b->k = k;
+	b->value = ml_alloc(sizeof(double) * (k ? (size_t) k : 1));
+	memcpy(b->value, value, sizeof(double) * (k ? (size_t) k : 1));
+	return b;
+}
+
 const MLLearner ml_learner_baseline = {
 	.name = "baseline",
 	.id = 1,
@@ -121,4 +135,5 @@ const MLLearner ml_learner_baseline = {
 	.describe = baseline_describe,
 	.engines = ML_ENGINE_MEMORY | ML_ENGINE_AGGREGATE | ML_ENGINE_PARTITIONS,
 	.agg_fit = ML_AGGFIT_PRIOR,
+	.from_prior = baseline_from_prior,
 };

@@ -2184,6 +2184,15 @@ gbdt_known_expectation(const void *state, const double *x, uint64_t known, int c
 	return s;
 }
 
+/* the importance kinds beside gain, as XGBoost's weight and cover */
+static const char *const gbdt_importance_kinds[] = {"split_count", "cover", NULL};
+
+static void
+gbdt_importance_kind(const void *state, int kind, double *out)
+{
+	gbdt_importance_of(state, kind == 0 ? GB_IMPORTANCE_SPLITS : GB_IMPORTANCE_COVER, out);
+}
+
 const MLLearner ml_learner_gbdt = {
 	.name = "gbdt",
 	.id = 15,
@@ -2201,6 +2210,8 @@ const MLLearner ml_learner_gbdt = {
 	.importance = gbdt_importance,
 	.explain = gbdt_explain,
 	.engines = ML_ENGINE_MEMORY | ML_ENGINE_PARTITIONS,
+	.importance_kinds = gbdt_importance_kinds,
+	.importance_kind = gbdt_importance_kind,
 };
 
 /*

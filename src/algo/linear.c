@@ -202,6 +202,57 @@ linear_importance(const void *state, const MLDataset *train, double *out)
 	dataset_scale_by_std(train, out);
 }
 
+/*
+ * The state from the sums of ml_fit and the aggregate engine: solve the
+ * normal equations A w = b ([1 x]'[1 x] and [1 x]'y, upper triangle;
+ * without the intercept row and column when fit_intercept is false), the
+ * minimum-norm solution (dgelsd) for least squares, Cholesky for ridge
+ * (alpha on the slopes' diagonal).
+ */
+static void *
+linear_from_least_squares(const double *SA, const double *Sb, size_t p, uint64_t n,
+						  const MLParams *params)
+{
+	size_t		q = p + 1;
+	bool		icpt = params_get_num(params, "fit_intercept") != 0;
+	double		alpha = params_get_num(params, "alpha");
+	size_t		off = icpt ? 0 : 1;
+	size_t		r = q - off;
+	double	   *A = ml_alloc(ml_mul_size(r * r, sizeof(double)));
+	double	   *b = ml_alloc(sizeof(double) * r);
+	Linear	   *lin = ml_alloc(sizeof(Linear));
+
+	(void) n;
+	/* the upper triangle holds the sums; mirror it */
+	for (size_t i = 0; i < r; i++)
+	{
+		b[i] = Sb[i + off];
+		for (size_t j = 0; j < r; j++)
+		{
+			size_t		a = i + off,
+						c = j + off;
+
+			A[j * r + i] = a <= c ? SA[c * q + a] : SA[a * q + c];
+		}
+	}
+	if (alpha > 0)
+	{
+		for (size_t i = icpt ? 1 : 0; i < r; i++)
+			A[i * r + i] += alpha;
+		if (!linalg_solve_spd(A, b, r))
+			ml_error(ML_ERR_DATA, NULL, "the ridge system is not positive definite");
+	}
+	else
+		linalg_lstsq(A, r, r, b);	/* minimum norm, as least squares */
+	lin->p = p;
+	lin->coef = ml_alloc(sizeof(double) * (p ? p : 1));
+	memcpy(lin->coef, b + (icpt ? 1 : 0), sizeof(double) * p);
+	lin->intercept = icpt ? b[0] : 0;
+	ml_free(A);
+	ml_free(b);
+	return lin;
+}
+
 const MLLearner ml_learner_linear = {
 	.name = "linear",
 	.id = 2,
@@ -217,4 +268,5 @@ const MLLearner ml_learner_linear = {
 	.explain = linear_explain,
 	.engines = ML_ENGINE_MEMORY | ML_ENGINE_AGGREGATE | ML_ENGINE_PARTITIONS,
 	.agg_fit = ML_AGGFIT_LEAST_SQUARES,
+	.from_least_squares = linear_from_least_squares,
 };

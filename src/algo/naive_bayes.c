@@ -276,6 +276,58 @@ nb_describe(const void *state, MLBuffer *json)
 	buffer_printf(json, "]}");
 }
 
+/*
+ * The state from per class moments (ml_fit's states, the aggregate engine):
+ * numeric features only; var_smoothing adds its share of the largest
+ * feature variance over all rows (the law of total variance) to every
+ * variance, as nb_fit does.
+ */
+static void *
+nb_from_class_moments(const double *count, const double *mean, const double *m2, int k, size_t p,
+					  uint64_t n, const MLParams *params)
+{
+	NaiveBayes *m = ml_alloc(sizeof(NaiveBayes));
+	double		max_var = 0,
+				eps;
+
+	for (size_t j = 0; j < p; j++)
+	{
+		double		mu = 0,
+					ss = 0;
+
+		for (int c = 0; c < k; c++)
+			mu += count[c] * mean[(size_t) c * p + j];
+		mu /= (double) n;
+		for (int c = 0; c < k; c++)
+		{
+			double		d = mean[(size_t) c * p + j] - mu;
+
+			ss += m2[(size_t) c * p + j] + count[c] * d * d;
+		}
+		max_var = fmax(max_var, ss / (double) n);
+	}
+	eps = params_get_num(params, "var_smoothing") * max_var;
+	m->p = p;
+	m->k = k;
+	m->log_prior = ml_alloc(sizeof(double) * (size_t) k);
+	m->mean = ml_alloc(ml_mul_size(ml_mul_size((size_t) k, p ? p : 1), sizeof(double)));
+	m->var = ml_alloc(ml_mul_size(ml_mul_size((size_t) k, p ? p : 1), sizeof(double)));
+	m->levels = ml_alloc(sizeof(uint32_t) * (p ? p : 1));
+	m->log_prob = ml_alloc(sizeof(double *) * (p ? p : 1));
+	for (int c = 0; c < k; c++)
+	{
+		m->log_prior[c] = log(count[c] / (double) n);
+		for (size_t j = 0; j < p; j++)
+		{
+			double		v = m2[(size_t) c * p + j] / count[c] + eps;
+
+			m->mean[(size_t) c * p + j] = mean[(size_t) c * p + j];
+			m->var[(size_t) c * p + j] = v > 0 ? v : 1e-300;
+		}
+	}
+	return m;
+}
+
 const MLLearner ml_learner_naive_bayes = {
 	.name = "naive_bayes",
 	.id = 5,
@@ -290,4 +342,5 @@ const MLLearner ml_learner_naive_bayes = {
 	.describe = nb_describe,
 	.engines = ML_ENGINE_MEMORY | ML_ENGINE_AGGREGATE | ML_ENGINE_PARTITIONS,
 	.agg_fit = ML_AGGFIT_GAUSSIAN_NB,
+	.from_class_moments = nb_from_class_moments,
 };

@@ -6,6 +6,7 @@
  *-------------------------------------------------------------------------
  */
 #include "../core/model.h"
+#include "../core/buffer.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +53,19 @@ static const MLLearner *const learners[] = {
 
 #define N_LEARNERS (sizeof(learners) / sizeof(learners[0]))
 
+const MLLearner *
+learner_baseline(void)
+{
+	return &ml_learner_baseline;
+}
+
+/* the learner of a training that names none: least squares, or logistic regression for classes */
+const MLLearner *
+learner_default(MLTask task)
+{
+	return task == ML_CLASSIFICATION ? &ml_learner_logistic : &ml_learner_linear;
+}
+
 int
 learner_count(void)
 {
@@ -96,6 +110,20 @@ learner_names(void)
 									 i ? ", " : "", learners[i]->name);
 	}
 	return names;
+}
+
+char *
+learner_names_where(bool (*keep) (const MLLearner *l))
+{
+	MLBuffer	b;
+	int			n = 0;
+
+	buffer_init(&b);
+	for (size_t i = 0; i < N_LEARNERS; i++)
+		if (keep(learners[i]))
+			buffer_printf(&b, "%s%s", n++ ? ", " : "", learners[i]->name);
+	buffer_put_u8(&b, '\0');
+	return (char *) b.data;
 }
 
 const char *

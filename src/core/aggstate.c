@@ -9,7 +9,6 @@
 #include "json.h"
 #include "linalg.h"
 #include "rng.h"
-#include "../algo/linear.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -614,121 +613,35 @@ agg_finish(MLAggState *s, int threads)
 	switch (s->kind)
 	{
 		case ML_AGG_LINEAR:
-			{
-				size_t		q = p + 1;
-				bool		icpt = params_get_num(params, "fit_intercept") != 0;
-				double		alpha = params_get_num(params, "alpha");
-				size_t		off = icpt ? 0 : 1;
-				size_t		r = q - off;
-				double	   *A = ml_alloc(ml_mul_size(r * r, sizeof(double)));
-				double	   *b = ml_alloc(sizeof(double) * r);
-				Linear	   *lin = ml_alloc(sizeof(Linear));
-
-				/* the upper triangle holds the sums; mirror it */
-				for (size_t i = 0; i < r; i++)
-				{
-					b[i] = s->b[i + off];
-					for (size_t j = 0; j < r; j++)
-					{
-						size_t		a = i + off,
-									c = j + off;
-
-						A[j * r + i] = a <= c ? s->A[c * q + a] : s->A[a * q + c];
-					}
-				}
-				if (alpha > 0)
-				{
-					for (size_t i = icpt ? 1 : 0; i < r; i++)
-						A[i * r + i] += alpha;
-					if (!linalg_solve_spd(A, b, r))
-						ml_error(ML_ERR_DATA, NULL, "the ridge system is not positive definite");
-				}
-				else
-					linalg_lstsq(A, r, r, b);	/* minimum norm, as least squares */
-				lin->p = p;
-				lin->coef = ml_alloc(sizeof(double) * p);
-				memcpy(lin->coef, b + (icpt ? 1 : 0), sizeof(double) * p);
-				lin->intercept = icpt ? b[0] : 0;
-				m->state = lin;
-				break;
-			}
+			m->state = m->learner->from_least_squares(s->A, s->b, p, s->n, params);
+			break;
 		case ML_AGG_NB:
 			{
-				MLBuffer	pb;
-				MLReader	rd;
-				double		max_var = 0,
-							eps;
-				double	   *var = ml_alloc(ml_mul_size(ml_mul_size((size_t) k, p), sizeof(double)));
+				/* the classes in the model's (sorted) order */
+				double	   *count = ml_alloc(sizeof(double) * (size_t) k);
+				double	   *mean = ml_alloc(ml_mul_size(ml_mul_size((size_t) k, p ? p : 1), sizeof(double)));
+				double	   *m2 = ml_alloc(ml_mul_size(ml_mul_size((size_t) k, p ? p : 1), sizeof(double)));
 
-				/* the variance of each feature over all rows (law of total variance) */
-				for (size_t j = 0; j < p; j++)
+				for (int o = 0; o < k; o++)
 				{
-					double		mu = 0,
-								m2 = 0;
+					int			c = newidx[o];
 
-					for (int c = 0; c < k; c++)
-						mu += s->count[c] * s->mean[(size_t) c * p + j];
-					mu /= (double) s->n;
-					for (int c = 0; c < k; c++)
-					{
-						double		d = s->mean[(size_t) c * p + j] - mu;
-
-						m2 += s->m2[(size_t) c * p + j] + s->count[c] * d * d;
-					}
-					max_var = fmax(max_var, m2 / (double) s->n);
+					count[c] = s->count[o];
+					memcpy(mean + (size_t) c * p, s->mean + (size_t) o * p, sizeof(double) * p);
+					memcpy(m2 + (size_t) c * p, s->m2 + (size_t) o * p, sizeof(double) * p);
 				}
-				eps = params_get_num(params, "var_smoothing") * max_var;
-				buffer_init(&pb);
-				buffer_put_u32(&pb, (uint32_t) p);
-				buffer_put_u32(&pb, (uint32_t) k);
-				for (int c = 0; c < k; c++)
-				{
-					int			o = 0;
-
-					while (newidx[o] != c)
-						o++;
-					buffer_put_f64(&pb, log(s->count[o] / (double) s->n));
-				}
-				for (int pass = 0; pass < 2; pass++)
-					for (int c = 0; c < k; c++)
-					{
-						int			o = 0;
-
-						while (newidx[o] != c)
-							o++;
-						for (size_t j = 0; j < p; j++)
-						{
-							double		v = s->m2[(size_t) o * p + j] / s->count[o] + eps;
-
-							var[(size_t) c * p + j] = v > 0 ? v : 1e-300;
-							buffer_put_f64(&pb, pass == 0 ? s->mean[(size_t) o * p + j] : var[(size_t) c * p + j]);
-						}
-					}
-				for (size_t j = 0; j < p; j++)
-					buffer_put_u32(&pb, 0);
-				reader_init(&rd, pb.data, pb.len);
-				m->state = m->learner->read(&rd, p, k);
+				m->state = m->learner->from_class_moments(count, mean, m2, k, p, s->n, params);
 				break;
 			}
 		case ML_AGG_BASELINE:
 			{
-				MLBuffer	pb;
-				MLReader	rd;
+				double	   *value = ml_alloc(sizeof(double) * (size_t) (k ? k : 1));
 
-				buffer_init(&pb);
-				buffer_put_u32(&pb, (uint32_t) k);
 				if (k == 0)
-					buffer_put_f64(&pb, s->sum_y / (double) s->n);
-				for (int c = 0; c < k; c++)
-				{
-					int			o = 0;
-
-					while (newidx[o] != c)
-						o++;
-					buffer_put_f64(&pb, s->count[o] / (double) s->n);
-				}
-				reader_init(&rd, pb.data, pb.len);
-				m->state = m->learner->read(&rd, p, k);
+					value[0] = s->sum_y / (double) s->n;
+				for (int o = 0; o < k; o++)
+					value[newidx[o]] = s->count[o] / (double) s->n;
+				m->state = m->learner->from_prior(value, k);
 				break;
 			}
 		case ML_AGG_ROWS:

@@ -115,6 +115,9 @@ typedef struct MLLearner
 	 * Learners without it get permutation importance.
 	 */
 	void		(*importance) (const void *state, const MLDataset *train, double *out);
+	/* optional: more kinds of importance (NULL-terminated names), kind i of each feature */
+	const char *const *importance_kinds;
+	void		(*importance_kind) (const void *state, int kind, double *out);
 
 	/*
 	 * Optional: additive explanation of one row x: phi[0..p) the features'
@@ -132,6 +135,21 @@ typedef struct MLLearner
 	/* ML_ENGINE_* bits: the engines that train this learner */
 	uint32_t	engines;
 	MLAggFit	agg_fit;
+
+	/*
+	 * The state from mergeable sums (ml_fit's states, the aggregate
+	 * engine), each hook for its agg_fit:
+	 * ML_AGGFIT_LEAST_SQUARES: A = [1 x]'[1 x] ((p + 1) x (p + 1), upper
+	 * triangle, column-major) and b = [1 x]'y over n rows;
+	 * ML_AGGFIT_GAUSSIAN_NB: per class (the model's order) the row count,
+	 * the feature means and squared deviations (k x p, row-major) over n rows;
+	 * ML_AGGFIT_PRIOR: the target mean (k = 0) or the k class frequencies.
+	 */
+	void	   *(*from_least_squares) (const double *A, const double *b, size_t p, uint64_t n,
+									   const MLParams *params);
+	void	   *(*from_class_moments) (const double *count, const double *mean, const double *m2,
+									   int k, size_t p, uint64_t n, const MLParams *params);
+	void	   *(*from_prior) (const double *value, int k);
 
 	/*
 	 * ML_AGGFIT_GRAM: the state from the centered Gram matrix G (p x p,
@@ -172,12 +190,16 @@ typedef struct MLModel
 } MLModel;
 
 /* learner registry (src/algo/registry.c): learners 0 .. learner_count() - 1 */
+extern const MLLearner *learner_baseline(void);
+extern const MLLearner *learner_default(MLTask task);
 extern int	learner_count(void);
 extern const MLLearner *learner_at(int i);
 extern const MLLearner *learner_find(const char *name);
 extern const MLLearner *learner_find_id(uint16_t id);
 /* "baseline, linear, logistic" */
 extern const char *learner_names(void);
+/* the learners keep() accepts, comma separated (a new string) */
+extern char *learner_names_where(bool (*keep) (const MLLearner *l));
 /* the learners that support a task, comma separated */
 extern const char *learner_names_for(MLTask task);
 

@@ -168,6 +168,14 @@ state_arg(FunctionCallInfo fcinfo, int i, MemoryContext aggcxt)
 	return f;
 }
 
+/* learners whose ml_fit state is sums that do not grow with the rows */
+static bool
+sums_only(const MLLearner *l)
+{
+	return l->agg_fit == ML_AGGFIT_LEAST_SQUARES || l->agg_fit == ML_AGGFIT_GAUSSIAN_NB ||
+		l->agg_fit == ML_AGGFIT_PRIOR;
+}
+
 static void
 check_limit(const MLAggState *s)
 {
@@ -179,7 +187,7 @@ check_limit(const MLAggState *s)
 				 errmsg("ml_fit needs more than mlsql.max_memory (%d kB) after %llu rows",
 						mlsql_max_memory_kb, (unsigned long long) s->n),
 				 errhint("algorithm \"%s\" keeps its rows; raise mlsql.max_memory, aggregate fewer rows, "
-						 "or use linear, naive_bayes or baseline, whose state does not grow.", s->algorithm)));
+						 "or use an algorithm whose state does not grow (%s).", s->algorithm, learner_names_where(sums_only))));
 }
 
 /*

@@ -987,28 +987,18 @@ static MLModel *
 engine_baseline(EngineRun *er, const MLEngineState *st, MLModel *model)
 {
 	MLModel    *b = palloc0(sizeof(MLModel));
-	const MLLearner *l = learner_find("baseline");
-	MLBuffer	buf;
-	MLReader	rd;
-	int			k = model->n_classes;
+	const MLLearner *l = learner_baseline();
+	int			k = model->task == ML_CLASSIFICATION ? model->n_classes : 0;
+	double	   *value = palloc(sizeof(double) * Max(k, 1));
 
 	*b = *model;
 	b->learner = l;
 	b->feature_mean = NULL;
-	buffer_init(&buf);
-	buffer_put_u32(&buf, (uint32_t) (model->task == ML_CLASSIFICATION ? k : 0));
-	if (model->task != ML_CLASSIFICATION)
-		buffer_put_f64(&buf, num_sketch_count(&st->y_num_train) ? st->y_num_train.mean : 0.0);
-	else
-	{
-		double	   *freq = er->train_counts;
-		double		n = (double) st->n_train;
-
-		for (int c = 0; c < k; c++)
-			buffer_put_f64(&buf, n > 0 ? freq[c] / n : 1.0 / k);
-	}
-	reader_init(&rd, buf.data, buf.len);
-	b->state = l->read(&rd, model->n_features, model->task == ML_CLASSIFICATION ? k : 0);
+	if (k == 0)
+		value[0] = num_sketch_count(&st->y_num_train) ? st->y_num_train.mean : 0.0;
+	for (int c = 0; c < k; c++)
+		value[c] = st->n_train > 0 ? er->train_counts[c] / (double) st->n_train : 1.0 / k;
+	b->state = l->from_prior(value, k);
 	return b;
 }
 

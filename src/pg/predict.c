@@ -872,6 +872,13 @@ features_arg(FunctionCallInfo fcinfo, PredictState *st, bool is_record)
 	}
 }
 
+/* learners with per-row explanations */
+static bool
+explains(const MLLearner *l)
+{
+	return l->explain != NULL;
+}
+
 static Datum
 predict_common(FunctionCallInfo fcinfo, RefKind by_id, bool is_record, PredictOutput what)
 {
@@ -912,7 +919,7 @@ predict_common(FunctionCallInfo fcinfo, RefKind by_id, bool is_record, PredictOu
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("algorithm \"%s\" has no per-row explanations", m->learner->name),
-					 errhint("ml_explain works for gbdt, tree, forest, linear, logistic, elastic_net and lasso models.")));
+					 errhint("Algorithms with per-row explanations: %s.", learner_names_where(explains))));
 		phi = palloc(sizeof(double) * (m->n_features + 1));
 		d = palloc(sizeof(Datum) * (m->n_features + 1));
 		(void) m->learner->explain(m->state, st->row, m->feature_mean, phi);
@@ -1008,7 +1015,7 @@ explain_rows(FunctionCallInfo fcinfo, RefKind by_id, bool is_record)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("algorithm \"%s\" has no per-row explanations", m->learner->name),
-				 errhint("ml_explain works for gbdt, tree, forest, linear, logistic, elastic_net and lasso models.")));
+				 errhint("Algorithms with per-row explanations: %s.", learner_names_where(explains))));
 	features_arg(fcinfo, st, is_record);
 	phi = palloc(sizeof(double) * (m->n_features + 1));
 	(void) m->learner->explain(m->state, st->row, m->feature_mean, phi);

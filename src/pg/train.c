@@ -34,7 +34,6 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 
-#include "algo/gbdt.h"
 #include "core/buffer.h"
 #include "core/metrics.h"
 #include "core/parallel.h"
@@ -717,7 +716,7 @@ resolve_task(TrainData *td)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("task \"%s\" needs algorithm %s", td->task_arg,
-						strcmp(td->task_arg, "clustering") == 0 ? "kmeans" : "iforest")));
+						learner_names_for(strcmp(td->task_arg, "clustering") == 0 ? ML_CLUSTERING : ML_ANOMALY))));
 	if (td->task_arg)
 	{
 		task = strcmp(td->task_arg, "regression") == 0 ? ML_REGRESSION : ML_CLASSIFICATION;
@@ -1129,6 +1128,13 @@ sum_by_column(const MLPipeline *pl, const double *imp, double *col_imp)
  * the same model gives the same rows.
  */
 #define ML_IMPORTANCE_BUDGET 5e9
+/* learners that measure their features' importance themselves */
+static bool
+own_importance(const MLLearner *l)
+{
+	return l->importance != NULL;
+}
+
 static void
 write_importance(int64 run_id, const MLModel *m, const MLDataset *train,
 				 const MLDataset *eval, uint64_t seed, size_t model_bytes)
@@ -1168,7 +1174,8 @@ write_importance(int64 run_id, const MLModel *m, const MLDataset *train,
 			{
 				ereport(NOTICE,
 						(errmsg("permutation feature importance skipped: scoring %zu features is too costly for this model", p),
-						 errhint("Fewer features, or a learner with its own importance (tree, forest, linear models), record one.")));
+						 errhint("Fewer features, or a learner that measures its own importance (%s), record one.",
+								 learner_names_where(own_importance))));
 				return;
 			}
 			n = Max((size_t) afford, Min(n, 100));
@@ -1252,15 +1259,15 @@ write_importance(int64 run_id, const MLModel *m, const MLDataset *train,
 		buffer_json_num(&b, col_imp[c]);
 	}
 	buffer_printf(&b, "]");
-	if (own && strcmp(m->learner->name, "gbdt") == 0)
+	if (own && m->learner->importance_kinds)
 	{
-		/* boosting also counts splits and their cover (as XGBoost's weight and cover) */
-		static const char *const kinds[] = {"split_count", "cover"};
+		/* more kinds the learner measures (boosting: splits and their cover) */
+		const char *const *kinds = m->learner->importance_kinds;
 
 		buffer_printf(&b, ", \"also\": {");
-		for (int k = 0; k < 2; k++)
+		for (int k = 0; kinds[k]; k++)
 		{
-			gbdt_importance_of(m->state, k == 0 ? GB_IMPORTANCE_SPLITS : GB_IMPORTANCE_COVER, imp);
+			m->learner->importance_kind(m->state, k, imp);
 			buffer_printf(&b, "%s\"%s\": [", k ? ", " : "", kinds[k]);
 			for (size_t j = 0; j < p; j++)
 			{
@@ -1270,9 +1277,9 @@ write_importance(int64 run_id, const MLModel *m, const MLDataset *train,
 			buffer_printf(&b, "]");
 		}
 		buffer_printf(&b, "}, \"also_columns\": {");
-		for (int k = 0; k < 2; k++)
+		for (int k = 0; kinds[k]; k++)
 		{
-			gbdt_importance_of(m->state, k == 0 ? GB_IMPORTANCE_SPLITS : GB_IMPORTANCE_COVER, imp);
+			m->learner->importance_kind(m->state, k, imp);
 			sum_by_column(pl, imp, col_imp);
 			buffer_printf(&b, "%s\"%s\": [", k ? ", " : "", kinds[k]);
 			for (int c = 0; c < pl->n_cols; c++)
@@ -1568,6 +1575,13 @@ train_prepare_slim(TrainData *td, const MLPipelineDefaults *def, const double *y
  *	train_decide_learner	the project's task, the learner, its params,
  *							the preprocessing options
  */
+/* learners that learn without a target (clustering, anomaly) */
+static bool
+unsupervised(const MLLearner *l)
+{
+	return !(l->tasks & (ML_TASK_BIT(ML_REGRESSION) | ML_TASK_BIT(ML_CLASSIFICATION)));
+}
+
 void
 train_prepare_front(TrainData *td)
 {
@@ -1610,7 +1624,7 @@ train_prepare_front(TrainData *td)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("target must not be NULL"),
-				 errhint("Only %s learn without a target.", "kmeans (clustering) and iforest (anomaly)")));
+				 errhint("Algorithms that learn without a target: %s.", learner_names_where(unsupervised))));
 
 	/* bad keys and an existing project that is not the caller's fail before any data is read */
 	if (td->learner)
@@ -1673,7 +1687,7 @@ train_decide_learner(TrainData *td)
 
 	/* no algorithm named: least squares for regression, logistic regression for classes */
 	if (td->learner == NULL)
-		td->learner = learner_find(td->task == ML_CLASSIFICATION ? "logistic" : "linear");
+		td->learner = learner_default(td->task);
 	if (!(td->learner->tasks & ML_TASK_BIT(td->task)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -2097,7 +2111,7 @@ train_record(TrainRecord *r, struct ReturnSetInfo *rsinfo)
 		run.experiment_id = experiment_id;
 		run.parent_run_id = run_id;
 		run.project_id = project_id;
-		run.algorithm = "baseline";
+		run.algorithm = learner_baseline()->name;
 		run.test_fingerprint = r->test_fp;
 		run.params = json_text_to_jsonb("{}", 2);
 		run.seed = r->seed;
@@ -2304,7 +2318,7 @@ mlsql_train(PG_FUNCTION_ARGS)
 	}
 	/* an obviously bad params object fails before any data is read */
 	if (params_jb && (!JB_ROOT_IS_OBJECT(params_jb) || JB_ROOT_IS_SCALAR(params_jb)))
-		(void) params_from_jsonb(learner ? learner : learner_find("linear"), params_jb);
+		(void) params_from_jsonb(learner ? learner : learner_default(ML_REGRESSION), params_jb);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -2449,9 +2463,9 @@ mlsql_train(PG_FUNCTION_ARGS)
 	{
 		base_model = palloc0(sizeof(MLModel));
 		*base_model = *model;
-		base_model->learner = learner_find("baseline");
+		base_model->learner = learner_baseline();
 		base_model->state = base_model->learner->fit(train, NULL,
-													 params_resolve("baseline", base_model->learner->params, NULL, 0),
+													 params_resolve(base_model->learner->name, base_model->learner->params, NULL, 0),
 													 NULL);
 	}
 
