@@ -189,7 +189,12 @@ typedef struct MLModel
 	double		threshold;
 } MLModel;
 
-/* learner registry (src/algo/registry.c): learners 0 .. learner_count() - 1 */
+/*
+ * learner registry: the table is src/algo/registry.c's, installed at load
+ * time; lookups (src/core/registry.c) see learners 0 .. learner_count() - 1
+ */
+extern void learner_registry_install(const MLLearner *const *table, int n);
+/* src/algo/registry.c: the baseline, and the learner of a training that names none */
 extern const MLLearner *learner_baseline(void);
 extern const MLLearner *learner_default(MLTask task);
 extern int	learner_count(void);
