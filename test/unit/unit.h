@@ -3,6 +3,8 @@
  *	  A tiny test harness for the pure-C core: CHECK records a failure and
  *	  carries on; EXPECT_ERROR runs a statement that must call ml_error with
  *	  the given code (the unit shim longjmps back instead of aborting).
+ *	  Also the helpers more than one test file uses (helpers.c).  The tests
+ *	  themselves are listed in tests.h and run by main.c.
  */
 #ifndef UNIT_H
 #define UNIT_H
@@ -12,6 +14,7 @@
 #include <stdio.h>
 
 #include "core/ml.h"
+#include "core/model.h"
 
 extern int	unit_failures;		/* failures in the current test */
 extern jmp_buf *unit_catch;		/* armed by EXPECT_ERROR */
@@ -51,5 +54,14 @@ extern char unit_last_msg[1024];
 	} } while (0)
 
 typedef void (*unit_fn) (void);
+
+/* helpers.c */
+extern int	unit_fit_threads;
+extern MLDataset *unit_toy_classes(size_t n, int k);
+extern MLModel *unit_fit_model(const char *learner, MLDataset *d,
+							   const MLParamValue *v, size_t nv);
+extern void unit_check_round_trip(const MLModel *m, const double *x, size_t rows,
+								  MLBuffer *b1, double *o1);
+extern int	unit_cmp_double(const void *a, const void *b);
 
 #endif
