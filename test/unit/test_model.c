@@ -77,7 +77,7 @@ test_model_bytes(void)
 			sscanf(v1 + 2 * i, "%2hhx", &bytes[i]);
 		old = model_read(bytes, n);
 		model_predict(old, one, 1, &o);
-		CHECK(fabs(o - 2.238095238) < 1e-6);
+		CHECK_NEAR(o, 2.238095238, 1e-6);
 		CHECK(old->pipeline->cols[0].ctype == ML_CT_UNKNOWN && old->feature_mean == NULL);
 	}
 

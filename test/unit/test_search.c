@@ -61,7 +61,7 @@ test_search_space(void)
 			space_tpe_point(sp, 9, t2, pts, sc, 40, 8, w);
 			CHECK(memcmp(v, w, sizeof(v)) == 0);
 			CHECK(v[1] >= 0.001 && v[1] <= 10 && v[2] >= 2 && v[2] <= 5 && v[3] >= -1 && v[3] <= 1);
-			near += fabs(log10(v[1]) + 1) < 1 && fabs(v[3] - 0.5) < 0.5;
+			near += unit_near(log10(v[1]), -1, 1) && unit_near(v[3], 0.5, 0.5);
 		}
 		CHECK(near >= 10);		/* a random point lands there a quarter of the time */
 	}

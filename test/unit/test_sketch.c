@@ -81,9 +81,9 @@ test_sketch_approx(void)
 		double		t = v[(size_t) (q / 100.0 * (n - 1))],
 					e = num_sketch_quantile(&s, q / 100.0);
 
-		CHECK(fabs(e - t) <= ML_SKETCH_ALPHA * fabs(t) * 1.0001);
+		CHECK_NEAR(e, t, ML_SKETCH_ALPHA * fabs(t) * 1.0001);
 	}
-	CHECK(fabs((double) num_sketch_distinct(&s) - (double) n) < 0.05 * n);
+	CHECK_NEAR((double) num_sketch_distinct(&s), (double) n, 0.05 * n);
 	free(v);
 	num_sketch_free(&s);
 }
@@ -211,7 +211,7 @@ test_sketch_categories(void)
 		cat_sketch_add(&u, buf, strlen(buf));
 	}
 	CHECK(!u.exact);
-	CHECK(fabs((double) cat_sketch_distinct(&u) - (ML_SKETCH_CATEGORIES + 5000)) < 0.05 * ML_SKETCH_CATEGORIES);
+	CHECK_NEAR((double) cat_sketch_distinct(&u), ML_SKETCH_CATEGORIES + 5000, 0.05 * ML_SKETCH_CATEGORIES);
 	cat_sketch_free(&s);
 	cat_sketch_free(&t);
 	cat_sketch_free(&u);

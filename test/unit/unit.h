@@ -1,10 +1,11 @@
 /*
  * unit.h
  *	  A tiny test harness for the pure-C core: CHECK records a failure and
- *	  carries on; EXPECT_ERROR runs a statement that must call ml_error with
- *	  the given code (the unit shim longjmps back instead of aborting).
- *	  Also the helpers more than one test file uses (helpers.c).  The tests
- *	  themselves are listed in tests.h and run by main.c.
+ *	  carries on; CHECK_NEAR compares floats NaN-safely; EXPECT_ERROR runs a
+ *	  statement that must call ml_error with the given code (the unit shim
+ *	  longjmps back instead of aborting).  Also the helpers more than one
+ *	  test file uses (helpers.c).  The tests themselves are listed in
+ *	  tests.h and run by main.c.
  */
 #ifndef UNIT_H
 #define UNIT_H
@@ -21,6 +22,17 @@ extern jmp_buf *unit_catch;		/* armed by EXPECT_ERROR */
 extern int	unit_last_code;
 extern char unit_last_msg[1024];
 
+/*
+ * got is within tol of want.  Written so that a NaN (in got, want or tol)
+ * is never near anything: every float comparison of the unit tests goes
+ * through here, never through "fabs(got - want) > tol", which NaN passes.
+ */
+static inline bool
+unit_near(double got, double want, double tol)
+{
+	return fabs(got - want) <= tol;
+}
+
 #define CHECK(cond) do { \
 	if (!(cond)) { \
 		unit_failures++; \
@@ -29,7 +41,7 @@ extern char unit_last_msg[1024];
 
 #define CHECK_NEAR(a, b, tol) do { \
 	double _a = (a), _b = (b); \
-	if (!(fabs(_a - _b) <= (tol))) { \
+	if (!unit_near(_a, _b, (tol))) { \
 		unit_failures++; \
 		fprintf(stderr, "  %s:%d: %s = %.17g, expected %.17g (tol %g)\n", \
 				__FILE__, __LINE__, #a, _a, _b, (double) (tol)); \
