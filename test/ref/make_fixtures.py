@@ -14,6 +14,7 @@ Outputs are committed, so the test suite needs no Python:
   test/fixtures/logistic_iris.csv          the same, multinomial, on iris
   test/fixtures/metrics_sklearn.txt        metric values on seeded random predictions
   test/fixtures/ensembles_sklearn.csv      bagging / voting / stacking test scores
+  test/fixtures/calibration_sklearn.txt    isotonic / sigmoid calibration, Brier, reliability curves
 """
 import csv
 import re
@@ -406,5 +407,42 @@ def main():
     print("fixtures written with scikit-learn", sklearn.__version__)
 
 
+def calibration_fixture():
+    """Isotonic and sigmoid calibrators, Brier scores and reliability curves on
+    seeded scores; per case (binary):
+      case <n>
+      n lines: <label> <score>
+      isotonic <m>, then m lines: <score> <calibrated>   (IsotonicRegression, clip)
+      sigmoid <a> <b>                                    (_sigmoid_calibration)
+      brier <value>                                      (brier_score_loss)
+      curve <bins> <m>, then m lines: <mean predicted> <observed>  (calibration_curve)
+      end"""
+    from sklearn.calibration import _sigmoid_calibration, calibration_curve
+    from sklearn.isotonic import IsotonicRegression
+    rng = np.random.RandomState(11)
+    with open("test/fixtures/calibration_sklearn.txt", "w") as f:
+        for n, bins in ((40, 5), (300, 10), (1000, 15)):
+            y = rng.randint(0, 2, size=n)
+            # over-confident scores, rounded so that some repeat
+            s = np.round(1 / (1 + np.exp(-(3 * (2 * y - 1) + rng.normal(scale=2.5, size=n)))), 2)
+            f.write("case %d\n" % n)
+            for t, v in zip(y, s):
+                f.write("%d %s\n" % (t, repr(float(v))))
+            iso = IsotonicRegression(out_of_bounds="clip").fit(s, y)
+            grid = np.concatenate([np.linspace(-0.1, 1.1, 25), s[:10]])
+            f.write("isotonic %d\n" % len(grid))
+            for g, c in zip(grid, iso.predict(grid)):
+                f.write("%s %s\n" % (repr(float(g)), repr(float(c))))
+            a, b = _sigmoid_calibration(s, y)
+            f.write("sigmoid %s %s\n" % (repr(float(a)), repr(float(b))))
+            f.write("brier %s\n" % repr(float(metrics.brier_score_loss(y, s))))
+            prob_true, prob_pred = calibration_curve(y, s, n_bins=bins, strategy="uniform")
+            f.write("curve %d %d\n" % (bins, len(prob_true)))
+            for pp, pt in zip(prob_pred, prob_true):
+                f.write("%s %s\n" % (repr(float(pp)), repr(float(pt))))
+            f.write("end\n")
+
+
 if __name__ == "__main__":
     main()
+    calibration_fixture()

@@ -48,6 +48,11 @@ static const struct
 	{"logistic", test_logistic},
 	{"model_bytes", test_model_bytes},
 	{"lbfgs", test_lbfgs},
+	{"calibrate_sklearn", test_calibrate_sklearn},
+	{"calibrate_multiclass", test_calibrate_multiclass},
+	{"calibrate_bytes", test_calibrate_bytes},
+	{"label_issues", test_label_issues},
+	{"ensemble_select", test_ensemble_select},
 };
 
 int

@@ -68,6 +68,15 @@ extern void test_registry(void);
 /* test_search.c */
 extern void test_search_space(void);
 
+/* test_calibrate.c */
+extern void test_calibrate_sklearn(void);
+extern void test_calibrate_multiclass(void);
+extern void test_calibrate_bytes(void);
+
+/* test_labels.c */
+extern void test_label_issues(void);
+extern void test_ensemble_select(void);
+
 /* test_sketch.c */
 extern void test_sketch_exact(void);
 extern void test_sketch_approx(void);
