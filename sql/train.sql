@@ -1,7 +1,7 @@
 -- train: ml_train on scikit-learn's data, the catalog rows it writes,
 -- reproducibility, and agreement with scikit-learn
 SET client_min_messages = warning;
-\i test/sql/data.sql
+\i test/data/load.sql
 RESET client_min_messages;
 
 -- acceptance: logistic regression on breast cancer (30 features, 25% test)
