@@ -1,6 +1,7 @@
 -- aggregate: ml_fit (mergeable statistics and collected rows), parallel
 -- plans equal to serial ones, one model per group, ml_predict on model
 -- bytes, ml_save, corrupted states, bad input
+\i test/regress/datasets.sql
 
 -- linear least squares from merged X'X / X'y statistics: the same
 -- predictions as ml_train's least squares on the same rows

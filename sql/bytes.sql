@@ -2,6 +2,7 @@
 -- before a change.  The md5 of models that no BLAS kernel computes (their
 -- bytes do not depend on the CPU's kernels), trained from the bundled data;
 -- the expected output holds those of 0.3.0 before the code was reorganized.
+\i test/regress/datasets.sql
 SELECT learner, md5(model) FROM (
     SELECT 'baseline regression' AS learner, ml_fit('baseline', target, ARRAY[age]) AS model FROM diabetes
     UNION ALL SELECT 'baseline classes', ml_fit('baseline', species, ARRAY[sepal_length]) FROM iris

@@ -1,5 +1,6 @@
 -- data: snapshots, training from a snapshot, data diffs and drift
--- (uses the houses table and projects of the preprocess test)
+-- (on the houses table of the preprocess test)
+\i test/regress/houses.sql
 
 SELECT ml_snapshot('SELECT id, city, sqft, rooms, heat, price FROM houses') AS snap \gset
 SELECT d.source, d.n_rows, d.snapshot::text = 'mlsql.snapshot_' || :snap AS table_named,

@@ -1,4 +1,5 @@
 -- deploy: deployment rules, history, manual deploys and rollbacks
+\i test/regress/datasets.sql
 
 -- the first model of a project deploys under if_better
 SELECT version, deployed FROM ml_train('dep', 'SELECT mean_radius, target FROM bc', 'target', 'logistic');

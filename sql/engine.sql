@@ -1,6 +1,7 @@
 -- engine: ml_train's aggregate and partitions engines against the memory
 -- engine on the bundled datasets, plans with 0, 1 and 2 parallel workers,
 -- the records they leave, and their errors.
+\i test/regress/datasets.sql
 SET client_min_messages = warning;
 -- the memory engine with the same (random) split and a tight logistic tolerance
 SELECT count(*) FROM ml_train('m_lin', 'diabetes_train', 'target', 'linear', '{"split": "random"}', deploy => 'always');

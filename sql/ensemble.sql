@@ -1,6 +1,7 @@
 -- ensembles: bagging, voting and stacking against scikit-learn (fixtures from
 -- test/ref/make_fixtures.py), the majority-vote arithmetic, child runs and
 -- ml_ensemble_report, determinism, scoring and importance, bad configurations
+\i test/regress/datasets.sql
 
 CREATE TEMP TABLE ens_ref (model text, dataset text, metric text, score float8, algorithm text, params jsonb);
 \copy ens_ref FROM 'test/fixtures/ensembles_sklearn.csv' WITH (FORMAT csv, HEADER true)

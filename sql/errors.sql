@@ -1,4 +1,5 @@
 -- errors: bad input gives a clear error with an errcode, and writes nothing
+\i test/regress/train_projects.sql
 
 CREATE FUNCTION try(sql text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE

@@ -1,4 +1,5 @@
 -- evaluate: metrics of a model on any source with its columns
+\i test/regress/train_projects.sql
 
 -- on the whole breast cancer table (extra columns are ignored)
 SELECT (e->>'n_rows')::int AS n_rows, (e->>'accuracy')::float8 >= 0.95 AS accuracy_ok,

@@ -1,6 +1,7 @@
 -- gbdt: gradient-boosted trees against XGBoost 1.7 hist (fixtures from
 -- test/ref/make_fixtures.py), early stopping and the loss curve, native
 -- missing values, leaf-wise growth, thread-independent bytes, bad input
+\i test/regress/datasets.sql
 
 CREATE TEMP TABLE xgb_ref (dataset text, metric text, score float8);
 \copy xgb_ref FROM 'test/fixtures/gbdt_xgboost.csv' WITH (FORMAT csv, HEADER true)

@@ -5,6 +5,7 @@
 -- 1 row, no feature, 10 000 features, duplicated columns).  Each call must
 -- end in a clean error with a SQLSTATE that is not internal_error (or a
 -- result), and a call that errors must not change a catalog row.
+\i test/regress/datasets.sql
 SELECT count(*) AS ok FROM ml_train('hostile_base', 'bc_train', 'target', 'logistic', deploy => 'always');
 
 CREATE TEMP TABLE calls (fn text, args text[], types text[]);

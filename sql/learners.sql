@@ -1,6 +1,8 @@
 -- learners: naive_bayes, elastic_net, lasso, knn, tree against scikit-learn
 -- (fixtures from test/ref/make_fixtures.py, every model fitted on all rows),
 -- overfitting a tiny set, determinism, feature importance, bad parameters
+\i test/regress/datasets.sql
+\i test/regress/houses.sql
 
 CREATE TEMP TABLE ref2 (id int, p0 float8, p1 float8);
 CREATE TEMP TABLE ref3 (id int, p0 float8, p1 float8, p2 float8);

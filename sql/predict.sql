@@ -1,5 +1,6 @@
 -- predict: scoring in queries, by row and by array, by project and by id
 -- (uses the tables and projects of the train test)
+\i test/regress/train_projects.sql
 
 -- the record and the float8[] forms agree on every row
 SELECT count(*) AS rows,

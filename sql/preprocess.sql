@@ -1,22 +1,7 @@
 -- preprocess: column types, imputation, encoding, scaling, unseen values at
 -- predict time, splits and data fingerprints
 
-CREATE TYPE heating AS ENUM ('gas', 'electric', 'wood');
-CREATE TABLE houses AS
-SELECT i AS id,
-       CASE WHEN i % 13 = 0 THEN NULL ELSE (ARRAY['paris', 'lyon', 'nice', 'lille'])[1 + i % 4] END AS city,
-       CASE WHEN i % 11 = 0 THEN NULL ELSE 50 + (i * 37 % 100) END::float8 AS sqft,
-       (i % 5)::int AS rooms,
-       (i % 2 = 0) AS garden,
-       (ARRAY['gas', 'electric', 'wood'])[1 + i % 3]::heating AS heat,
-       date '2020-01-01' + (i % 365) AS listed,
-       timestamp '2020-01-01 00:00' + i * interval '1 hour' AS seen,
-       ARRAY[(i % 7)::float4, (i % 3)::float4] AS emb,
-       (1000 + 20 * (50 + (i * 37 % 100)) + 300 * (i % 5) + 150 * (i % 2)
-        + CASE (ARRAY['paris', 'lyon', 'nice', 'lille'])[1 + i % 4] WHEN 'paris' THEN 900 WHEN 'nice' THEN 400 ELSE 0 END
-        + (i * 7919 % 101) - 50)::float8 AS price,
-       CASE WHEN i % 4 = 0 THEN 'paris' ELSE 'other' END AS label
-FROM generate_series(1, 400) i;
+\i test/regress/houses.sql
 
 -- every column type with defaults: NULLs imputed (mean / a missing category),
 -- text and enum one-hot encoded, dates and timestamps as numbers, arrays expanded

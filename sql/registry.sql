@@ -1,5 +1,6 @@
 -- registry: aliases, deployment strategies, rollback, retraining,
 -- reproducibility, views, plots, and per-project privileges
+\i test/regress/train_projects.sql
 
 SELECT version FROM ml_train('reg', 'SELECT mean_radius, target FROM bc', 'target', 'logistic');
 SELECT version FROM ml_train('reg', 'bc_train', 'target', 'logistic', deploy => 'never');

@@ -1,6 +1,7 @@
 -- search: ml_search (grid, random, bayes / TPE, halving), resumption, the
 -- test split kept out of selection, failed trials, nested keys, the model
 -- selection helpers, decision thresholds, bad input
+\i test/regress/datasets.sql
 
 -- grid search enumerates exactly the cartesian product, in order
 SELECT count(*) AS trials, count(DISTINCT params) AS distinct_params,

@@ -1,6 +1,7 @@
 -- security: a model never opens a door to data the caller cannot read; the
 -- functions added with search, ensembles and aggregates check the project's
 -- grants like the rest
+\i test/regress/datasets.sql
 CREATE ROLE regress_sec_alice;
 CREATE ROLE regress_sec_bob;
 GRANT CREATE ON SCHEMA public TO regress_sec_alice, regress_sec_bob;

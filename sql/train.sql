@@ -1,8 +1,6 @@
 -- train: ml_train on scikit-learn's data, the catalog rows it writes,
 -- reproducibility, and agreement with scikit-learn
-SET client_min_messages = warning;
-\i test/sql/data.sql
-RESET client_min_messages;
+\i test/regress/datasets.sql
 
 -- acceptance: logistic regression on breast cancer (30 features, 25% test)
 SELECT project, version, algorithm, task, deployed,

@@ -1,5 +1,6 @@
 -- trust: no role gains a right it was not granted.  Every attack here worked
 -- on 0.2.0; each must leave the attacker with nothing.
+\i test/regress/datasets.sql
 CREATE ROLE regress_trust_alice;
 CREATE ROLE regress_trust_bob;
 CREATE ROLE regress_trust_mallory;

@@ -16,7 +16,7 @@ build_install
 start_pg
 cd "$ROOT"
 export PGDATABASE=postgres PGOPTIONS="-c client_min_messages=warning"
-psql -qX -c "CREATE EXTENSION mlsql" -f test/sql/data.sql >/dev/null
+psql -qX -c "CREATE EXTENSION mlsql" -f test/data/load.sql >/dev/null
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 psql -qXAt -c "SELECT count(*) FROM ml_train('load', 'bc_train', 'target', 'logistic')" >/dev/null
 LOG=$(mktemp -d /tmp/mlsql-load.XXXXXX)

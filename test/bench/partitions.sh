@@ -17,7 +17,7 @@ start_pg
 cd "$ROOT"
 export PGDATABASE=postgres PGOPTIONS="-c client_min_messages=warning"
 psql -qX -c "CREATE EXTENSION mlsql" >/dev/null
-psql -qX -v ON_ERROR_STOP=1 -f test/sql/data.sql >/dev/null
+psql -qX -v ON_ERROR_STOP=1 -f test/data/load.sql >/dev/null
 D=/usr/share/datasets/fashion-mnist
 paste -d, \
 	<(zcat "$D/train-labels-idx1-ubyte.gz" | tail -c +9 | head -c "$N" | od -An -v -tu1 -w1 | tr -d ' ') \

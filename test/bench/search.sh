@@ -17,7 +17,7 @@ build_install
 start_pg
 cd "$ROOT"
 export PGDATABASE=postgres PGOPTIONS="-c client_min_messages=warning"
-psql -qX -c "CREATE EXTENSION mlsql" -f test/sql/data.sql >/dev/null
+psql -qX -c "CREATE EXTENSION mlsql" -f test/data/load.sql >/dev/null
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 SPACE='{"learning_rate": {"log_uniform": [0.005, 0.5]}, "max_depth": {"int_uniform": [1, 8]}, "n_trees": [20, 50, 100], "subsample": {"uniform": [0.5, 1]}}'
 psql -qX -v ON_ERROR_STOP=1 <<SQL

@@ -20,7 +20,7 @@ plan 63
 check citus_workers "$(q "SELECT count(*) FROM citus_get_active_worker_nodes()")" 2
 check citus_mlsql_on_workers "$(q "SELECT string_agg(result, ',') FROM run_command_on_workers(\$\$SELECT extversion FROM pg_extension WHERE extname = 'mlsql'\$\$)")" \
 	"$(q "SELECT extversion || ',' || extversion FROM pg_extension WHERE extname = 'mlsql'")"
-PGOPTIONS='-c client_min_messages=error' psql -qX -v ON_ERROR_STOP=1 -f test/sql/data.sql >/dev/null
+PGOPTIONS='-c client_min_messages=error' psql -qX -v ON_ERROR_STOP=1 -f test/data/load.sql >/dev/null
 for t in bc diabetes iris wine; do
 	q "CREATE TABLE d_$t (LIKE $t); SELECT create_distributed_table('d_$t', 'id'); INSERT INTO d_$t SELECT * FROM $t" >/dev/null
 done

@@ -10,7 +10,7 @@ require cron_preloaded "$(q "SHOW shared_preload_libraries")" pg_cron
 export PGDATABASE=postgres
 q "CREATE EXTENSION IF NOT EXISTS pg_cron" >/dev/null
 q "CREATE EXTENSION IF NOT EXISTS mlsql" >/dev/null
-psql -qX -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -f test/sql/data.sql >/dev/null
+psql -qX -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -f test/data/load.sql >/dev/null
 q "SELECT version FROM ml_train('nightly', 'bc_train', 'target', 'logistic')" >/dev/null
 before=$(q "SELECT count(*) FROM mlsql.runs r JOIN mlsql.projects p ON p.id = r.project_id WHERE p.name = 'nightly'")
 job=$(q "SELECT ml_schedule('nightly', '* * * * *')")

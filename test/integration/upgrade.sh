@@ -11,7 +11,7 @@ OLD=it_upgrade_old
 PGOPTIONS="-c client_min_messages=warning" psql -qX -d postgres -c "DROP DATABASE IF EXISTS $OLD" -c "CREATE DATABASE $OLD" >/dev/null
 u() { PGDATABASE=$OLD psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
 PGDATABASE=$OLD psql -qX -v ON_ERROR_STOP=1 -c "CREATE EXTENSION mlsql VERSION '0.1.0'" \
-	-c "SET client_min_messages = warning" -f test/sql/data.sql >/dev/null
+	-c "SET client_min_messages = warning" -f test/data/load.sql >/dev/null
 check upgrade_old_version "$(u "SELECT extversion FROM pg_extension WHERE extname = 'mlsql'")" 0.1.0
 u "SELECT count(*) FROM ml_train('up_log', 'bc_train', 'target', 'logistic')" >/dev/null
 u "SELECT count(*) FROM ml_train('up_gbdt', 'iris_train', 'species', 'gbdt', '{\"n_trees\": 30}')" >/dev/null

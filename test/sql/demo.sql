@@ -4,7 +4,7 @@
 \pset footer off
 SET client_min_messages = warning;
 CREATE EXTENSION mlsql;
-\i test/sql/data.sql
+\i test/data/load.sql
 RESET client_min_messages;
 
 \echo

@@ -1,4 +1,4 @@
--- test/sql/data.sql: load scikit-learn's breast cancer, diabetes, iris, wine and digits
+-- test/data/load.sql: load scikit-learn's breast cancer, diabetes, iris, wine and digits
 -- data (written by test/ref/make_fixtures.py) into tables bc, diabetes, iris, wine, digits.
 -- Paths are relative to the repository root, where pg_regress and the demo run.
 \set ON_ERROR_STOP 1
