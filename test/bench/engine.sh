@@ -96,5 +96,5 @@ if [ -f "$("$PG_CONFIG" --pkglibdir)/citus.so" ]; then
 		FROM (SELECT * FROM lg LIMIT 100000) t"
 else
 	echo
-	echo "Citus is not installed: no distributed run (DEVELOPERS.md says how to build it)"
+	echo "Citus is not installed: no distributed run (README.md, Developing mlsql, says how to build it)"
 fi

@@ -10,7 +10,7 @@ PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PGBIN=$("$PG_CONFIG" --bindir)
 if [ ! -f "$("$PG_CONFIG" --pkglibdir)/citus.so" ]; then
 	echo "1..1"
-	echo "ok - integration/citus # skip: Citus is not installed (DEVELOPERS.md says how to build it)"
+	echo "ok - integration/citus # skip: Citus is not installed (README.md, Developing mlsql, says how to build it)"
 	exit 0
 fi
 . test/integration/tap.inc
