@@ -8,9 +8,13 @@ EXTVERSION = 0.3.0
 MODULE_big = mlsql
 # The install script of $(EXTVERSION) has one source: the area files
 # src/sql/NN_area.sql, concatenated in order into sql/mlsql--$(EXTVERSION).sql
-# (a build product).  Older versions reach it by the upgrade scripts.
-DATA = sql/mlsql--0.1.0.sql sql/mlsql--0.2.0.sql sql/mlsql--0.1.0--0.2.0.sql \
-	sql/mlsql--0.2.0--0.3.0.sql
+# (a build product).  Older installations reach it through the small
+# hand-written upgrade scripts in src/sql/upgrade (mlsql--A--B.sql), which
+# also holds the first release's install script, frozen, as the root of the
+# path that test/integration/upgrade.sh takes; any other old version installs
+# through that path (CREATE EXTENSION mlsql VERSION '0.2.0' runs 0.1.0 and
+# the upgrade to 0.2.0).
+DATA = $(sort $(wildcard src/sql/upgrade/mlsql--*.sql))
 SQL_SRCS = $(sort $(wildcard src/sql/*.sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 
