@@ -4,7 +4,8 @@
 # Extra warnings are ours; CI adds -Werror through PG_CFLAGS on the command line.
 
 EXTENSION = mlsql
-EXTVERSION = 0.3.0
+# the version is mlsql.control's default_version, written nowhere else
+EXTVERSION := $(shell sed -n "s/^default_version = '\(.*\)'$$/\1/p" mlsql.control)
 MODULE_big = mlsql
 # The install script of $(EXTVERSION) has one source: the area files
 # src/sql/NN_area.sql, concatenated in order into sql/mlsql--$(EXTVERSION).sql
