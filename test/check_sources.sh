@@ -3,12 +3,14 @@
 #  - the one door to the catalog: no file of src/ but src/pg/catalog.c holds
 #    SQL on mlsql.* or switches identity;
 #  - mlsql.so exports only its fmgr entry points, their info functions, the
-#    magic block and _PG_init (built with -fvisibility=hidden).
+#    magic block and _PG_init (built with -fvisibility=hidden);
+#  - the upgrade scripts of src/sql/upgrade lead from the frozen first
+#    release to the version mlsql.control installs.
 # Usage: test/check_sources.sh [path/to/mlsql.so]
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 SO=${1:-mlsql.so}
-echo "1..5"
+echo "1..6"
 
 # a C string literal holding an SQL keyword and a name in schema mlsql; the
 # aggregate engine's pass queries (src/pg/engine.c) read the caller's source
@@ -55,6 +57,23 @@ if [ -n "$names" ] && [ -z "$learner_hits" ]; then
 else
 	echo "not ok - sources/learner_names: learners named outside their own files:"
 	echo "$learner_hits" | sed 's/^/#   /'
+fi
+
+# from the one install script kept whole (the first release's) through the
+# mlsql--A--B.sql scripts to default_version: the path an old installation's
+# ALTER EXTENSION mlsql UPDATE takes (test/integration/upgrade.sh runs it)
+want=$(sed -n "s/^default_version = '\(.*\)'$/\1/p" mlsql.control)
+roots=$(cd src/sql/upgrade && ls mlsql--*.sql | grep -v -- '--.*--' | sed 's/^mlsql--//; s/\.sql$//')
+v=$roots path=$roots
+while [ "$(echo "$roots" | wc -w)" -eq 1 ] && s=$(ls src/sql/upgrade/mlsql--"$v"--*.sql 2>/dev/null) &&
+	[ "$(echo "$s" | wc -w)" -eq 1 ]; do
+	v=$(basename "$s" .sql | sed 's/^mlsql--.*--//')
+	path="$path -> $v"
+done
+if [ -n "$want" ] && [ "$v" = "$want" ]; then
+	echo "ok - sources/upgrade_path: $path"
+else
+	echo "not ok - sources/upgrade_path: src/sql/upgrade leads from '$roots' to '$path', not on to $want (one root, one script per step)"
 fi
 
 if [ ! -f "$SO" ]; then

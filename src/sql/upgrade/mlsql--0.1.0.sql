@@ -1,6 +1,11 @@
 /*
  * mlsql 0.1.0: catalog schema and SQL functions.
  *
+ * Frozen: the first release's install script, kept only as the root of the
+ * upgrade path (CREATE EXTENSION mlsql VERSION '0.1.0', then ALTER EXTENSION
+ * mlsql UPDATE through the scripts beside it; test/integration/upgrade.sh).
+ * Never edit it: it must stay what 0.1.0 installations ran.
+ *
  * Functions live in the extension's schema; the catalog lives in schema
  * mlsql.  Every function is SECURITY INVOKER: sources are read with the
  * caller's privileges.

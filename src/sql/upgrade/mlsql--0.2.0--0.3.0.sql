@@ -11,8 +11,9 @@
 --    pg_temp, except the four that read a source with the caller's
 --    search_path (ml_compare, ml_threshold_curve, ml_retrain,
 --    mlsql.reproduce), whose functions and operators are all qualified.
--- A fresh install of 0.3.0 is the 0.2.0 script followed by this one
--- (PostgreSQL finds the path), so the two can never differ.
+-- A fresh install of 0.3.0 runs mlsql--0.3.0.sql, built from src/sql;
+-- test/integration/upgrade.sh checks that 0.1.0 upgraded through this
+-- script has the same schema.
 --
 -- Every operator in this script is schema-qualified: it may run with a
 -- search_path that holds objects of other roles.
