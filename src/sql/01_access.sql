@@ -38,11 +38,14 @@ CREATE POLICY visible ON mlsql.runs FOR SELECT USING (mlsql.project_visible(proj
 CREATE POLICY visible ON mlsql.models FOR SELECT USING (mlsql.project_visible(project_id));
 CREATE POLICY visible ON mlsql.deployments FOR SELECT USING (mlsql.project_visible(project_id));
 CREATE POLICY visible ON mlsql.aliases FOR SELECT USING (mlsql.project_visible(project_id));
--- the subqueries read runs through its own policy
+-- the subqueries read runs through its own policy; the policy's own table's
+-- columns are named with the table (a bare "id" inside the subquery would be
+-- the run's id: a role seeing a run whose id equals its dataset_id saw every
+-- dataset)
 CREATE POLICY visible ON mlsql.metrics FOR SELECT
-    USING (EXISTS (SELECT 1 FROM mlsql.runs r WHERE r.id OPERATOR(pg_catalog.=) run_id));
+    USING (EXISTS (SELECT 1 FROM mlsql.runs r WHERE r.id OPERATOR(pg_catalog.=) metrics.run_id));
 CREATE POLICY visible ON mlsql.artifacts FOR SELECT
-    USING (EXISTS (SELECT 1 FROM mlsql.runs r WHERE r.id OPERATOR(pg_catalog.=) run_id));
+    USING (EXISTS (SELECT 1 FROM mlsql.runs r WHERE r.id OPERATOR(pg_catalog.=) artifacts.run_id));
 CREATE POLICY visible ON mlsql.datasets FOR SELECT
-    USING (pg_catalog.pg_has_role(created_by::pg_catalog.oid, 'MEMBER')
-           OR EXISTS (SELECT 1 FROM mlsql.runs r WHERE r.dataset_id OPERATOR(pg_catalog.=) id));
+    USING (pg_catalog.pg_has_role(datasets.created_by::pg_catalog.oid, 'MEMBER')
+           OR EXISTS (SELECT 1 FROM mlsql.runs r WHERE r.dataset_id OPERATOR(pg_catalog.=) datasets.id));
