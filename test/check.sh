@@ -87,6 +87,10 @@ if [ -f "$ROOT/regression.diffs" ]; then head -200 "$ROOT/regression.diffs"; fi
 echo "1..$(make -s -C "$ROOT" print-regress | wc -w)" >>"$LOGDIR/regress.tap"
 count "$LOGDIR/regress.tap" 0 regress
 
+echo "== pg_regress, each test alone on a fresh database (its own fixtures)"
+(cd "$ROOT" && bash test/regress_alone.sh) 2>&1 | tee "$LOGDIR/regress-alone.log"
+count "$LOGDIR/regress-alone.log" "${PIPESTATUS[0]}" regress_alone
+
 echo "== pg_regress under AddressSanitizer + UndefinedBehaviorSanitizer (private server copy)"
 (cd "$ROOT" && make -s sanitize-installcheck) 2>&1 | tee "$LOGDIR/sanitize-regress.log"
 status=${PIPESTATUS[0]}
