@@ -11,7 +11,7 @@ ORDER BY 1;
 SELECT c::regclass AS dumped
 FROM pg_extension e, unnest(e.extconfig) c
 WHERE e.extname = 'mlsql'
-ORDER BY 1::text;
+ORDER BY c::regclass::text;
 
 -- every SQL function has a comment and runs as the caller
 SELECT p.oid::regprocedure AS missing_comment_or_definer
@@ -38,7 +38,7 @@ JOIN pg_language l ON l.oid = p.prolang AND l.lanname IN ('sql', 'plpgsql')
 JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'mlsql'
 WHERE p.proconfig IS DISTINCT FROM '{"search_path=pg_catalog, pg_temp"}'
-ORDER BY 1::text;
+ORDER BY p.oid::regprocedure::text;
 
 -- row-level security on every catalog table; ordinary roles may only read
 SELECT c.relname, c.relrowsecurity AS rls,
