@@ -34,7 +34,10 @@
 #include "core/buffer.h"
 #include "core/dataset.h"
 #include "core/parallel.h"
+#include "pg/cache.h"
+#include "pg/catalog.h"
 #include "pg/mlsql_pg.h"
+#include "pg/source.h"
 
 #define PSI_FLOOR 1e-4
 #define PSI_DRIFT 0.2

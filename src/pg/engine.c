@@ -61,7 +61,14 @@
 #include "core/rng.h"
 #include "core/linalg.h"
 #include "ensemble/ensemble.h"
+#include "pg/cache.h"
+#include "pg/catalog.h"
+#include "pg/engine.h"
 #include "pg/mlsql_pg.h"
+#include "pg/params.h"
+#include "pg/prepare.h"
+#include "pg/record.h"
+#include "pg/source.h"
 
 #define DEFAULT_PARTITIONS 4
 #define MAX_PARTITIONS 1000

@@ -20,6 +20,8 @@
 #include <math.h>
 
 #include "core/metrics.h"
+#include "pg/cache.h"
+#include "pg/catalog.h"
 #include "pg/mlsql_pg.h"
 
 PG_FUNCTION_INFO_V1(mlsql_deploy);

@@ -44,7 +44,13 @@
 #include "core/metrics.h"
 #include "core/rng.h"
 #include "core/search.h"
+#include "pg/cache.h"
+#include "pg/catalog.h"
+#include "pg/evaluate.h"
 #include "pg/mlsql_pg.h"
+#include "pg/params.h"
+#include "pg/prepare.h"
+#include "pg/source.h"
 
 PG_FUNCTION_INFO_V1(mlsql_search);
 PG_FUNCTION_INFO_V1(mlsql_cross_validate);

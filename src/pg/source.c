@@ -50,7 +50,9 @@
 #include "utils/varlena.h"
 #include "parser/scansup.h"
 
+#include "pg/catalog.h"
 #include "pg/mlsql_pg.h"
+#include "pg/source.h"
 
 #define FETCH_ROWS 1000
 #define UNIX_EPOCH_DAYS 10957	/* 2000-01-01 - 1970-01-01 */
