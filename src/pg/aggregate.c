@@ -38,6 +38,8 @@
 #include "core/aggstate.h"
 #include "algo/gbdt.h"
 #include "core/buffer.h"
+#include "pg/aggregate.h"
+#include "pg/catalog.h"
 #include "pg/mlsql_pg.h"
 
 PG_FUNCTION_INFO_V1(mlsql_fit_trans);

@@ -2,7 +2,8 @@
  *
  * data.c
  *	  Data versions: ml_snapshot (materialize a source and record it) and
- *	  ml_drift (compare new data with a model's training data).
+ *	  ml_drift (compare new data with a model's training data); the query
+ *	  a source reads, for SQL helpers.
  *
  * Drift per feature: the population stability index over the training
  * data's decile bins (numeric) or its most frequent categories plus an
@@ -34,7 +35,10 @@
 #include "core/buffer.h"
 #include "core/dataset.h"
 #include "core/parallel.h"
+#include "pg/cache.h"
+#include "pg/catalog.h"
 #include "pg/mlsql_pg.h"
+#include "pg/source.h"
 
 #define PSI_FLOOR 1e-4
 #define PSI_DRIFT 0.2
@@ -388,4 +392,28 @@ mlsql_drift(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(mlsql_source_query);
+
+/*
+ * The query a source (table, view or query text) reads, for SQL helpers;
+ * checked to be one read-only query, as ml_train checks it, so that it may
+ * be used as a subquery.
+ */
+Datum
+mlsql_source_query(PG_FUNCTION_ARGS)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	char	   *sql;
+	text	   *t;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	(void) source_prepare(text_to_cstring(PG_GETARG_TEXT_PP(0)), &sql);
+	t = (text *) MemoryContextAlloc(caller, VARHDRSZ + strlen(sql));
+	SET_VARSIZE(t, VARHDRSZ + strlen(sql));
+	memcpy(VARDATA(t), sql, strlen(sql));
+	SPI_finish();
+	PG_RETURN_TEXT_P(t);
 }

@@ -49,6 +49,8 @@
 #include "utils/plancache.h"
 #include "utils/syscache.h"
 
+#include "pg/cache.h"
+#include "pg/distribute.h"
 #include "pg/mlsql_pg.h"
 
 /* a scoring function that takes a reference, and its shipped twin */

@@ -14,7 +14,9 @@
 #include "utils/builtins.h"
 
 #include "core/buffer.h"
+#include "core/model.h"
 #include "pg/mlsql_pg.h"
+#include "pg/params.h"
 
 PG_FUNCTION_INFO_V1(mlsql_algorithms);
 

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * registry.c
- *	  The model registry: ml_deploy (a version, or by strategy), ml_alias.
+ *	  The model registry: ml_deploy (a version, or by strategy), ml_alias,
+ *	  ml_grant, ml_set_metric and ml_set_threshold.
  *
  * A deployment is a row of mlsql.deployments; the latest row of a project
  * is its live model, so the history is never rewritten and a rollback is a
@@ -20,6 +21,8 @@
 #include <math.h>
 
 #include "core/metrics.h"
+#include "pg/cache.h"
+#include "pg/catalog.h"
 #include "pg/mlsql_pg.h"
 
 PG_FUNCTION_INFO_V1(mlsql_deploy);
@@ -264,4 +267,46 @@ mlsql_set_metric(PG_FUNCTION_ARGS)
 	catalog_set_metric(pid, metric);
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(mlsql_set_threshold);
+
+/*
+ * ml_set_threshold(ref, threshold): a binary classifier predicts its second
+ * class when that class's probability is at least threshold (NULL: the
+ * most probable class again).  Stored with the model row, so every session
+ * scores with it from its next statement.
+ */
+Datum
+mlsql_set_threshold(PG_FUNCTION_ARGS)
+{
+	char	   *ref;
+	int64		model_id,
+				project_id;
+	MLModel    *m;
+	char	   *name;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("project must not be NULL")));
+	ref = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (!PG_ARGISNULL(1) && !(PG_GETARG_FLOAT8(1) >= 0 && PG_GETARG_FLOAT8(1) <= 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("threshold must be in [0, 1], got %g", PG_GETARG_FLOAT8(1)),
+				 errhint("Pass NULL to predict the most probable class again.")));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	model_id = resolve_model_ref(ref, &project_id);
+	m = model_for_id(model_id);
+	if (m->task != ML_CLASSIFICATION || m->n_classes != 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("a decision threshold needs a binary classifier, \"%s\" is %s%s",
+						ref, m->task == ML_CLASSIFICATION ? "a multiclass " : "",
+						m->task == ML_CLASSIFICATION ? "classifier" : ml_task_name(m->task))));
+	name = catalog_project_name(project_id);
+	catalog_require_manage(project_id, name);
+	catalog_set_threshold(model_id, PG_ARGISNULL(1) ? 0 : PG_GETARG_FLOAT8(1), PG_ARGISNULL(1));
+	SPI_finish();
+	PG_RETURN_INT64(model_id);
 }

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * search.c
- *	  ml_search: hyperparameter search with cross-validation, every trial a
- *	  run; ml_cross_validate.
+ *	  ml_search: hyperparameter search with cross-validation (validate.c),
+ *	  every trial a run; halving and ranking in src/core/halving.c.
  *
  * The source is read and split once, exactly as ml_train splits it (same
  * arguments, same test rows), and the pipeline is fitted on the training
@@ -41,17 +41,21 @@
 #include "utils/resowner.h"
 
 #include "core/buffer.h"
+#include "core/halving.h"
 #include "core/metrics.h"
 #include "core/rng.h"
 #include "core/search.h"
+#include "pg/cache.h"
+#include "pg/catalog.h"
+#include "pg/evaluate.h"
 #include "pg/mlsql_pg.h"
+#include "pg/params.h"
+#include "pg/prepare.h"
+#include "pg/source.h"
+#include "pg/validate.h"
 
 PG_FUNCTION_INFO_V1(mlsql_search);
-PG_FUNCTION_INFO_V1(mlsql_cross_validate);
-PG_FUNCTION_INFO_V1(mlsql_learning_curve);
 
-#define HALVING_ETA 3
-#define HALVING_MAX_RUNGS 2
 #define MAX_TRIALS 10000
 
 typedef struct Trial
@@ -65,60 +69,6 @@ typedef struct Trial
 	const char *status;
 	double		fraction;		/* halving: share of training rows used */
 } Trial;
-
-/*
- * Cross-validated scores of one configuration: fold f trains on the rows
- * of the other folds that are in the pool (halving: a share of the rows)
- * and is scored on all rows of fold f.  With folds == 0, fold 0 of 5 is
- * the one validation fold.
- */
-static void
-cross_validate(const TrainData *td, const MLParams *params, int folds, const int *fold,
-			   const bool *pool, const char *metric, MLMetricSet *per_fold_train,
-			   MLMetricSet *per_fold_valid, int *n_done, int64 seed)
-{
-	const MLDataset *d = td->train;
-	size_t		n = d->n_rows;
-	int			n_eval = folds == 0 ? 1 : folds;
-	size_t	   *fit_rows = palloc_extended(Max(n, 1) * sizeof(size_t), MCXT_ALLOC_HUGE);
-	size_t	   *val_rows = palloc_extended(Max(n, 1) * sizeof(size_t), MCXT_ALLOC_HUGE);
-	MLModel		m = *td->model;
-
-	(void) metric;
-	*n_done = 0;
-	for (int f = 0; f < n_eval; f++)
-	{
-		size_t		nf = 0,
-					nv = 0;
-		MLDataset  *tr,
-				   *va;
-		MLFitContext ctx = {0};
-
-		for (size_t i = 0; i < n; i++)
-		{
-			if (fold[i] == f)
-				val_rows[nv++] = i;
-			else if (pool == NULL || pool[i])
-				fit_rows[nf++] = i;
-		}
-		if (nf < 2 || nv < 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("fold %d has %zu training and %zu validation rows", f + 1, nf, nv),
-					 errhint("Use fewer folds, or more rows.")));
-		tr = dataset_subset(d, fit_rows, nf);
-		va = dataset_subset(d, val_rows, nv);
-		ctx.seed = ml_mix64((uint64_t) seed ^ ml_mix64(0xC5ull + (uint64_t) f));
-		ctx.threads = mlsql_threads;
-		fit_context_names(&ctx, td->model);
-		m.state = m.learner->fit(tr, NULL, params, &ctx);
-		if (per_fold_train)
-			mlsql_evaluate_dataset(&m, tr, &per_fold_train[f]);
-		mlsql_evaluate_dataset(&m, va, &per_fold_valid[f]);
-		(*n_done)++;
-		CHECK_FOR_INTERRUPTS();
-	}
-}
 
 static Datum
 jsonb_datum_cstr(const char *s)
@@ -279,132 +229,98 @@ record_trial(int64 experiment_id, int64 project_id, const TrainData *td, const T
 	return run_id;
 }
 
-/*
- * rank[i]: row i's place in a seeded shuffle of the n training rows.  The
- * first k of the order are a share of the rows, and a larger share contains
- * a smaller one (halving's rungs, the learning curve's sizes).
- */
-static void
-row_ranks(uint32 *rank, size_t n, int64 seed)
-{
-	MLRng		rng;
-	size_t	   *perm = palloc(sizeof(size_t) * Max(n, 1));
-
-	ml_rng_seed(&rng, ml_mix64((uint64_t) seed ^ 0x4A1Full));
-	for (size_t i = 0; i < n; i++)
-		perm[i] = i;
-	for (size_t i = n; i > 1; i--)
-	{
-		size_t		s = (size_t) (ml_rng_uniform(&rng) * (double) i);
-		size_t		x = perm[i - 1];
-
-		perm[i - 1] = perm[s];
-		perm[s] = x;
-	}
-	for (size_t i = 0; i < n; i++)
-		rank[perm[i]] = (uint32) i;
-	pfree(perm);
-}
-
-/* the rank key: higher is better, failed last */
+/* the rank key of a trial: higher is better, failed last */
 static double
 rank_key(const Trial *t, bool lower_better)
 {
-	if (isnan(t->score))
-		return -INFINITY;
-	return lower_better ? -t->score : t->score;
+	return search_rank_key(t->score, lower_better);
 }
 
-Datum
-mlsql_search(PG_FUNCTION_ARGS)
+/* one ml_search call: its arguments, its data and its trials */
+typedef struct Search
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *project,
-			   *source,
-			   *algorithm,
-			   *method,
-			   *deploy;
-	char	   *target = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
-	Jsonb	   *space_jb,
-			   *fixed;
+	const char *project;
+	const char *source;
+	const char *target;
+	const char *algorithm;
+	const char *method;
+	const char *deploy;
+	const char *metric_arg;
+	Jsonb	   *fixed;
 	char	   *space_text;
-	int			trials,
-				folds;
-	char	   *metric_arg = PG_ARGISNULL(8) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(8));
-	char	   *task_arg = PG_ARGISNULL(10) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(10));
-	const MLLearner *learner;
 	MLSpace    *space;
-	TrainData	td = {0};
-	SearchArgs	a;
-	int			n_total;
-	Trial	   *tr;
-	int			n_have = 0;
-	int64		project_id,
-				experiment_id = 0;
-	int		   *fold;
-	MemoryContext trial_cxt;
-	MLBuffer	cfg;
-	int			best = -1;
+	int			trials;
+	int			folds;
 	bool		halving;
-	char	   *first_error = NULL;
+	TrainData	td;
+	SearchArgs	a;
+	int		   *fold;
+	int64		project_id;
+	int64		experiment_id;
+	MemoryContext trial_cxt;
+	Trial	   *tr;
+	int			n_total;		/* trials proposed */
+	int			n_have;			/* of them read back from earlier calls */
+	char	   *first_error;
+} Search;
 
-	InitMaterializedSRF(fcinfo, 0);
-	mlsql_progress_begin("ml_search");
+/* the arguments ml_search checks before connecting to SPI, in the order of its errors */
+static void
+search_args(FunctionCallInfo fcinfo, Search *s)
+{
 	for (int i = 0; i < 15; i++)
 		if (PG_ARGISNULL(i) && i != 2 && i != 8 && i != 10 && i != 11)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("argument %d of ml_search must not be NULL", i + 1)));
-	project = catalog_project_name_arg(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	source = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	algorithm = text_to_cstring(PG_GETARG_TEXT_PP(3));
-	space_jb = PG_GETARG_JSONB_P(4);
-	method = text_to_cstring(PG_GETARG_TEXT_PP(5));
-	trials = PG_GETARG_INT32(6);
-	folds = PG_GETARG_INT32(7);
-	fixed = PG_GETARG_JSONB_P(9);
-	deploy = text_to_cstring(PG_GETARG_TEXT_PP(14));
-	halving = strcmp(method, "halving") == 0;
-	catalog_check_project_name(project);
+	s->project = catalog_project_name_arg(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	s->source = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	s->algorithm = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	s->method = text_to_cstring(PG_GETARG_TEXT_PP(5));
+	s->trials = PG_GETARG_INT32(6);
+	s->folds = PG_GETARG_INT32(7);
+	s->fixed = PG_GETARG_JSONB_P(9);
+	s->deploy = text_to_cstring(PG_GETARG_TEXT_PP(14));
+	s->halving = strcmp(s->method, "halving") == 0;
+	catalog_check_project_name(s->project);
 
-	if (strcmp(method, "grid") != 0 && strcmp(method, "random") != 0 &&
-		strcmp(method, "bayes") != 0 && !halving)
+	if (strcmp(s->method, "grid") != 0 && strcmp(s->method, "random") != 0 &&
+		strcmp(s->method, "bayes") != 0 && !s->halving)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid search method \"%s\"", method),
+				 errmsg("invalid search method \"%s\"", s->method),
 				 errhint("Use 'grid', 'random', 'bayes' (TPE) or 'halving'.")));
-	if (trials < 1 || trials > MAX_TRIALS)
+	if (s->trials < 1 || s->trials > MAX_TRIALS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("trials must be between 1 and %d, got %d", MAX_TRIALS, trials)));
-	if (folds == 1 || folds < 0 || folds > 100)
+				 errmsg("trials must be between 1 and %d, got %d", MAX_TRIALS, s->trials)));
+	if (s->folds == 1 || s->folds < 0 || s->folds > 100)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("folds must be 0 (one validation split) or 2 to 100, got %d", folds),
+				 errmsg("folds must be 0 (one validation split) or 2 to 100, got %d", s->folds),
 				 errhint("One fold leaves nothing to validate on; use folds => 0 for a single validation split.")));
-	if (strcmp(deploy, "if_better") != 0 && strcmp(deploy, "always") != 0 &&
-		strcmp(deploy, "never") != 0)
+	if (strcmp(s->deploy, "if_better") != 0 && strcmp(s->deploy, "always") != 0 &&
+		strcmp(s->deploy, "never") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid deploy \"%s\"", deploy),
+				 errmsg("invalid deploy \"%s\"", s->deploy),
 				 errhint("Use 'if_better', 'always' or 'never'.")));
-	learner = learner_find(algorithm);
-	if (learner == NULL)
+	s->td.learner = learner_find(s->algorithm);
+	if (s->td.learner == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown algorithm \"%s\"", algorithm),
+				 errmsg("unknown algorithm \"%s\"", s->algorithm),
 				 errhint("Available algorithms: %s.", learner_names())));
-	if (!JB_ROOT_IS_OBJECT(fixed) || JB_ROOT_IS_SCALAR(fixed))
+	if (!JB_ROOT_IS_OBJECT(s->fixed) || JB_ROOT_IS_SCALAR(s->fixed))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("params must be a JSON object")));
-	space_text = JsonbToCString(NULL, &space_jb->root, VARSIZE(space_jb));
-	space = space_parse(space_text, strlen(space_text));
+}
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-
-	/* every searched name is a parameter of the learner, and not also fixed */
+/* every searched name is a parameter of the learner, and not also fixed */
+static void
+check_space(const MLSpace *space, const MLLearner *learner, Jsonb *fixed)
+{
 	for (int j = 0; j < space->n; j++)
 	{
 		const char *name = space->p[j].name;
@@ -444,743 +360,467 @@ mlsql_search(PG_FUNCTION_ARGS)
 					 errmsg("parameter \"%s\" is both fixed in params and searched in space", name),
 					 errhint("Remove it from one of them.")));
 	}
-	n_total = strcmp(method, "grid") == 0 ? (int) space_grid_size(space) : trials;
+}
 
-	/* the data, split exactly as ml_train splits it */
-	td.project = project;
-	td.source = source;
-	td.target = target;
-	if (!PG_ARGISNULL(11))
+/* features (argument 12) as C strings into td; NULL leaves every column */
+static void
+search_features(FunctionCallInfo fcinfo, TrainData *td)
+{
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	if (PG_ARGISNULL(11))
+		return;
+	arr = PG_GETARG_ARRAYTYPE_P(11);
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	td->features = palloc(sizeof(char *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
 	{
-		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(11);
-		Datum	   *elems;
-		bool	   *nulls;
-		int			n;
-
-		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-		td.features = palloc(sizeof(char *) * Max(n, 1));
-		for (int i = 0; i < n; i++)
-		{
-			if (nulls[i])
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("features must not contain NULL")));
-			td.features[i] = TextDatumGetCString(elems[i]);
-		}
-		td.n_features = n;
-		if (n == 0)
+		if (nulls[i])
 			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("features must not be empty")));
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("features must not contain NULL")));
+		td->features[i] = TextDatumGetCString(elems[i]);
 	}
-	td.params_jb = fixed;
-	td.task_arg = task_arg;
-	td.test_size = PG_GETARG_FLOAT8(12);
-	td.seed = PG_GETARG_INT64(13);
-	td.learner = learner;
-	if (!(td.test_size >= 0.0 && td.test_size < 1.0))
+	td->n_features = n;
+	if (n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("test_size must be in [0, 1), got %g", td.test_size)));
-	train_prepare(&td);
-	if (td.task != ML_CLASSIFICATION && td.task != ML_REGRESSION)
+				 errmsg("features must not be empty")));
+}
+
+/*
+ * The data, split exactly as ml_train splits it; the metric (the call's,
+ * the project's key metric from ml_set_metric, or the task's) and the
+ * folds.
+ */
+static void
+search_data(FunctionCallInfo fcinfo, Search *s)
+{
+	TrainData  *td = &s->td;
+	SearchArgs *a = &s->a;
+
+	td->project = s->project;
+	td->source = s->source;
+	td->target = s->target;
+	search_features(fcinfo, td);
+	td->params_jb = s->fixed;
+	td->task_arg = PG_ARGISNULL(10) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(10));
+	td->test_size = PG_GETARG_FLOAT8(12);
+	td->seed = PG_GETARG_INT64(13);
+	if (!(td->test_size >= 0.0 && td->test_size < 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("test_size must be in [0, 1), got %g", td->test_size)));
+	train_prepare(td);
+	if (td->task != ML_CLASSIFICATION && td->task != ML_REGRESSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ml_search needs a regression or classification task, not %s",
-						ml_task_name(td.task))));
-	/* the project's key metric (ml_set_metric) unless the call names one */
-	a.metric = metric_arg ? metric_arg : catalog_project_metric(td.project_id);
-	if (a.metric == NULL)
-		a.metric = metrics_key(td.task);
-	if (!metrics_valid(td.task, a.metric, &a.lower_better))
+						ml_task_name(td->task))));
+	a->metric = s->metric_arg ? s->metric_arg : catalog_project_metric(td->project_id);
+	if (a->metric == NULL)
+		a->metric = metrics_key(td->task);
+	if (!metrics_valid(td->task, a->metric, &a->lower_better))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("metric \"%s\" is not a %s metric", a.metric, ml_task_name(td.task)),
-				 errhint("%s", td.task == ML_CLASSIFICATION
+				 errmsg("metric \"%s\" is not a %s metric", a->metric, ml_task_name(td->task)),
+				 errhint("%s", td->task == ML_CLASSIFICATION
 						 ? "Use accuracy, precision, recall, f1, roc_auc or log_loss."
 						 : "Use r2, rmse or mae.")));
-	a.folds = folds;
-	a.seed = td.seed;
-	if ((size_t) Max(folds, 2) > td.n_train)
+	a->folds = s->folds;
+	a->seed = td->seed;
+	if ((size_t) Max(s->folds, 2) > td->n_train)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("folds (%d) must not exceed the training rows (%zu)", folds, td.n_train)));
-	fold = dataset_folds(td.train, folds == 0 ? 5 : folds, ml_mix64((uint64_t) td.seed ^ 0xF07Dull));
+				 errmsg("folds (%d) must not exceed the training rows (%zu)", s->folds, td->n_train)));
+	s->fold = dataset_folds(td->train, s->folds == 0 ? 5 : s->folds,
+							ml_mix64((uint64_t) td->seed ^ 0xF07Dull));
+}
 
-	/* the search's experiment: an earlier one with the same config goes on */
+/*
+ * The search's experiment: an earlier one with the same config (every
+ * argument but trials and deploy; halving's includes trials) goes on.
+ */
+static void
+search_experiment(Search *s)
+{
+	TrainData  *td = &s->td;
+	MLBuffer	cfg;
+
 	buffer_init(&cfg);
 	buffer_printf(&cfg, "{\"source\": ");
-	buffer_json_str(&cfg, source);
+	buffer_json_str(&cfg, s->source);
 	buffer_printf(&cfg, ", \"target\": ");
-	if (target)
-		buffer_json_str(&cfg, target);
+	if (s->target)
+		buffer_json_str(&cfg, s->target);
 	else
 		buffer_printf(&cfg, "null");
 	buffer_printf(&cfg, ", \"algorithm\": ");
-	buffer_json_str(&cfg, algorithm);
-	buffer_printf(&cfg, ", \"space\": %s, \"method\": ", space_text);
-	buffer_json_str(&cfg, method);
-	buffer_printf(&cfg, ", \"folds\": %d, \"metric\": ", folds);
-	buffer_json_str(&cfg, a.metric);
-	buffer_printf(&cfg, ", \"params\": %s, \"task\": ", JsonbToCString(NULL, &fixed->root, VARSIZE(fixed)));
-	buffer_json_str(&cfg, ml_task_name(td.task));
+	buffer_json_str(&cfg, s->algorithm);
+	buffer_printf(&cfg, ", \"space\": %s, \"method\": ", s->space_text);
+	buffer_json_str(&cfg, s->method);
+	buffer_printf(&cfg, ", \"folds\": %d, \"metric\": ", s->folds);
+	buffer_json_str(&cfg, s->a.metric);
+	buffer_printf(&cfg, ", \"params\": %s, \"task\": ", JsonbToCString(NULL, &s->fixed->root, VARSIZE(s->fixed)));
+	buffer_json_str(&cfg, ml_task_name(td->task));
 	buffer_printf(&cfg, ", \"features\": ");
-	if (td.features)
+	if (td->features)
 	{
 		buffer_printf(&cfg, "[");
-		for (int i = 0; i < td.n_features; i++)
+		for (int i = 0; i < td->n_features; i++)
 		{
 			buffer_printf(&cfg, "%s", i ? ", " : "");
-			buffer_json_str(&cfg, td.features[i]);
+			buffer_json_str(&cfg, td->features[i]);
 		}
 		buffer_printf(&cfg, "]");
 	}
 	else
 		buffer_printf(&cfg, "null");
 	buffer_printf(&cfg, ", \"test_size\": ");
-	buffer_json_num(&cfg, td.test_size);
-	buffer_printf(&cfg, ", \"seed\": " INT64_FORMAT, td.seed);
-	if (halving)
-		buffer_printf(&cfg, ", \"trials\": %d", trials);
+	buffer_json_num(&cfg, td->test_size);
+	buffer_printf(&cfg, ", \"seed\": " INT64_FORMAT, td->seed);
+	if (s->halving)
+		buffer_printf(&cfg, ", \"trials\": %d", s->trials);
 	buffer_printf(&cfg, "}");
 	buffer_put_u8(&cfg, '\0');
 
-	project_id = catalog_project_for_write(project, td.task, "search", &td.target_info);
-	experiment_id = catalog_find_experiment(project_id, "search", jsonb_datum_cstr((char *) cfg.data));
-	if (experiment_id == 0)
-		experiment_id = catalog_insert_experiment(project_id, "search", "search",
-												  jsonb_datum_cstr((char *) cfg.data));
+	s->project_id = catalog_project_for_write(s->project, td->task, "search", &td->target_info);
+	s->experiment_id = catalog_find_experiment(s->project_id, "search", jsonb_datum_cstr((char *) cfg.data));
+	if (s->experiment_id == 0)
+		s->experiment_id = catalog_insert_experiment(s->project_id, "search", "search",
+													 jsonb_datum_cstr((char *) cfg.data));
+}
 
-	/* earlier trials of this search, read back */
+/* earlier trials of this search, read back into s->tr[0 .. n_have) */
+static void
+read_trials(Search *s)
+{
+	const MLSpace *space = s->space;
+	int			cap;
+	CatalogTrial *had = catalog_search_trials(s->experiment_id, s->a.metric, &s->n_have);
+
+	cap = Max(s->n_total, s->n_have);
+	s->tr = palloc0(sizeof(Trial) * Max(cap, 1));
+	for (int i = 0; i < s->n_have; i++)
 	{
-		int			cap;
-		CatalogTrial *had = catalog_search_trials(experiment_id, a.metric, &n_have);
+		Trial	   *T = &s->tr[i];
+		MLJson	   *pj;
 
-		cap = Max(n_total, n_have);
-		tr = palloc0(sizeof(Trial) * Max(cap, 1));
-		for (int i = 0; i < n_have; i++)
+		T->run_id = had[i].run_id;
+		T->params = had[i].params;
+		T->status = had[i].status;
+		T->seconds = isnan(had[i].seconds) ? 0 : had[i].seconds;
+		T->score = had[i].score;
+		T->std = had[i].std;
+		T->fraction = isnan(had[i].fraction) ? 1 : had[i].fraction;
+		T->v = palloc(sizeof(double) * space->n);
+		pj = json_parse(T->params, strlen(T->params), "a stored trial");
+		for (int j = 0; j < space->n; j++)
 		{
-			MLJson	   *pj;
+			const MLJson *x = pj;
+			char	   *path = pstrdup(space->p[j].name);
 
-			tr[i].run_id = had[i].run_id;
-			tr[i].params = had[i].params;
-			tr[i].status = had[i].status;
-			tr[i].seconds = isnan(had[i].seconds) ? 0 : had[i].seconds;
-			tr[i].score = had[i].score;
-			tr[i].std = had[i].std;
-			tr[i].fraction = isnan(had[i].fraction) ? 1 : had[i].fraction;
-			tr[i].v = palloc(sizeof(double) * space->n);
-			pj = json_parse(tr[i].params, strlen(tr[i].params), "a stored trial");
-			for (int j = 0; j < space->n; j++)
-			{
-				const MLJson *x = pj;
-				char	   *path = pstrdup(space->p[j].name);
-
-				for (char *tok = strtok(path, "."); tok && x; tok = strtok(NULL, "."))
-					x = x->type == ML_JSON_ARRAY ? (atoi(tok) >= 0 && atoi(tok) < x->n ? x->items[atoi(tok)] : NULL)
-						: json_get(x, tok);
-				tr[i].v[j] = x ? space_value_from_json(space, j, x) : NAN;
-			}
+			for (char *tok = strtok(path, "."); tok && x; tok = strtok(NULL, "."))
+				x = x->type == ML_JSON_ARRAY ? (atoi(tok) >= 0 && atoi(tok) < x->n ? x->items[atoi(tok)] : NULL)
+					: json_get(x, tok);
+			T->v[j] = x ? space_value_from_json(space, j, x) : NAN;
 		}
 	}
+}
 
-	trial_cxt = AllocSetContextCreate(CurrentMemoryContext, "mlsql trial", ALLOCSET_DEFAULT_SIZES);
+/* run trial T on the pool's rows (NULL: all) and keep its first error */
+static void
+search_trial(Search *s, Trial *T, const bool *pool, MetricRows *rows, char **error)
+{
+	run_trial(&s->td, T, &s->a, s->fold, pool, rows, error, s->trial_cxt);
+	if (*error && s->first_error == NULL)
+		s->first_error = *error;
+}
 
-	if (!halving)
+static int64
+search_record(Search *s, const Trial *T, const char *error, MetricRows *rows)
+{
+	return record_trial(s->experiment_id, s->project_id, &s->td, T, error, rows, s->a.metric,
+						s->td.seed);
+}
+
+/*
+ * Grid, random and TPE: trials n_have .. n_total, each proposed from the
+ * seed, its number and the trials before it, scored on all training rows.
+ */
+static void
+run_sequential(Search *s)
+{
+	const MLSpace *space = s->space;
+	int			n_total = s->n_total;
+	double	   *points = palloc(sizeof(double) * space->n * Max(n_total, 1));
+	double	   *scores = palloc(sizeof(double) * Max(n_total, 1));
+	int			n_startup = space_tpe_startup(s->trials);
+	uint64_t	seed = (uint64_t) s->td.seed;
+
+	for (int i = 0; i < s->n_have && i < n_total; i++)
 	{
-		double	   *points = palloc(sizeof(double) * space->n * Max(n_total, 1));
-		double	   *scores = palloc(sizeof(double) * Max(n_total, 1));
-		int			n_startup = space_tpe_startup(trials);
+		memcpy(points + (size_t) i * space->n, s->tr[i].v, sizeof(double) * space->n);
+		scores[i] = rank_key(&s->tr[i], s->a.lower_better);
+		if (!isfinite(scores[i]))
+			scores[i] = NAN;
+	}
+	for (int t = s->n_have; t < n_total; t++)
+	{
+		Trial	   *T = &s->tr[t];
+		MetricRows	rows = {0};
+		char	   *error;
 
-		for (int i = 0; i < n_have && i < n_total; i++)
+		T->v = palloc(sizeof(double) * space->n);
+		if (strcmp(s->method, "grid") == 0)
+			space_grid_point(space, (size_t) t, T->v);
+		else if (strcmp(s->method, "random") == 0)
+			space_random_point(space, seed, t, T->v);
+		else
+			space_tpe_point(space, seed, t, points, scores, t, n_startup, T->v);
+		T->params = trial_params(space, T->v, s->fixed);
+		T->fraction = 1;
+		search_trial(s, T, NULL, &rows, &error);
+		T->run_id = search_record(s, T, error, &rows);
+		memcpy(points + (size_t) t * space->n, T->v, sizeof(double) * space->n);
+		scores[t] = isnan(T->score) ? NAN : rank_key(T, s->a.lower_better);
+		mlsql_progress_report("trial", t + 1, n_total, s->a.metric, T->score);
+	}
+}
+
+/*
+ * After a rung: rank the living by score; the best third goes on, the
+ * rest are recorded as 'pruned' (the failed were recorded when they
+ * failed).  Returns how many live on.
+ */
+static int
+halving_prune(Search *s, int *alive, int n_alive)
+{
+	double	   *key = palloc(sizeof(double) * Max(s->n_total, 1));
+	int			n_next,
+				m = 0;
+
+	for (int t = 0; t < s->n_total; t++)
+		key[t] = rank_key(&s->tr[t], s->a.lower_better);
+	n_next = halving_rank(alive, n_alive, key);
+	for (int q = 0; q < n_alive; q++)
+	{
+		Trial	   *T = &s->tr[alive[q]];
+		MetricRows	rows = {0};
+
+		if (q < n_next && strcmp(T->status ? T->status : "", "failed") != 0)
+			continue;
+		if (T->status && strcmp(T->status, "failed") == 0)
+			continue;			/* already recorded */
+		T->status = "pruned";
+		T->run_id = search_record(s, T, NULL, &rows);
+	}
+	for (int q = 0; q < n_alive; q++)
+		if (s->tr[alive[q]].status == NULL)
+			alive[m++] = alive[q];
+	pfree(key);
+	return m;
+}
+
+/*
+ * Successive halving (src/core/halving.c): every configuration on a share
+ * of the training rows, the best third goes on with three times the rows,
+ * until the survivors use them all.  The pruned are recorded as 'pruned';
+ * s->tr ends in run order, as a later call reads them back.
+ */
+static void
+run_halving(Search *s)
+{
+	int			n_total = s->n_total;
+	int		   *alive = palloc(sizeof(int) * n_total);
+	int			n_alive = n_total;
+	size_t		n = s->td.train->n_rows;
+	uint32	   *rank = palloc(sizeof(uint32) * Max(n, 1));
+	bool	   *pool = palloc(sizeof(bool) * Max(n, 1));
+	int			rungs = halving_rungs(n_total);
+	Trial	   *sorted;
+
+	/* a seeded order of the training rows: each rung's rows contain the last's */
+	halving_row_ranks(rank, n, s->td.seed);
+	for (int t = 0; t < n_total; t++)
+	{
+		s->tr[t].v = palloc(sizeof(double) * s->space->n);
+		space_random_point(s->space, (uint64_t) s->td.seed, t, s->tr[t].v);
+		s->tr[t].params = trial_params(s->space, s->tr[t].v, s->fixed);
+		alive[t] = t;
+	}
+	for (int r = 0; r <= rungs; r++)
+	{
+		size_t		keep = halving_rung_rows(r, rungs, n);
+
+		for (size_t i = 0; i < n; i++)
+			pool[i] = rank[i] < keep;
+		for (int q = 0; q < n_alive; q++)
 		{
-			memcpy(points + (size_t) i * space->n, tr[i].v, sizeof(double) * space->n);
-			scores[i] = rank_key(&tr[i], a.lower_better);
-			if (!isfinite(scores[i]))
-				scores[i] = NAN;
-		}
-		for (int t = n_have; t < n_total; t++)
-		{
-			Trial	   *T = &tr[t];
+			Trial	   *T = &s->tr[alive[q]];
 			MetricRows	rows = {0};
 			char	   *error;
 
-			T->v = palloc(sizeof(double) * space->n);
-			if (strcmp(method, "grid") == 0)
-				space_grid_point(space, (size_t) t, T->v);
-			else if (strcmp(method, "random") == 0)
-				space_random_point(space, (uint64_t) td.seed, t, T->v);
+			T->fraction = r == rungs ? 1 : (double) keep / (double) n;
+			search_trial(s, T, r == rungs ? NULL : pool, &rows, &error);
+			/* the last rung's trials, and the failed, are recorded now */
+			if (r == rungs || error)
+				T->run_id = search_record(s, T, error, &rows);
 			else
-				space_tpe_point(space, (uint64_t) td.seed, t, points, scores, t, n_startup, T->v);
-			T->params = trial_params(space, T->v, fixed);
-			T->fraction = 1;
-			run_trial(&td, T, &a, fold, NULL, &rows, &error, trial_cxt);
-			if (error && first_error == NULL)
-				first_error = error;
-			T->run_id = record_trial(experiment_id, project_id, &td, T, error, &rows, a.metric, td.seed);
-			memcpy(points + (size_t) t * space->n, T->v, sizeof(double) * space->n);
-			scores[t] = isnan(T->score) ? NAN : rank_key(T, a.lower_better);
-			mlsql_progress_report("trial", t + 1, n_total, a.metric, T->score);
+				T->status = NULL;	/* still running */
 		}
+		if (r == rungs)
+			break;
+		n_alive = halving_prune(s, alive, n_alive);
+		if (n_alive == 0)
+			break;
 	}
-	else if (n_have == 0)
+	/* trials in run order, as a later call reads them back */
+	sorted = palloc(sizeof(Trial) * n_total);
+	memcpy(sorted, s->tr, sizeof(Trial) * n_total);
+	for (int q = 1; q < n_total; q++)
+		for (int z = q; z > 0 && sorted[z].run_id < sorted[z - 1].run_id; z--)
+		{
+			Trial		x = sorted[z];
+
+			sorted[z] = sorted[z - 1];
+			sorted[z - 1] = x;
+		}
+	s->tr = sorted;
+}
+
+/* the best finished trial on all training rows (ties go to the earlier); errors when none */
+static int
+best_trial(Search *s)
+{
+	double	   *key = palloc(sizeof(double) * Max(s->n_total, 1));
+	bool	   *eligible = palloc(sizeof(bool) * Max(s->n_total, 1));
+	int			best;
+
+	for (int t = 0; t < s->n_total; t++)
 	{
-		/*
-		 * Successive halving: every configuration on a share of the training
-		 * rows, the best third goes on with three times the rows, until the
-		 * survivors use them all.  The pruned are recorded as 'pruned'.
-		 */
-		int			rungs = 0;
-		int		   *alive = palloc(sizeof(int) * n_total);
-		int			n_alive = n_total;
-		size_t		n = td.train->n_rows;
-		uint32	   *rank = palloc(sizeof(uint32) * Max(n, 1));
-		bool	   *pool = palloc(sizeof(bool) * Max(n, 1));
+		const Trial *T = &s->tr[t];
 
-		/*
-		 * Rungs: as many as eta divides the configurations, at most
-		 * HALVING_MAX_RUNGS + 1 (the first on 1/9 of the rows: fewer rows
-		 * rank configurations too noisily to prune on)
-		 */
-		while ((int) pow(HALVING_ETA, rungs + 1) <= n_total && rungs < HALVING_MAX_RUNGS)
-			rungs++;
-		/* a seeded order of the training rows: each rung's rows contain the last's */
-		row_ranks(rank, n, td.seed);
-		for (int t = 0; t < n_total; t++)
-		{
-			tr[t].v = palloc(sizeof(double) * space->n);
-			space_random_point(space, (uint64_t) td.seed, t, tr[t].v);
-			tr[t].params = trial_params(space, tr[t].v, fixed);
-			alive[t] = t;
-		}
-		for (int r = 0; r <= rungs; r++)
-		{
-			double		frac = pow(HALVING_ETA, r - rungs);
-			/* at least 100 rows (or all) on every rung */
-			size_t		keep = Max((size_t) ceil(frac * n), Min(n, 100));
-			int			n_next;
-
-			for (size_t i = 0; i < n; i++)
-				pool[i] = rank[i] < keep;
-			for (int q = 0; q < n_alive; q++)
-			{
-				Trial	   *T = &tr[alive[q]];
-				MetricRows	rows = {0};
-				char	   *error;
-
-				T->fraction = r == rungs ? 1 : (double) keep / (double) n;
-				run_trial(&td, T, &a, fold, r == rungs ? NULL : pool, &rows, &error, trial_cxt);
-				if (error && first_error == NULL)
-					first_error = error;
-				/* the last rung's trials, and the failed, are recorded now */
-				if (r == rungs || error)
-				{
-					T->run_id = record_trial(experiment_id, project_id, &td, T, error, &rows, a.metric, td.seed);
-				}
-				else
-					T->status = NULL;	/* still running */
-			}
-			if (r == rungs)
-				break;
-			/* rank the living by score; the best third goes on */
-			for (int q = 1; q < n_alive; q++)
-				for (int z = q; z > 0 &&
-					 rank_key(&tr[alive[z]], a.lower_better) > rank_key(&tr[alive[z - 1]], a.lower_better); z--)
-				{
-					int			x = alive[z];
-
-					alive[z] = alive[z - 1];
-					alive[z - 1] = x;
-				}
-			n_next = (int) ceil((double) n_alive / HALVING_ETA);
-			for (int q = 0; q < n_alive; q++)
-			{
-				Trial	   *T = &tr[alive[q]];
-
-				if (q < n_next && strcmp(T->status ? T->status : "", "failed") != 0)
-					continue;
-				if (T->status && strcmp(T->status, "failed") == 0)
-					continue;	/* already recorded */
-				T->status = "pruned";
-				{
-					MetricRows	rows = {0};
-
-					T->run_id = record_trial(experiment_id, project_id, &td, T, NULL, &rows, a.metric, td.seed);
-				}
-			}
-			{
-				int			m = 0;
-
-				for (int q = 0; q < n_alive; q++)
-					if (tr[alive[q]].status == NULL)
-						alive[m++] = alive[q];
-				n_alive = m;
-			}
-			if (n_alive == 0)
-				break;
-		}
-		/* trials in run order, as a later call reads them back */
-		{
-			Trial	   *sorted = palloc(sizeof(Trial) * n_total);
-
-			memcpy(sorted, tr, sizeof(Trial) * n_total);
-			for (int q = 1; q < n_total; q++)
-				for (int z = q; z > 0 && sorted[z].run_id < sorted[z - 1].run_id; z--)
-				{
-					Trial		x = sorted[z];
-
-					sorted[z] = sorted[z - 1];
-					sorted[z - 1] = x;
-				}
-			tr = sorted;
-		}
+		key[t] = rank_key(T, s->a.lower_better);
+		eligible[t] = T->status && strcmp(T->status, "finished") == 0 && T->fraction >= 1 &&
+			!isnan(T->score);
 	}
-	if (halving && n_have > 0)
-		n_total = n_have;
-
-	/* the best finished trial on all training rows; ties go to the earlier */
-	for (int t = 0; t < n_total; t++)
-		if (tr[t].status && strcmp(tr[t].status, "finished") == 0 && tr[t].fraction >= 1 &&
-			!isnan(tr[t].score) &&
-			(best < 0 || rank_key(&tr[t], a.lower_better) > rank_key(&tr[best], a.lower_better)))
-			best = t;
+	best = search_best(key, eligible, s->n_total);
 	if (best < 0)
 	{
-		char	   *first = first_error;
+		char	   *first = s->first_error;
 
 		if (first == NULL)
-			first = catalog_first_trial_error(experiment_id);
+			first = catalog_first_trial_error(s->experiment_id);
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("every trial of the search failed"),
 				 first ? errdetail("The first error: %s", first) : 0,
 				 errhint("Check the search space and params.")));
 	}
+	return best;
+}
 
-	/* refit the best on the whole training split; score it once on test */
+/* refit the best on the whole training split with ml_train; score it once on test */
+static void
+refit_best(FunctionCallInfo fcinfo, Search *s, int best)
+{
+	const Trial *B = &s->tr[best];
+	int			rc;
+	bool		isnull;
+	int64		refit_run;
+	Datum		args[10];
+	Oid			types[10] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TEXTARRAYOID,
+	FLOAT8OID, INT8OID, TEXTOID};
+	char		nulls[11] = "          ";
+
+	args[0] = CStringGetTextDatum(s->project);
+	args[1] = CStringGetTextDatum(s->source);
+	args[2] = s->target ? CStringGetTextDatum(s->target) : (Datum) 0;
+	nulls[2] = s->target ? ' ' : 'n';
+	args[3] = CStringGetTextDatum(s->algorithm);
+	args[4] = jsonb_datum_cstr(B->params);
+	args[5] = CStringGetTextDatum(ml_task_name(s->td.task));
+	args[6] = PG_ARGISNULL(11) ? (Datum) 0 : PG_GETARG_DATUM(11);
+	nulls[6] = PG_ARGISNULL(11) ? 'n' : ' ';
+	args[7] = Float8GetDatum(s->td.test_size);
+	args[8] = Int64GetDatum(s->td.seed);
+	args[9] = CStringGetTextDatum(s->deploy);
+	rc = SPI_execute_with_args(psprintf("SELECT run_id, version, metrics FROM %s.ml_train($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+										ext_schema(fcinfo->flinfo->fn_oid)),
+							   10, types, args, nulls, false, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "refitting the best trial failed");
+	refit_run = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	ereport(NOTICE,
+			(errmsg("best trial %d (validation %s %.4f) refit as version %s of \"%s\"",
+					best + 1, s->a.metric, B->score,
+					SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2), s->project)));
+	catalog_set_parent_run(refit_run, B->run_id);
+}
+
+/*
+ * ml_search(project, source, target, algorithm, space, method, trials,
+ * folds, metric, params, task, features, test_size, seed, deploy): a row
+ * per trial; the best is refit by ml_train.
+ */
+Datum
+mlsql_search(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Search		s = {0};
+	Jsonb	   *space_jb;
+	int			best;
+
+	s.target = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	s.metric_arg = PG_ARGISNULL(8) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(8));
+	InitMaterializedSRF(fcinfo, 0);
+	mlsql_progress_begin("ml_search");
+	search_args(fcinfo, &s);
+	space_jb = PG_GETARG_JSONB_P(4);
+	s.space_text = JsonbToCString(NULL, &space_jb->root, VARSIZE(space_jb));
+	s.space = space_parse(s.space_text, strlen(s.space_text));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	check_space(s.space, s.td.learner, s.fixed);
+	s.n_total = strcmp(s.method, "grid") == 0 ? (int) space_grid_size(s.space) : s.trials;
+	search_data(fcinfo, &s);
+	search_experiment(&s);
+	read_trials(&s);
+
+	s.trial_cxt = AllocSetContextCreate(CurrentMemoryContext, "mlsql trial", ALLOCSET_DEFAULT_SIZES);
+	if (!s.halving)
+		run_sequential(&s);
+	else if (s.n_have == 0)
+		run_halving(&s);
+	if (s.halving && s.n_have > 0)
+		s.n_total = s.n_have;
+
+	best = best_trial(&s);
+	refit_best(fcinfo, &s, best);
+
+	for (int t = 0; t < s.n_total; t++)
 	{
-		int			rc;
-		bool		isnull;
-		int64		refit_run;
-		Datum		args[10];
-		Oid			types[10] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TEXTARRAYOID,
-		FLOAT8OID, INT8OID, TEXTOID};
-		char		nulls[11] = "          ";
-
-		args[0] = CStringGetTextDatum(project);
-		args[1] = CStringGetTextDatum(source);
-		args[2] = target ? CStringGetTextDatum(target) : (Datum) 0;
-		nulls[2] = target ? ' ' : 'n';
-		args[3] = CStringGetTextDatum(algorithm);
-		args[4] = jsonb_datum_cstr(tr[best].params);
-		args[5] = CStringGetTextDatum(ml_task_name(td.task));
-		args[6] = PG_ARGISNULL(11) ? (Datum) 0 : PG_GETARG_DATUM(11);
-		nulls[6] = PG_ARGISNULL(11) ? 'n' : ' ';
-		args[7] = Float8GetDatum(td.test_size);
-		args[8] = Int64GetDatum(td.seed);
-		args[9] = CStringGetTextDatum(deploy);
-		rc = SPI_execute_with_args(psprintf("SELECT run_id, version, metrics FROM %s.ml_train($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-											ext_schema(fcinfo->flinfo->fn_oid)),
-								   10, types, args, nulls, false, 0);
-		if (rc != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "refitting the best trial failed");
-		refit_run = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		ereport(NOTICE,
-				(errmsg("best trial %d (validation %s %.4f) refit as version %s of \"%s\"",
-						best + 1, a.metric, tr[best].score,
-						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2), project)));
-		catalog_set_parent_run(refit_run, tr[best].run_id);
-	}
-
-	for (int t = 0; t < n_total; t++)
-	{
+		Trial	   *T = &s.tr[t];
 		Datum		vals[8];
 		bool		nulls[8] = {0};
 
 		vals[0] = Int32GetDatum(t + 1);
-		vals[1] = Int64GetDatum(tr[t].run_id);
-		vals[2] = jsonb_datum_cstr(tr[t].params);
-		vals[3] = Float8GetDatum(tr[t].score);
-		nulls[3] = isnan(tr[t].score);
-		vals[4] = Float8GetDatum(tr[t].std);
-		nulls[4] = isnan(tr[t].std);
-		vals[5] = Float8GetDatum(tr[t].seconds);
-		vals[6] = CStringGetTextDatum(tr[t].status ? tr[t].status : "pruned");
+		vals[1] = Int64GetDatum(T->run_id);
+		vals[2] = jsonb_datum_cstr(T->params);
+		vals[3] = Float8GetDatum(T->score);
+		nulls[3] = isnan(T->score);
+		vals[4] = Float8GetDatum(T->std);
+		nulls[4] = isnan(T->std);
+		vals[5] = Float8GetDatum(T->seconds);
+		vals[6] = CStringGetTextDatum(T->status ? T->status : "pruned");
 		vals[7] = BoolGetDatum(t == best);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, vals, nulls);
 	}
 	SPI_finish();
 	return (Datum) 0;
-}
-
-/*
- * The arguments ml_cross_validate and ml_learning_curve share with
- * ml_train, from argument first on: params, then (after the function's own)
- * task, features, test_size, seed.
- */
-static void
-cv_prepare(FunctionCallInfo fcinfo, TrainData *td, int i_params, int i_task)
-{
-	const char *algorithm;
-
-	for (int i = 0; i < i_task + 4; i++)
-		if (PG_ARGISNULL(i) && i != 1 && i != i_task && i != i_task + 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("argument %d must not be NULL", i + 1)));
-	td->source = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	td->target = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	algorithm = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	td->learner = learner_find(algorithm);
-	if (td->learner == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown algorithm \"%s\"", algorithm),
-				 errhint("Available algorithms: %s.", learner_names())));
-	td->params_jb = PG_GETARG_JSONB_P(i_params);
-	if (!JB_ROOT_IS_OBJECT(td->params_jb) || JB_ROOT_IS_SCALAR(td->params_jb))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("params must be a JSON object")));
-	td->task_arg = PG_ARGISNULL(i_task) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(i_task));
-	if (!PG_ARGISNULL(i_task + 1))
-	{
-		Datum	   *elems;
-		bool	   *nulls;
-		int			n;
-
-		deconstruct_array(PG_GETARG_ARRAYTYPE_P(i_task + 1), TEXTOID, -1, false, TYPALIGN_INT,
-						  &elems, &nulls, &n);
-		if (n == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("features must not be empty")));
-		td->features = palloc(sizeof(char *) * n);
-		for (int i = 0; i < n; i++)
-		{
-			if (nulls[i])
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("features must not contain NULL")));
-			td->features[i] = TextDatumGetCString(elems[i]);
-		}
-		td->n_features = n;
-	}
-	td->test_size = PG_GETARG_FLOAT8(i_task + 2);
-	td->seed = PG_GETARG_INT64(i_task + 3);
-	if (!(td->test_size >= 0.0 && td->test_size < 1.0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("test_size must be in [0, 1), got %g", td->test_size)));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	train_prepare(td);
-	if (td->task != ML_CLASSIFICATION && td->task != ML_REGRESSION)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cross-validation needs a regression or classification task, not %s",
-						ml_task_name(td->task))));
-}
-
-static Datum
-metric_set_jsonb(const MLMetricSet *m)
-{
-	MLBuffer	b;
-
-	buffer_init(&b);
-	buffer_put_u8(&b, '{');
-	for (int i = 0; i < m->n; i++)
-	{
-		buffer_printf(&b, "%s", i ? ", " : "");
-		buffer_json_str(&b, m->names[i]);
-		buffer_printf(&b, ": ");
-		buffer_json_num(&b, m->values[i]);
-	}
-	buffer_put_u8(&b, '}');
-	return jsonb_datum(&b);
-}
-
-static void
-check_folds(int folds, size_t n_train)
-{
-	if (folds < 2 || folds > 100)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("folds must be between 2 and 100, got %d", folds)));
-	if ((size_t) folds > n_train)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("folds (%d) must not exceed the training rows (%zu)", folds, n_train)));
-}
-
-/*
- * ml_cross_validate(source, target, algorithm, params, folds, task,
- * features, test_size, seed): k-fold cross-validation on the training split
- * (the rows ml_train would train on; test_size => 0 uses every row), one
- * row per fold with its train and validation metrics.
- */
-Datum
-mlsql_cross_validate(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TrainData	td = {0};
-	int			folds;
-	int		   *fold;
-	MLMetricSet *tr,
-			   *va;
-	MLParams   *params;
-	int			done;
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (PG_ARGISNULL(4))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("folds must not be NULL")));
-	folds = PG_GETARG_INT32(4);
-	cv_prepare(fcinfo, &td, 3, 5);
-	check_folds(folds, td.n_train);
-	fold = dataset_folds(td.train, folds, ml_mix64((uint64_t) td.seed ^ 0xF07Dull));
-	params = td.params;
-	tr = palloc0(sizeof(MLMetricSet) * folds);
-	va = palloc0(sizeof(MLMetricSet) * folds);
-	for (int f = 0; f < folds; f++)
-	{
-		Datum		vals[6];
-		bool		nulls[6] = {0};
-		struct timespec t0,
-					t1;
-		size_t		nv = 0;
-
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		/* one fold at a time: reuse cross_validate with a fold mask */
-		{
-			int		   *mask = palloc(sizeof(int) * td.n_train);
-
-			for (size_t i = 0; i < td.n_train; i++)
-			{
-				mask[i] = fold[i] == f ? 0 : 1;
-				nv += fold[i] == f;
-			}
-			cross_validate(&td, params, 0, mask, NULL, NULL, &tr[f], &va[f], &done, td.seed + f);
-			pfree(mask);
-		}
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		vals[0] = Int32GetDatum(f + 1);
-		vals[1] = Int64GetDatum((int64) (td.n_train - nv));
-		vals[2] = Int64GetDatum((int64) nv);
-		vals[3] = metric_set_jsonb(&tr[f]);
-		vals[4] = metric_set_jsonb(&va[f]);
-		vals[5] = Float8GetDatum((double) (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, vals, nulls);
-	}
-	SPI_finish();
-	return (Datum) 0;
-}
-
-/*
- * ml_learning_curve(source, target, algorithm, params, sizes, folds, task,
- * features, test_size, seed, project): the cross-validated train and
- * validation score of the key metric when each fold trains on a share of
- * its rows (nested: each size's rows contain the smaller sizes').  With a
- * project it is recorded as a 'learning_curve' experiment, one run per size
- * (train_fraction, and the scores with their standard deviations as
- * metrics), which ml_plot('learning_curve', experiment_id) draws.
- */
-Datum
-mlsql_learning_curve(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TrainData	td = {0};
-	int			folds;
-	int		   *fold;
-	double	   *sizes;
-	int			n_sizes;
-	size_t		n;
-	uint32	   *rank;
-	bool	   *pool;
-	const char *key;
-	char	   *project = NULL;
-	int64		experiment_id = 0,
-				project_id = 0;
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (PG_ARGISNULL(4) || PG_ARGISNULL(5))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("sizes and folds must not be NULL")));
-	{
-		Datum	   *elems;
-		bool	   *nulls;
-
-		deconstruct_array(PG_GETARG_ARRAYTYPE_P(4), FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-						  &elems, &nulls, &n_sizes);
-		if (n_sizes == 0 || n_sizes > 100)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("sizes must hold 1 to 100 shares of the training rows")));
-		sizes = palloc(sizeof(double) * n_sizes);
-		for (int i = 0; i < n_sizes; i++)
-		{
-			sizes[i] = nulls[i] ? NAN : DatumGetFloat8(elems[i]);
-			if (!(sizes[i] > 0 && sizes[i] <= 1))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("each size must be a share of the training rows in (0, 1], got %g", sizes[i])));
-		}
-	}
-	folds = PG_GETARG_INT32(5);
-	if (!PG_ARGISNULL(10))
-		project = catalog_project_name_arg(text_to_cstring(PG_GETARG_TEXT_PP(10)));
-	td.project = project;
-	cv_prepare(fcinfo, &td, 3, 6);
-	check_folds(folds, td.n_train);
-	key = metrics_key(td.task);
-	n = td.train->n_rows;
-	fold = dataset_folds(td.train, folds, ml_mix64((uint64_t) td.seed ^ 0xF07Dull));
-	rank = palloc(sizeof(uint32) * Max(n, 1));
-	pool = palloc(sizeof(bool) * Max(n, 1));
-	row_ranks(rank, n, td.seed);
-	if (project)
-	{
-		MLBuffer	cfg;
-
-		project_id = catalog_project_for_write(project, td.task, "learning curve", &td.target_info);
-		buffer_init(&cfg);
-		buffer_printf(&cfg, "{\"source\": ");
-		buffer_json_str(&cfg, td.source);
-		buffer_printf(&cfg, ", \"algorithm\": ");
-		buffer_json_str(&cfg, td.model->learner->name);
-		buffer_printf(&cfg, ", \"params\": %s, \"folds\": %d, \"metric\": ",
-					  JsonbToCString(NULL, &td.params_jb->root, VARSIZE(td.params_jb)), folds);
-		buffer_json_str(&cfg, key);
-		buffer_printf(&cfg, ", \"seed\": " INT64_FORMAT "}", td.seed);
-		experiment_id = catalog_insert_experiment(project_id, "learning_curve", "learning_curve",
-												  jsonb_datum(&cfg));
-	}
-	for (int s = 0; s < n_sizes; s++)
-	{
-		size_t		keep = (size_t) ceil(sizes[s] * n);
-		MLMetricSet *tr = palloc0(sizeof(MLMetricSet) * folds);
-		MLMetricSet *va = palloc0(sizeof(MLMetricSet) * folds);
-		int			done;
-		double		mt = 0,
-					mv = 0,
-					st = 0,
-					sv = 0;
-		Datum		vals[6];
-		bool		nulls[6] = {0};
-		size_t		used;
-
-		for (size_t i = 0; i < n; i++)
-			pool[i] = rank[i] < keep;
-		/* what each fold's model trains on, on average */
-		used = (size_t) llround((double) Min(keep, n) * (folds - 1) / folds);
-		cross_validate(&td, td.params, folds, fold, pool, key, tr, va, &done, td.seed);
-		for (int f = 0; f < done; f++)
-		{
-			mt += metrics_get(&tr[f], key) / done;
-			mv += metrics_get(&va[f], key) / done;
-		}
-		for (int f = 0; f < done; f++)
-		{
-			st += pow(metrics_get(&tr[f], key) - mt, 2) / done;
-			sv += pow(metrics_get(&va[f], key) - mv, 2) / done;
-		}
-		st = sqrt(st);
-		sv = sqrt(sv);
-		if (project)
-		{
-			MetricRows	rows = {0};
-			char	   *pj = JsonbToCString(NULL, &td.params_jb->root, VARSIZE(td.params_jb));
-			CatalogRun	run;
-			int64		run_id;
-
-			catalog_run_init(&run);
-			run.experiment_id = experiment_id;
-			run.project_id = project_id;
-			run.algorithm = td.model->learner->name;
-			run.params = jsonb_datum_cstr(pj);
-			run.seed = td.seed;
-			run.task = ml_task_name(td.task);
-			run.n_train = (int64) used;
-			run_id = catalog_insert_run(&run);
-
-			add_metric(&rows, "train", "train_fraction", -1, sizes[s]);
-			add_metric(&rows, "train", key, -1, mt);
-			add_metric(&rows, "train", psprintf("%s_std", key), -1, st);
-			add_metric(&rows, "validation", key, -1, mv);
-			add_metric(&rows, "validation", psprintf("%s_std", key), -1, sv);
-			catalog_insert_metrics(run_id, &rows);
-		}
-		vals[0] = Float8GetDatum(sizes[s]);
-		vals[1] = Int64GetDatum((int64) used);
-		vals[2] = Float8GetDatum(mt);
-		vals[3] = Float8GetDatum(st);
-		vals[4] = Float8GetDatum(mv);
-		vals[5] = Float8GetDatum(sv);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, vals, nulls);
-	}
-	SPI_finish();
-	return (Datum) 0;
-}
-
-PG_FUNCTION_INFO_V1(mlsql_set_threshold);
-PG_FUNCTION_INFO_V1(mlsql_source_query);
-
-/*
- * ml_set_threshold(ref, threshold): a binary classifier predicts its second
- * class when that class's probability is at least threshold (NULL: the
- * most probable class again).  Stored with the model row, so every session
- * scores with it from its next statement.
- */
-Datum
-mlsql_set_threshold(PG_FUNCTION_ARGS)
-{
-	char	   *ref;
-	int64		model_id,
-				project_id;
-	MLModel    *m;
-	char	   *name;
-
-	if (PG_ARGISNULL(0))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("project must not be NULL")));
-	ref = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	if (!PG_ARGISNULL(1) && !(PG_GETARG_FLOAT8(1) >= 0 && PG_GETARG_FLOAT8(1) <= 1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("threshold must be in [0, 1], got %g", PG_GETARG_FLOAT8(1)),
-				 errhint("Pass NULL to predict the most probable class again.")));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	model_id = resolve_model_ref(ref, &project_id);
-	m = model_for_id(model_id);
-	if (m->task != ML_CLASSIFICATION || m->n_classes != 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("a decision threshold needs a binary classifier, \"%s\" is %s%s",
-						ref, m->task == ML_CLASSIFICATION ? "a multiclass " : "",
-						m->task == ML_CLASSIFICATION ? "classifier" : ml_task_name(m->task))));
-	name = catalog_project_name(project_id);
-	catalog_require_manage(project_id, name);
-	catalog_set_threshold(model_id, PG_ARGISNULL(1) ? 0 : PG_GETARG_FLOAT8(1), PG_ARGISNULL(1));
-	SPI_finish();
-	PG_RETURN_INT64(model_id);
-}
-
-/*
- * The query a source (table, view or query text) reads, for SQL helpers;
- * checked to be one read-only query, as ml_train checks it, so that it may
- * be used as a subquery.
- */
-Datum
-mlsql_source_query(PG_FUNCTION_ARGS)
-{
-	MemoryContext caller = CurrentMemoryContext;
-	char	   *sql;
-	text	   *t;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	(void) source_prepare(text_to_cstring(PG_GETARG_TEXT_PP(0)), &sql);
-	t = (text *) MemoryContextAlloc(caller, VARHDRSZ + strlen(sql));
-	SET_VARSIZE(t, VARHDRSZ + strlen(sql));
-	memcpy(VARDATA(t), sql, strlen(sql));
-	SPI_finish();
-	PG_RETURN_TEXT_P(t);
 }

@@ -50,7 +50,9 @@
 #include "utils/varlena.h"
 #include "parser/scansup.h"
 
+#include "pg/catalog.h"
 #include "pg/mlsql_pg.h"
+#include "pg/source.h"
 
 #define FETCH_ROWS 1000
 #define UNIX_EPOCH_DAYS 10957	/* 2000-01-01 - 1970-01-01 */
@@ -658,33 +660,323 @@ expand_columns(SourceData *s, TupleDesc td, ReadCol *rc, int ncols)
 	}
 }
 
+/* source_read's state while it reads the cursor */
+typedef struct Reader
+{
+	SourceData *s;
+	MemoryContext main_cxt;		/* owns everything read */
+	TupleDesc	td;
+	const char *target;
+	int			target_col;		/* -1: no target */
+	Oid			target_out;		/* text targets: output function */
+	int64		target_nulls;
+	ReadCol    *rc;
+	int			ncols;
+	int			n_aux;
+	int		   *aux_att;
+	Oid		   *aux_out;		/* per split column: output function, */
+	Oid		   *aux_base;		/* base type, */
+	bool	   *aux_numeric;	/* and whether it reads as a number */
+	char	   *(*aux_seen)[AUX_SEEN];	/* its latest distinct values */
+	size_t		cap;			/* rows the buffers hold */
+	size_t		n;				/* rows read */
+	double		cells_per_row;
+	Datum	   *row_values;
+	bool	   *row_nulls;
+} Reader;
+
+/* auxiliary columns (split keys): read as text and, when possible, numbers */
+static void
+reader_aux_setup(Reader *r)
+{
+	SourceData *s = r->s;
+	int			n_aux = r->n_aux;
+	bool		varlena;
+
+	s->n_aux = n_aux;
+	s->aux_text = palloc0(sizeof(char **) * (n_aux + 1));
+	s->aux_num = palloc0(sizeof(double *) * (n_aux + 1));
+	r->aux_out = palloc0(sizeof(Oid) * (n_aux + 1));
+	r->aux_base = palloc0(sizeof(Oid) * (n_aux + 1));
+	r->aux_numeric = palloc0(sizeof(bool) * (n_aux + 1));
+	r->aux_seen = palloc0(sizeof(char *[AUX_SEEN]) * (n_aux + 1));
+	for (int x = 0; x < n_aux; x++)
+	{
+		Oid			t;
+
+		t = TupleDescAttr(r->td, r->aux_att[x])->atttypid;
+		getTypeOutputInfo(t, &r->aux_out[x], &varlena);
+		r->aux_base[x] = getBaseType(t);
+		r->aux_numeric[x] = source_type_class(t, NULL) == SRC_NUMERIC;
+	}
+}
+
+/* room for got more rows in every buffer, within mlsql.max_memory */
+static void
+reader_reserve(Reader *r, uint64 got)
+{
+	SourceData *s = r->s;
+	size_t		ncap;
+
+	if (r->n + got <= r->cap)
+		return;
+	ncap = Max(r->cap * 2, 1024);
+	while (ncap < r->n + got)
+		ncap *= 2;
+	check_memory((double) (r->n + got) * r->cells_per_row);
+	for (int f = 0; f < r->ncols; f++)
+		grow(&r->rc[f], ncap, r->n, r->main_cxt);
+	s->y_num = s->y_num ? repalloc_huge(s->y_num, ncap * sizeof(double))
+		: MemoryContextAllocHuge(r->main_cxt, ncap * sizeof(double));
+	if (r->target_out != InvalidOid)
+		s->y_text = s->y_text ? repalloc_huge(s->y_text, ncap * sizeof(char *))
+			: MemoryContextAllocHuge(r->main_cxt, ncap * sizeof(char *));
+	for (int x = 0; x < r->n_aux; x++)
+	{
+		s->aux_text[x] = s->aux_text[x] ? repalloc_huge(s->aux_text[x], ncap * sizeof(char *))
+			: MemoryContextAllocHuge(r->main_cxt, ncap * sizeof(char *));
+		s->aux_num[x] = s->aux_num[x] ? repalloc_huge(s->aux_num[x], ncap * sizeof(double))
+			: MemoryContextAllocHuge(r->main_cxt, ncap * sizeof(double));
+	}
+	r->cap = ncap;
+}
+
+/* row n's value of an array feature column: one number per element */
+static void
+read_array_cell(Reader *r, ReadCol *c, Datum d, bool isnull)
+{
+	size_t		n = r->n;
+	ArrayType  *a;
+	Datum	   *el;
+	bool	   *elnull;
+	int			ne;
+	int16		tl;
+	bool		tb;
+	char		ta;
+
+	if (isnull)
+	{
+		c->nulls++;
+		for (int e = 0; e < c->len; e++)
+			c->num[e][n] = NAN;
+		return;
+	}
+	a = DatumGetArrayTypeP(d);
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("array column \"%s\" holds a multidimensional array",
+						NameStr(TupleDescAttr(r->td, c->att)->attname))));
+	get_typlenbyvalalign(ARR_ELEMTYPE(a), &tl, &tb, &ta);
+	deconstruct_array(a, ARR_ELEMTYPE(a), tl, tb, ta, &el, &elnull, &ne);
+	if (c->len < 0)
+	{
+		/* the first non-NULL array fixes the length */
+		MemoryContext o2 = MemoryContextSwitchTo(r->main_cxt);
+
+		if (ne == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("array column \"%s\" holds an empty array",
+							NameStr(TupleDescAttr(r->td, c->att)->attname))));
+		c->len = ne;
+		c->num = palloc0(sizeof(double *) * ne);
+		for (int e = 0; e < ne; e++)
+		{
+			c->num[e] = MemoryContextAllocHuge(r->main_cxt, r->cap * sizeof(double));
+			for (size_t i = 0; i < n; i++)
+				c->num[e][i] = NAN;
+		}
+		r->cells_per_row += ne - 1;
+		check_memory((double) r->cap * r->cells_per_row);
+		MemoryContextSwitchTo(o2);
+	}
+	if (ne != c->len)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("array column \"%s\" has arrays of length %d and %d",
+						NameStr(TupleDescAttr(r->td, c->att)->attname), c->len, ne),
+				 errhint("Every array of a feature column must have the same length.")));
+	for (int e = 0; e < ne; e++)
+	{
+		double		v = NAN;
+
+		if (!elnull[e])
+		{
+			v = source_datum_double(el[e], getBaseType(ARR_ELEMTYPE(a)));
+			if (!isfinite(v))
+			{
+				c->nonfinite++;
+				v = 0;
+			}
+		}
+		c->num[e][n] = v;
+	}
+}
+
+/* row n's target and split columns, from r->row_values */
+static void
+read_target_aux(Reader *r)
+{
+	SourceData *s = r->s;
+	size_t		n = r->n;
+	Datum		d;
+	bool		isnull;
+
+	if (r->target_col >= 0)
+	{
+		d = r->row_values[r->target_col];
+		isnull = r->row_nulls[r->target_col];
+		s->y_num[n] = 0;
+		if (isnull)
+		{
+			r->target_nulls++;
+			if (s->y_text)
+				s->y_text[n] = NULL;
+		}
+		else if (s->y_text)
+			s->y_text[n] = MemoryContextStrdup(r->main_cxt, OidOutputFunctionCall(r->target_out, d));
+		else
+		{
+			double		v = source_datum_double(d, s->target_type);
+
+			if (!isfinite(v))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("target column \"%s\" holds %s", r->target,
+								isnan(v) ? "NaN" : "an infinite value")));
+			s->y_num[n] = v;
+		}
+	}
+	for (int x = 0; x < r->n_aux; x++)
+	{
+		d = r->row_values[r->aux_att[x]];
+		isnull = r->row_nulls[r->aux_att[x]];
+		s->aux_text[x][n] = NULL;
+		s->aux_num[x][n] = NAN;
+		if (isnull)
+			continue;
+		{
+			/* split columns repeat a few values: share their strings */
+			char	   *t = OidOutputFunctionCall(r->aux_out[x], d);
+			char	  **seen = r->aux_seen[x];
+			int			k = 0;
+
+			while (k < AUX_SEEN && seen[k] && strcmp(seen[k], t) != 0)
+				k++;
+			if (k == AUX_SEEN || seen[k] == NULL)
+			{
+				memmove(seen + 1, seen, sizeof(char *) * (AUX_SEEN - 1));
+				seen[0] = MemoryContextStrdup(r->main_cxt, t);
+				k = 0;
+			}
+			s->aux_text[x][n] = seen[k];
+		}
+		if (r->aux_numeric[x])
+			s->aux_num[x][n] = source_datum_double(d, r->aux_base[x]);
+	}
+}
+
+/* one row of the cursor into row n of the buffers */
+static void
+read_row(Reader *r, HeapTuple tup)
+{
+	size_t		n = r->n;
+
+	/* one pass over the tuple: heap_getattr per column is quadratic after a varlena */
+	heap_deform_tuple(tup, r->td, r->row_values, r->row_nulls);
+
+	for (int f = 0; f < r->ncols; f++)
+	{
+		ReadCol    *c = &r->rc[f];
+		Datum		d = r->row_values[c->att];
+		bool		isnull = r->row_nulls[c->att];
+
+		if (c->cls == SRC_CATEGORICAL)
+		{
+			c->str[n] = isnull ? NULL
+				: MemoryContextStrdup(r->main_cxt, OidOutputFunctionCall(c->out_fn, d));
+			if (isnull)
+				c->nulls++;
+		}
+		else if (c->cls == SRC_NUMERIC)
+		{
+			double		v = NAN;
+
+			if (isnull)
+				c->nulls++;
+			else
+			{
+				v = source_datum_double(d, c->base);
+				if (!isfinite(v))
+				{
+					c->nonfinite++;
+					v = 0;
+				}
+			}
+			c->num[0][n] = v;
+		}
+		else
+			read_array_cell(r, c, d, isnull);
+	}
+	read_target_aux(r);
+	r->n++;
+}
+
+/* errors on what was read: no rows, NaN features, all-NULL arrays, NULL targets */
+static void
+reader_check(Reader *r, const char *source, bool require_rows)
+{
+	size_t		n = r->n;
+	const char *target = r->target;
+
+	if (n == 0 && require_rows)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("source \"%s\" has no rows", source)));
+	for (int f = 0; f < r->ncols; f++)
+	{
+		const char *name = NameStr(TupleDescAttr(r->td, r->rc[f].att)->attname);
+
+		if (r->rc[f].nonfinite > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("feature column \"%s\" has " INT64_FORMAT " NaN or infinite values",
+							name, r->rc[f].nonfinite),
+					 errhint("Filter them out, or turn them into NULL (a missing value) in a query source.")));
+		if (r->rc[f].cls == SRC_ARRAY && r->rc[f].len < 0 && n > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("array column \"%s\" has only NULL values", name)));
+	}
+	if (r->target_col >= 0 && n > 0 && r->target_nulls == (int64) n)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("target column \"%s\" has only NULL values", target)));
+	if (r->target_nulls > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("target column \"%s\" has " INT64_FORMAT " NULL values", target, r->target_nulls),
+				 errhint("Filter them out with a query source, e.g. SELECT * FROM t WHERE %s IS NOT NULL.",
+						 quote_identifier(target))));
+}
+
 SourceData *
 source_read(const char *source, const char *target, char **features,
 			int n_features, char **aux, int n_aux, bool require_rows)
 {
+	Reader		r = {0};
 	SourceData *s = palloc0(sizeof(SourceData));
-	MemoryContext main_cxt = CurrentMemoryContext;
 	MemoryContext batch_cxt;
 	SPIPlanPtr	plan;
 	Portal		portal;
-	TupleDesc	td;
-	int			target_col = -1;
-	ReadCol    *rc;
-	int			ncols = 0;
-	int		   *aux_att;
-	Oid		   *aux_out,			/* per split column: output function, */
-			   *aux_base;		/* base type, */
-	bool	   *aux_numeric;	/* and whether it reads as a number */
-	char	   *(*aux_seen)[AUX_SEEN];	/* its latest distinct values */
-	int64		target_nulls = 0;
-	size_t		cap = 0,
-				n = 0;
-	double		cells_per_row = 1;
-	Oid			target_out = InvalidOid;
-	bool		varlena;
-	Datum	   *row_values = NULL;
-	bool	   *row_nulls = NULL;
 
+	r.s = s;
+	r.main_cxt = CurrentMemoryContext;
+	r.target = target;
+	r.target_col = -1;
+	r.target_out = InvalidOid;
+	r.n_aux = n_aux;
 	s->relation_or_query = pstrdup(source);
 	plan = source_prepare(source, NULL);
 	/*
@@ -695,32 +987,14 @@ source_read(const char *source, const char *target, char **features,
 	 */
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, is_query(source));
 	/* a copy: the portal's own goes with it, and the columns are named after it closes */
-	td = CreateTupleDescCopy(portal->tupDesc);
+	r.td = CreateTupleDescCopy(portal->tupDesc);
 
-	ncols = select_columns(td, target, features, n_features, aux, n_aux, s, &rc, &aux_att,
-						   &target_col, &target_out);
+	r.ncols = select_columns(r.td, target, features, n_features, aux, n_aux, s, &r.rc, &r.aux_att,
+							 &r.target_col, &r.target_out);
+	r.cells_per_row = r.ncols + 1 + n_aux;
+	reader_aux_setup(&r);
 
-	cells_per_row = ncols + 1 + n_aux;
-
-	/* auxiliary columns (split keys): read as text and, when possible, numbers */
-	s->n_aux = n_aux;
-	s->aux_text = palloc0(sizeof(char **) * (n_aux + 1));
-	s->aux_num = palloc0(sizeof(double *) * (n_aux + 1));
-	aux_out = palloc0(sizeof(Oid) * (n_aux + 1));
-	aux_base = palloc0(sizeof(Oid) * (n_aux + 1));
-	aux_numeric = palloc0(sizeof(bool) * (n_aux + 1));
-	aux_seen = palloc0(sizeof(char *[AUX_SEEN]) * (n_aux + 1));
-	for (int x = 0; x < n_aux; x++)
-	{
-		Oid			t;
-
-		t = TupleDescAttr(td, aux_att[x])->atttypid;
-		getTypeOutputInfo(t, &aux_out[x], &varlena);
-		aux_base[x] = getBaseType(t);
-		aux_numeric[x] = source_type_class(t, NULL) == SRC_NUMERIC;
-	}
-
-	batch_cxt = AllocSetContextCreate(main_cxt, "mlsql source batch", ALLOCSET_DEFAULT_SIZES);
+	batch_cxt = AllocSetContextCreate(r.main_cxt, "mlsql source batch", ALLOCSET_DEFAULT_SIZES);
 	for (;;)
 	{
 		SPITupleTable *tt;
@@ -732,201 +1006,15 @@ source_read(const char *source, const char *target, char **features,
 		tt = SPI_tuptable;
 		if (got == 0)
 			break;
-		if (n + got > cap)
-		{
-			size_t		ncap = Max(cap * 2, 1024);
-
-			while (ncap < n + got)
-				ncap *= 2;
-			check_memory((double) (n + got) * cells_per_row);
-			for (int f = 0; f < ncols; f++)
-				grow(&rc[f], ncap, n, main_cxt);
-			s->y_num = s->y_num ? repalloc_huge(s->y_num, ncap * sizeof(double))
-				: MemoryContextAllocHuge(main_cxt, ncap * sizeof(double));
-			if (target_out != InvalidOid)
-				s->y_text = s->y_text ? repalloc_huge(s->y_text, ncap * sizeof(char *))
-					: MemoryContextAllocHuge(main_cxt, ncap * sizeof(char *));
-			for (int x = 0; x < n_aux; x++)
-			{
-				s->aux_text[x] = s->aux_text[x] ? repalloc_huge(s->aux_text[x], ncap * sizeof(char *))
-					: MemoryContextAllocHuge(main_cxt, ncap * sizeof(char *));
-				s->aux_num[x] = s->aux_num[x] ? repalloc_huge(s->aux_num[x], ncap * sizeof(double))
-					: MemoryContextAllocHuge(main_cxt, ncap * sizeof(double));
-			}
-			cap = ncap;
-		}
+		reader_reserve(&r, got);
 		old = MemoryContextSwitchTo(batch_cxt);
-		if (row_values == NULL)
+		if (r.row_values == NULL)
 		{
-			row_values = MemoryContextAlloc(main_cxt, sizeof(Datum) * Max(td->natts, 1));
-			row_nulls = MemoryContextAlloc(main_cxt, sizeof(bool) * Max(td->natts, 1));
+			r.row_values = MemoryContextAlloc(r.main_cxt, sizeof(Datum) * Max(r.td->natts, 1));
+			r.row_nulls = MemoryContextAlloc(r.main_cxt, sizeof(bool) * Max(r.td->natts, 1));
 		}
-		for (uint64 r = 0; r < got; r++)
-		{
-			HeapTuple	tup = tt->vals[r];
-			bool		isnull;
-			Datum		d;
-
-			/* one pass over the tuple: heap_getattr per column is quadratic after a varlena */
-			heap_deform_tuple(tup, td, row_values, row_nulls);
-
-			for (int f = 0; f < ncols; f++)
-			{
-				ReadCol    *c = &rc[f];
-
-				d = row_values[c->att];
-				isnull = row_nulls[c->att];
-				if (c->cls == SRC_CATEGORICAL)
-				{
-					c->str[n] = isnull ? NULL
-						: MemoryContextStrdup(main_cxt, OidOutputFunctionCall(c->out_fn, d));
-					if (isnull)
-						c->nulls++;
-				}
-				else if (c->cls == SRC_NUMERIC)
-				{
-					double		v = NAN;
-
-					if (isnull)
-						c->nulls++;
-					else
-					{
-						v = source_datum_double(d, c->base);
-						if (!isfinite(v))
-						{
-							c->nonfinite++;
-							v = 0;
-						}
-					}
-					c->num[0][n] = v;
-				}
-				else
-				{
-					ArrayType  *a;
-					Datum	   *el;
-					bool	   *elnull;
-					int			ne;
-
-					if (isnull)
-					{
-						c->nulls++;
-						for (int e = 0; e < c->len; e++)
-							c->num[e][n] = NAN;
-						continue;
-					}
-					a = DatumGetArrayTypeP(d);
-					if (ARR_NDIM(a) > 1)
-						ereport(ERROR,
-								(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-								 errmsg("array column \"%s\" holds a multidimensional array",
-										NameStr(TupleDescAttr(td, c->att)->attname))));
-					{
-						int16		tl;
-						bool		tb;
-						char		ta;
-
-						get_typlenbyvalalign(ARR_ELEMTYPE(a), &tl, &tb, &ta);
-						deconstruct_array(a, ARR_ELEMTYPE(a), tl, tb, ta, &el, &elnull, &ne);
-					}
-					if (c->len < 0)
-					{
-						/* the first non-NULL array fixes the length */
-						MemoryContext o2 = MemoryContextSwitchTo(main_cxt);
-
-						if (ne == 0)
-							ereport(ERROR,
-									(errcode(ERRCODE_DATA_EXCEPTION),
-									 errmsg("array column \"%s\" holds an empty array",
-											NameStr(TupleDescAttr(td, c->att)->attname))));
-						c->len = ne;
-						c->num = palloc0(sizeof(double *) * ne);
-						for (int e = 0; e < ne; e++)
-						{
-							c->num[e] = MemoryContextAllocHuge(main_cxt, cap * sizeof(double));
-							for (size_t i = 0; i < n; i++)
-								c->num[e][i] = NAN;
-						}
-						cells_per_row += ne - 1;
-						check_memory((double) cap * cells_per_row);
-						MemoryContextSwitchTo(o2);
-					}
-					if (ne != c->len)
-						ereport(ERROR,
-								(errcode(ERRCODE_DATA_EXCEPTION),
-								 errmsg("array column \"%s\" has arrays of length %d and %d",
-										NameStr(TupleDescAttr(td, c->att)->attname), c->len, ne),
-								 errhint("Every array of a feature column must have the same length.")));
-					for (int e = 0; e < ne; e++)
-					{
-						double		v = NAN;
-
-						if (!elnull[e])
-						{
-							v = source_datum_double(el[e], getBaseType(ARR_ELEMTYPE(a)));
-							if (!isfinite(v))
-							{
-								c->nonfinite++;
-								v = 0;
-							}
-						}
-						c->num[e][n] = v;
-					}
-				}
-			}
-			if (target_col >= 0)
-			{
-				d = row_values[target_col];
-				isnull = row_nulls[target_col];
-				s->y_num[n] = 0;
-				if (isnull)
-				{
-					target_nulls++;
-					if (s->y_text)
-						s->y_text[n] = NULL;
-				}
-				else if (s->y_text)
-					s->y_text[n] = MemoryContextStrdup(main_cxt, OidOutputFunctionCall(target_out, d));
-				else
-				{
-					double		v = source_datum_double(d, s->target_type);
-
-					if (!isfinite(v))
-						ereport(ERROR,
-								(errcode(ERRCODE_DATA_EXCEPTION),
-								 errmsg("target column \"%s\" holds %s", target,
-										isnan(v) ? "NaN" : "an infinite value")));
-					s->y_num[n] = v;
-				}
-			}
-			for (int x = 0; x < n_aux; x++)
-			{
-				d = row_values[aux_att[x]];
-				isnull = row_nulls[aux_att[x]];
-				s->aux_text[x][n] = NULL;
-				s->aux_num[x][n] = NAN;
-				if (isnull)
-					continue;
-				{
-					/* split columns repeat a few values: share their strings */
-					char	   *t = OidOutputFunctionCall(aux_out[x], d);
-					char	  **seen = aux_seen[x];
-					int			k = 0;
-
-					while (k < AUX_SEEN && seen[k] && strcmp(seen[k], t) != 0)
-						k++;
-					if (k == AUX_SEEN || seen[k] == NULL)
-					{
-						memmove(seen + 1, seen, sizeof(char *) * (AUX_SEEN - 1));
-						seen[0] = MemoryContextStrdup(main_cxt, t);
-						k = 0;
-					}
-					s->aux_text[x][n] = seen[k];
-				}
-				if (aux_numeric[x])
-					s->aux_num[x][n] = source_datum_double(d, aux_base[x]);
-			}
-			n++;
-		}
+		for (uint64 i = 0; i < got; i++)
+			read_row(&r, tt->vals[i]);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(batch_cxt);
 		SPI_freetuptable(tt);
@@ -934,40 +1022,11 @@ source_read(const char *source, const char *target, char **features,
 	}
 	SPI_cursor_close(portal);
 	MemoryContextDelete(batch_cxt);
-
-	if (n == 0 && require_rows)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("source \"%s\" has no rows", source)));
-	for (int f = 0; f < ncols; f++)
-	{
-		const char *name = NameStr(TupleDescAttr(td, rc[f].att)->attname);
-
-		if (rc[f].nonfinite > 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("feature column \"%s\" has " INT64_FORMAT " NaN or infinite values",
-							name, rc[f].nonfinite),
-					 errhint("Filter them out, or turn them into NULL (a missing value) in a query source.")));
-		if (rc[f].cls == SRC_ARRAY && rc[f].len < 0 && n > 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("array column \"%s\" has only NULL values", name)));
-	}
-	if (target_col >= 0 && n > 0 && target_nulls == (int64) n)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("target column \"%s\" has only NULL values", target)));
-	if (target_nulls > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("target column \"%s\" has " INT64_FORMAT " NULL values", target, target_nulls),
-				 errhint("Filter them out with a query source, e.g. SELECT * FROM t WHERE %s IS NOT NULL.",
-						 quote_identifier(target))));
+	reader_check(&r, source, require_rows);
 
 	/* expand into raw columns */
-	s->n_rows = n;
-	expand_columns(s, td, rc, ncols);
+	s->n_rows = r.n;
+	expand_columns(s, r.td, r.rc, r.ncols);
 	if (s->y_num == NULL)
 		s->y_num = palloc0(sizeof(double));
 	return s;

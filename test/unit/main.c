@@ -23,6 +23,8 @@ static const struct
 	{"sketch_merge", test_sketch_merge},
 	{"sketch_categories", test_sketch_categories},
 	{"engine_merge", test_engine_merge},
+	{"halving_schedule", test_halving_schedule},
+	{"halving_ranking", test_halving_ranking},
 	{"gbdt_shap", test_gbdt_shap},
 	{"gbdt_train_pred", test_gbdt_train_pred},
 	{"learner_roundtrip", test_learner_roundtrip},

@@ -33,6 +33,10 @@ extern void test_gbdt_shap(void);
 extern void test_gbdt_train_pred(void);
 extern void test_gbdt_row_paths(void);
 
+/* test_halving.c */
+extern void test_halving_schedule(void);
+extern void test_halving_ranking(void);
+
 /* test_json.c */
 extern void test_json(void);
 
