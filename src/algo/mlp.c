@@ -175,26 +175,20 @@ parse_layers(const char *spec, Mlp *m)
 	m->n_layers = n + 2;
 }
 
-static void *
-mlp_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params, MLFitContext *ctx)
+/* a fit's rows, row-major: training, and validation (nv 0: none) */
+typedef struct MlpRows
 {
-	Mlp		   *m = ml_alloc(sizeof(Mlp));
-	size_t		n = train->n_rows,
-				p = train->n_cols;
-	double		alpha = params_get_num(params, "alpha"),
-				lr = params_get_num(params, "learning_rate"),
-				tol = params_get_num(params, "tol");
-	int			epochs = (int) params_get_num(params, "epochs"),
-				patience = (int) params_get_num(params, "n_iter_no_change");
-	bool		early = params_get_num(params, "early_stopping") != 0;
-	size_t		cap = (size_t) params_get_num(params, "batch_size");
-	MLRng		rng;
 	double	   *Xr,
-			   *y,
-			   *Xv = NULL,
-			   *yv = NULL;
-	size_t		nt = 0,
-				nv = 0;
+			   *y;				/* nt training rows */
+	double	   *Xv,
+			   *yv;				/* nv validation rows */
+	size_t		nt,
+				nv;
+} MlpRows;
+
+/* a fit's buffers: per layer activations, deltas, gradients, Adam's moments, the best weights */
+typedef struct Adam
+{
 	double	   *A[MAX_LAYERS],
 			   *D[MAX_LAYERS],
 			   *gW[MAX_LAYERS],
@@ -205,67 +199,67 @@ mlp_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params, 
 			   *vb[MAX_LAYERS],
 			   *bestW[MAX_LAYERS],
 			   *bestb[MAX_LAYERS];
-	size_t	   *order;
-	double		best = INFINITY,
-				beta1 = 0.9,
-				beta2 = 0.999;
-	int			bad = 0,
-				t_step = 0,
-				epoch;
-	int			L;
+	int			t_step;			/* Adam steps taken */
+} Adam;
 
-	m->p = p;
-	m->k = train->n_classes;
-	m->tanh_act = strcmp(params_get_str(params, "activation"), "tanh") == 0;
-	m->size[0] = (int) p;
-	parse_layers(params_get_str(params, "hidden_layer_sizes"), m);
-	L = m->n_layers;
-	m->size[L - 1] = out_units(m->k);
-	ml_rng_seed(&rng, ctx ? ctx->seed : 0);
+/*
+ * The training rows (row-major), minus a seeded validation share when
+ * early stopping, else the validation split's rows when there are any
+ */
+static void
+mlp_rows(const MLDataset *train, const MLDataset *valid, const MLParams *params, bool early,
+		 MLRng *rng, MlpRows *rows)
+{
+	size_t		n = train->n_rows,
+				p = train->n_cols;
+	double		frac = params_get_num(params, "validation_fraction");
 
-	/* training rows (row-major), minus a seeded validation share when early stopping */
-	Xr = ml_alloc(ml_mul_size(ml_mul_size(n, p ? p : 1), sizeof(double)));
-	y = ml_alloc(sizeof(double) * (n ? n : 1));
+	rows->Xr = ml_alloc(ml_mul_size(ml_mul_size(n, p ? p : 1), sizeof(double)));
+	rows->y = ml_alloc(sizeof(double) * (n ? n : 1));
 	if (early)
 	{
-		Xv = ml_alloc(ml_mul_size(ml_mul_size(n, p ? p : 1), sizeof(double)));
-		yv = ml_alloc(sizeof(double) * (n ? n : 1));
+		rows->Xv = ml_alloc(ml_mul_size(ml_mul_size(n, p ? p : 1), sizeof(double)));
+		rows->yv = ml_alloc(sizeof(double) * (n ? n : 1));
 	}
+	for (size_t i = 0; i < n; i++)
 	{
-		double		frac = params_get_num(params, "validation_fraction");
+		bool		to_valid = early && ml_rng_uniform(rng) < frac;
+		double	   *dst = to_valid ? rows->Xv + rows->nv * p : rows->Xr + rows->nt * p;
 
-		for (size_t i = 0; i < n; i++)
-		{
-			bool		to_valid = early && ml_rng_uniform(&rng) < frac;
-			double	   *dst = to_valid ? Xv + nv * p : Xr + nt * p;
-
-			for (size_t j = 0; j < p; j++)
-				dst[j] = train->X[j * n + i];
-			if (to_valid)
-				yv[nv++] = train->y[i];
-			else
-				y[nt++] = train->y[i];
-		}
+		for (size_t j = 0; j < p; j++)
+			dst[j] = train->X[j * n + i];
+		if (to_valid)
+			rows->yv[rows->nv++] = train->y[i];
+		else
+			rows->y[rows->nt++] = train->y[i];
 	}
-	if (early && (nv < 2 || nt < 2))
+	if (early && (rows->nv < 2 || rows->nt < 2))
 		ml_error(ML_ERR_DATA, "Turn early_stopping off, or train on more rows.",
-				 "too few rows for an early-stopping validation split (%zu training, %zu validation)", nt, nv);
+				 "too few rows for an early-stopping validation split (%zu training, %zu validation)",
+				 rows->nt, rows->nv);
 	if (!early && valid && valid->n_rows > 0)
 	{
-		nv = valid->n_rows;
-		Xv = ml_alloc(ml_mul_size(ml_mul_size(nv, p ? p : 1), sizeof(double)));
-		yv = valid->y;
+		size_t		nv = valid->n_rows;
+
+		rows->nv = nv;
+		rows->Xv = ml_alloc(ml_mul_size(ml_mul_size(nv, p ? p : 1), sizeof(double)));
+		rows->yv = valid->y;
 		for (size_t i = 0; i < nv; i++)
 			for (size_t j = 0; j < p; j++)
-				Xv[i * p + j] = valid->X[j * nv + i];
+				rows->Xv[i * p + j] = valid->X[j * nv + i];
 	}
-	if (cap > nt)
-		cap = nt;
+}
+
+/* the buffers for batches of cap rows, and the Glorot-uniform initial weights */
+static void
+mlp_start(Mlp *m, Adam *a, size_t cap, MLRng *rng)
+{
+	int			L = m->n_layers;
 
 	for (int l = 0; l < L; l++)
 	{
-		A[l] = ml_alloc(ml_mul_size(cap, (size_t) m->size[l] * sizeof(double)));
-		D[l] = ml_alloc(ml_mul_size(cap, (size_t) m->size[l] * sizeof(double)));
+		a->A[l] = ml_alloc(ml_mul_size(cap, (size_t) m->size[l] * sizeof(double)));
+		a->D[l] = ml_alloc(ml_mul_size(cap, (size_t) m->size[l] * sizeof(double)));
 	}
 	for (int l = 0; l < L - 1; l++)
 	{
@@ -275,124 +269,235 @@ mlp_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params, 
 		m->W[l] = ml_alloc(sizeof(double) * (nw ? nw : 1));
 		m->b[l] = ml_alloc(sizeof(double) * m->size[l + 1]);
 		for (size_t i = 0; i < nw; i++)
-			m->W[l][i] = (2 * ml_rng_uniform(&rng) - 1) * bound;
+			m->W[l][i] = (2 * ml_rng_uniform(rng) - 1) * bound;
 		for (int i = 0; i < m->size[l + 1]; i++)
-			m->b[l][i] = (2 * ml_rng_uniform(&rng) - 1) * bound;
-		gW[l] = ml_alloc(sizeof(double) * (nw ? nw : 1));
-		gb[l] = ml_alloc(sizeof(double) * m->size[l + 1]);
-		mW[l] = ml_alloc(sizeof(double) * (nw ? nw : 1));
-		vW[l] = ml_alloc(sizeof(double) * (nw ? nw : 1));
-		mb[l] = ml_alloc(sizeof(double) * m->size[l + 1]);
-		vb[l] = ml_alloc(sizeof(double) * m->size[l + 1]);
-		bestW[l] = ml_alloc(sizeof(double) * (nw ? nw : 1));
-		bestb[l] = ml_alloc(sizeof(double) * m->size[l + 1]);
+			m->b[l][i] = (2 * ml_rng_uniform(rng) - 1) * bound;
+		a->gW[l] = ml_alloc(sizeof(double) * (nw ? nw : 1));
+		a->gb[l] = ml_alloc(sizeof(double) * m->size[l + 1]);
+		a->mW[l] = ml_alloc(sizeof(double) * (nw ? nw : 1));
+		a->vW[l] = ml_alloc(sizeof(double) * (nw ? nw : 1));
+		a->mb[l] = ml_alloc(sizeof(double) * m->size[l + 1]);
+		a->vb[l] = ml_alloc(sizeof(double) * m->size[l + 1]);
+		a->bestW[l] = ml_alloc(sizeof(double) * (nw ? nw : 1));
+		a->bestb[l] = ml_alloc(sizeof(double) * m->size[l + 1]);
 	}
-	order = ml_alloc(sizeof(size_t) * (nt ? nt : 1));
-	for (size_t i = 0; i < nt; i++)
+}
+
+/*
+ * The gradients gW, gb of a batch of B rows whose activations (forward) are
+ * in a->A, with targets yb: deltas from the output back
+ */
+static void
+backward(const Mlp *m, Adam *a, const double *yb, size_t B, double alpha)
+{
+	int			L = m->n_layers;
+
+	/* output delta: prediction - target (for all three losses) */
+	for (size_t r = 0; r < B; r++)
+	{
+		int			o = m->size[L - 1];
+
+		for (int c = 0; c < o; c++)
+		{
+			double		target = m->k == 0 ? yb[r] : (m->k == 2 ? yb[r] : ((int) yb[r] == c));
+
+			a->D[L - 1][r * o + c] = a->A[L - 1][r * o + c] - target;
+		}
+	}
+	for (int l = L - 2; l >= 0; l--)
+	{
+		int			in = m->size[l],
+					out = m->size[l + 1];
+
+		/* gW = A[l]^T D[l+1] / B + alpha W / B */
+		if (in > 0)
+			cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, out, (int) B,
+						1.0 / B, a->A[l], in, a->D[l + 1], out, 0.0, a->gW[l], out);
+		for (size_t i = 0; i < (size_t) in * out; i++)
+			a->gW[l][i] += alpha * m->W[l][i] / B;
+		for (int c = 0; c < out; c++)
+		{
+			double		g = 0;
+
+			for (size_t r = 0; r < B; r++)
+				g += a->D[l + 1][r * out + c];
+			a->gb[l][c] = g / B;
+		}
+		if (l > 0)
+		{
+			/* D[l] = D[l+1] W[l]^T, times the activation's derivative */
+			cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int) B, in, out,
+						1.0, a->D[l + 1], out, m->W[l], out, 0.0, a->D[l], in);
+			for (size_t i = 0; i < B * (size_t) in; i++)
+				a->D[l][i] *= m->tanh_act ? 1 - a->A[l][i] * a->A[l][i] : (a->A[l][i] > 0 ? 1 : 0);
+		}
+	}
+}
+
+/* one Adam step of every weight and bias from the gradients */
+static void
+adam_step(Mlp *m, Adam *a, double lr)
+{
+	const double beta1 = 0.9,
+				beta2 = 0.999;
+
+	a->t_step++;
+	for (int l = 0; l < m->n_layers - 1; l++)
+	{
+		size_t		nw = (size_t) m->size[l] * m->size[l + 1];
+		double		c1 = 1 - pow(beta1, a->t_step),
+					c2 = 1 - pow(beta2, a->t_step),
+					step = lr * sqrt(c2) / c1;
+
+		for (size_t i = 0; i < nw; i++)
+		{
+			a->mW[l][i] = beta1 * a->mW[l][i] + (1 - beta1) * a->gW[l][i];
+			a->vW[l][i] = beta2 * a->vW[l][i] + (1 - beta2) * a->gW[l][i] * a->gW[l][i];
+			m->W[l][i] -= step * a->mW[l][i] / (sqrt(a->vW[l][i]) + 1e-8);
+		}
+		for (int i = 0; i < m->size[l + 1]; i++)
+		{
+			a->mb[l][i] = beta1 * a->mb[l][i] + (1 - beta1) * a->gb[l][i];
+			a->vb[l][i] = beta2 * a->vb[l][i] + (1 - beta2) * a->gb[l][i] * a->gb[l][i];
+			m->b[l][i] -= step * a->mb[l][i] / (sqrt(a->vb[l][i]) + 1e-8);
+		}
+	}
+}
+
+/*
+ * One epoch: the rows shuffled, then a step per mini-batch of cap rows;
+ * returns the sum of the batches' data losses
+ */
+static double
+mlp_epoch(Mlp *m, Adam *a, const MlpRows *rows, size_t *order, size_t cap, double alpha,
+		  double lr, MLRng *rng)
+{
+	size_t		nt = rows->nt,
+				p = m->p;
+	double		sum_loss = 0;
+
+	for (size_t i = nt; i > 1; i--)
+	{
+		size_t		r = (size_t) (ml_rng_next(rng) % i),
+					t = order[i - 1];
+
+		order[i - 1] = order[r];
+		order[r] = t;
+	}
+	for (size_t s = 0; s < nt; s += cap)
+	{
+		size_t		B = nt - s < cap ? nt - s : cap;
+		double	   *yb = ml_alloc(sizeof(double) * B);
+		double	   *Xb = ml_alloc(sizeof(double) * B * (p ? p : 1));
+
+		for (size_t r = 0; r < B; r++)
+		{
+			memcpy(Xb + r * p, rows->Xr + order[s + r] * p, sizeof(double) * p);
+			yb[r] = rows->y[order[s + r]];
+		}
+		forward(m, Xb, B, a->A);
+		sum_loss += batch_loss(m, a->A[m->n_layers - 1], yb, B);
+		backward(m, a, yb, B, alpha);
+		adam_step(m, a, lr);
+		ml_free(yb);
+		ml_free(Xb);
+	}
+	return sum_loss;
+}
+
+/* copy the weights and biases of every layer from (sW, sb) to (dW, db) */
+static void
+copy_weights(const Mlp *m, double **dW, double **db, double *const *sW, double *const *sb)
+{
+	for (int l = 0; l < m->n_layers - 1; l++)
+	{
+		memcpy(dW[l], sW[l], sizeof(double) * m->size[l] * m->size[l + 1]);
+		memcpy(db[l], sb[l], sizeof(double) * m->size[l + 1]);
+	}
+}
+
+static void
+free_adam(const Mlp *m, Adam *a)
+{
+	int			L = m->n_layers;
+
+	for (int l = 0; l < L; l++)
+	{
+		ml_free(a->A[l]);
+		ml_free(a->D[l]);
+	}
+	for (int l = 0; l < L - 1; l++)
+	{
+		ml_free(a->gW[l]);
+		ml_free(a->gb[l]);
+		ml_free(a->mW[l]);
+		ml_free(a->vW[l]);
+		ml_free(a->mb[l]);
+		ml_free(a->vb[l]);
+		ml_free(a->bestW[l]);
+		ml_free(a->bestb[l]);
+	}
+}
+
+static void *
+mlp_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params, MLFitContext *ctx)
+{
+	Mlp		   *m = ml_alloc(sizeof(Mlp));
+	size_t		p = train->n_cols;
+	double		alpha = params_get_num(params, "alpha"),
+				lr = params_get_num(params, "learning_rate"),
+				tol = params_get_num(params, "tol");
+	int			epochs = (int) params_get_num(params, "epochs"),
+				patience = (int) params_get_num(params, "n_iter_no_change");
+	bool		early = params_get_num(params, "early_stopping") != 0;
+	size_t		cap = (size_t) params_get_num(params, "batch_size");
+	MLRng		rng;
+	MlpRows		rows;
+	Adam		a;
+	size_t	   *order;
+	double		best = INFINITY;
+	int			bad = 0,
+				epoch;
+	int			L;
+
+	memset(&rows, 0, sizeof(rows));
+	memset(&a, 0, sizeof(a));
+	m->p = p;
+	m->k = train->n_classes;
+	m->tanh_act = strcmp(params_get_str(params, "activation"), "tanh") == 0;
+	m->size[0] = (int) p;
+	parse_layers(params_get_str(params, "hidden_layer_sizes"), m);
+	L = m->n_layers;
+	m->size[L - 1] = out_units(m->k);
+	ml_rng_seed(&rng, ctx ? ctx->seed : 0);
+
+	mlp_rows(train, valid, params, early, &rng, &rows);
+	if (cap > rows.nt)
+		cap = rows.nt;
+	mlp_start(m, &a, cap, &rng);
+	order = ml_alloc(sizeof(size_t) * (rows.nt ? rows.nt : 1));
+	for (size_t i = 0; i < rows.nt; i++)
 		order[i] = i;
 
 	for (epoch = 1; epoch <= epochs; epoch++)
 	{
-		double		sum_loss = 0,
+		double		sum_loss,
 					train_loss,
 					watch;
 
 		ml_check_interrupts();
-		for (size_t i = nt; i > 1; i--)
-		{
-			size_t		r = (size_t) (ml_rng_next(&rng) % i),
-						t = order[i - 1];
-
-			order[i - 1] = order[r];
-			order[r] = t;
-		}
-		for (size_t s = 0; s < nt; s += cap)
-		{
-			size_t		B = nt - s < cap ? nt - s : cap;
-			double	   *yb = ml_alloc(sizeof(double) * B);
-			double	   *Xb = ml_alloc(sizeof(double) * B * (p ? p : 1));
-
-			for (size_t r = 0; r < B; r++)
-			{
-				memcpy(Xb + r * p, Xr + order[s + r] * p, sizeof(double) * p);
-				yb[r] = y[order[s + r]];
-			}
-			forward(m, Xb, B, A);
-			sum_loss += batch_loss(m, A[L - 1], yb, B);
-			/* output delta: prediction - target (for all three losses) */
-			for (size_t r = 0; r < B; r++)
-			{
-				int			o = m->size[L - 1];
-
-				for (int c = 0; c < o; c++)
-				{
-					double		target = m->k == 0 ? yb[r] : (m->k == 2 ? yb[r] : ((int) yb[r] == c));
-
-					D[L - 1][r * o + c] = A[L - 1][r * o + c] - target;
-				}
-			}
-			for (int l = L - 2; l >= 0; l--)
-			{
-				int			in = m->size[l],
-							out = m->size[l + 1];
-
-				/* gW = A[l]^T D[l+1] / B + alpha W / B */
-				if (in > 0)
-					cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, out, (int) B,
-								1.0 / B, A[l], in, D[l + 1], out, 0.0, gW[l], out);
-				for (size_t i = 0; i < (size_t) in * out; i++)
-					gW[l][i] += alpha * m->W[l][i] / B;
-				for (int c = 0; c < out; c++)
-				{
-					double		g = 0;
-
-					for (size_t r = 0; r < B; r++)
-						g += D[l + 1][r * out + c];
-					gb[l][c] = g / B;
-				}
-				if (l > 0)
-				{
-					/* D[l] = D[l+1] W[l]^T, times the activation's derivative */
-					cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int) B, in, out,
-								1.0, D[l + 1], out, m->W[l], out, 0.0, D[l], in);
-					for (size_t i = 0; i < B * (size_t) in; i++)
-						D[l][i] *= m->tanh_act ? 1 - A[l][i] * A[l][i] : (A[l][i] > 0 ? 1 : 0);
-				}
-			}
-			t_step++;
-			for (int l = 0; l < L - 1; l++)
-			{
-				size_t		nw = (size_t) m->size[l] * m->size[l + 1];
-				double		c1 = 1 - pow(beta1, t_step),
-							c2 = 1 - pow(beta2, t_step),
-							step = lr * sqrt(c2) / c1;
-
-				for (size_t i = 0; i < nw; i++)
-				{
-					mW[l][i] = beta1 * mW[l][i] + (1 - beta1) * gW[l][i];
-					vW[l][i] = beta2 * vW[l][i] + (1 - beta2) * gW[l][i] * gW[l][i];
-					m->W[l][i] -= step * mW[l][i] / (sqrt(vW[l][i]) + 1e-8);
-				}
-				for (int i = 0; i < m->size[l + 1]; i++)
-				{
-					mb[l][i] = beta1 * mb[l][i] + (1 - beta1) * gb[l][i];
-					vb[l][i] = beta2 * vb[l][i] + (1 - beta2) * gb[l][i] * gb[l][i];
-					m->b[l][i] -= step * mb[l][i] / (sqrt(vb[l][i]) + 1e-8);
-				}
-			}
-			ml_free(yb);
-			ml_free(Xb);
-		}
-		train_loss = sum_loss / nt + 0.5 * alpha * penalty(m) / nt;
+		/* the epoch's steps first: the penalty is of the weights after them */
+		sum_loss = mlp_epoch(m, &a, &rows, order, cap, alpha, lr, &rng);
+		train_loss = sum_loss / rows.nt + 0.5 * alpha * penalty(m) / rows.nt;
 		if (!isfinite(train_loss))
 			ml_error(ML_ERR_DATA, "Lower \"learning_rate\", or rescale the features or the target.",
 					 "the network diverged at epoch %d (the loss is not finite)", epoch);
 		ml_log_metric(ctx, "train", "loss", epoch, train_loss);
 		ml_progress("epoch", epoch, epochs, "loss", train_loss);
 		watch = train_loss;
-		if (nv > 0)
+		if (rows.nv > 0)
 		{
-			double		vl = full_loss(m, Xv, yv, nv, alpha, A, cap);
+			double		vl = full_loss(m, rows.Xv, rows.yv, rows.nv, alpha, a.A, cap);
 
 			ml_log_metric(ctx, "validation", "loss", epoch, vl);
 			if (early)
@@ -402,11 +507,7 @@ mlp_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params, 
 		{
 			bad = 0;
 			if (early)
-				for (int l = 0; l < L - 1; l++)
-				{
-					memcpy(bestW[l], m->W[l], sizeof(double) * m->size[l] * m->size[l + 1]);
-					memcpy(bestb[l], m->b[l], sizeof(double) * m->size[l + 1]);
-				}
+				copy_weights(m, a.bestW, a.bestb, m->W, m->b);
 		}
 		else
 			bad++;
@@ -416,31 +517,12 @@ mlp_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params, 
 			break;
 	}
 	if (early)
-		for (int l = 0; l < L - 1; l++)
-		{
-			memcpy(m->W[l], bestW[l], sizeof(double) * m->size[l] * m->size[l + 1]);
-			memcpy(m->b[l], bestb[l], sizeof(double) * m->size[l + 1]);
-		}
+		copy_weights(m, m->W, m->b, a.bestW, a.bestb);
 	ml_log_metric(ctx, "train", "n_iter", -1, epoch > epochs ? epochs : epoch);
-	for (int l = 0; l < L; l++)
-	{
-		ml_free(A[l]);
-		ml_free(D[l]);
-	}
-	for (int l = 0; l < L - 1; l++)
-	{
-		ml_free(gW[l]);
-		ml_free(gb[l]);
-		ml_free(mW[l]);
-		ml_free(vW[l]);
-		ml_free(mb[l]);
-		ml_free(vb[l]);
-		ml_free(bestW[l]);
-		ml_free(bestb[l]);
-	}
+	free_adam(m, &a);
 	ml_free(order);
-	ml_free(Xr);
-	ml_free(y);
+	ml_free(rows.Xr);
+	ml_free(rows.y);
 	return m;
 }
 

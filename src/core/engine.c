@@ -1,17 +1,21 @@
 /*-------------------------------------------------------------------------
  *
  * engine.c
- *	  The aggregate engine's passes: what one row adds, how partial states
- *	  merge, and their bytes (see engine.h).
+ *	  The aggregate engine's passes: which rows train, what one row adds,
+ *	  and how partial states merge (see engine.h).
  *
  * Config bytes: "MLEC", u16 version, the fields of MLEngineConfig in
  * order, CRC-32C.  State bytes: "MLES", u16 version, u8 pass, the pass's
  * payload, CRC-32C.  Both are read with every count bounded by the bytes
- * left and the checksum verified first: forged bytes are an error.
+ * left and the checksum verified first: forged bytes are an error
+ * (engine_bytes.c).  The metrics pass's results are read in
+ * engine_metrics.c.  engine_internal.h holds what these files share.
  *
  *-------------------------------------------------------------------------
  */
+
 #include "engine.h"
+#include "engine_internal.h"
 #include "dataset.h"
 #include "linalg.h"
 #include "rng.h"
@@ -19,225 +23,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define ENGINE_VERSION 1
-#define ENGINE_MAX_COLS 100000
-
-/* ---- config bytes ---- */
-
-static void
-put_doubles(MLBuffer *b, const double *v, size_t n)
-{
-	buffer_put_u8(b, v != NULL);
-	if (v)
-		buffer_put_f64s(b, v, n);
-}
-
-static double *
-get_doubles(MLReader *r, size_t n)
-{
-	if (reader_u8(r) == 0)
-		return NULL;
-	return reader_f64s(r, n);
-}
-
-void
-engine_config_write(const MLEngineConfig *c, MLBuffer *out)
-{
-	size_t		start = out->len;
-	uint32_t	crc;
-
-	buffer_put_bytes(out, "MLEC", 4);
-	buffer_put_u16(out, ENGINE_VERSION);
-	buffer_put_u8(out, (uint8_t) c->pass);
-	buffer_put_u64(out, c->seed);
-	buffer_put_f64(out, c->test_size);
-	buffer_put_u32(out, (uint32_t) c->n_cols);
-	for (int i = 0; i < c->n_cols; i++)
-	{
-		buffer_put_u8(out, (uint8_t) c->kinds[i]);
-		buffer_put_str(out, c->names[i]);
-	}
-	buffer_put_u8(out, (uint8_t) c->target);
-	buffer_put_u8(out, (uint8_t) c->task);
-	buffer_put_u8(out, (uint8_t) c->label_type);
-	buffer_put_u32(out, (uint32_t) c->n_classes);
-	for (int i = 0; i < c->n_classes; i++)
-	{
-		buffer_put_str(out, c->class_labels[i]);
-		buffer_put_f64(out, c->class_values ? c->class_values[i] : 0);
-	}
-	buffer_put_u8(out, c->pipeline != NULL);
-	if (c->pipeline)
-		pipeline_write(c->pipeline, out);
-	buffer_put_str(out, c->algorithm ? c->algorithm : "");
-	buffer_put_str(out, c->params ? c->params : "{}");
-	buffer_put_u32(out, (uint32_t) c->buckets);
-	put_doubles(out, c->mean, c->p);
-	put_doubles(out, c->scale, c->p);
-	buffer_put_f64(out, c->y_mean);
-	buffer_put_u32(out, (uint32_t) c->K);
-	put_doubles(out, c->theta, (c->p + 1) * (size_t) c->K);
-	put_doubles(out, c->class_weight, (size_t) c->n_classes);
-	buffer_put_u32(out, (uint32_t) c->k);
-	put_doubles(out, c->centers, (size_t) c->k * c->p);
-	buffer_put_u32(out, (uint32_t) c->n_scored);
-	for (int m = 0; m < c->n_scored; m++)
-	{
-		const MLEngineScored *s = &c->scored[m];
-		MLBuffer	mb;
-
-		buffer_init(&mb);
-		model_write(s->model, &mb);
-		buffer_put_u32(out, (uint32_t) mb.len);
-		buffer_put_bytes(out, mb.data, mb.len);
-		buffer_put_f64(out, s->model->threshold);
-		for (int i = 0; i < s->model->pipeline->n_cols; i++)
-		{
-			buffer_put_u32(out, (uint32_t) s->col[i]);
-			buffer_put_f64(out, s->factor[i]);
-		}
-		ml_free(mb.data);
-	}
-	crc = crc32c(0, out->data + start, out->len - start);
-	buffer_put_u32(out, crc);
-}
-
-static void
-check_crc(const uint8_t *data, size_t len, const char *what)
-{
-	uint32_t	crc;
-
-	if (len < 10)
-		ml_error(ML_ERR_CORRUPT, NULL, "%s bytes are truncated", what);
-	memcpy(&crc, data + len - 4, 4);
-	if (crc32c(0, data, len - 4) != crc)
-		ml_error(ML_ERR_CORRUPT, NULL, "%s bytes fail their checksum", what);
-}
-
-MLEngineConfig *
-engine_config_read(const uint8_t *data, size_t len)
-{
-	MLEngineConfig *c = ml_alloc(sizeof(MLEngineConfig));
-	MLReader	r;
-	int			nn = 0,
-				nc = 0;
-
-	check_crc(data, len, "engine config");
-	reader_init(&r, data, len - 4);
-	if (memcmp(reader_bytes(&r, 4), "MLEC", 4) != 0)
-		ml_error(ML_ERR_CORRUPT, NULL, "bytes are not an engine config");
-	if (reader_u16(&r) != ENGINE_VERSION)
-		ml_error(ML_ERR_CORRUPT, NULL, "engine config of another version");
-	c->pass = (MLEnginePass) reader_u8(&r);
-	if (c->pass < ML_PASS_STATS || c->pass > ML_PASS_ROWS)
-		ml_error(ML_ERR_CORRUPT, NULL, "engine config names an unknown pass");
-	c->seed = reader_u64(&r);
-	c->test_size = reader_f64(&r);
-	if (!(c->test_size >= 0 && c->test_size < 1))
-		ml_error(ML_ERR_CORRUPT, NULL, "engine config has a bad test size");
-	c->n_cols = (int) reader_count(&r, 2, ENGINE_MAX_COLS);
-	c->kinds = ml_alloc(sizeof(MLColKind) * (c->n_cols + 1));
-	c->names = ml_alloc(sizeof(char *) * (c->n_cols + 1));
-	c->slot = ml_alloc(sizeof(int) * (c->n_cols + 1));
-	for (int i = 0; i < c->n_cols; i++)
-	{
-		c->kinds[i] = (MLColKind) reader_u8(&r);
-		if (c->kinds[i] != ML_COL_NUMERIC && c->kinds[i] != ML_COL_CATEGORICAL)
-			ml_error(ML_ERR_CORRUPT, NULL, "engine config has a bad column kind");
-		c->names[i] = reader_str(&r, ML_MAX_NAME);
-		c->slot[i] = c->kinds[i] == ML_COL_NUMERIC ? nn++ : nc++;
-	}
-	c->n_num = nn;
-	c->n_cat = nc;
-	c->target = reader_u8(&r);
-	c->task = (MLTask) reader_u8(&r);
-	c->label_type = (MLLabelType) reader_u8(&r);
-	if (c->target > 2 || c->task > ML_ANOMALY || c->label_type > ML_LABEL_TEXT ||
-		(c->task < ML_REGRESSION && c->pass != ML_PASS_STATS))
-		ml_error(ML_ERR_CORRUPT, NULL, "engine config has a bad target");
-	c->n_classes = (int) reader_count(&r, 5, ML_ENGINE_MAX_CLASSES);
-	c->class_labels = ml_alloc(sizeof(char *) * (c->n_classes + 1));
-	c->class_values = ml_alloc(sizeof(double) * (c->n_classes + 1));
-	for (int i = 0; i < c->n_classes; i++)
-	{
-		c->class_labels[i] = reader_str(&r, ML_MAX_NAME * 16);
-		c->class_values[i] = reader_f64(&r);
-		if (i > 0 && (c->target == 2 ? strcmp(c->class_labels[i - 1], c->class_labels[i]) >= 0
-					  : !(c->class_values[i - 1] < c->class_values[i])))
-			ml_error(ML_ERR_CORRUPT, NULL, "engine config classes are not sorted");
-	}
-	if (reader_u8(&r))
-	{
-		c->pipeline = pipeline_read(&r);
-		if (c->pipeline->n_cols != c->n_cols)
-			ml_error(ML_ERR_CORRUPT, NULL, "engine config pipeline has %d columns, not %d",
-					 c->pipeline->n_cols, c->n_cols);
-		for (int i = 0; i < c->n_cols; i++)
-			if (c->pipeline->cols[i].kind != c->kinds[i])
-				ml_error(ML_ERR_CORRUPT, NULL, "engine config pipeline column %d has another kind", i + 1);
-		c->p = (size_t) c->pipeline->n_out;
-	}
-	c->algorithm = reader_str(&r, 64);
-	c->params = reader_str(&r, 1 << 20);
-	c->buckets = (int) reader_u32(&r);
-	if (c->buckets < 0 || c->buckets > 100000)
-		ml_error(ML_ERR_CORRUPT, NULL, "engine config has a bad bucket count");
-	c->mean = get_doubles(&r, c->p);
-	c->scale = get_doubles(&r, c->p);
-	c->y_mean = reader_f64(&r);
-	c->K = (int) reader_u32(&r);
-	if (c->K < 0 || (c->K > 0 && (c->p + 1) * (size_t) c->K > ML_ENGINE_MAX_NEWTON))
-		ml_error(ML_ERR_CORRUPT, NULL, "engine config has a bad weight count");
-	c->theta = get_doubles(&r, (c->p + 1) * (size_t) c->K);
-	c->class_weight = get_doubles(&r, (size_t) c->n_classes);
-	c->k = (int) reader_u32(&r);
-	if (c->k < 0 || c->k > 100000)
-		ml_error(ML_ERR_CORRUPT, NULL, "engine config has a bad center count");
-	c->centers = get_doubles(&r, ml_mul_size((size_t) c->k, c->p));
-	c->n_scored = (int) reader_u32(&r);
-	if (c->n_scored < 0 || c->n_scored > 3)
-		ml_error(ML_ERR_CORRUPT, NULL, "engine config scores a bad number of models");
-	for (int m = 0; m < c->n_scored; m++)
-	{
-		MLEngineScored *s = &c->scored[m];
-		size_t		ml = reader_u32(&r);
-		const uint8_t *mb = reader_bytes(&r, ml);
-
-		s->model = model_read(mb, ml);
-		if (s->model->n_classes > ML_ENGINE_MAX_CLASSES)
-			ml_error(ML_ERR_CORRUPT, NULL, "engine config scores a model of %d classes", s->model->n_classes);
-		s->model->threshold = reader_f64(&r);
-		s->col = ml_alloc(sizeof(int) * (s->model->pipeline->n_cols + 1));
-		s->factor = ml_alloc(sizeof(double) * (s->model->pipeline->n_cols + 1));
-		for (int i = 0; i < s->model->pipeline->n_cols; i++)
-		{
-			s->col[i] = (int) reader_u32(&r);
-			s->factor[i] = reader_f64(&r);
-			if (s->col[i] < 0 || s->col[i] >= c->n_cols ||
-				c->kinds[s->col[i]] != s->model->pipeline->cols[i].kind)
-				ml_error(ML_ERR_CORRUPT, NULL, "engine config maps a model column badly");
-		}
-	}
-	reader_expect_end(&r);
-	if (c->pass > ML_PASS_STATS && c->pipeline == NULL && c->pass != ML_PASS_METRICS)
-		ml_error(ML_ERR_CORRUPT, NULL, "engine config pass needs a pipeline");
-	if ((c->pass == ML_PASS_NEWTON || c->pass == ML_PASS_GRAM || c->pass == ML_PASS_LLOYD) &&
-		(c->mean == NULL || c->scale == NULL))
-		ml_error(ML_ERR_CORRUPT, NULL, "engine config pass needs feature means");
-	if (c->pass == ML_PASS_NEWTON && (c->theta == NULL || c->K < 1 || c->task != ML_CLASSIFICATION ||
-									  c->K != (c->n_classes == 2 ? 1 : c->n_classes)))
-		ml_error(ML_ERR_CORRUPT, NULL, "engine config pass needs weights");
-	if (c->pass == ML_PASS_LLOYD && (c->centers == NULL || c->k < 1))
-		ml_error(ML_ERR_CORRUPT, NULL, "engine config pass needs centers");
-	if ((c->pass == ML_PASS_STATE || c->pass == ML_PASS_ROWS) && c->algorithm[0] == '\0')
-		ml_error(ML_ERR_CORRUPT, NULL, "engine config pass needs an algorithm");
-	if (c->pass == ML_PASS_ROWS && c->buckets < 1)
-		ml_error(ML_ERR_CORRUPT, NULL, "engine config pass needs buckets");
-	if (c->task == ML_CLASSIFICATION && c->n_classes < 2 && c->pass != ML_PASS_STATS)
-		ml_error(ML_ERR_CORRUPT, NULL, "engine config has no classes");
-	return c;
-}
 
 /* ---- the split and the row's class ---- */
 
@@ -547,8 +332,8 @@ sample_add(size_t *n, uint64_t **hash, double **x, size_t w, size_t cap, uint64_
 	memcpy(*x + at * w, row, sizeof(double) * w);
 }
 
-static void
-flush_gram(MLEngineState *s)
+void
+engine_flush_gram(MLEngineState *s)
 {
 	if (s->cfg->pass != ML_PASS_GRAM || s->n_block == 0)
 		return;
@@ -556,8 +341,8 @@ flush_gram(MLEngineState *s)
 	s->n_block = 0;
 }
 
-static void
-flush_newton(MLEngineState *s)
+void
+engine_flush_newton(MLEngineState *s)
 {
 	size_t		q = s->cfg->p + 1;
 	double	   *zero;
@@ -610,7 +395,7 @@ newton_row(MLEngineState *s, int t)
 			row[j] = a * u[j];
 		s->n_block++;
 		if (s->n_block == ML_AGG_BLOCK)
-			flush_newton(s);
+			engine_flush_newton(s);
 		return;
 	}
 	{
@@ -884,7 +669,7 @@ engine_add(MLEngineState *s, const double *num, const char *const *cat, const si
 					row[j] = s->x[j] - cfg->mean[j];
 				s->block_y[s->n_block++] = y - cfg->y_mean;
 				if (s->n_block == ML_AGG_BLOCK)
-					flush_gram(s);
+					engine_flush_gram(s);
 			}
 			break;
 		case ML_PASS_NEWTON:
@@ -948,9 +733,9 @@ engine_merge(MLEngineState *dst, const MLEngineState *src)
 	uint64_t	na = dst->n_train,
 				nb = src->n_train;
 
-	flush_gram(dst);
+	engine_flush_gram(dst);
 	if (cfg->pass == ML_PASS_NEWTON && cfg->K == 1)
-		flush_newton(dst);
+		engine_flush_newton(dst);
 	switch (cfg->pass)
 	{
 		case ML_PASS_STATS:
@@ -1026,281 +811,7 @@ engine_merge(MLEngineState *dst, const MLEngineState *src)
 	dst->n_test += src->n_test;
 }
 
-/* ---- state bytes ---- */
-
-static void
-acc_write(const MLEngineAcc *a, size_t w, MLBuffer *b)
-{
-	buffer_put_u64(b, a->n);
-	buffer_put_f64(b, a->y_mean);
-	buffer_put_f64(b, a->y_m2);
-	buffer_put_f64(b, a->sse);
-	buffer_put_f64(b, a->sae);
-	buffer_put_f64(b, a->log_loss);
-	buffer_put_f64(b, a->score_sum);
-	buffer_put_u64(b, a->flagged);
-	for (size_t i = 0; a->confusion && i < (size_t) a->k * a->k; i++)
-		buffer_put_u64(b, a->confusion[i]);
-	for (size_t i = 0; a->hist && i < (size_t) a->k * 2 * a->bins; i++)
-	{
-		buffer_put_u64(b, a->hist[i]);
-		if (a->hist[i])
-		{
-			buffer_put_f64(b, a->lo[i]);
-			buffer_put_f64(b, a->hi[i]);
-		}
-	}
-	buffer_put_u32(b, (uint32_t) a->n_sample);
-	for (size_t i = 0; i < a->n_sample; i++)
-	{
-		buffer_put_u64(b, a->sample_hash[i]);
-		buffer_put_f64s(b, a->sample_x + i * w, w);
-	}
-}
-
-static void
-acc_read(MLEngineAcc *a, size_t w, MLReader *r)
-{
-	a->n = reader_u64(r);
-	a->y_mean = reader_f64(r);
-	a->y_m2 = reader_f64(r);
-	a->sse = reader_f64(r);
-	a->sae = reader_f64(r);
-	a->log_loss = reader_f64(r);
-	a->score_sum = reader_f64(r);
-	a->flagged = reader_u64(r);
-	for (size_t i = 0; a->confusion && i < (size_t) a->k * a->k; i++)
-		a->confusion[i] = reader_u64(r);
-	for (size_t i = 0; a->hist && i < (size_t) a->k * 2 * a->bins; i++)
-	{
-		a->hist[i] = reader_u64(r);
-		if (a->hist[i])
-		{
-			a->lo[i] = reader_f64(r);
-			a->hi[i] = reader_f64(r);
-		}
-	}
-	a->n_sample = reader_count(r, 8 + 8 * w, ML_ENGINE_SILHOUETTE);
-	if (a->n_sample > 0)
-	{
-		a->sample_hash = ml_alloc(sizeof(uint64_t) * ML_ENGINE_SILHOUETTE);
-		a->sample_x = ml_alloc(ml_mul_size(ML_ENGINE_SILHOUETTE, w * sizeof(double)));
-		for (size_t i = 0; i < a->n_sample; i++)
-		{
-			double	   *v;
-
-			a->sample_hash[i] = reader_u64(r);
-			if (i > 0 && a->sample_hash[i] < a->sample_hash[i - 1])
-				ml_error(ML_ERR_CORRUPT, NULL, "engine state sample is not sorted");
-			v = reader_f64s(r, w);
-			memcpy(a->sample_x + i * w, v, sizeof(double) * w);
-			ml_free(v);
-		}
-	}
-}
-
-void
-engine_state_write(const MLEngineState *s0, MLBuffer *out)
-{
-	MLEngineState *s = (MLEngineState *) s0;
-	const MLEngineConfig *cfg = s->cfg;
-	size_t		start = out->len,
-				p = cfg->p;
-
-	flush_gram(s);
-	if (cfg->pass == ML_PASS_NEWTON && cfg->K == 1)
-		flush_newton(s);
-	buffer_put_bytes(out, "MLES", 4);
-	buffer_put_u16(out, ENGINE_VERSION);
-	buffer_put_u8(out, (uint8_t) cfg->pass);
-	buffer_put_u64(out, s->rows);
-	buffer_put_u64(out, s->n_train);
-	buffer_put_u64(out, s->n_test);
-	switch (cfg->pass)
-	{
-		case ML_PASS_STATS:
-			for (int i = 0; i < cfg->n_num; i++)
-			{
-				num_sketch_write(&s->num_all[i], out);
-				num_sketch_write(&s->num_train[i], out);
-			}
-			for (int i = 0; i < cfg->n_cat; i++)
-			{
-				cat_sketch_write(&s->cat_all[i], out);
-				cat_sketch_write(&s->cat_train[i], out);
-			}
-			num_sketch_write(&s->y_num_all, out);
-			num_sketch_write(&s->y_num_train, out);
-			cat_sketch_write(&s->y_cat_all, out);
-			cat_sketch_write(&s->y_cat_train, out);
-			buffer_put_u64(out, s->fingerprint);
-			buffer_put_u64(out, s->test_fp);
-			buffer_put_u64(out, s->train_fp);
-			break;
-		case ML_PASS_MOMENTS:
-			buffer_put_f64s(out, s->mean, p);
-			buffer_put_f64s(out, s->m2, p);
-			buffer_put_u32(out, (uint32_t) s->n_sample);
-			for (size_t i = 0; i < s->n_sample; i++)
-			{
-				buffer_put_u64(out, s->sample_hash[i]);
-				buffer_put_f64s(out, s->sample_x + i * p, p);
-			}
-			break;
-		case ML_PASS_STATE:
-		case ML_PASS_ROWS:
-			{
-				MLBuffer	ab;
-
-				buffer_put_f64s(out, s->mean, p);
-				buffer_put_f64s(out, s->m2, p);
-				buffer_init(&ab);
-				agg_write(s->agg, &ab);
-				buffer_put_u64(out, ab.len);
-				buffer_put_bytes(out, ab.data, ab.len);
-				ml_free(ab.data);
-				break;
-			}
-		case ML_PASS_GRAM:
-			buffer_put_f64s(out, s->gram, p * p);
-			buffer_put_f64s(out, s->gram_y, p);
-			break;
-		case ML_PASS_NEWTON:
-			{
-				size_t		d = (p + 1) * (size_t) cfg->K;
-
-				buffer_put_f64(out, s->loss);
-				buffer_put_f64s(out, s->grad, d);
-				buffer_put_f64s(out, s->hess, d * d);
-				break;
-			}
-		case ML_PASS_LLOYD:
-			for (int c = 0; c < cfg->k; c++)
-				buffer_put_u64(out, s->center_n[c]);
-			buffer_put_f64s(out, s->center_sum, (size_t) cfg->k * p);
-			buffer_put_f64(out, s->inertia);
-			break;
-		case ML_PASS_METRICS:
-			for (int m = 0; m < cfg->n_scored; m++)
-				for (int sp = 0; sp < 2; sp++)
-					acc_write(&s->acc[m][sp], cfg->scored[m].model->n_features + 1, out);
-			break;
-	}
-	buffer_put_u32(out, crc32c(0, out->data + start, out->len - start));
-}
-
-static void
-read_into(double *dst, MLReader *r, size_t n)
-{
-	double	   *v = reader_f64s(r, n);
-
-	memcpy(dst, v, sizeof(double) * n);
-	ml_free(v);
-}
-
-MLEngineState *
-engine_state_read(MLEngineConfig *cfg, const uint8_t *data, size_t len)
-{
-	MLEngineState *s;
-	MLReader	r;
-	size_t		p = cfg->p;
-
-	check_crc(data, len, "engine state");
-	reader_init(&r, data, len - 4);
-	if (memcmp(reader_bytes(&r, 4), "MLES", 4) != 0)
-		ml_error(ML_ERR_CORRUPT, NULL, "bytes are not an engine state");
-	if (reader_u16(&r) != ENGINE_VERSION)
-		ml_error(ML_ERR_CORRUPT, NULL, "engine state of another version");
-	if (reader_u8(&r) != cfg->pass)
-		ml_error(ML_ERR_CORRUPT, NULL, "engine state of another pass");
-	s = engine_state_new(cfg);
-	s->rows = reader_u64(&r);
-	s->n_train = reader_u64(&r);
-	s->n_test = reader_u64(&r);
-	if (s->n_train + s->n_test != s->rows)
-		ml_error(ML_ERR_CORRUPT, NULL, "engine state counts do not add up");
-	switch (cfg->pass)
-	{
-		case ML_PASS_STATS:
-			for (int i = 0; i < cfg->n_num; i++)
-			{
-				num_sketch_read(&s->num_all[i], &r);
-				num_sketch_read(&s->num_train[i], &r);
-			}
-			for (int i = 0; i < cfg->n_cat; i++)
-			{
-				cat_sketch_read(&s->cat_all[i], &r);
-				cat_sketch_read(&s->cat_train[i], &r);
-			}
-			num_sketch_read(&s->y_num_all, &r);
-			num_sketch_read(&s->y_num_train, &r);
-			cat_sketch_read(&s->y_cat_all, &r);
-			cat_sketch_read(&s->y_cat_train, &r);
-			s->fingerprint = reader_u64(&r);
-			s->test_fp = reader_u64(&r);
-			s->train_fp = reader_u64(&r);
-			break;
-		case ML_PASS_MOMENTS:
-			read_into(s->mean, &r, p);
-			read_into(s->m2, &r, p);
-			s->n_sample = reader_count(&r, 8 + 8 * p, ML_ENGINE_SAMPLE);
-			if (s->n_sample > 0)
-			{
-				s->sample_hash = ml_alloc(sizeof(uint64_t) * ML_ENGINE_SAMPLE);
-				s->sample_x = ml_alloc(ml_mul_size(ML_ENGINE_SAMPLE, p * sizeof(double)));
-				for (size_t i = 0; i < s->n_sample; i++)
-				{
-					s->sample_hash[i] = reader_u64(&r);
-					if (i > 0 && s->sample_hash[i] < s->sample_hash[i - 1])
-						ml_error(ML_ERR_CORRUPT, NULL, "engine state sample is not sorted");
-					read_into(s->sample_x + i * p, &r, p);
-				}
-			}
-			break;
-		case ML_PASS_STATE:
-		case ML_PASS_ROWS:
-			{
-				size_t		al;
-				const uint8_t *ab;
-
-				read_into(s->mean, &r, p);
-				read_into(s->m2, &r, p);
-				al = (size_t) reader_u64(&r);
-				ab = reader_bytes(&r, al);
-
-				s->agg = agg_read(ab, al);
-				if (s->agg->p != 0 && s->agg->p != p)
-					ml_error(ML_ERR_CORRUPT, NULL, "engine state has %u features, not %zu", s->agg->p, p);
-				break;
-			}
-		case ML_PASS_GRAM:
-			read_into(s->gram, &r, p * p);
-			read_into(s->gram_y, &r, p);
-			break;
-		case ML_PASS_NEWTON:
-			{
-				size_t		d = (p + 1) * (size_t) cfg->K;
-
-				s->loss = reader_f64(&r);
-				read_into(s->grad, &r, d);
-				read_into(s->hess, &r, d * d);
-				break;
-			}
-		case ML_PASS_LLOYD:
-			for (int c = 0; c < cfg->k; c++)
-				s->center_n[c] = reader_u64(&r);
-			read_into(s->center_sum, &r, (size_t) cfg->k * p);
-			s->inertia = reader_f64(&r);
-			break;
-		case ML_PASS_METRICS:
-			for (int m = 0; m < cfg->n_scored; m++)
-				for (int sp = 0; sp < 2; sp++)
-					acc_read(&s->acc[m][sp], cfg->scored[m].model->n_features + 1, &r);
-			break;
-	}
-	reader_expect_end(&r);
-	return s;
-}
+/* ---- memory ---- */
 
 size_t
 engine_state_memory(const MLEngineState *s)
@@ -1325,176 +836,4 @@ engine_state_memory(const MLEngineState *s)
 			break;
 	}
 	return bytes;
-}
-
-/* ---- results ---- */
-
-static void
-put_metric(MLMetricSet *out, const char *name, double v)
-{
-	if (out->n < ML_MAX_METRICS)
-	{
-		out->names[out->n] = name;
-		out->values[out->n++] = v;
-	}
-}
-
-double
-engine_auc(const MLEngineAcc *a, int cls, double *bound)
-{
-	const uint64_t *neg = a->hist + ((size_t) cls * 2) * a->bins,
-			   *pos = a->hist + ((size_t) cls * 2 + 1) * a->bins;
-	double		P = 0,
-				N = 0,
-				below = 0,
-				area = 0,
-				ties = 0;
-
-	for (int b = 0; b < a->bins; b++)
-	{
-		P += (double) pos[b];
-		N += (double) neg[b];
-	}
-	if (P == 0 || N == 0)
-	{
-		*bound = 0;
-		return NAN;
-	}
-	for (int b = 0; b < a->bins; b++)
-	{
-		size_t		pi = ((size_t) cls * 2 + 1) * a->bins + b,
-					ni = ((size_t) cls * 2) * a->bins + b;
-
-		area += (double) pos[b] * (below + 0.5 * (double) neg[b]);
-		/* a pair within one bin counts one half: exact when every score there is the same */
-		if (pos[b] && neg[b] &&
-			!(a->lo[pi] == a->hi[pi] && a->lo[ni] == a->hi[ni] && a->lo[pi] == a->lo[ni]))
-			ties += (double) pos[b] * (double) neg[b];
-		below += (double) neg[b];
-	}
-	*bound = 0.5 * ties / (P * N);
-	return area / (P * N);
-}
-
-void
-engine_metrics(const MLEngineState *s, int m, int split, MLMetricSet *out)
-{
-	const MLEngineAcc *a = &s->acc[m][split];
-	const MLModel *mm = s->cfg->scored[m].model;
-	double		n = (double) a->n;
-
-	out->n = 0;
-	switch (mm->task)
-	{
-		case ML_REGRESSION:
-			put_metric(out, "r2", (a->n > 1 && a->y_m2 > 0) ? 1.0 - a->sse / a->y_m2 : NAN);
-			put_metric(out, "rmse", a->n ? sqrt(a->sse / n) : NAN);
-			put_metric(out, "mae", a->n ? a->sae / n : NAN);
-			break;
-		case ML_CLASSIFICATION:
-			{
-				int			k = a->k;
-				double		correct = 0,
-						   *tp = ml_alloc(sizeof(double) * k),
-						   *pc = ml_alloc(sizeof(double) * k),
-						   *tc = ml_alloc(sizeof(double) * k);
-
-				for (int t = 0; t < k; t++)
-					for (int q = 0; q < k; q++)
-					{
-						double		c = (double) a->confusion[(size_t) t * k + q];
-
-						tc[t] += c;
-						pc[q] += c;
-						if (t == q)
-						{
-							tp[t] += c;
-							correct += c;
-						}
-					}
-				put_metric(out, "accuracy", a->n ? correct / n : NAN);
-				if (k == 2)
-				{
-					double		prec = pc[1] > 0 ? tp[1] / pc[1] : 0.0,
-								rec = tc[1] > 0 ? tp[1] / tc[1] : 0.0;
-
-					put_metric(out, "precision", prec);
-					put_metric(out, "recall", rec);
-					put_metric(out, "f1", prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0.0);
-				}
-				else
-				{
-					double		sp = 0,
-								sr = 0,
-								sf = 0;
-					int			present = 0;
-
-					for (int c = 0; c < k; c++)
-					{
-						double		prec,
-									rec;
-
-						if (tc[c] == 0 && pc[c] == 0)
-							continue;
-						present++;
-						prec = pc[c] > 0 ? tp[c] / pc[c] : 0.0;
-						rec = tc[c] > 0 ? tp[c] / tc[c] : 0.0;
-						sp += prec;
-						sr += rec;
-						sf += prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0.0;
-					}
-					put_metric(out, "precision", present ? sp / present : NAN);
-					put_metric(out, "recall", present ? sr / present : NAN);
-					put_metric(out, "f1", present ? sf / present : NAN);
-				}
-				put_metric(out, "log_loss", a->n ? a->log_loss / n : NAN);
-				{
-					double		auc = 0,
-								bound;
-					int			used = 0;
-
-					for (int c = (k == 2 ? 1 : 0); c < k; c++)
-					{
-						double		v = engine_auc(a, c, &bound);
-
-						if (isnan(v))
-						{
-							if (k == 2)
-								break;
-							continue;
-						}
-						auc += v;
-						used++;
-					}
-					put_metric(out, "roc_auc", used ? auc / used : NAN);
-				}
-				ml_free(tp);
-				ml_free(pc);
-				ml_free(tc);
-				break;
-			}
-		case ML_CLUSTERING:
-			{
-				size_t		w = mm->n_features + 1,
-							ns = a->n_sample;
-				double	   *X = ml_alloc(ml_mul_size(ns ? ns : 1, w * sizeof(double)));
-				double	   *lab = ml_alloc(sizeof(double) * (ns ? ns : 1));
-
-				/* column-major, as metrics_clustering reads it */
-				for (size_t i = 0; i < ns; i++)
-				{
-					for (size_t j = 0; j < mm->n_features; j++)
-						X[j * ns + i] = a->sample_x[i * w + j];
-					lab[i] = a->sample_x[i * w + mm->n_features];
-				}
-				metrics_clustering(X, ns, mm->n_features, lab, out);
-				ml_free(X);
-				ml_free(lab);
-				break;
-			}
-		case ML_ANOMALY:
-			put_metric(out, "anomaly_share", a->n ? (double) a->flagged / n : NAN);
-			put_metric(out, "mean_score", a->n ? a->score_sum / n : NAN);
-			break;
-	}
 }

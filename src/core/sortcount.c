@@ -7,7 +7,9 @@
  * number (flip every bit of negatives, the sign bit of positives), then
  * sorts the keys 8 bits at a time, least significant first; a pass whose
  * digit is the same for every key is skipped.  Time O(8 n), memory O(n).
- * Values that are all exact floats sort as 32-bit keys the same way.
+ * Values that are all exact floats sort as 32-bit keys the same way.  The
+ * passes are written once, in radix_template.h, for 32-bit keys, 64-bit
+ * keys and key-value pairs.
  *
  *-------------------------------------------------------------------------
  */
@@ -17,27 +19,63 @@
 #include <math.h>
 #include <string.h>
 
-/*
- * Turn one digit's 256 counts into the positions where each digit's keys
- * start; false (a pass to skip) when every one of the n keys has the digit
- * of the first key, whose count is first.
- */
-static bool
-digit_starts(size_t *c, size_t first, size_t n)
+/* a float's key: orders like the number (-0 as 0) */
+static inline uint32_t
+float_key(double v)
 {
-	size_t		pos = 0;
+	uint32_t	u;
+	float		x = v == 0.0 ? 0.0f : (float) v;	/* -0 sorts as 0 */
 
-	if (first == n)
-		return false;
-	for (int k = 0; k < 256; k++)
-	{
-		size_t		x = c[k];
-
-		c[k] = pos;
-		pos += x;
-	}
-	return true;
+	memcpy(&u, &x, 4);
+	return (u >> 31) ? ~u : u ^ 0x80000000u;
 }
+
+/* the float whose key is u, as a double */
+static inline double
+float_of_key(uint32_t u)
+{
+	uint32_t	w = (u >> 31) ? u ^ 0x80000000u : ~u;
+	float		x;
+
+	memcpy(&x, &w, 4);
+	return x;
+}
+
+/* the double whose key (ml_double_key) is u */
+static inline double
+double_of_key(uint64_t u)
+{
+	uint64_t	w = (u >> 63) ? u ^ 0x8000000000000000ull : ~u;
+	double		x;
+
+	memcpy(&x, &w, 8);
+	return x;
+}
+
+/* radix32_sort_doubles: doubles that are all exact floats, as 32-bit keys */
+#define RS_PREFIX radix32
+#define RS_ELEM uint32_t
+#define RS_KEY(e) (e)
+#define RS_DIGITS 4
+#define RS_ENCODE(x) float_key(x)
+#define RS_DECODE(k) float_of_key(k)
+#include "radix_template.h"
+
+/* radix64_sort_doubles: any doubles but NaN, as 64-bit keys */
+#define RS_PREFIX radix64
+#define RS_ELEM uint64_t
+#define RS_KEY(e) (e)
+#define RS_DIGITS 8
+#define RS_ENCODE(x) ml_double_key(x)
+#define RS_DECODE(k) double_of_key(k)
+#include "radix_template.h"
+
+/* radix_kv_passes: key-value pairs by their 64-bit keys */
+#define RS_PREFIX radix_kv
+#define RS_ELEM MLKeyVal
+#define RS_KEY(e) ((e).key)
+#define RS_DIGITS 8
+#include "radix_template.h"
 
 /*
  * Values that are all exact floats (a real column read as double) sort as
@@ -46,52 +84,10 @@ digit_starts(size_t *c, size_t first, size_t n)
 static bool
 sort_as_floats(double *v, size_t n)
 {
-	uint32_t   *a,
-			   *b;
-	size_t	   *count;
-
 	for (size_t i = 0; i < n; i++)
 		if ((double) (float) v[i] != v[i])
 			return false;
-	a = ml_alloc(ml_mul_size(n, sizeof(uint32_t)));
-	b = ml_alloc(ml_mul_size(n, sizeof(uint32_t)));
-	count = ml_alloc(sizeof(size_t) * 4 * 256);
-	for (size_t i = 0; i < n; i++)
-	{
-		uint32_t	u;
-		float		x = v[i] == 0.0 ? 0.0f : (float) v[i];	/* -0 sorts as 0 */
-
-		memcpy(&u, &x, 4);
-		u = (u >> 31) ? ~u : u ^ 0x80000000u;
-		a[i] = u;
-		for (int d = 0; d < 4; d++)
-			count[d * 256 + ((u >> (8 * d)) & 0xff)]++;
-	}
-	for (int d = 0; d < 4; d++)
-	{
-		size_t	   *c = count + d * 256;
-		int			shift = 8 * d;
-		uint32_t   *t;
-
-		if (!digit_starts(c, c[(a[0] >> shift) & 0xff], n))
-			continue;
-		for (size_t i = 0; i < n; i++)
-			b[c[(a[i] >> shift) & 0xff]++] = a[i];
-		t = a;
-		a = b;
-		b = t;
-	}
-	for (size_t i = 0; i < n; i++)
-	{
-		uint32_t	u = (a[i] >> 31) ? a[i] ^ 0x80000000u : ~a[i];
-		float		x;
-
-		memcpy(&x, &u, 4);
-		v[i] = x;
-	}
-	ml_free(count);
-	ml_free(a);
-	ml_free(b);
+	radix32_sort_doubles(v, n);
 	return true;
 }
 
@@ -184,56 +180,16 @@ ml_sort_doubles(double *v, size_t n)
 static void
 sort_radix(double *v, size_t n)
 {
-	uint64_t   *a,
-			   *b;
-
 	if (n < 2 || sort_as_floats(v, n))
 		return;
-	a = ml_alloc(ml_mul_size(n, sizeof(uint64_t)));
-	b = ml_alloc(ml_mul_size(n, sizeof(uint64_t)));
-	{
-		/* the keys, and all eight digit histograms in one pass */
-		size_t	   *count = ml_alloc(sizeof(size_t) * 8 * 256);
-
-		for (size_t i = 0; i < n; i++)
-		{
-			uint64_t	u = ml_double_key(v[i]);	/* -0 sorts as 0 */
-
-			a[i] = u;
-			for (int d = 0; d < 8; d++)
-				count[d * 256 + ((u >> (8 * d)) & 0xff)]++;
-		}
-		for (int d = 0; d < 8; d++)
-		{
-			size_t	   *c = count + d * 256;
-			int			shift = 8 * d;
-			uint64_t   *t;
-
-			if (!digit_starts(c, c[(a[0] >> shift) & 0xff], n))
-				continue;
-			for (size_t i = 0; i < n; i++)
-				b[c[(a[i] >> shift) & 0xff]++] = a[i];
-			t = a;
-			a = b;
-			b = t;
-		}
-		ml_free(count);
-	}
-	for (size_t i = 0; i < n; i++)
-	{
-		uint64_t	u = (a[i] >> 63) ? a[i] ^ 0x8000000000000000ull : ~a[i];
-
-		memcpy(&v[i], &u, 8);
-	}
-	ml_free(a);
-	ml_free(b);
+	radix64_sort_doubles(v, n);
 }
 
 void
 ml_sort_keyval(MLKeyVal *a, size_t n)
 {
 	MLKeyVal   *b,
-			   *src = a;
+			   *sorted;
 	size_t	   *count;
 
 	if (n < 2)
@@ -241,27 +197,10 @@ ml_sort_keyval(MLKeyVal *a, size_t n)
 	b = ml_alloc(ml_mul_size(n, sizeof(MLKeyVal)));
 	count = ml_alloc(sizeof(size_t) * 8 * 256);
 	for (size_t i = 0; i < n; i++)
-		for (int d = 0; d < 8; d++)
-			count[d * 256 + ((a[i].key >> (8 * d)) & 0xff)]++;
-	for (int d = 0; d < 8; d++)
-	{
-		size_t	   *c = count + d * 256;
-		int			shift = 8 * d;
-		MLKeyVal   *t;
-
-		if (!digit_starts(c, c[(src[0].key >> shift) & 0xff], n))
-			continue;
-		for (size_t i = 0; i < n; i++)
-			b[c[(src[i].key >> shift) & 0xff]++] = src[i];
-		t = src;
-		src = b;
-		b = t;
-	}
-	if (src != a)
-	{
-		memcpy(a, src, n * sizeof(MLKeyVal));
-		b = src;
-	}
+		radix_kv_count(count, a[i].key);
+	sorted = radix_kv_passes(a, b, count, n);
+	if (sorted != a)
+		memcpy(a, sorted, n * sizeof(MLKeyVal));
 	ml_free(count);
 	ml_free(b);
 }
