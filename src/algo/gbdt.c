@@ -87,48 +87,6 @@ static const MLParamSpec gbdt_params[] = {
 
 /* ---- predict, serialize ---- */
 
-/* the scoring copy of the nodes; children must be adjacent */
-void
-gbdt_compile(Gbdt *m)
-{
-	int			T = m->n_rounds * m->K;
-	uint32_t	total = m->start[T];
-	uint32_t   *node_depth = ml_alloc(sizeof(uint32_t) * (total ? total : 1));
-
-	m->pnodes = ml_alloc(sizeof(PNode) * (total ? total : 1));
-	m->leaf = ml_alloc(sizeof(double) * (total ? total : 1));
-	m->depth = ml_alloc(sizeof(uint32_t) * (T ? T : 1));
-	for (int t = 0; t < T; t++)
-	{
-		uint32_t	s0 = m->start[t];
-
-		/* children come after their parent (checked by the reader) */
-		for (uint32_t i = s0; i < m->start[t + 1]; i++)
-		{
-			const GbNode *nd = &m->nodes[i];
-			PNode	   *pn = &m->pnodes[i];
-
-			if (nd->feature < 0)
-			{
-				pn->fd = 0;
-				pn->left = (int32_t) (i - s0) - 1;
-				pn->thr = NAN;
-				m->leaf[i] = nd->value;
-				if (node_depth[i] > m->depth[t])
-					m->depth[t] = node_depth[i];
-				continue;
-			}
-			if (nd->right != nd->left + 1)
-				ml_error(ML_ERR_CORRUPT, NULL, "gbdt model node children are not adjacent");
-			pn->fd = 2 * nd->feature + (nd->default_left ? 1 : 0);
-			pn->left = nd->left;
-			pn->thr = nd->threshold;
-			node_depth[s0 + nd->left] = node_depth[s0 + nd->right] = node_depth[i] + 1;
-		}
-	}
-	ml_free(node_depth);
-}
-
 /* one step down: missing values take the default direction */
 static inline int32_t
 pnode_step(const PNode *tree, int32_t at, const double *x)
@@ -222,35 +180,6 @@ gbdt_raw(const Gbdt *m, const double *X, size_t n, double *raw)
 		for (size_t i = full; i < b1; i++)
 			gbdt_raw_row(m, X + i * p, raw + i * K);
 	}
-}
-
-/*
- * predictions from raw scores F (class c of row i at F[c * n + i]), with
- * gbdt_predict's arithmetic: an ml_alloc'd n x width array
- */
-double *
-gbdt_raw_to_output(const Gbdt *m, const double *F, size_t n)
-{
-	int			K = m->K;
-	size_t		width = m->objective == GB_LOGISTIC ? 2 : (size_t) K;
-	double	   *out = ml_alloc(ml_mul_size(ml_mul_size(n ? n : 1, width), sizeof(double)));
-
-	for (size_t i = 0; i < n; i++)
-	{
-		if (m->objective == GB_LOGISTIC)
-		{
-			double		pr = gb_sigmoid(F[i]);
-
-			out[2 * i] = 1 - pr;
-			out[2 * i + 1] = pr;
-			continue;
-		}
-		for (int c = 0; c < K; c++)
-			out[i * K + c] = F[(size_t) c * n + i];
-		if (m->objective == GB_SOFTMAX)
-			ml_softmax(out + i * K, K);
-	}
-	return out;
 }
 
 static void

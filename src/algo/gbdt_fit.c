@@ -987,3 +987,32 @@ gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 	free_boost(&b);
 	return m;
 }
+
+/*
+ * predictions from raw scores F (class c of row i at F[c * n + i]), with
+ * gbdt_predict's arithmetic: an ml_alloc'd n x width array
+ */
+double *
+gbdt_raw_to_output(const Gbdt *m, const double *F, size_t n)
+{
+	int			K = m->K;
+	size_t		width = m->objective == GB_LOGISTIC ? 2 : (size_t) K;
+	double	   *out = ml_alloc(ml_mul_size(ml_mul_size(n ? n : 1, width), sizeof(double)));
+
+	for (size_t i = 0; i < n; i++)
+	{
+		if (m->objective == GB_LOGISTIC)
+		{
+			double		pr = gb_sigmoid(F[i]);
+
+			out[2 * i] = 1 - pr;
+			out[2 * i + 1] = pr;
+			continue;
+		}
+		for (int c = 0; c < K; c++)
+			out[i * K + c] = F[(size_t) c * n + i];
+		if (m->objective == GB_SOFTMAX)
+			ml_softmax(out + i * K, K);
+	}
+	return out;
+}

@@ -727,3 +727,45 @@ gbdt_grow_tree(Grower *gr, size_t n)
 	grow_subtrees(gr);
 	ml_free(open);
 }
+
+/* the scoring copy of the nodes; children must be adjacent */
+void
+gbdt_compile(Gbdt *m)
+{
+	int			T = m->n_rounds * m->K;
+	uint32_t	total = m->start[T];
+	uint32_t   *node_depth = ml_alloc(sizeof(uint32_t) * (total ? total : 1));
+
+	m->pnodes = ml_alloc(sizeof(PNode) * (total ? total : 1));
+	m->leaf = ml_alloc(sizeof(double) * (total ? total : 1));
+	m->depth = ml_alloc(sizeof(uint32_t) * (T ? T : 1));
+	for (int t = 0; t < T; t++)
+	{
+		uint32_t	s0 = m->start[t];
+
+		/* children come after their parent (checked by the reader) */
+		for (uint32_t i = s0; i < m->start[t + 1]; i++)
+		{
+			const GbNode *nd = &m->nodes[i];
+			PNode	   *pn = &m->pnodes[i];
+
+			if (nd->feature < 0)
+			{
+				pn->fd = 0;
+				pn->left = (int32_t) (i - s0) - 1;
+				pn->thr = NAN;
+				m->leaf[i] = nd->value;
+				if (node_depth[i] > m->depth[t])
+					m->depth[t] = node_depth[i];
+				continue;
+			}
+			if (nd->right != nd->left + 1)
+				ml_error(ML_ERR_CORRUPT, NULL, "gbdt model node children are not adjacent");
+			pn->fd = 2 * nd->feature + (nd->default_left ? 1 : 0);
+			pn->left = nd->left;
+			pn->thr = nd->threshold;
+			node_depth[s0 + nd->left] = node_depth[s0 + nd->right] = node_depth[i] + 1;
+		}
+	}
+	ml_free(node_depth);
+}

@@ -260,7 +260,7 @@ bagging_read(MLReader *in, size_t p, int k)
 
 const MLLearner ml_learner_bagging = {
 	.name = "bagging",
-	.id = 17,
+	.id = ML_ID_BAGGING,
 	.tasks = ML_TASK_BIT(ML_REGRESSION) | ML_TASK_BIT(ML_CLASSIFICATION),
 	.params = bagging_params,
 	.doc = "bagging: one learner fit on samples of rows and features, voted or averaged",

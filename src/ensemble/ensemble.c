@@ -82,13 +82,6 @@ ensemble_average(MLModel *const *models, int n, size_t p, int k)
 	return e;
 }
 
-bool
-ensemble_is(const MLLearner *learner)
-{
-	return learner == &ml_learner_bagging || learner == &ml_learner_voting ||
-		learner == &ml_learner_stacking;
-}
-
 /* ---- data views ---- */
 
 /* rows (NULL: all) and columns (NULL: all) of d, as a new dataset */
@@ -289,22 +282,6 @@ ensemble_member_block(const Member *m, const double *X, size_t n, size_t p, doub
 	m->learner->predict(m->state, scratch, n, out);
 }
 
-/* ---- what every fit uses ---- */
-
-Names
-ensemble_ctx_names(const MLFitContext *ctx, size_t p)
-{
-	Names		nm = {p, NULL, NULL, NULL};
-
-	if (ctx && ctx->feature_names)
-	{
-		nm.name = ctx->feature_names;
-		nm.column = ctx->feature_columns;
-		nm.source = ctx->feature_sources;
-	}
-	return nm;
-}
-
 uint64_t
 ensemble_member_seed(uint64_t seed, uint64_t salt, uint64_t i)
 {
@@ -312,6 +289,37 @@ ensemble_member_seed(uint64_t seed, uint64_t salt, uint64_t i)
 }
 
 /* ---- scoring ---- */
+
+/* stacking (scoring and fit): meta features per member: k == 2 probabilities give one */
+size_t
+stacking_meta_width(const Ensemble *e)
+{
+	if (e->k > 0 && e->proba)
+		return e->k == 2 ? 1 : (size_t) e->k;
+	return 1;
+}
+
+/* member outputs o (n x ensemble_out_width) to meta features (n x stacking_meta_width) at column at of meta (width q) */
+void
+stacking_to_meta(const Ensemble *e, const double *o, size_t n, double *meta, size_t q, size_t at)
+{
+	size_t		wd = ensemble_out_width(e->k);
+
+	for (size_t i = 0; i < n; i++)
+	{
+		const double *r = o + i * wd;
+
+		if (e->k == 0)
+			meta[i * q + at] = r[0];
+		else if (!e->proba)
+			meta[i * q + at] = (double) ml_argmax(r, e->k);
+		else if (e->k == 2)
+			meta[i * q + at] = r[1];
+		else
+			memcpy(meta + i * q + at, r, sizeof(double) * (size_t) e->k);
+	}
+}
+
 
 void
 ensemble_predict(const void *state, const double *X, size_t n, double *out)
@@ -618,10 +626,4 @@ ensemble_member_predict(const MLModel *m, int i, const double *X, size_t n, doub
 		ensemble_member_block(mb, X + start * e->p, b, e->p, scratch, out + start * ensemble_out_width(e->k));
 	}
 	ml_free(scratch);
-}
-
-const MLLearner *
-ensemble_voting_learner(void)
-{
-	return &ml_learner_voting;
 }

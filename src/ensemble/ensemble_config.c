@@ -82,7 +82,7 @@ ensemble_names_subset(const Names *nm, const int *cols, size_t p)
 static Kind
 kind_of(const MLLearner *l)
 {
-	return l == &ml_learner_bagging ? K_BAGGING : l == &ml_learner_voting ? K_VOTING : K_STACKING;
+	return l->id == ML_ID_BAGGING ? K_BAGGING : l->id == ML_ID_VOTING ? K_VOTING : K_STACKING;
 }
 
 /*
@@ -267,4 +267,27 @@ ensemble_parse_config(Kind kind, const MLParams *params, const Names *nm, int k,
 		cfg = json_parse(fin, strlen(fin), "parameter \"final\"");
 		parse_member(cfg, ensemble_path_join(path, "final", 0), &meta, k, labels, depth, false, final);
 	}
+}
+
+bool
+ensemble_is(const MLLearner *learner)
+{
+	return learner->id == ML_ID_BAGGING || learner->id == ML_ID_VOTING ||
+		learner->id == ML_ID_STACKING;
+}
+
+/* ---- what every fit uses ---- */
+
+Names
+ensemble_ctx_names(const MLFitContext *ctx, size_t p)
+{
+	Names		nm = {p, NULL, NULL, NULL};
+
+	if (ctx && ctx->feature_names)
+	{
+		nm.name = ctx->feature_names;
+		nm.column = ctx->feature_columns;
+		nm.source = ctx->feature_sources;
+	}
+	return nm;
 }

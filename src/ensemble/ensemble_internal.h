@@ -74,6 +74,11 @@ typedef struct Spec
 	size_t		p;
 } Spec;
 
+/* the ensemble learners' ids (model bytes name them; never reuse one) */
+#define ML_ID_BAGGING 17
+#define ML_ID_VOTING 18
+#define ML_ID_STACKING 19
+
 extern const MLLearner ml_learner_bagging;
 extern const MLLearner ml_learner_voting;
 extern const MLLearner ml_learner_stacking;

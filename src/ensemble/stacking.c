@@ -28,37 +28,6 @@ static const MLParamSpec stacking_params[] = {
 	{NULL}
 };
 
-/* stacking meta features per member: k == 2 probabilities give one */
-size_t
-stacking_meta_width(const Ensemble *e)
-{
-	if (e->k > 0 && e->proba)
-		return e->k == 2 ? 1 : (size_t) e->k;
-	return 1;
-}
-
-/* member outputs o (n x ensemble_out_width) to meta features (n x stacking_meta_width) at column at of meta (width q) */
-void
-stacking_to_meta(const Ensemble *e, const double *o, size_t n, double *meta, size_t q, size_t at)
-{
-	size_t		wd = ensemble_out_width(e->k);
-
-	for (size_t i = 0; i < n; i++)
-	{
-		const double *r = o + i * wd;
-
-		if (e->k == 0)
-			meta[i * q + at] = r[0];
-		else if (!e->proba)
-			meta[i * q + at] = (double) ml_argmax(r, e->k);
-		else if (e->k == 2)
-			meta[i * q + at] = r[1];
-		else
-			memcpy(meta + i * q + at, r, sizeof(double) * (size_t) e->k);
-	}
-}
-
-
 static void *
 stacking_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 			 MLFitContext *ctx)
@@ -227,7 +196,7 @@ stacking_read(MLReader *in, size_t p, int k)
 
 const MLLearner ml_learner_stacking = {
 	.name = "stacking",
-	.id = 19,
+	.id = ML_ID_STACKING,
 	.tasks = ML_TASK_BIT(ML_REGRESSION) | ML_TASK_BIT(ML_CLASSIFICATION),
 	.params = stacking_params,
 	.doc = "stacking: a final learner on the members' out-of-fold predictions",

@@ -77,7 +77,7 @@ voting_read(MLReader *in, size_t p, int k)
 
 const MLLearner ml_learner_voting = {
 	.name = "voting",
-	.id = 18,
+	.id = ML_ID_VOTING,
 	.tasks = ML_TASK_BIT(ML_REGRESSION) | ML_TASK_BIT(ML_CLASSIFICATION),
 	.params = voting_params,
 	.doc = "voting: different learners, weighted vote or average",
@@ -91,3 +91,9 @@ const MLLearner ml_learner_voting = {
 	.importance = ensemble_importance,
 	.engines = ML_ENGINE_MEMORY | ML_ENGINE_PARTITIONS,
 };
+
+const MLLearner *
+ensemble_voting_learner(void)
+{
+	return &ml_learner_voting;
+}
