@@ -41,6 +41,10 @@ echo "== source checks (the catalog door, exported symbols)"
 (cd "$ROOT" && bash test/check_sources.sh) | tee "$LOGDIR/sources.log"
 count "$LOGDIR/sources.log" "${PIPESTATUS[0]}" sources
 
+echo "== the shape of src/ (layers, call and include cycles, sizes)"
+(cd "$ROOT" && bash test/check_graph.sh) | tee "$LOGDIR/graph.log"
+count "$LOGDIR/graph.log" "${PIPESTATUS[0]}" graph
+
 echo "== C unit tests"
 make -s -C "$ROOT" test/unit/run >/dev/null && (cd "$ROOT" && test/unit/run) | tee "$LOGDIR/unit.log"
 status=${PIPESTATUS[0]}

@@ -39,6 +39,11 @@
  * All statements run in the caller's transaction: an error anywhere in a
  * training leaves no row behind.
  *
+ * This file holds the door itself, projects and access, models,
+ * deployments, aliases and grants; catalog_runs.c the statements on what a
+ * training records (data versions, experiments, runs, metrics, artifacts),
+ * through the functions of catalog_door.h.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -71,6 +76,7 @@
 
 #include "core/metrics.h"
 #include "pg/catalog.h"
+#include "pg/catalog_door.h"
 #include "pg/mlsql_pg.h"
 
 /* ---- the door ---- */
@@ -127,8 +133,8 @@ door_close(Door *d)
 }
 
 /* one statement through the door; returns SPI's result code */
-static int
-door_exec(const char *sql, int nargs, Oid *types, Datum *vals, const char *nulls,
+int
+catalog_door_exec(const char *sql, int nargs, Oid *types, Datum *vals, const char *nulls,
 		  bool read_only, long limit)
 {
 	Door		d;
@@ -141,11 +147,11 @@ door_exec(const char *sql, int nargs, Oid *types, Datum *vals, const char *nulls
 }
 
 /* an INSERT ... RETURNING id through the door */
-static int64
-door_insert(const char *sql, int nargs, Oid *types, Datum *vals, const char *nulls)
+int64
+catalog_door_insert(const char *sql, int nargs, Oid *types, Datum *vals, const char *nulls)
 {
 	bool		isnull;
-	int			rc = door_exec(sql, nargs, types, vals, nulls, false, 0);
+	int			rc = catalog_door_exec(sql, nargs, types, vals, nulls, false, 0);
 
 	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "catalog insert failed: %s", SPI_result_code_string(rc));
@@ -153,8 +159,8 @@ door_insert(const char *sql, int nargs, Oid *types, Datum *vals, const char *nul
 }
 
 /* a read as the caller (row-level security applies) */
-static int
-read_exec(const char *sql, int nargs, Oid *types, Datum *vals, const char *nulls,
+int
+catalog_read_exec(const char *sql, int nargs, Oid *types, Datum *vals, const char *nulls,
 		  bool read_only, long limit)
 {
 	int			rc = SPI_execute_with_args(sql, nargs, types, vals, nulls, read_only, limit);
@@ -165,8 +171,8 @@ read_exec(const char *sql, int nargs, Oid *types, Datum *vals, const char *nulls
 }
 
 /* the first column of the first row of the last result as int64 (int4 or int8), or dflt */
-static int64
-first_int(int64 dflt)
+int64
+catalog_first_int(int64 dflt)
 {
 	bool		isnull;
 	Datum		d;
@@ -180,8 +186,8 @@ first_int(int64 dflt)
 		? DatumGetInt32(d) : DatumGetInt64(d);
 }
 
-static double
-first_float(int col)
+double
+catalog_first_float(int col)
 {
 	bool		isnull;
 	Datum		d;
@@ -192,16 +198,14 @@ first_float(int col)
 	return isnull ? NAN : DatumGetFloat8(d);
 }
 
-#define TEXT_ARG(s) CStringGetTextDatum(s)
-
 /*
  * A schema installed before 0.3.0 (the library is updated before ALTER
  * EXTENSION mlsql UPDATE runs) keeps roles by name and has no
  * experiments.created_by: the door writes names there, so that training
  * and scoring go on until the update, through the same door.
  */
-static bool
-legacy_schema(void)
+bool
+catalog_legacy_schema(void)
 {
 	Oid			nsp = get_namespace_oid("mlsql", true);
 	Oid			rel = OidIsValid(nsp) ? get_relname_relid("projects", nsp) : InvalidOid;
@@ -211,8 +215,8 @@ legacy_schema(void)
 }
 
 /* a role as a parameter: its OID, or in a legacy schema its name */
-static Datum
-role_arg(Oid role, bool legacy, Oid *type)
+Datum
+catalog_role_arg(Oid role, bool legacy, Oid *type)
 {
 	if (!legacy)
 	{
@@ -256,7 +260,7 @@ catalog_closest_project(const char *name)
 	const char *best = NULL;
 	int			best_d = INT_MAX;
 
-	read_exec("SELECT p.name FROM mlsql.projects p ORDER BY p.id LIMIT 10000",
+	catalog_read_exec("SELECT p.name FROM mlsql.projects p ORDER BY p.id LIMIT 10000",
 			  0, NULL, NULL, NULL, true, 0);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -279,17 +283,17 @@ catalog_closest_project(const char *name)
 int64
 catalog_project_find(const char *name, char **task)
 {
-	read_exec("SELECT p.id, p.task FROM mlsql.projects p WHERE p.name OPERATOR(pg_catalog.=) $1",
+	catalog_read_exec("SELECT p.id, p.task FROM mlsql.projects p WHERE p.name OPERATOR(pg_catalog.=) $1",
 			  1, (Oid[]) {TEXTOID}, (Datum[]) {TEXT_ARG(name)}, NULL, true, 1);
 	if (SPI_processed == 0)
 		return 0;
 	if (task)
 		*task = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-	return first_int(0);
+	return catalog_first_int(0);
 }
 
 /* 0.3.0's columns (projects.target, metric, runs.test_fingerprint, ...) are there */
-#define has_project_target() (!legacy_schema())
+#define has_project_target() (!catalog_legacy_schema())
 
 bool
 catalog_project_target(int64 project_id, char **target, char **kind)
@@ -297,7 +301,7 @@ catalog_project_target(int64 project_id, char **target, char **kind)
 	*target = *kind = NULL;
 	if (!has_project_target())
 		return false;
-	read_exec("SELECT p.target, p.target_type FROM mlsql.projects p WHERE p.id OPERATOR(pg_catalog.=) $1",
+	catalog_read_exec("SELECT p.target, p.target_type FROM mlsql.projects p WHERE p.id OPERATOR(pg_catalog.=) $1",
 			  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL, true, 1);
 	if (SPI_processed == 0)
 		return false;
@@ -327,9 +331,9 @@ catalog_check_target(const char *project, const char *old_target, const char *ol
 char *
 catalog_project_metric(int64 project_id)
 {
-	if (legacy_schema() || project_id == 0)
+	if (catalog_legacy_schema() || project_id == 0)
 		return NULL;
-	read_exec("SELECT p.metric FROM mlsql.projects p WHERE p.id OPERATOR(pg_catalog.=) $1",
+	catalog_read_exec("SELECT p.metric FROM mlsql.projects p WHERE p.id OPERATOR(pg_catalog.=) $1",
 			  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL, false, 1);
 	if (SPI_processed == 0)
 		return NULL;
@@ -339,7 +343,7 @@ catalog_project_metric(int64 project_id)
 void
 catalog_set_metric(int64 project_id, const char *metric)
 {
-	int			rc = door_exec("UPDATE mlsql.projects SET metric = $2 WHERE id OPERATOR(pg_catalog.=) $1",
+	int			rc = catalog_door_exec("UPDATE mlsql.projects SET metric = $2 WHERE id OPERATOR(pg_catalog.=) $1",
 							   2, (Oid[]) {INT8OID, TEXTOID},
 							   (Datum[]) {Int64GetDatum(project_id), metric ? TEXT_ARG(metric) : (Datum) 0},
 							   metric ? NULL : " n", false, 0);
@@ -351,7 +355,7 @@ catalog_set_metric(int64 project_id, const char *metric)
 char *
 catalog_project_name(int64 project_id)
 {
-	read_exec("SELECT p.name FROM mlsql.projects p WHERE p.id OPERATOR(pg_catalog.=) $1",
+	catalog_read_exec("SELECT p.name FROM mlsql.projects p WHERE p.id OPERATOR(pg_catalog.=) $1",
 			  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL, true, 1);
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -402,7 +406,7 @@ project_access(const char *name, int64 pid, bool lock, int64 *id, char **task)
 	int			rc;
 	Access		a;
 
-	if (legacy_schema())
+	if (catalog_legacy_schema())
 	{
 		if (name)
 			sql = lock ? LEGACY_ACCESS_SQL("name", " FOR UPDATE OF p") : LEGACY_ACCESS_SQL("name", "");
@@ -413,7 +417,7 @@ project_access(const char *name, int64 pid, bool lock, int64 *id, char **task)
 		sql = lock ? ACCESS_SQL("name", " FOR UPDATE OF p") : ACCESS_SQL("name", "");
 	else
 		sql = lock ? ACCESS_SQL("id", " FOR UPDATE OF p") : ACCESS_SQL("id", "");
-	rc = door_exec(sql, 2, (Oid[]) {name ? TEXTOID : INT8OID, OIDOID},
+	rc = catalog_door_exec(sql, 2, (Oid[]) {name ? TEXTOID : INT8OID, OIDOID},
 				   (Datum[]) {name ? TEXT_ARG(name) : Int64GetDatum(pid), ObjectIdGetDatum(GetUserId())},
 				   NULL, !lock, 1);
 	if (rc != SPI_OK_SELECT)
@@ -475,13 +479,13 @@ catalog_project_for_write(const char *project, MLTask task, const char *what,
 	catalog_check_project_name(project);
 	vals[0] = TEXT_ARG(project);
 	vals[1] = TEXT_ARG(ml_task_name(task));
-	vals[2] = role_arg(GetUserId(), legacy_schema(), &types[2]);
+	vals[2] = catalog_role_arg(GetUserId(), catalog_legacy_schema(), &types[2]);
 	vals[3] = target && target->name ? TEXT_ARG(target->name) : (Datum) 0;
 	vals[4] = target && target->name ? TEXT_ARG(target->kind) : (Datum) 0;
 	if (!(target && target->name))
 		nulls[3] = nulls[4] = 'n';
 	/* a new name that differs from a project the caller sees only in case is a typo */
-	read_exec("SELECT p.name FROM mlsql.projects p WHERE pg_catalog.lower(p.name) OPERATOR(pg_catalog.=) "
+	catalog_read_exec("SELECT p.name FROM mlsql.projects p WHERE pg_catalog.lower(p.name) OPERATOR(pg_catalog.=) "
 			  "pg_catalog.lower($1) AND p.name OPERATOR(pg_catalog.<>) $1 "
 			  "AND NOT EXISTS (SELECT 1 FROM mlsql.projects q WHERE q.name OPERATOR(pg_catalog.=) $1) LIMIT 1",
 			  1, (Oid[]) {TEXTOID}, (Datum[]) {TEXT_ARG(project)}, NULL, false, 1);
@@ -494,7 +498,7 @@ catalog_project_for_write(const char *project, MLTask task, const char *what,
 				 errmsg("project \"%s\" would differ from project \"%s\" only in case", project, twin),
 				 errhint("Use \"%s\", or a name that differs in more than case.", twin)));
 	}
-	rc = door_exec(with_target
+	rc = catalog_door_exec(with_target
 				   ? "INSERT INTO mlsql.projects (name, task, owner, target, target_type) "
 				   "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING"
 				   : "INSERT INTO mlsql.projects (name, task, owner) VALUES ($1, $2, $3) "
@@ -522,7 +526,7 @@ catalog_project_for_write(const char *project, MLTask task, const char *what,
 				   *old_kind;
 
 		/* the row is locked: read past row-level security like the lock did */
-		rc = door_exec("SELECT p.target, p.target_type FROM mlsql.projects p "
+		rc = catalog_door_exec("SELECT p.target, p.target_type FROM mlsql.projects p "
 					   "WHERE p.id OPERATOR(pg_catalog.=) $1",
 					   1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL, false, 1);
 		if (rc != SPI_OK_SELECT || SPI_processed != 1)
@@ -533,7 +537,7 @@ catalog_project_for_write(const char *project, MLTask task, const char *what,
 		if (old_target == NULL || old_kind == NULL || strcmp(old_target, target->name) != 0 ||
 			strcmp(old_kind, target->kind) != 0)
 		{
-			rc = door_exec("UPDATE mlsql.projects SET target = $2, target_type = $3 "
+			rc = catalog_door_exec("UPDATE mlsql.projects SET target = $2, target_type = $3 "
 						   "WHERE id OPERATOR(pg_catalog.=) $1",
 						   3, (Oid[]) {INT8OID, TEXTOID, TEXTOID},
 						   (Datum[]) {Int64GetDatum(project_id), TEXT_ARG(target->name),
@@ -663,30 +667,30 @@ mlsql_require_manage(PG_FUNCTION_ARGS)
 int64
 catalog_deployed_model(int64 project_id)
 {
-	read_exec("SELECT d.model_id FROM mlsql.deployments d WHERE d.project_id OPERATOR(pg_catalog.=) $1 "
+	catalog_read_exec("SELECT d.model_id FROM mlsql.deployments d WHERE d.project_id OPERATOR(pg_catalog.=) $1 "
 			  "ORDER BY d.id DESC LIMIT 1",
 			  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL, true, 1);
-	return first_int(0);
+	return catalog_first_int(0);
 }
 
 int64
 catalog_model_by_version(int64 project_id, int32 version)
 {
-	read_exec("SELECT m.id FROM mlsql.models m WHERE m.project_id OPERATOR(pg_catalog.=) $1 "
+	catalog_read_exec("SELECT m.id FROM mlsql.models m WHERE m.project_id OPERATOR(pg_catalog.=) $1 "
 			  "AND m.version OPERATOR(pg_catalog.=) $2",
 			  2, (Oid[]) {INT8OID, INT4OID},
 			  (Datum[]) {Int64GetDatum(project_id), Int32GetDatum(version)}, NULL, true, 1);
-	return first_int(0);
+	return catalog_first_int(0);
 }
 
 int64
 catalog_model_by_alias(int64 project_id, const char *alias)
 {
-	read_exec("SELECT a.model_id FROM mlsql.aliases a WHERE a.project_id OPERATOR(pg_catalog.=) $1 "
+	catalog_read_exec("SELECT a.model_id FROM mlsql.aliases a WHERE a.project_id OPERATOR(pg_catalog.=) $1 "
 			  "AND a.alias OPERATOR(pg_catalog.=) $2",
 			  2, (Oid[]) {INT8OID, TEXTOID},
 			  (Datum[]) {Int64GetDatum(project_id), TEXT_ARG(alias)}, NULL, true, 1);
-	return first_int(0);
+	return catalog_first_int(0);
 }
 
 bool
@@ -700,7 +704,7 @@ catalog_model_stamp(int64 model_id, char *stamp, size_t stamp_len, double *thres
 	 * The threshold column came with 0.2.0: a library newer than the
 	 * installed schema (before ALTER EXTENSION UPDATE) must still score
 	 */
-	read_exec(OidIsValid(rel) && get_attnum(rel, "threshold") != InvalidAttrNumber
+	catalog_read_exec(OidIsValid(rel) && get_attnum(rel, "threshold") != InvalidAttrNumber
 			  ? "SELECT m.hash OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) m.xmin::pg_catalog.text, "
 			  "m.threshold FROM mlsql.models m WHERE m.id OPERATOR(pg_catalog.=) $1"
 			  : "SELECT m.hash OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) m.xmin::pg_catalog.text, "
@@ -710,7 +714,7 @@ catalog_model_stamp(int64 model_id, char *stamp, size_t stamp_len, double *thres
 		return false;
 	s = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	strlcpy(stamp, s ? s : "", stamp_len);
-	*threshold = first_float(2);
+	*threshold = catalog_first_float(2);
 	return true;
 }
 
@@ -720,7 +724,7 @@ catalog_model_bytes(int64 model_id)
 	bool		isnull;
 	Datum		d;
 
-	read_exec("SELECT m.model FROM mlsql.models m WHERE m.id OPERATOR(pg_catalog.=) $1",
+	catalog_read_exec("SELECT m.model FROM mlsql.models m WHERE m.id OPERATOR(pg_catalog.=) $1",
 			  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(model_id)}, NULL, true, 1);
 	if (SPI_processed == 0)
 		return NULL;
@@ -731,24 +735,24 @@ catalog_model_bytes(int64 model_id)
 int32
 catalog_model_version(int64 model_id)
 {
-	read_exec("SELECT m.version FROM mlsql.models m WHERE m.id OPERATOR(pg_catalog.=) $1",
+	catalog_read_exec("SELECT m.version FROM mlsql.models m WHERE m.id OPERATOR(pg_catalog.=) $1",
 			  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(model_id)}, NULL, true, 1);
-	return (int32) first_int(0);
+	return (int32) catalog_first_int(0);
 }
 
 int64
 catalog_model_dataset(int64 model_id)
 {
-	read_exec("SELECT r.dataset_id FROM mlsql.models mo JOIN mlsql.runs r "
+	catalog_read_exec("SELECT r.dataset_id FROM mlsql.models mo JOIN mlsql.runs r "
 			  "ON r.id OPERATOR(pg_catalog.=) mo.run_id WHERE mo.id OPERATOR(pg_catalog.=) $1",
 			  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(model_id)}, NULL, true, 1);
-	return first_int(0);
+	return catalog_first_int(0);
 }
 
 double
 catalog_recorded_score(int64 model_id, const char *metric)
 {
-	read_exec("SELECT mt.value FROM mlsql.models mo JOIN mlsql.metrics mt "
+	catalog_read_exec("SELECT mt.value FROM mlsql.models mo JOIN mlsql.metrics mt "
 			  "ON mt.run_id OPERATOR(pg_catalog.=) mo.run_id "
 			  "WHERE mo.id OPERATOR(pg_catalog.=) $1 AND mt.name OPERATOR(pg_catalog.=) $2 "
 			  "AND mt.step IS NULL "
@@ -756,7 +760,7 @@ catalog_recorded_score(int64 model_id, const char *metric)
 			  "ORDER BY mt.split OPERATOR(pg_catalog.=) 'test' DESC LIMIT 1",
 			  2, (Oid[]) {INT8OID, TEXTOID},
 			  (Datum[]) {Int64GetDatum(model_id), TEXT_ARG(metric)}, NULL, true, 1);
-	return first_float(1);
+	return catalog_first_float(1);
 }
 
 int32
@@ -764,11 +768,11 @@ catalog_strategy_version(int64 project_id, const char *strategy, const char *key
 {
 	*left_out = 0;
 	if (strcmp(strategy, "most_recent") == 0)
-		read_exec("SELECT pg_catalog.max(m.version) FROM mlsql.models m "
+		catalog_read_exec("SELECT pg_catalog.max(m.version) FROM mlsql.models m "
 				  "WHERE m.project_id OPERATOR(pg_catalog.=) $1",
 				  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL, false, 1);
-	else if (strcmp(strategy, "best_score") == 0 && legacy_schema())
-		read_exec("SELECT mo.version FROM mlsql.models mo JOIN mlsql.metrics mt "
+	else if (strcmp(strategy, "best_score") == 0 && catalog_legacy_schema())
+		catalog_read_exec("SELECT mo.version FROM mlsql.models mo JOIN mlsql.metrics mt "
 				  "ON mt.run_id OPERATOR(pg_catalog.=) mo.run_id AND mt.step IS NULL "
 				  "AND mt.name OPERATOR(pg_catalog.=) $2 AND mt.split OPERATOR(pg_catalog.=) 'test' "
 				  "WHERE mo.project_id OPERATOR(pg_catalog.=) $1 "
@@ -786,7 +790,7 @@ catalog_strategy_version(int64 project_id, const char *strategy, const char *key
 		 * the latest version with a test score); *left_out counts the
 		 * others.
 		 */
-		read_exec("WITH s AS (SELECT mo.version, mt.value, r.test_fingerprint AS rows FROM mlsql.models mo "
+		catalog_read_exec("WITH s AS (SELECT mo.version, mt.value, r.test_fingerprint AS rows FROM mlsql.models mo "
 				  " JOIN mlsql.runs r ON r.id OPERATOR(pg_catalog.=) mo.run_id "
 				  " JOIN mlsql.metrics mt ON mt.run_id OPERATOR(pg_catalog.=) mo.run_id AND mt.step IS NULL "
 				  " AND mt.name OPERATOR(pg_catalog.=) $2 AND mt.split OPERATOR(pg_catalog.=) 'test' "
@@ -814,19 +818,19 @@ catalog_strategy_version(int64 project_id, const char *strategy, const char *key
 		}
 	}
 	else if (strcmp(strategy, "rollback") == 0)
-		read_exec("SELECT mo.version FROM mlsql.deployments d JOIN mlsql.models mo "
+		catalog_read_exec("SELECT mo.version FROM mlsql.deployments d JOIN mlsql.models mo "
 				  "ON mo.id OPERATOR(pg_catalog.=) d.previous_model_id "
 				  "WHERE d.project_id OPERATOR(pg_catalog.=) $1 ORDER BY d.id DESC LIMIT 1",
 				  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL, false, 1);
 	else
 		elog(ERROR, "unknown deployment strategy \"%s\"", strategy);
-	return (int32) first_int(-1);
+	return (int32) catalog_first_int(-1);
 }
 
 int64
 catalog_model_by_hash(int64 project_id, const char *hash, int32 *version)
 {
-	read_exec("SELECT m.id, m.version FROM mlsql.models m WHERE m.project_id OPERATOR(pg_catalog.=) $1 "
+	catalog_read_exec("SELECT m.id, m.version FROM mlsql.models m WHERE m.project_id OPERATOR(pg_catalog.=) $1 "
 			  "AND m.hash OPERATOR(pg_catalog.=) $2 ORDER BY m.version DESC LIMIT 1",
 			  2, (Oid[]) {INT8OID, TEXTOID}, (Datum[]) {Int64GetDatum(project_id), TEXT_ARG(hash)},
 			  NULL, false, 1);
@@ -837,7 +841,7 @@ catalog_model_by_hash(int64 project_id, const char *hash, int32 *version)
 
 		*version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	}
-	return first_int(0);
+	return catalog_first_int(0);
 }
 
 int64
@@ -850,13 +854,13 @@ catalog_insert_model(int64 project_id, int64 run_id, const char *algorithm,
 	SET_VARSIZE(b, VARHDRSZ + len);
 	memcpy(VARDATA(b), bytes, len);
 	/* the project row is locked (catalog_project_for_write): versions follow one another */
-	rc = door_exec("SELECT COALESCE(pg_catalog.max(m.version), 0) OPERATOR(pg_catalog.+) 1 "
+	rc = catalog_door_exec("SELECT COALESCE(pg_catalog.max(m.version), 0) OPERATOR(pg_catalog.+) 1 "
 				   "FROM mlsql.models m WHERE m.project_id OPERATOR(pg_catalog.=) $1",
 				   1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "model version lookup failed: %s", SPI_result_code_string(rc));
-	*version = (int32) first_int(1);
-	return door_insert("INSERT INTO mlsql.models (project_id, version, run_id, algorithm, model, "
+	*version = (int32) catalog_first_int(1);
+	return catalog_door_insert("INSERT INTO mlsql.models (project_id, version, run_id, algorithm, model, "
 					   "size_bytes, hash) VALUES ($1, $2, $3, $4, $5, $6, "
 					   "pg_catalog.encode(pg_catalog.sha256($5), 'hex')) RETURNING id",
 					   6, (Oid[]) {INT8OID, INT4OID, INT8OID, TEXTOID, BYTEAOID, INT4OID},
@@ -872,16 +876,16 @@ catalog_deploy(int64 project_id, int64 model_id, const char *strategy, const Cat
 	int64		previous;
 	int			rc;
 	Oid			role_type;
-	Datum		role = role_arg(GetUserId(), legacy_schema(), &role_type);
+	Datum		role = catalog_role_arg(GetUserId(), catalog_legacy_schema(), &role_type);
 	Datum		v[10];
 	char		nulls[11] = "          ";
 
-	rc = door_exec("SELECT d.model_id FROM mlsql.deployments d "
+	rc = catalog_door_exec("SELECT d.model_id FROM mlsql.deployments d "
 				   "WHERE d.project_id OPERATOR(pg_catalog.=) $1 ORDER BY d.id DESC LIMIT 1",
 				   1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "deployment lookup failed: %s", SPI_result_code_string(rc));
-	previous = first_int(0);
+	previous = catalog_first_int(0);
 	v[0] = Int64GetDatum(project_id);
 	v[1] = Int64GetDatum(model_id);
 	v[2] = TEXT_ARG(strategy);
@@ -899,7 +903,7 @@ catalog_deploy(int64 project_id, int64 model_id, const char *strategy, const Cat
 	nulls[8] = why && why->basis ? ' ' : 'n';
 	v[9] = why && why->reason ? TEXT_ARG(why->reason) : (Datum) 0;
 	nulls[9] = why && why->reason ? ' ' : 'n';
-	rc = door_exec(legacy_schema()
+	rc = catalog_door_exec(catalog_legacy_schema()
 				   ? "INSERT INTO mlsql.deployments "
 				   "(project_id, model_id, strategy, previous_model_id, deployed_by) "
 				   "SELECT $1, $2, $3, $4, $5 FROM mlsql.models m "
@@ -909,7 +913,7 @@ catalog_deploy(int64 project_id, int64 model_id, const char *strategy, const Cat
 				   "live_score, basis, reason) "
 				   "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM mlsql.models m "
 				   "WHERE m.id OPERATOR(pg_catalog.=) $2 AND m.project_id OPERATOR(pg_catalog.=) $1",
-				   legacy_schema() ? 5 : 10,
+				   catalog_legacy_schema() ? 5 : 10,
 				   (Oid[]) {INT8OID, INT8OID, TEXTOID, INT8OID, role_type, TEXTOID, FLOAT8OID, FLOAT8OID,
 				   TEXTOID, TEXTOID},
 				   v, nulls, false, 0);
@@ -924,7 +928,7 @@ catalog_deploy(int64 project_id, int64 model_id, const char *strategy, const Cat
 void
 catalog_set_alias(int64 project_id, const char *alias, int64 model_id)
 {
-	int			rc = door_exec("INSERT INTO mlsql.aliases (project_id, alias, model_id) VALUES ($1, $2, $3) "
+	int			rc = catalog_door_exec("INSERT INTO mlsql.aliases (project_id, alias, model_id) VALUES ($1, $2, $3) "
 							   "ON CONFLICT (project_id, alias) DO UPDATE SET model_id = EXCLUDED.model_id",
 							   3, (Oid[]) {INT8OID, TEXTOID, INT8OID},
 							   (Datum[]) {Int64GetDatum(project_id), TEXT_ARG(alias), Int64GetDatum(model_id)},
@@ -938,14 +942,14 @@ void
 catalog_set_grant(int64 project_id, Oid role, const char *level)
 {
 	int			rc;
-	bool		legacy = legacy_schema();
+	bool		legacy = catalog_legacy_schema();
 	Oid			role_type,
 				by_type;
-	Datum		role_d = role_arg(role, legacy, &role_type),
-				by_d = role_arg(GetUserId(), legacy, &by_type);
+	Datum		role_d = catalog_role_arg(role, legacy, &role_type),
+				by_d = catalog_role_arg(GetUserId(), legacy, &by_type);
 
 	if (strcmp(level, "none") == 0)
-		rc = door_exec(legacy
+		rc = catalog_door_exec(legacy
 					   ? "DELETE FROM mlsql.grants g WHERE g.project_id OPERATOR(pg_catalog.=) $1 "
 					   "AND g.role OPERATOR(pg_catalog.=) $2"
 					   : "DELETE FROM mlsql.grants g WHERE g.project_id OPERATOR(pg_catalog.=) $1 "
@@ -953,7 +957,7 @@ catalog_set_grant(int64 project_id, Oid role, const char *level)
 					   2, (Oid[]) {INT8OID, role_type},
 					   (Datum[]) {Int64GetDatum(project_id), role_d}, NULL, false, 0);
 	else
-		rc = door_exec("INSERT INTO mlsql.grants (project_id, role, level, granted_by) "
+		rc = catalog_door_exec("INSERT INTO mlsql.grants (project_id, role, level, granted_by) "
 					   "VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, role) "
 					   "DO UPDATE SET level = EXCLUDED.level, granted_by = EXCLUDED.granted_by, "
 					   "granted_at = pg_catalog.now()",
@@ -967,441 +971,13 @@ catalog_set_grant(int64 project_id, Oid role, const char *level)
 void
 catalog_set_threshold(int64 model_id, double threshold, bool isnull)
 {
-	int			rc = door_exec("UPDATE mlsql.models SET threshold = $1 WHERE id OPERATOR(pg_catalog.=) $2",
+	int			rc = catalog_door_exec("UPDATE mlsql.models SET threshold = $1 WHERE id OPERATOR(pg_catalog.=) $2",
 							   2, (Oid[]) {FLOAT8OID, INT8OID},
 							   (Datum[]) {Float8GetDatum(threshold), Int64GetDatum(model_id)},
 							   isnull ? "n " : NULL, false, 0);
 
 	if (rc != SPI_OK_UPDATE)
 		elog(ERROR, "threshold update failed: %s", SPI_result_code_string(rc));
-}
-
-/* ---- data versions ---- */
-
-int64
-catalog_next_dataset_id(void)
-{
-	int			rc = door_exec("SELECT pg_catalog.nextval('mlsql.datasets_id_seq'::pg_catalog.regclass)",
-							   0, NULL, NULL, NULL, false, 1);
-
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not allocate a dataset id: %s", SPI_result_code_string(rc));
-	return first_int(0);
-}
-
-int64
-catalog_insert_dataset(int64 id, const char *source, int64 n_rows, Datum columns,
-					   const char *fingerprint, Oid snapshot)
-{
-	char		nulls[7] = "       ";
-	Oid			role_type;
-	Datum		role = role_arg(GetUserId(), legacy_schema(), &role_type);
-
-	if (id == 0)
-		nulls[0] = 'n';
-	if (!OidIsValid(snapshot))
-		nulls[5] = 'n';
-	return door_insert("INSERT INTO mlsql.datasets (id, source, n_rows, columns, fingerprint, snapshot, "
-					   "created_by) VALUES (COALESCE($1, "
-					   "pg_catalog.nextval('mlsql.datasets_id_seq'::pg_catalog.regclass)), "
-					   "$2, $3, $4, $5, $6, $7) RETURNING id",
-					   7, (Oid[]) {INT8OID, TEXTOID, INT8OID, JSONBOID, TEXTOID, OIDOID, role_type},
-					   (Datum[]) {Int64GetDatum(id), TEXT_ARG(source), Int64GetDatum(n_rows), columns,
-					   TEXT_ARG(fingerprint), ObjectIdGetDatum(snapshot), role},
-					   nulls);
-}
-
-char *
-catalog_snapshot_relation(int64 dataset_id)
-{
-	bool		isnull;
-	Oid			rel;
-	char	   *nsp,
-			   *name;
-
-	read_exec("SELECT d.snapshot::pg_catalog.oid FROM mlsql.datasets d "
-			  "WHERE d.id OPERATOR(pg_catalog.=) $1 AND d.snapshot IS NOT NULL",
-			  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(dataset_id)}, NULL, true, 1);
-	if (SPI_processed == 0)
-		return NULL;
-	rel = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	nsp = get_namespace_name(get_rel_namespace(rel));
-	name = get_rel_name(rel);
-	if (nsp == NULL || name == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("the table of snapshot " INT64_FORMAT " was dropped", dataset_id)));
-	return quote_qualified_identifier(nsp, name);
-}
-
-Oid
-catalog_create_snapshot_table(int64 id, TupleDesc td)
-{
-	StringInfoData sql;
-	char	   *name = psprintf("snapshot_" INT64_FORMAT, id);
-	char	   *owner = GetUserNameFromId(GetUserId(), false);
-	Oid			nsp,
-				rel;
-	int			rc;
-
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "CREATE TABLE mlsql.%s (", quote_identifier(name));
-	for (int i = 0, n = 0; i < td->natts; i++)
-	{
-		Form_pg_attribute a = TupleDescAttr(td, i);
-
-		if (a->attisdropped)
-			continue;
-		appendStringInfo(&sql, "%s%s %s", n++ ? ", " : "", quote_identifier(NameStr(a->attname)),
-						 format_type_extended(a->atttypid, a->atttypmod,
-											  FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY));
-		if (OidIsValid(a->attcollation) && a->attcollation != get_typcollation(a->atttypid))
-		{
-			HeapTuple	ct = SearchSysCache1(COLLOID, ObjectIdGetDatum(a->attcollation));
-			Form_pg_collation coll;
-
-			if (!HeapTupleIsValid(ct))
-				elog(ERROR, "cache lookup failed for collation %u", a->attcollation);
-			coll = (Form_pg_collation) GETSTRUCT(ct);
-			/* always qualified: the door's search_path is not the caller's */
-			appendStringInfo(&sql, " COLLATE %s",
-							 quote_qualified_identifier(get_namespace_name(coll->collnamespace),
-														NameStr(coll->collname)));
-			ReleaseSysCache(ct);
-		}
-	}
-	appendStringInfoString(&sql, ")");
-	rc = door_exec(sql.data, 0, NULL, NULL, NULL, false, 0);
-	if (rc != SPI_OK_UTILITY)
-		elog(ERROR, "could not create the snapshot table: %s", SPI_result_code_string(rc));
-	rc = door_exec(psprintf("ALTER TABLE mlsql.%s OWNER TO %s", quote_identifier(name), quote_identifier(owner)),
-				   0, NULL, NULL, NULL, false, 0);
-	if (rc != SPI_OK_UTILITY)
-		elog(ERROR, "could not give the snapshot table to its owner: %s", SPI_result_code_string(rc));
-	nsp = get_namespace_oid("mlsql", false);
-	rel = get_relname_relid(name, nsp);
-	if (!OidIsValid(rel))
-		elog(ERROR, "snapshot table %s was not created", name);
-	return rel;
-}
-
-bool
-catalog_column_stats(int64 dataset_id, const char *column, CatalogColumnStats *out)
-{
-	HeapTuple	t;
-	TupleDesc	td;
-	bool		isnull;
-	Datum		d;
-	Datum	   *el;
-	bool	   *nl;
-	int			n;
-
-	read_exec("SELECT (c OPERATOR(pg_catalog.->>) 'nulls')::pg_catalog.float8 OPERATOR(pg_catalog./) "
-			  " CASE WHEN (c OPERATOR(pg_catalog.->>) 'count')::pg_catalog.float8 OPERATOR(pg_catalog.>) 0 "
-			  " THEN (c OPERATOR(pg_catalog.->>) 'count')::pg_catalog.float8 END, "
-			  "ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c OPERATOR(pg_catalog.->) 'edges')::pg_catalog.float8), "
-			  "ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c OPERATOR(pg_catalog.->) 'shares')::pg_catalog.float8), "
-			  "ARRAY(SELECT x OPERATOR(pg_catalog.->>) 'value' "
-			  "      FROM pg_catalog.jsonb_array_elements(c OPERATOR(pg_catalog.->) 'top') x), "
-			  "ARRAY(SELECT (x OPERATOR(pg_catalog.->>) 'share')::pg_catalog.float8 "
-			  "      FROM pg_catalog.jsonb_array_elements(c OPERATOR(pg_catalog.->) 'top') x) "
-			  "FROM mlsql.datasets d, pg_catalog.jsonb_array_elements(d.columns) c "
-			  "WHERE d.id OPERATOR(pg_catalog.=) $1 AND (c OPERATOR(pg_catalog.->>) 'name') OPERATOR(pg_catalog.=) $2 "
-			  "AND (c OPERATOR(pg_catalog.->>) 'role') OPERATOR(pg_catalog.=) 'feature'",
-			  2, (Oid[]) {INT8OID, TEXTOID},
-			  (Datum[]) {Int64GetDatum(dataset_id), TEXT_ARG(column)}, NULL, true, 1);
-	if (SPI_processed == 0)
-		return false;
-	memset(out, 0, sizeof(*out));
-	t = SPI_tuptable->vals[0];
-	td = SPI_tuptable->tupdesc;
-	d = SPI_getbinval(t, td, 1, &isnull);
-	out->null_rate = isnull ? NAN : DatumGetFloat8(d);
-	for (int col = 2; col <= 5; col++)
-	{
-		d = SPI_getbinval(t, td, col, &isnull);
-		if (isnull)
-			continue;
-		if (col == 4)
-		{
-			deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &el, &nl, &n);
-			out->top_values = palloc(sizeof(char *) * Max(n, 1));
-			for (int i = 0; i < n; i++)
-				out->top_values[i] = nl[i] ? pstrdup("") : TextDatumGetCString(el[i]);
-			out->n_top = n;
-			continue;
-		}
-		deconstruct_array(DatumGetArrayTypeP(d), FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-						  &el, &nl, &n);
-		{
-			double	   *v = palloc(sizeof(double) * Max(n, 1));
-
-			for (int i = 0; i < n; i++)
-				v[i] = nl[i] ? 0 : DatumGetFloat8(el[i]);
-			if (col == 2)
-				out->edges = v, out->n_edges = n;
-			else if (col == 3)
-				out->shares = v, out->n_shares = n;
-			else
-				out->top_shares = v;
-		}
-	}
-	return true;
-}
-
-/* ---- experiments, runs, metrics, artifacts ---- */
-
-int64
-catalog_insert_experiment(int64 project_id, const char *name, const char *kind, Datum config)
-{
-	if (legacy_schema())
-		return door_insert("INSERT INTO mlsql.experiments (project_id, name, kind, config) "
-						   "VALUES ($1, $2, $3, $4) RETURNING id",
-						   4, (Oid[]) {INT8OID, TEXTOID, TEXTOID, JSONBOID},
-						   (Datum[]) {Int64GetDatum(project_id), TEXT_ARG(name), TEXT_ARG(kind), config},
-						   NULL);
-	return door_insert("INSERT INTO mlsql.experiments (project_id, name, kind, config, created_by) "
-					   "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-					   5, (Oid[]) {INT8OID, TEXTOID, TEXTOID, JSONBOID, OIDOID},
-					   (Datum[]) {Int64GetDatum(project_id), TEXT_ARG(name), TEXT_ARG(kind), config,
-					   ObjectIdGetDatum(GetUserId())},
-					   NULL);
-}
-
-int64
-catalog_find_experiment(int64 project_id, const char *kind, Datum config)
-{
-	/* only the caller's own: another role's source text may name other tables */
-	if (legacy_schema())
-		return 0;
-	read_exec("SELECT e.id FROM mlsql.experiments e WHERE e.project_id OPERATOR(pg_catalog.=) $1 "
-			  "AND e.kind OPERATOR(pg_catalog.=) $2 AND e.config OPERATOR(pg_catalog.=) $3 "
-			  "AND e.created_by::pg_catalog.oid OPERATOR(pg_catalog.=) $4 ORDER BY e.id DESC LIMIT 1",
-			  4, (Oid[]) {INT8OID, TEXTOID, JSONBOID, OIDOID},
-			  (Datum[]) {Int64GetDatum(project_id), TEXT_ARG(kind), config, ObjectIdGetDatum(GetUserId())},
-			  NULL, false, 1);
-	return first_int(0);
-}
-
-void
-catalog_run_init(CatalogRun *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->train_seconds = r->rows_per_second = NAN;
-	r->cpu_user_seconds = r->cpu_system_seconds = NAN;
-	r->peak_memory_bytes = r->n_train = r->n_test = r->n_validation = -1;
-	r->status = "finished";
-}
-
-int64
-catalog_insert_run(const CatalogRun *r)
-{
-	Datum		v[21];
-	char		n[22];
-	bool		legacy = legacy_schema();
-
-	memset(n, ' ', 21);
-	n[21] = '\0';
-#define OPT(i, cond, datum) do { if (cond) v[i] = (datum); else { v[i] = (Datum) 0; n[i] = 'n'; } } while (0)
-	v[0] = Int64GetDatum(r->experiment_id);
-	OPT(1, r->parent_run_id != 0, Int64GetDatum(r->parent_run_id));
-	v[2] = Int64GetDatum(r->project_id);
-	v[3] = TEXT_ARG(r->algorithm);
-	v[4] = r->params;
-	v[5] = Int64GetDatum(r->seed);
-	OPT(6, r->dataset_id != 0, Int64GetDatum(r->dataset_id));
-	v[7] = TEXT_ARG(r->status);
-	OPT(8, r->error != NULL, r->error ? TEXT_ARG(r->error) : 0);
-	OPT(9, !isnan(r->train_seconds), Float8GetDatum(r->train_seconds));
-	OPT(10, !isnan(r->rows_per_second), Float8GetDatum(r->rows_per_second));
-	OPT(11, r->peak_memory_bytes >= 0, Int64GetDatum(r->peak_memory_bytes));
-	OPT(12, !isnan(r->cpu_user_seconds), Float8GetDatum(r->cpu_user_seconds));
-	OPT(13, !isnan(r->cpu_system_seconds), Float8GetDatum(r->cpu_system_seconds));
-	v[14] = TEXT_ARG(MLSQL_VERSION);
-	v[15] = TEXT_ARG(r->task);
-	OPT(16, r->n_train >= 0, Int64GetDatum(r->n_train));
-	OPT(17, r->n_test >= 0, Int64GetDatum(r->n_test));
-	OPT(18, r->n_validation >= 0, Int64GetDatum(r->n_validation));
-	OPT(19, r->preprocess != (Datum) 0, r->preprocess);
-	OPT(20, r->test_fingerprint != NULL, r->test_fingerprint ? TEXT_ARG(r->test_fingerprint) : 0);
-#undef OPT
-	return door_insert(legacy
-					   ? "INSERT INTO mlsql.runs (experiment_id, parent_run_id, project_id, algorithm, params, "
-					   "seed, dataset_id, status, error, started_at, finished_at, train_seconds, "
-					   "rows_per_second, peak_memory_bytes, cpu_user_seconds, cpu_system_seconds, "
-					   "mlsql_version, pg_version, task, n_train, n_test, n_validation, preprocess) "
-					   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, pg_catalog.now(), "
-					   "pg_catalog.clock_timestamp(), $10, $11, $12, $13, $14, $15, "
-					   "pg_catalog.current_setting('server_version'), $16, $17, $18, $19, $20) RETURNING id"
-					   : "INSERT INTO mlsql.runs (experiment_id, parent_run_id, project_id, algorithm, params, "
-					   "seed, dataset_id, status, error, started_at, finished_at, train_seconds, "
-					   "rows_per_second, peak_memory_bytes, cpu_user_seconds, cpu_system_seconds, "
-					   "mlsql_version, pg_version, task, n_train, n_test, n_validation, preprocess, "
-					   "test_fingerprint) "
-					   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, pg_catalog.now(), "
-					   "pg_catalog.clock_timestamp(), $10, $11, $12, $13, $14, $15, "
-					   "pg_catalog.current_setting('server_version'), $16, $17, $18, $19, $20, $21) RETURNING id",
-					   legacy ? 20 : 21,
-					   (Oid[]) {INT8OID, INT8OID, INT8OID, TEXTOID, JSONBOID, INT8OID, INT8OID, TEXTOID,
-						   TEXTOID, FLOAT8OID, FLOAT8OID, INT8OID, FLOAT8OID, FLOAT8OID, TEXTOID, TEXTOID,
-					   INT8OID, INT8OID, INT8OID, JSONBOID, TEXTOID},
-					   v, n);
-}
-
-void
-catalog_set_parent_run(int64 run_id, int64 parent_run_id)
-{
-	int			rc = door_exec("UPDATE mlsql.runs SET parent_run_id = $1 WHERE id OPERATOR(pg_catalog.=) $2",
-							   2, (Oid[]) {INT8OID, INT8OID},
-							   (Datum[]) {Int64GetDatum(parent_run_id), Int64GetDatum(run_id)},
-							   NULL, false, 0);
-
-	if (rc != SPI_OK_UPDATE)
-		elog(ERROR, "run update failed: %s", SPI_result_code_string(rc));
-}
-
-static Datum *
-grow_datums(Datum *p, int cap)
-{
-	return p ? repalloc(p, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
-}
-
-void
-add_metric(MetricRows *r, const char *split, const char *name, int step, double value)
-{
-	if (r->n == r->cap)
-	{
-		r->cap = r->cap ? r->cap * 2 : 64;
-		r->split = grow_datums(r->split, r->cap);
-		r->name = grow_datums(r->name, r->cap);
-		r->step = grow_datums(r->step, r->cap);
-		r->value = grow_datums(r->value, r->cap);
-		r->step_null = r->step_null ? repalloc(r->step_null, sizeof(bool) * r->cap)
-			: palloc(sizeof(bool) * r->cap);
-	}
-	r->split[r->n] = CStringGetTextDatum(split);
-	r->name[r->n] = CStringGetTextDatum(name);
-	r->step[r->n] = Int32GetDatum(step);
-	r->step_null[r->n] = step < 0;
-	r->value[r->n] = Float8GetDatum(value);
-	r->n++;
-}
-
-void
-add_metric_set(MetricRows *r, const char *split, const MLMetricSet *m)
-{
-	for (int i = 0; i < m->n; i++)
-		add_metric(r, split, m->names[i], -1, m->values[i]);
-}
-
-void
-catalog_insert_metrics(int64 run_id, MetricRows *r)
-{
-	int			dims[1] = {r->n},
-				lbs[1] = {1};
-	Datum		vals[5];
-	int			rc;
-
-	if (r->n == 0)
-		return;
-	vals[0] = Int64GetDatum(run_id);
-	vals[1] = PointerGetDatum(construct_array(r->split, r->n, TEXTOID, -1, false, TYPALIGN_INT));
-	vals[2] = PointerGetDatum(construct_array(r->name, r->n, TEXTOID, -1, false, TYPALIGN_INT));
-	vals[3] = PointerGetDatum(construct_md_array(r->step, r->step_null, 1, dims, lbs,
-												 INT4OID, 4, true, TYPALIGN_INT));
-	vals[4] = PointerGetDatum(construct_array(r->value, r->n, FLOAT8OID, 8,
-											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	/* ROWS FROM, not unnest(a, b, ...): that form exists only unqualified */
-	rc = door_exec("INSERT INTO mlsql.metrics (run_id, split, name, step, value) "
-				   "SELECT $1, u.s, u.n, u.st, u.v FROM ROWS FROM (pg_catalog.unnest($2), "
-				   "pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5)) AS u(s, n, st, v)",
-				   5, (Oid[]) {INT8OID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, FLOAT8ARRAYOID},
-				   vals, NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "metrics insert failed: %s", SPI_result_code_string(rc));
-}
-
-void
-catalog_insert_artifact(int64 run_id, const char *name, const char *content_type,
-						const void *data, size_t len)
-{
-	bytea	   *content = palloc(VARHDRSZ + len);
-	int			rc;
-
-	SET_VARSIZE(content, VARHDRSZ + len);
-	memcpy(VARDATA(content), data, len);
-	rc = door_exec("INSERT INTO mlsql.artifacts (run_id, name, content_type, content) "
-				   "VALUES ($1, $2, $3, $4)",
-				   4, (Oid[]) {INT8OID, TEXTOID, TEXTOID, BYTEAOID},
-				   (Datum[]) {Int64GetDatum(run_id), TEXT_ARG(name), TEXT_ARG(content_type),
-				   PointerGetDatum(content)},
-				   NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "artifact insert failed: %s", SPI_result_code_string(rc));
-}
-
-CatalogTrial *
-catalog_search_trials(int64 experiment_id, const char *metric, int *n)
-{
-	CatalogTrial *tr;
-
-	read_exec("SELECT r.id, r.params::pg_catalog.text, r.status, r.train_seconds, "
-			  "(SELECT m.value FROM mlsql.metrics m WHERE m.run_id OPERATOR(pg_catalog.=) r.id "
-			  " AND m.split OPERATOR(pg_catalog.=) 'validation' AND m.name OPERATOR(pg_catalog.=) $2 "
-			  " AND m.step IS NULL), "
-			  "(SELECT m.value FROM mlsql.metrics m WHERE m.run_id OPERATOR(pg_catalog.=) r.id "
-			  " AND m.split OPERATOR(pg_catalog.=) 'validation' "
-			  " AND m.name OPERATOR(pg_catalog.=) ($2 OPERATOR(pg_catalog.||) '_std') AND m.step IS NULL), "
-			  "(SELECT m.value FROM mlsql.metrics m WHERE m.run_id OPERATOR(pg_catalog.=) r.id "
-			  " AND m.split OPERATOR(pg_catalog.=) 'validation' "
-			  " AND m.name OPERATOR(pg_catalog.=) 'train_fraction' AND m.step IS NULL) "
-			  "FROM mlsql.runs r WHERE r.experiment_id OPERATOR(pg_catalog.=) $1 ORDER BY r.id",
-			  2, (Oid[]) {INT8OID, TEXTOID},
-			  (Datum[]) {Int64GetDatum(experiment_id), TEXT_ARG(metric)}, NULL, false, 0);
-	*n = (int) SPI_processed;
-	tr = palloc0(sizeof(CatalogTrial) * Max(*n, 1));
-	for (int i = 0; i < *n; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		Datum		d;
-
-		tr[i].run_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		tr[i].params = SPI_getvalue(tup, desc, 2);
-		tr[i].status = SPI_getvalue(tup, desc, 3);
-		d = SPI_getbinval(tup, desc, 4, &isnull);
-		tr[i].seconds = isnull ? NAN : DatumGetFloat8(d);
-		d = SPI_getbinval(tup, desc, 5, &isnull);
-		tr[i].score = isnull ? NAN : DatumGetFloat8(d);
-		d = SPI_getbinval(tup, desc, 6, &isnull);
-		tr[i].std = isnull ? NAN : DatumGetFloat8(d);
-		d = SPI_getbinval(tup, desc, 7, &isnull);
-		tr[i].fraction = isnull ? NAN : DatumGetFloat8(d);
-	}
-	return tr;
-}
-
-char *
-catalog_first_trial_error(int64 experiment_id)
-{
-	read_exec("SELECT r.error FROM mlsql.runs r WHERE r.experiment_id OPERATOR(pg_catalog.=) $1 "
-			  "AND r.error IS NOT NULL ORDER BY r.id LIMIT 1",
-			  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(experiment_id)}, NULL, false, 1);
-	if (SPI_processed == 0)
-		return NULL;
-	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-}
-
-char *
-catalog_apply_params(Jsonb *params, Datum vals)
-{
-	read_exec("SELECT mlsql.apply_params($1, $2)::pg_catalog.text", 2,
-			  (Oid[]) {JSONBOID, JSONBOID}, (Datum[]) {JsonbPGetDatum(params), vals},
-			  NULL, true, 1);
-	if (SPI_processed != 1)
-		elog(ERROR, "apply_params failed");
-	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 }
 
 /* ---- jsonb ---- */

@@ -232,6 +232,42 @@ cmp_cstr(const void *a, const void *b)
 }
 
 /*
+ * The source's raw column for a model feature, converted by the type rules
+ * of scoring (a date where a timestamp was learned is its midnight); an
+ * error when the source has none of the feature's kind.
+ */
+static MLRawColumn *
+drift_column(SourceData *src, const MLPipeCol *pc)
+{
+	MLRawColumn *raw = NULL;
+
+	for (int r = 0; r < src->n_raw; r++)
+		if (strcmp(src->raw[r].name, pc->name) == 0)
+			raw = &src->raw[r];
+	/* the type rules of scoring: a date where a timestamp was learned is its midnight */
+	if (raw != NULL)
+	{
+		SourceConversion conv = CONV_AS_IS;
+
+		if (!source_conversion_ok(pc->ctype, raw->ctype, &conv))
+			for (int f = 0; f < src->n_cols; f++)
+				if (strcmp(src->cols[f].name, raw->source) == 0)
+					(void) source_conversion(pc, src->cols[f].type, src->cols[f].name);
+		if (conv == CONV_DAYS_TO_SECONDS)
+			for (size_t i = 0; i < src->n_rows; i++)
+				raw->num[i] *= SECONDS_PER_DAY;
+		if (raw->kind != pc->kind)
+			raw = NULL;
+	}
+	if (raw == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("source has no %s column \"%s\", a feature of the model",
+						pc->kind == ML_COL_NUMERIC ? "numeric" : "categorical", pc->name)));
+	return raw;
+}
+
+/*
  * ml_drift(project text, source text): one row per raw feature of the
  * project's deployed model (or 'project@version'), comparing the source
  * with the statistics of the model's training data.
@@ -280,7 +316,7 @@ mlsql_drift(PG_FUNCTION_ARGS)
 	for (int c = 0; c < m->pipeline->n_cols; c++)
 	{
 		const MLPipeCol *pc = &m->pipeline->cols[c];
-		MLRawColumn *raw = NULL;
+		MLRawColumn *raw;
 		Datum		vals[7];
 		bool		nulls[7] = {0};
 		double		null_train,
@@ -291,29 +327,7 @@ mlsql_drift(PG_FUNCTION_ARGS)
 					unseen = 0;
 		CatalogColumnStats st;
 
-		for (int r = 0; r < src->n_raw; r++)
-			if (strcmp(src->raw[r].name, pc->name) == 0)
-				raw = &src->raw[r];
-		/* the type rules of scoring: a date where a timestamp was learned is its midnight */
-		if (raw != NULL)
-		{
-			SourceConversion conv = CONV_AS_IS;
-
-			if (!source_conversion_ok(pc->ctype, raw->ctype, &conv))
-				for (int f = 0; f < src->n_cols; f++)
-					if (strcmp(src->cols[f].name, raw->source) == 0)
-						(void) source_conversion(pc, src->cols[f].type, src->cols[f].name);
-			if (conv == CONV_DAYS_TO_SECONDS)
-				for (size_t i = 0; i < src->n_rows; i++)
-					raw->num[i] *= SECONDS_PER_DAY;
-			if (raw->kind != pc->kind)
-				raw = NULL;
-		}
-		if (raw == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("source has no %s column \"%s\", a feature of the model",
-							pc->kind == ML_COL_NUMERIC ? "numeric" : "categorical", pc->name)));
+		raw = drift_column(src, pc);
 		if (!catalog_column_stats(dataset_id, pc->name, &st))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
