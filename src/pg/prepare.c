@@ -37,6 +37,7 @@
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "ensemble/ensemble.h"
+#include "core/sortcount.h"
 #include "pg/catalog.h"
 #include "pg/evaluate.h"
 #include "pg/mlsql_pg.h"
@@ -68,7 +69,7 @@ distinct_numbers(const double *y, size_t n, double **out)
 	size_t		k = 0;
 
 	memcpy(v, y, n * sizeof(double));
-	qsort(v, n, sizeof(double), cmp_double);
+	ml_sort_doubles(v, n);
 	for (size_t i = 0; i < n; i++)
 		if (k == 0 || v[i] != v[k - 1])
 			v[k++] = v[i];
@@ -228,7 +229,7 @@ raw_distinct(const MLRawColumn *rc, size_t n, double *min, double *max)
 		for (size_t i = 0; i < n; i++)
 			if (!isnan(rc->num[i]))
 				v[k++] = rc->num[i];
-		qsort(v, k, sizeof(double), cmp_double);
+		ml_sort_doubles(v, k);	/* O(n): one per numeric column */
 		for (size_t i = 0; i < k; i++)
 			d += i == 0 || v[i] != v[i - 1];
 		if (k > 0)
@@ -239,6 +240,14 @@ raw_distinct(const MLRawColumn *rc, size_t n, double *min, double *max)
 		pfree(v);
 	}
 	return d;
+}
+
+static bool
+is_integer_type(Oid type)
+{
+	Oid			base = getBaseType(type);
+
+	return base == INT2OID || base == INT4OID || base == INT8OID;
 }
 
 static void
@@ -262,18 +271,18 @@ leave_out_identifiers(SourceData *src)
 		int			width = sc.cls == SRC_ARRAY ? sc.array_len : 1;
 		bool		drop = false;
 
-		if (sc.cls != SRC_ARRAY)
+		/* only text and integer columns can be keys: others need no count */
+		if (sc.cls != SRC_ARRAY &&
+			(raw[sc.first_raw].kind == ML_COL_CATEGORICAL || is_integer_type(sc.type)))
 		{
 			MLRawColumn *rc = &raw[sc.first_raw];
-			Oid			base = getBaseType(sc.type);
 			double		lo,
 						hi;
 			size_t		d = raw_distinct(rc, n, &lo, &hi);
 
 			if (rc->kind == ML_COL_CATEGORICAL && d == n)
 				drop = true;
-			else if ((base == INT2OID || base == INT4OID || base == INT8OID) && d == n &&
-					 hi - lo + 1 <= 2.0 * n)
+			else if (rc->kind != ML_COL_CATEGORICAL && d == n && hi - lo + 1 <= 2.0 * n)
 				drop = true;
 			else if (rc->kind == ML_COL_CATEGORICAL && (d > MANY_CATEGORIES || d > n / 2))
 				appendStringInfo(&many, "%s%s (%zu values)", many.len ? ", " : "", sc.name, d);
