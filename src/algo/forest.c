@@ -333,6 +333,7 @@ const MLLearner ml_learner_forest = {
 	.name = "forest",
 	.id = 10,
 	.tasks = ML_TASK_BIT(ML_REGRESSION) | ML_TASK_BIT(ML_CLASSIFICATION),
+	.memorizes = ML_TASK_BIT(ML_CLASSIFICATION),
 	.params = forest_params,
 	.doc = "random forest",
 	.encode = ML_ENCODE_ORDINAL,

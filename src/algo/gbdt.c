@@ -465,6 +465,7 @@ const MLLearner ml_learner_gbdt = {
 	.name = "gbdt",
 	.id = 15,
 	.tasks = ML_TASK_BIT(ML_REGRESSION) | ML_TASK_BIT(ML_CLASSIFICATION),
+	.memorizes = ML_TASK_BIT(ML_REGRESSION),
 	.params = gbdt_params,
 	.doc = "gradient-boosted trees, histogram algorithm, native missing values",
 	.encode = ML_ENCODE_ORDINAL,

@@ -562,6 +562,7 @@ const MLLearner ml_learner_tree = {
 	.name = "tree",
 	.id = 9,
 	.tasks = ML_TASK_BIT(ML_REGRESSION) | ML_TASK_BIT(ML_CLASSIFICATION),
+	.memorizes = ML_TASK_BIT(ML_REGRESSION) | ML_TASK_BIT(ML_CLASSIFICATION),
 	.params = tree_params,
 	.doc = "CART decision tree",
 	.encode = ML_ENCODE_ORDINAL,

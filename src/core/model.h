@@ -87,6 +87,16 @@ typedef struct MLLearner
 	MLEncode	encode;			/* preferred categorical encoding (0: onehot) */
 	MLScale		scale;			/* preferred scaling (0: none) */
 	bool		keep_missing;	/* numeric NULLs reach fit / predict as NaN */
+	/*
+	 * ML_TASK_BIT of the tasks in which it fits a small sample
+	 * (ml_sanity_check's overfit_small: at most 50 rows) almost exactly
+	 * with its default parameters: training accuracy 1, r2 near 1.
+	 * Learners that cannot by design (the baseline, a line, neighbours,
+	 * averages of bootstrap samples in regression, boosting whose leaves
+	 * need a least hessian weight in classification, a network that may
+	 * stop short) leave the task out and the check does not apply.
+	 */
+	uint32_t	memorizes;
 	const char *importance_method;	/* what importance() measures */
 
 	/*

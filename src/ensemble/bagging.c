@@ -262,6 +262,7 @@ const MLLearner ml_learner_bagging = {
 	.name = "bagging",
 	.id = ML_ID_BAGGING,
 	.tasks = ML_TASK_BIT(ML_REGRESSION) | ML_TASK_BIT(ML_CLASSIFICATION),
+	.memorizes = ML_TASK_BIT(ML_CLASSIFICATION),
 	.params = bagging_params,
 	.doc = "bagging: one learner fit on samples of rows and features, voted or averaged",
 	.scale = ML_SCALE_STANDARD,

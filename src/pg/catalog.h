@@ -239,6 +239,30 @@ extern void catalog_insert_metrics(int64 run_id, MetricRows *r);
 extern void catalog_insert_artifact(int64 run_id, const char *name, const char *content_type,
 									const void *data, size_t len);
 
+/*
+ * A project's training configuration (experiments.config of an ml_train
+ * that read a source), as ml_sanity_check and ml_label_issues reuse it.
+ * With replay (the recorded source will run as the caller) it is
+ * mlsql.last_training's, which the caller must have recorded; otherwise
+ * the deployed model's training, else the project's last, whoever recorded
+ * it (its source is then not run).  Errors when there is none.
+ */
+typedef struct CatalogTraining
+{
+	char	   *source;
+	char	   *target;			/* NULL: none */
+	char	   *algorithm;
+	char	   *params;			/* jsonb text */
+	char	   *task;			/* NULL: none */
+	char	  **features;		/* NULL: none recorded */
+	int			n_features;
+	double		test_size;
+	int64		seed;
+} CatalogTraining;
+
+extern void catalog_training_config(int64 project_id, const char *project, bool replay,
+									CatalogTraining *out);
+
 /* one earlier trial of a search experiment */
 typedef struct CatalogTrial
 {

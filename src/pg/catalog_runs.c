@@ -410,6 +410,77 @@ catalog_insert_artifact(int64 run_id, const char *name, const char *content_type
 		elog(ERROR, "artifact insert failed: %s", SPI_result_code_string(rc));
 }
 
+/* the columns of a training configuration c, as CatalogTraining reads them */
+#define TRAINING_COLUMNS \
+	"c OPERATOR(pg_catalog.->>) 'source', c OPERATOR(pg_catalog.->>) 'target', " \
+	"c OPERATOR(pg_catalog.->>) 'algorithm', " \
+	"COALESCE(c OPERATOR(pg_catalog.->) 'params', '{}'::pg_catalog.jsonb)::pg_catalog.text, " \
+	"c OPERATOR(pg_catalog.->>) 'task', " \
+	"CASE WHEN pg_catalog.jsonb_typeof(c OPERATOR(pg_catalog.->) 'features') OPERATOR(pg_catalog.=) 'array' " \
+	"THEN ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c OPERATOR(pg_catalog.->) 'features')) END, " \
+	"(c OPERATOR(pg_catalog.->>) 'test_size')::pg_catalog.float8, " \
+	"(c OPERATOR(pg_catalog.->>) 'seed')::pg_catalog.int8"
+
+void
+catalog_training_config(int64 project_id, const char *project, bool replay, CatalogTraining *out)
+{
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+	Datum		d;
+
+	if (replay)
+		catalog_read_exec("SELECT " TRAINING_COLUMNS " FROM mlsql.last_training($1, NULL) c",
+				  1, (Oid[]) {TEXTOID}, (Datum[]) {TEXT_ARG(project)}, NULL, false, 1);
+	else
+		catalog_read_exec("SELECT " TRAINING_COLUMNS " FROM (SELECT COALESCE("
+				  "(SELECT e.config FROM mlsql.deployments d "
+				  " JOIN mlsql.models m ON m.id OPERATOR(pg_catalog.=) d.model_id "
+				  " JOIN mlsql.runs r ON r.id OPERATOR(pg_catalog.=) m.run_id "
+				  " JOIN mlsql.experiments e ON e.id OPERATOR(pg_catalog.=) r.experiment_id "
+				  " WHERE d.project_id OPERATOR(pg_catalog.=) $1 AND e.kind OPERATOR(pg_catalog.=) 'train' "
+				  " AND e.config OPERATOR(pg_catalog.?) 'source' ORDER BY d.id DESC LIMIT 1), "
+				  "(SELECT e.config FROM mlsql.experiments e WHERE e.project_id OPERATOR(pg_catalog.=) $1 "
+				  " AND e.kind OPERATOR(pg_catalog.=) 'train' AND e.config OPERATOR(pg_catalog.?) 'source' "
+				  " ORDER BY e.id DESC LIMIT 1)) AS c) s WHERE s.c IS NOT NULL",
+				  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL, false, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("project \"%s\" has no training to check", project),
+				 errhint("Train it once with ml_train.")));
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	memset(out, 0, sizeof(*out));
+	out->source = SPI_getvalue(tup, desc, 1);
+	out->target = SPI_getvalue(tup, desc, 2);
+	out->algorithm = SPI_getvalue(tup, desc, 3);
+	out->params = SPI_getvalue(tup, desc, 4);
+	out->task = SPI_getvalue(tup, desc, 5);
+	d = SPI_getbinval(tup, desc, 6, &isnull);
+	if (!isnull)
+	{
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+
+		deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		if (n > 0)
+		{
+			out->features = palloc(sizeof(char *) * n);
+			for (int i = 0; i < n; i++)
+				out->features[i] = nulls[i] ? pstrdup("") : TextDatumGetCString(elems[i]);
+			out->n_features = n;
+		}
+	}
+	d = SPI_getbinval(tup, desc, 7, &isnull);
+	out->test_size = isnull ? 0.25 : DatumGetFloat8(d);
+	d = SPI_getbinval(tup, desc, 8, &isnull);
+	out->seed = isnull ? 42 : DatumGetInt64(d);
+	if (out->source == NULL || out->algorithm == NULL)
+		elog(ERROR, "the training configuration of project \"%s\" has no source or algorithm", project);
+}
+
 CatalogTrial *
 catalog_search_trials(int64 experiment_id, const char *metric, int *n)
 {

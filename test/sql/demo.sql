@@ -112,3 +112,27 @@ SELECT m.name, m.step, round(m.value::numeric, 6) AS value
 FROM mlsql.metrics m JOIN mlsql.runs r ON r.id = m.run_id
 WHERE r.project_id = (SELECT id FROM mlsql.projects WHERE name = 'cancer_agg') AND r.parent_run_id IS NULL
   AND m.name IN ('passes', 'log_loss') AND m.split = 'train' ORDER BY m.name, m.step;
+
+\echo '== 11. Before trusting a model: sanity checks, then labels that look wrong'
+SELECT check_name, passed, round(value::numeric, 4) AS value, detail FROM ml_sanity_check('cancer');
+\echo '   a planted leak: a column that is the diagnosis in disguise'
+CREATE VIEW bc_leaky AS SELECT b.*, b.target * 2 + 1 AS followup_code FROM bc_train b;
+SELECT project FROM ml_train('cancer_leaky', 'bc_leaky', 'target', 'forest');
+SELECT check_name, passed, detail FROM ml_sanity_check('cancer_leaky') WHERE NOT passed;
+\echo '   5% of the labels flipped by a seeded hash: which rows does confident learning suspect?'
+CREATE VIEW bc_noisy AS
+SELECT b.*, CASE WHEN ('x' || substr(md5('flip' || b.id), 1, 8))::bit(32)::int % 20 = 0
+                 THEN 1 - b.target ELSE b.target END AS noisy_target,
+       ('x' || substr(md5('flip' || b.id), 1, 8))::bit(32)::int % 20 = 0 AS flipped
+FROM bc b;
+SELECT project FROM ml_train('cancer_noisy', 'SELECT id, noisy_target, ' ||
+    (SELECT string_agg(column_name, ', ') FROM information_schema.columns
+     WHERE table_name = 'bc_train' AND column_name <> 'target') || ' FROM bc_noisy', 'noisy_target', 'logistic');
+SELECT i.rank, row_key AS id, given, suggested, round(self_confidence::numeric, 4) AS self_confidence,
+       round(margin::numeric, 4) AS margin, n.flipped
+FROM ml_label_issues('cancer_noisy', key => 'id')
+     WITH ORDINALITY AS i(row_key, given, suggested, self_confidence, margin, rank)
+JOIN bc_noisy n ON n.id::text = i.row_key ORDER BY i.rank LIMIT 8;
+SELECT count(*) AS returned, count(*) FILTER (WHERE n.flipped) AS truly_flipped,
+       (SELECT count(*) FROM bc_noisy WHERE flipped) AS flipped_in_all
+FROM ml_label_issues('cancer_noisy', key => 'id') i JOIN bc_noisy n ON n.id::text = i.row_key;

@@ -54,6 +54,8 @@ static const struct
 	{"calibrate_multiclass", test_calibrate_multiclass},
 	{"calibrate_bytes", test_calibrate_bytes},
 	{"label_issues", test_label_issues},
+	{"sanity_univariate", test_sanity_univariate},
+	{"sanity_rows_shared", test_sanity_rows_shared},
 	{"ensemble_select", test_ensemble_select},
 };
 

@@ -81,6 +81,10 @@ extern void test_calibrate_bytes(void);
 extern void test_label_issues(void);
 extern void test_ensemble_select(void);
 
+/* test_sanity.c */
+extern void test_sanity_univariate(void);
+extern void test_sanity_rows_shared(void);
+
 /* test_sketch.c */
 extern void test_sketch_exact(void);
 extern void test_sketch_approx(void);

@@ -1,0 +1,48 @@
+/*-------------------------------------------------------------------------
+ *
+ * practices.h
+ *	  What ml_sanity_check and ml_label_issues share (practices.c): a
+ *	  project's recorded training configuration made ready to fit again,
+ *	  a fit of it on any rows, and the run that records what they found.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MLSQL_PRACTICES_H
+#define MLSQL_PRACTICES_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+
+#include "core/buffer.h"
+#include "core/dataset.h"
+#include "core/model.h"
+#include "pg/catalog.h"
+#include "pg/prepare.h"
+
+/*
+ * The arguments (project text, source text) of fcinfo: errors on a NULL
+ * project; connects to SPI; the caller must manage the project.  td gets
+ * the project's configuration (the recorded source unless source is
+ * given), ready for train_prepare; *project_id the project, *task (may be
+ * NULL) its task.
+ */
+extern void practice_config(FunctionCallInfo fcinfo, const char *what, TrainData *td,
+							int64 *project_id, char **task);
+
+/* the learner of td fitted on d with this seed: a model sharing td's pipeline */
+extern MLModel *practice_fit(const TrainData *td, const MLDataset *d, uint64_t seed);
+
+/* the key metric (accuracy, r2) of model m on d */
+extern double practice_score(const MLModel *m, const MLDataset *d);
+
+/*
+ * An experiment of this kind with td's configuration (extra: more JSON
+ * members, or NULL), one run of it with the metrics and a JSON artifact
+ * (name, content); returns the run id.
+ */
+extern int64 practice_record(const TrainData *td, int64 project_id, const char *kind,
+							 const char *extra, MetricRows *metrics, const char *artifact,
+							 const MLBuffer *content, int64 n_train, int64 n_test);
+
+#endif							/* MLSQL_PRACTICES_H */
