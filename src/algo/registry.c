@@ -30,6 +30,7 @@ extern const MLLearner ml_learner_adaboost;
 extern const MLLearner ml_learner_bagging;
 extern const MLLearner ml_learner_voting;
 extern const MLLearner ml_learner_stacking;
+extern const MLLearner ml_learner_rule;
 
 static const MLLearner *const learners[] = {
 	&ml_learner_baseline,
@@ -52,12 +53,22 @@ static const MLLearner *const learners[] = {
 	&ml_learner_stacking,
 };
 
+/*
+ * Learners whose models are made otherwise than by training (ml_rule): model
+ * bytes name them, but ml_train, ml_algorithms, searches and ensembles do
+ * not see them.  Their ids are never reused either.
+ */
+static const MLLearner *const readers[] = {
+	&ml_learner_rule,
+};
+
 /* runs when mlsql.so, the unit tests or a fuzz target are loaded */
 __attribute__((constructor))
 static void
 learners_install(void)
 {
 	learner_registry_install(learners, (int) (sizeof(learners) / sizeof(learners[0])));
+	learner_registry_install_readers(readers, (int) (sizeof(readers) / sizeof(readers[0])));
 }
 
 const MLLearner *

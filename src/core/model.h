@@ -204,6 +204,8 @@ typedef struct MLModel
  * time; lookups (src/core/registry.c) see learners 0 .. learner_count() - 1
  */
 extern void learner_registry_install(const MLLearner *const *table, int n);
+/* learners only model bytes name (found by learner_find_id alone): rule */
+extern void learner_registry_install_readers(const MLLearner *const *table, int n);
 /* src/algo/registry.c: the baseline, and the learner of a training that names none */
 extern const MLLearner *learner_baseline(void);
 extern const MLLearner *learner_default(MLTask task);

@@ -18,6 +18,8 @@
 
 static const MLLearner *const *learners;
 static size_t n_learners;
+static const MLLearner *const *readers;
+static size_t n_readers;
 
 /* install the learners' table (src/algo/registry.c, at load time) */
 void
@@ -25,6 +27,18 @@ learner_registry_install(const MLLearner *const *table, int n)
 {
 	learners = table;
 	n_learners = n > 0 ? (size_t) n : 0;
+}
+
+/*
+ * install the learners that model bytes may name but nothing trains by name
+ * (the rule learner: ml_rule compiles its models); only learner_find_id
+ * sees them
+ */
+void
+learner_registry_install_readers(const MLLearner *const *table, int n)
+{
+	readers = table;
+	n_readers = n > 0 ? (size_t) n : 0;
 }
 
 int
@@ -54,6 +68,9 @@ learner_find_id(uint16_t id)
 	for (size_t i = 0; i < n_learners; i++)
 		if (learners[i]->id == id)
 			return learners[i];
+	for (size_t i = 0; i < n_readers; i++)
+		if (readers[i]->id == id)
+			return readers[i];
 	return NULL;
 }
 

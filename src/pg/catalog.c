@@ -1013,3 +1013,24 @@ catalog_planner_restore(int nest)
 {
 	AtEOXact_GUC(true, nest);
 }
+
+/* the ids of the project's models of one algorithm, newest version first (read as the caller) */
+int64 *
+catalog_project_models(int64 project_id, const char *algorithm, int *n)
+{
+	int64	   *ids;
+
+	catalog_read_exec("SELECT m.id FROM mlsql.models m WHERE m.project_id OPERATOR(pg_catalog.=) $1 "
+					  "AND m.algorithm OPERATOR(pg_catalog.=) $2 ORDER BY m.version DESC",
+					  2, (Oid[]) {INT8OID, TEXTOID}, (Datum[]) {Int64GetDatum(project_id), TEXT_ARG(algorithm)},
+					  NULL, false, 0);
+	*n = (int) SPI_processed;
+	ids = palloc(sizeof(int64) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+	{
+		bool		isnull;
+
+		ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	return ids;
+}

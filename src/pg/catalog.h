@@ -119,6 +119,8 @@ extern int32 catalog_strategy_version(int64 project_id, const char *strategy, co
 									  int *left_out);
 
 /* the project's newest version with these model bytes (sha256 hex), or 0 */
+/* the ids of the project's models of one algorithm, newest version first (*n of them) */
+extern int64 *catalog_project_models(int64 project_id, const char *algorithm, int *n);
 extern int64 catalog_model_by_hash(int64 project_id, const char *hash, int32 *version);
 
 /* the project's key metric (ml_set_metric), or NULL for the task's default */
@@ -190,6 +192,13 @@ extern int64 catalog_insert_experiment(int64 project_id, const char *name, const
 
 /* the latest experiment of the project with this kind and config, or 0 */
 extern int64 catalog_find_experiment(int64 project_id, const char *kind, Datum config);
+
+/*
+ * The configuration (experiments.config as JSON text) of the project's last
+ * ml_train that read a source, and the role that recorded it (*created_by,
+ * InvalidOid when unknown); NULL when there is none.
+ */
+extern char *catalog_last_training(int64 project_id, Oid *created_by);
 
 /* one row of mlsql.runs; catalog_run_init sets every optional field to NULL */
 typedef struct CatalogRun

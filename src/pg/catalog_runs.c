@@ -545,3 +545,34 @@ catalog_apply_params(Jsonb *params, Datum vals)
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 }
 
+
+/*
+ * The configuration of the project's last ml_train that read a source (as
+ * mlsql.last_training finds it when nothing is named), and who recorded
+ * it; NULL when there is none.  Read as the caller.
+ */
+char *
+catalog_last_training(int64 project_id, Oid *created_by)
+{
+	bool		legacy = catalog_legacy_schema();
+	bool		isnull;
+	char	   *config;
+	Datum		who;
+
+	*created_by = InvalidOid;
+	catalog_read_exec(legacy
+					  ? "SELECT e.config::pg_catalog.text, NULL::pg_catalog.oid FROM mlsql.experiments e "
+					  "WHERE e.project_id OPERATOR(pg_catalog.=) $1 AND e.kind OPERATOR(pg_catalog.=) 'train' "
+					  "AND e.config OPERATOR(pg_catalog.?) 'source' ORDER BY e.id DESC LIMIT 1"
+					  : "SELECT e.config::pg_catalog.text, e.created_by::pg_catalog.oid FROM mlsql.experiments e "
+					  "WHERE e.project_id OPERATOR(pg_catalog.=) $1 AND e.kind OPERATOR(pg_catalog.=) 'train' "
+					  "AND e.config OPERATOR(pg_catalog.?) 'source' ORDER BY e.id DESC LIMIT 1",
+					  1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(project_id)}, NULL, false, 1);
+	if (SPI_processed == 0)
+		return NULL;
+	config = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	who = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	if (!isnull)
+		*created_by = DatumGetObjectId(who);
+	return config;
+}

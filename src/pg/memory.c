@@ -33,6 +33,7 @@
 #include "pg/mlsql_pg.h"
 #include "pg/prepare.h"
 #include "pg/record.h"
+#include "pg/rule.h"
 #include "pg/source.h"
 
 /* what the memory engine's extras and live score read */
@@ -262,6 +263,10 @@ memory_train(TrainData *td, const char *deploy, bool skip_identical, struct Retu
 	a.eval_rows = eval_rows;
 	a.n_eval = td->n_test > 0 ? td->n_test : td->n_train;
 	a.eval_split = td->n_test > 0 ? "test" : "train";
+	/* the project's rules on the same rows, beside the baseline */
+	if (r.base_model)
+		r.rules = rule_scores(td->project_id, td->model, td->src, td->all_y, eval_rows, a.n_eval,
+							  &r.n_rules);
 
 	r.project = td->project;
 	r.source = td->source;

@@ -75,6 +75,42 @@ sha256_hex(const uint8_t *data, size_t len)
 }
 
 /*
+ * The project's rules scored on the same rows (r->rules): each a run, child
+ * of the training's, of the rule's algorithm, with its test metrics.
+ */
+static void
+record_rules(TrainRecord *r, int64 experiment_id, int64 run_id, int64 project_id,
+			 int64 dataset_id, const char *eval_split)
+{
+	for (int i = 0; i < r->n_rules; i++)
+	{
+		CatalogRun	run;
+		MetricRows	rows = {0};
+		MLBuffer	js;
+
+		catalog_run_init(&run);
+		buffer_init(&js);
+		buffer_printf(&js, "{\"name\": ");
+		buffer_json_str(&js, r->rules[i].name);
+		buffer_printf(&js, ", \"model_id\": " INT64_FORMAT ", \"version\": %d}",
+					  r->rules[i].model_id, r->rules[i].version);
+		run.experiment_id = experiment_id;
+		run.parent_run_id = run_id;
+		run.project_id = project_id;
+		run.algorithm = r->rules[i].algorithm;
+		run.test_fingerprint = r->test_fp;
+		run.params = jsonb_datum(&js);
+		run.seed = r->seed;
+		run.dataset_id = dataset_id;
+		run.task = ml_task_name(r->task);
+		run.n_train = (int64) r->n_train;
+		run.n_test = (int64) r->n_test;
+		add_metric_set(&rows, eval_split, &r->rules[i].test);
+		catalog_insert_metrics(catalog_insert_run(&run), &rows);
+	}
+}
+
+/*
  * train_record: everything a training leaves in the catalog, in one
  * transaction through the catalog door (the data version, the experiment,
  * the run and its baseline run, metrics, the engine's extras, the model
@@ -147,8 +183,11 @@ train_record(TrainRecord *r, struct ReturnSetInfo *rsinfo)
 	buffer_json_num(&js, r->test_size);
 	buffer_printf(&js, ", \"seed\": " INT64_FORMAT ", \"deploy\": ", r->seed);
 	buffer_json_str(&js, r->deploy);
+	if (r->config_extra)
+		buffer_printf(&js, ", %s", r->config_extra);
 	buffer_printf(&js, "}");
-	experiment_id = catalog_insert_experiment(project_id, "train", "train", jsonb_datum(&js));
+	experiment_id = catalog_insert_experiment(project_id, r->kind ? r->kind : "train",
+											  r->kind ? r->kind : "train", jsonb_datum(&js));
 
 	catalog_run_init(&run);
 	buffer_init(&js);
@@ -206,6 +245,7 @@ train_record(TrainRecord *r, struct ReturnSetInfo *rsinfo)
 			add_metric_set(&brows, "test", &r->b_test);
 		catalog_insert_metrics(base_run_id, &brows);
 	}
+	record_rules(r, experiment_id, run_id, project_id, dataset_id, eval_split);
 
 	/* a retraining (skip_identical) that gave the very same bytes is no new version */
 	if (r->skip_identical)
@@ -280,6 +320,22 @@ train_record(TrainRecord *r, struct ReturnSetInfo *rsinfo)
 	result[6] = jsonb_datum(&js);
 	buffer_init(&js);
 	metrics_json(&js, &r->b_test, eval_split);
+	if (r->n_rules > 0)
+	{
+		/* one entry per rule of the project: "rules": {"name": {metrics, "version": v}} */
+		js.len--;
+		buffer_printf(&js, ", \"rules\": {");
+		for (int i = 0; i < r->n_rules; i++)
+		{
+			buffer_printf(&js, "%s", i ? ", " : "");
+			buffer_json_str(&js, r->rules[i].name);
+			buffer_printf(&js, ": ");
+			metrics_json(&js, &r->rules[i].test, eval_split);
+			js.len--;
+			buffer_printf(&js, ", \"version\": %d}", r->rules[i].version);
+		}
+		buffer_printf(&js, "}}");
+	}
 	result[7] = jsonb_datum(&js);
 	result_null[7] = r->base_model == NULL;
 	result[8] = BoolGetDatum(deployed);

@@ -19,6 +19,16 @@
 
 struct ReturnSetInfo;
 
+/* a rule of the project (ml_rule) scored on a training's test rows (rule.c) */
+typedef struct RuleScore
+{
+	const char *name;
+	const char *algorithm;		/* the rule learner's name */
+	int64		model_id;
+	int32		version;
+	MLMetricSet test;
+} RuleScore;
+
 /* what train_record writes to the catalog (record.c), from either engine */
 typedef struct TrainRecord
 {
@@ -56,6 +66,12 @@ typedef struct TrainRecord
 				b_test;
 	MLMetricSet *m_valid;		/* or NULL */
 	CatalogTarget target_info;
+	/* the experiment's kind (NULL: "train") and JSON members added to its config */
+	const char *kind;
+	const char *config_extra;
+	/* the project's rules on the same rows: child runs and entries of the baseline */
+	int			n_rules;
+	RuleScore  *rules;
 	/* the engine's own records after the run's metrics, and the live model's score */
 	void		(*extras) (struct TrainRecord *r, int64 run_id, int64 experiment_id,
 						   int64 project_id, int64 dataset_id);

@@ -3,9 +3,6 @@
 -- Both reuse the project's recorded training configuration (algorithm,
 -- params, target, features, test size, seed) and record what they find as
 -- a run of an experiment of their own kind.
-ALTER TABLE mlsql.experiments DROP CONSTRAINT experiments_kind_check;
-ALTER TABLE mlsql.experiments ADD CONSTRAINT experiments_kind_check
-    CHECK (kind IN ('train', 'search', 'cv', 'learning_curve', 'ensemble', 'sanity_check', 'label_issues'));
 
 -- not SET search_path: the source is read with the caller's search_path, as ml_train reads it
 CREATE FUNCTION ml_sanity_check(project text, source text DEFAULT NULL)

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "algo/gbdt.h"
+#include "algo/rule.h"
 #include "core/aggstate.h"
 #include "core/buffer.h"
 #include "core/engine.h"
@@ -380,6 +381,43 @@ write_seeds(const char *dir)
 		}
 		catcher = NULL;
 	}
+#if FUZZ_TARGET == 1
+	/* a rule (ml_rule's compiled tree): CASE WHEN x1 > 0.5 OR x2 IS NULL THEN 0 ELSE 1 END */
+	{
+		jmp_buf		jb;
+
+		catcher = &jb;
+		if (setjmp(jb) == 0)
+		{
+			RuleNode	nodes[9] = {
+				{.op = RULE_COL, .col = 0}, {.op = RULE_CONST, .value = 0.5},
+				{.op = RULE_GT, .first = 0, .n_args = 2}, {.op = RULE_COL, .col = 1},
+				{.op = RULE_ISNULL, .first = 2, .n_args = 1}, {.op = RULE_OR, .first = 3, .n_args = 2},
+				{.op = RULE_CONST, .value = 0}, {.op = RULE_CONST, .value = 1},
+				{.op = RULE_CASE, .first = 5, .n_args = 3},
+			};
+			uint32_t	args[8] = {0, 1, 3, 2, 4, 5, 6, 7};
+			MLAggState *s = agg_new("baseline", "{}", ML_CLASSIFICATION, ML_LABEL_TEXT);
+			MLModel    *m;
+			MLBuffer	b;
+
+			for (int i = 0; i < 40; i++)
+			{
+				double		x[3] = {sin(i), cos(i * 0.3), i % 4};
+
+				agg_add(s, x, 3, 0, i % 2 ? "a" : "b");
+			}
+			m = agg_finish(s, 1);
+			m->learner = learner_rule();
+			m->state = rule_state_new("seed", "CASE WHEN x1 > 0.5 OR x2 IS NULL THEN 0 ELSE 1 END",
+									  nodes, 9, args, 8, m->n_features, m->n_classes);
+			buffer_init(&b);
+			model_write(m, &b);
+			write_seed(dir, "seed_rule", b.data, b.len);
+		}
+		catcher = NULL;
+	}
+#endif
 #elif FUZZ_TARGET == 6
 	MLColKind	kinds[3] = {ML_COL_NUMERIC, ML_COL_CATEGORICAL, ML_COL_NUMERIC};
 	char	   *names[3] = {"a", "b", "c"};

@@ -29,6 +29,7 @@ static const struct
 	{"gbdt_train_pred", test_gbdt_train_pred},
 	{"learner_roundtrip", test_learner_roundtrip},
 	{"registry", test_registry},
+	{"rule", test_rule},
 	{"gbdt_row_paths", test_gbdt_row_paths},
 	{"tree_shap", test_tree_shap},
 	{"forest_threads", test_forest_threads},

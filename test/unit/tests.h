@@ -69,6 +69,9 @@ extern void test_pipeline(void);
 /* test_registry.c */
 extern void test_registry(void);
 
+/* test_rule.c */
+extern void test_rule(void);
+
 /* test_search.c */
 extern void test_search_space(void);
 
