@@ -165,3 +165,6 @@ SELECT mlsql.raw_num('text'::text);
 SELECT ml_in_test(1, 1.5, 1);
 SELECT ml_in_test(1, 0.5, VARIADIC ARRAY[1, 2]);
 \set VERBOSITY default
+-- a query source may end with a comment: the passes wrap it on a line of its own
+SELECT count(*) FROM ml_train('m_comment', 'SELECT * FROM diabetes_train -- every row', 'target', 'linear',
+                              '{"split": "random", "engine": "aggregate"}', deploy => 'never');

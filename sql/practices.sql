@@ -39,6 +39,9 @@ SELECT count(*) AS same_rows FROM ml_label_issues('noisy', key => 'id') i JOIN f
 SELECT (row_key::jsonb ->> 'id') = (SELECT row_key FROM found WHERE rank = 1) AS json_names_row,
        (row_key::jsonb ->> 'target') = given AS json_has_label
 FROM ml_label_issues('noisy', folds => 5) LIMIT 1;
+-- a query source may end with a comment: it is wrapped on a line of its own
+SELECT count(*) AS same_rows_from_commented_query
+FROM ml_label_issues('noisy', 'SELECT * FROM bc_noisy -- every row', key => 'id') i JOIN found f USING (row_key, given, suggested, self_confidence);
 -- recorded: a label_issues experiment, a run with its metrics and the rows as an artifact
 SELECT e.kind, e.config ->> 'algorithm' AS algorithm, e.config -> 'folds' AS folds, e.config ->> 'key' AS key,
        count(r.id) AS runs

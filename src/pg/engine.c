@@ -184,7 +184,7 @@ run_pass(EngineRun *er, MLEngineConfig *cfg)
 	param = palloc(VARHDRSZ + cb.len);
 	SET_VARSIZE(param, VARHDRSZ + cb.len);
 	memcpy(VARDATA(param), cb.data, cb.len);
-	q = psprintf("SELECT mlsql.engine_pass($1, %s) FROM (%s) s", er->args_sql, er->source_sql);
+	q = psprintf("SELECT mlsql.engine_pass($1, %s) FROM (%s\n) s", er->args_sql, er->source_sql);
 	plan = SPI_prepare_cursor(q, 1, (Oid[]) {BYTEAOID}, CURSOR_OPT_PARALLEL_OK);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare_cursor failed for an engine pass: %s", SPI_result_code_string(SPI_result));
@@ -231,7 +231,7 @@ run_partitions(EngineRun *er, MLEngineConfig *cfg, int *n_models)
 	memcpy(VARDATA(param), cb.data, cb.len);
 	q = psprintf("SELECT r.b, mlsql.engine_pass($1, r.nums, r.cats, r.y, r.label) "
 				 "FROM (SELECT mlsql.engine_bucket($1, a.nums, a.cats, a.y, a.label) AS b, a.* "
-				 "FROM (SELECT %s FROM (%s) s) a(nums, cats, y, label)) r "
+				 "FROM (SELECT %s FROM (%s\n) s) a(nums, cats, y, label)) r "
 				 "WHERE r.b OPERATOR(pg_catalog.>=) 0 GROUP BY r.b ORDER BY r.b",
 				 er->args_sql, er->source_sql);
 	/* one partition's rows in memory at a time: sorted groups, not a hash table */

@@ -60,7 +60,7 @@ source_with_row_key(const char *source, const char *key)
 		bool		found = false;
 
 		/* the key must be a column of the source (LIMIT 0: its columns, no rows) */
-		if (SPI_execute(psprintf("SELECT * FROM (%s) s LIMIT 0", sql), true, 0) != SPI_OK_SELECT)
+		if (SPI_execute(psprintf("SELECT * FROM (%s\n) s LIMIT 0", sql), true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read the columns of the source");
 		for (int i = 0; i < SPI_tuptable->tupdesc->natts && !found; i++)
 			found = strcmp(NameStr(TupleDescAttr(SPI_tuptable->tupdesc, i)->attname), key) == 0;
@@ -70,7 +70,7 @@ source_with_row_key(const char *source, const char *key)
 					 errmsg("key column \"%s\" does not exist in the source", key),
 					 errhint("Name the column that identifies a row, or leave key NULL to name rows by their JSON.")));
 	}
-	return psprintf("SELECT %s AS %s, s.* FROM (%s) s",
+	return psprintf("SELECT %s AS %s, s.* FROM (%s\n) s",
 					key ? psprintf("(s.%s)::pg_catalog.text", quote_identifier(key))
 					: "pg_catalog.row_to_json(s)::pg_catalog.text", ROW_KEY, sql);
 }
