@@ -30,6 +30,7 @@ extern const MLLearner ml_learner_adaboost;
 extern const MLLearner ml_learner_bagging;
 extern const MLLearner ml_learner_voting;
 extern const MLLearner ml_learner_stacking;
+extern const MLLearner ml_learner_calibrated;
 
 static const MLLearner *const learners[] = {
 	&ml_learner_baseline,
@@ -50,6 +51,7 @@ static const MLLearner *const learners[] = {
 	&ml_learner_bagging,
 	&ml_learner_voting,
 	&ml_learner_stacking,
+	&ml_learner_calibrated,
 };
 
 /* runs when mlsql.so, the unit tests or a fuzz target are loaded */

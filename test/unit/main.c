@@ -53,6 +53,7 @@ static const struct
 	{"calibrate_sklearn", test_calibrate_sklearn},
 	{"calibrate_multiclass", test_calibrate_multiclass},
 	{"calibrate_bytes", test_calibrate_bytes},
+	{"calibrated", test_calibrated},
 	{"label_issues", test_label_issues},
 	{"ensemble_select", test_ensemble_select},
 };
