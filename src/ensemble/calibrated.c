@@ -145,7 +145,7 @@ base_context(const MLFitContext *ctx, uint64_t seed)
  */
 static double *
 out_of_fold(const MLLearner *l, const MLParams *bp, const MLDataset *train, int folds,
-			const MLFitContext *ctx)
+			const MLFitContext *ctx, int **fold_out)
 {
 	size_t		n = train->n_rows,
 				k = (size_t) train->n_classes;
@@ -184,7 +184,7 @@ out_of_fold(const MLLearner *l, const MLParams *bp, const MLDataset *train, int 
 			ml_free(fc.metrics);
 		ml_progress("fold", f + 1, folds, NULL, NAN);
 	}
-	ml_free(fold);
+	*fold_out = fold;
 	ml_free(in);
 	ml_free(out);
 	ml_free(pred);
@@ -216,6 +216,66 @@ fit_calibrators(Calibrated *c, const double *proba, const double *y, size_t n,
 	ml_free(pos);
 }
 
+/*
+ * The Brier score and ECE of the out-of-fold probabilities before
+ * calibration and after it, the after cross-fitted (fold f's rows through
+ * calibrators fitted on the other folds' rows, so no row calibrates
+ * itself): final values of the validation split, brier_before,
+ * brier_after, ece_before, ece_after.
+ */
+static void
+log_before_after(const Calibrated *c, const double *oof, const MLDataset *train, const int *fold,
+				 int folds, MLFitContext *ctx)
+{
+	size_t		n = train->n_rows,
+				k = (size_t) c->k,
+				nk = ml_mul_size(n, k * sizeof(double));
+	double	   *cal_oof = ml_alloc(nk);	/* the cross-fitted calibrated probabilities */
+	double	   *part = ml_alloc(nk);	/* the calibrators' rows */
+	double	   *held = ml_alloc(nk);	/* fold f's rows */
+	double	   *ya = ml_alloc(sizeof(double) * n);
+	size_t	   *rows = ml_alloc(sizeof(size_t) * n);
+
+	memcpy(cal_oof, oof, nk);
+	for (int f = 0; f < folds; f++)
+	{
+		Calibrated	cf = *c;
+		size_t		m = 0,
+					q = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (fold[i] != f)
+			{
+				memcpy(part + m * k, oof + i * k, k * sizeof(double));
+				ya[m++] = train->y[i];
+			}
+			else
+				rows[q++] = i;
+		if (m == 0 || q == 0)
+			continue;
+		fit_calibrators(&cf, part, ya, m, NULL);
+		for (size_t i = 0; i < q; i++)
+			memcpy(held + i * k, oof + rows[i] * k, k * sizeof(double));
+		calibrate_probabilities(cf.cal, c->k, held, q);
+		for (size_t i = 0; i < q; i++)
+			memcpy(cal_oof + rows[i] * k, held + i * k, k * sizeof(double));
+		for (int j = 0; j < cf.n_cal; j++)
+			calibrator_free(&cf.cal[j]);
+		ml_free(cf.cal);
+	}
+	ml_log_metric(ctx, "validation", "brier_before", -1, calibration_brier(train->y, oof, n, c->k));
+	ml_log_metric(ctx, "validation", "brier_after", -1, calibration_brier(train->y, cal_oof, n, c->k));
+	ml_log_metric(ctx, "validation", "ece_before", -1,
+				  calibration_ece(train->y, oof, n, c->k, ML_ECE_BINS));
+	ml_log_metric(ctx, "validation", "ece_after", -1,
+				  calibration_ece(train->y, cal_oof, n, c->k, ML_ECE_BINS));
+	ml_free(cal_oof);
+	ml_free(part);
+	ml_free(held);
+	ml_free(ya);
+	ml_free(rows);
+}
+
 static void *
 calibrated_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 			   MLFitContext *ctx)
@@ -223,6 +283,7 @@ calibrated_fit(const MLDataset *train, const MLDataset *valid, const MLParams *p
 	Calibrated *c = ml_alloc(sizeof(Calibrated));
 	MLParams   *bp;
 	double	   *oof;
+	int		   *fold;
 	MLFitContext fc;
 
 	c->base = base_config(params, &bp);
@@ -240,9 +301,12 @@ calibrated_fit(const MLDataset *train, const MLDataset *valid, const MLParams *p
 		ml_error(ML_ERR_DATA, "Use fewer folds.", "calibration with %d folds needs at least %d training rows, got %zu",
 				 (int) params_get_num(params, "folds"), (int) params_get_num(params, "folds"), train->n_rows);
 
-	oof = out_of_fold(c->base, bp, train, (int) params_get_num(params, "folds"), ctx);
+	oof = out_of_fold(c->base, bp, train, (int) params_get_num(params, "folds"), ctx, &fold);
+	if (ctx)
+		log_before_after(c, oof, train, fold, (int) params_get_num(params, "folds"), ctx);
 	fit_calibrators(c, oof, train->y, train->n_rows, NULL);
 	ml_free(oof);
+	ml_free(fold);
 
 	/* the base on every training row, as a training of the base alone fits it */
 	fc = base_context(ctx, ctx ? ctx->seed : 0);
