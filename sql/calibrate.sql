@@ -30,6 +30,19 @@ SELECT abs((e->>'brier')::float8 - 0.05745383286123388) < 1e-12 AS brier_is_skle
            AS brier_is_mean_squared_error
 FROM ml_evaluate('cal_nb', 'bc_train') e;
 
+-- the aggregate engine sums the same brier and ece as the memory engine
+-- (test_size 0: its training metrics are on every row, as ml_evaluate's)
+SET client_min_messages = warning;
+CREATE TEMP TABLE agg AS
+SELECT * FROM ml_train('cal_agg', 'bc_train', 'target', 'logistic', '{"engine": "aggregate"}', test_size => 0)
+UNION ALL
+SELECT * FROM ml_train('cal_agg3', 'iris', 'species', 'naive_bayes', '{"engine": "aggregate"}', test_size => 0);
+SELECT t.project, abs((t.metrics->>'brier')::float8 - (e->>'brier')::float8) < 1e-12 AS same_brier,
+       abs((t.metrics->>'ece')::float8 - (e->>'ece')::float8) < 1e-12 AS same_ece
+FROM agg t, LATERAL ml_evaluate(t.project, CASE t.project WHEN 'cal_agg' THEN 'bc_train' ELSE 'iris' END) e
+ORDER BY 1;
+RESET client_min_messages;
+
 -- the reliability curve: each bin's rows recomputed in SQL (probability of
 -- class 1 in (bin - 1) / 10 .. bin / 10, the first bin from 0), mean_predicted
 -- inside its bin, every row counted once

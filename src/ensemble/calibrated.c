@@ -15,7 +15,10 @@
  * training row with the run's own seed and context, exactly as a training
  * of the base alone would fit it: with the same data, params and seed the
  * base's bytes are those of the model ml_calibrate calibrates.  The test
- * split never reaches the fit.  Cost: folds + 1 fits of the base.
+ * split never reaches the fit.  Cost: folds + 1 fits of the base.  The fit
+ * logs brier_before / brier_after / ece_before / ece_after (validation
+ * split, final values): the out-of-fold probabilities before calibration
+ * and after it, cross-fitted (log_before_after).
  *
  * Predict: the base's probabilities, then calibrate_probabilities.
  *
