@@ -31,6 +31,7 @@ extern const MLLearner ml_learner_bagging;
 extern const MLLearner ml_learner_voting;
 extern const MLLearner ml_learner_stacking;
 extern const MLLearner ml_learner_rule;
+extern const MLLearner ml_learner_calibrated;
 
 static const MLLearner *const learners[] = {
 	&ml_learner_baseline,
@@ -51,6 +52,7 @@ static const MLLearner *const learners[] = {
 	&ml_learner_bagging,
 	&ml_learner_voting,
 	&ml_learner_stacking,
+	&ml_learner_calibrated,
 };
 
 /*

@@ -426,8 +426,8 @@ calibration_brier(const double *y, const double *proba, size_t n, int k)
 }
 
 /* the value a row is binned by, and whether it counts as observed */
-static void
-reliability_point(const double *p, int k, int yi, double *v, double *hit)
+void
+calibration_point(const double *p, int k, int yi, double *v, double *hit)
 {
 	if (k == 2)
 	{
@@ -444,27 +444,36 @@ reliability_point(const double *p, int k, int yi, double *v, double *hit)
 }
 
 int
+calibration_bin(double v, int bins)
+{
+	double		step = 1.0 / bins;
+	int			b = 0;
+
+	/* inner edges strictly below v (numpy.searchsorted, side "left") */
+	while (b < bins - 1 && (b + 1) * step < v)
+		b++;
+	return b;
+}
+
+int
 calibration_curve(const double *y, const double *proba, size_t n, int k, int bins,
 				  int *bin, double *mean_pred, double *observed, int64_t *count)
 {
 	double	   *sp = ml_alloc(ml_mul_size((size_t) bins, sizeof(double)));
 	double	   *so = ml_alloc(ml_mul_size((size_t) bins, sizeof(double)));
 	int64_t    *cnt = ml_alloc(ml_mul_size((size_t) bins, sizeof(int64_t)));
-	double		step = 1.0 / bins;
 	int			out = 0;
 
 	for (size_t i = 0; i < n; i++)
 	{
 		double		v,
 					hit;
-		int			b = 0;
+		int			b;
 
-		reliability_point(proba + i * (size_t) k, k, (int) y[i], &v, &hit);
+		calibration_point(proba + i * (size_t) k, k, (int) y[i], &v, &hit);
 		if (isnan(v))
 			continue;
-		/* inner edges strictly below v (numpy.searchsorted, side "left") */
-		while (b < bins - 1 && (b + 1) * step < v)
-			b++;
+		b = calibration_bin(v, bins);
 		sp[b] += v;
 		so[b] += hit;
 		cnt[b]++;

@@ -81,6 +81,13 @@ extern double calibration_brier(const double *y, const double *proba, size_t n, 
  */
 extern int	calibration_curve(const double *y, const double *proba, size_t n, int k, int bins,
 							  int *bin, double *mean_pred, double *observed, int64_t *count);
+/*
+ * One row's point of the curve: *v the probability it is binned by, *hit
+ * 1 when it counts as observed (as calibration_curve reads rows); and the
+ * bin of v (NaN v: bin 0; callers skip NaN).
+ */
+extern void calibration_point(const double *p, int k, int y, double *v, double *hit);
+extern int	calibration_bin(double v, int bins);
 extern double calibration_ece(const double *y, const double *proba, size_t n, int k, int bins);
 
 #endif							/* ML_CALIBRATE_H */

@@ -16,6 +16,7 @@
 
 #include "engine.h"
 #include "engine_internal.h"
+#include "calibrate.h"
 #include "dataset.h"
 #include "linalg.h"
 #include "rng.h"
@@ -542,6 +543,21 @@ metrics_row(MLEngineState *s, int split, uint64_t hash, const double *num, const
 					for (int c = 0; c < k; c++)
 						sum += fmin(fmax(s->out[c], eps), 1 - eps);
 					a->log_loss -= log(fmin(fmax(s->out[cls], eps), 1 - eps) / sum);
+					{
+						double		v,
+									hit;
+
+						a->brier += calibration_brier(&(double) {cls}, s->out, 1, k);
+						calibration_point(s->out, k, cls, &v, &hit);
+						if (!isnan(v))
+						{
+							int			b = calibration_bin(v, ML_ECE_BINS);
+
+							a->ece_pred[b] += v;
+							a->ece_obs[b] += hit;
+							a->ece_n[b]++;
+						}
+					}
 					for (int c = (k == 2 ? 1 : 0); c < k; c++)
 					{
 						size_t		at = ((size_t) c * 2 + (cls == c)) * a->bins + score_bin(s->out[c], a->bins);
@@ -708,6 +724,13 @@ acc_merge(MLEngineAcc *a, const MLEngineAcc *b, size_t w)
 	a->sse += b->sse;
 	a->sae += b->sae;
 	a->log_loss += b->log_loss;
+	a->brier += b->brier;
+	for (int i = 0; i < ML_ECE_BINS; i++)
+	{
+		a->ece_pred[i] += b->ece_pred[i];
+		a->ece_obs[i] += b->ece_obs[i];
+		a->ece_n[i] += b->ece_n[i];
+	}
 	a->score_sum += b->score_sum;
 	a->flagged += b->flagged;
 	for (size_t i = 0; a->confusion && i < (size_t) a->k * a->k; i++)

@@ -125,6 +125,10 @@ typedef struct MLEngineAcc
 	int			k;
 	uint64_t   *confusion;		/* k x k: true class, predicted class */
 	double		log_loss;
+	double		brier;			/* sum of the rows' Brier terms */
+	double		ece_pred[ML_ECE_BINS];	/* reliability bins (calibrate.h): */
+	double		ece_obs[ML_ECE_BINS];	/* sums of the binned probability, */
+	uint64_t	ece_n[ML_ECE_BINS]; /* of hits, and row counts */
 	int			bins;
 	uint64_t   *hist;			/* k x 2 x bins: class c, negative / positive, score bin */
 	double	   *lo,

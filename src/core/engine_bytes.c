@@ -246,6 +246,11 @@ acc_write(const MLEngineAcc *a, size_t w, MLBuffer *b)
 	buffer_put_f64(b, a->sse);
 	buffer_put_f64(b, a->sae);
 	buffer_put_f64(b, a->log_loss);
+	buffer_put_f64(b, a->brier);
+	buffer_put_f64s(b, a->ece_pred, ML_ECE_BINS);
+	buffer_put_f64s(b, a->ece_obs, ML_ECE_BINS);
+	for (int i = 0; i < ML_ECE_BINS; i++)
+		buffer_put_u64(b, a->ece_n[i]);
 	buffer_put_f64(b, a->score_sum);
 	buffer_put_u64(b, a->flagged);
 	for (size_t i = 0; a->confusion && i < (size_t) a->k * a->k; i++)
@@ -276,6 +281,13 @@ acc_read(MLEngineAcc *a, size_t w, MLReader *r)
 	a->sse = reader_f64(r);
 	a->sae = reader_f64(r);
 	a->log_loss = reader_f64(r);
+	a->brier = reader_f64(r);
+	for (int i = 0; i < ML_ECE_BINS; i++)
+		a->ece_pred[i] = reader_f64(r);
+	for (int i = 0; i < ML_ECE_BINS; i++)
+		a->ece_obs[i] = reader_f64(r);
+	for (int i = 0; i < ML_ECE_BINS; i++)
+		a->ece_n[i] = reader_u64(r);
 	a->score_sum = reader_f64(r);
 	a->flagged = reader_u64(r);
 	for (size_t i = 0; a->confusion && i < (size_t) a->k * a->k; i++)

@@ -10,7 +10,7 @@
 
 #include "engine.h"
 
-#define ENGINE_VERSION 1		/* of the config and state bytes */
+#define ENGINE_VERSION 2		/* of the config and state bytes */
 
 /*
  * Rows wait in a block for the GRAM and NEWTON passes; these add the

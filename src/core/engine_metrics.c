@@ -154,6 +154,20 @@ engine_metrics(const MLEngineState *s, int m, int split, MLMetricSet *out)
 					}
 					put_metric(out, "roc_auc", used ? auc / used : NAN);
 				}
+				put_metric(out, "brier", a->n ? a->brier / n : NAN);
+				{
+					double		ece = 0;
+					uint64_t	total = 0;
+
+					/* as calibration_ece: the non-empty bins weighted by their rows */
+					for (int b = 0; b < ML_ECE_BINS; b++)
+						total += a->ece_n[b];
+					for (int b = 0; b < ML_ECE_BINS; b++)
+						if (a->ece_n[b] > 0)
+							ece += (double) a->ece_n[b] / (double) total *
+								fabs(a->ece_pred[b] / (double) a->ece_n[b] - a->ece_obs[b] / (double) a->ece_n[b]);
+					put_metric(out, "ece", total > 0 ? ece : NAN);
+				}
 				ml_free(tp);
 				ml_free(pc);
 				ml_free(tc);

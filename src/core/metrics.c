@@ -11,6 +11,7 @@
  *-------------------------------------------------------------------------
  */
 #include "metrics.h"
+#include "calibrate.h"
 #include "sortcount.h"
 
 #include <math.h>
@@ -38,13 +39,15 @@ bool
 metrics_lower_better(const char *metric)
 {
 	return metric && (strcmp(metric, "log_loss") == 0 || strcmp(metric, "rmse") == 0 ||
-					  strcmp(metric, "mae") == 0);
+					  strcmp(metric, "mae") == 0 || strcmp(metric, "brier") == 0 ||
+					  strcmp(metric, "ece") == 0);
 }
 
 bool
 metrics_valid(MLTask task, const char *metric, bool *lower_better)
 {
-	static const char *const cls[] = {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"};
+	static const char *const cls[] = {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss",
+	"brier", "ece"};
 	static const char *const reg[] = {"r2", "rmse", "mae"};
 	const char *const *list = task == ML_CLASSIFICATION ? cls : reg;
 	size_t		n = task == ML_CLASSIFICATION ? sizeof(cls) / sizeof(cls[0]) : sizeof(reg) / sizeof(reg[0]);
@@ -264,6 +267,9 @@ metrics_classification_at(const double *y, const double *proba, size_t n, int k,
 		ml_free(pos);
 		ml_free(score);
 	}
+	/* calibration: neither depends on the threshold */
+	put(out, "brier", calibration_brier(y, proba, n, k));
+	put(out, "ece", calibration_ece(y, proba, n, k, ML_ECE_BINS));
 	ml_free(tp);
 	ml_free(pred_count);
 	ml_free(true_count);

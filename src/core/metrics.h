@@ -7,8 +7,9 @@
  * f1 (binary: the second class in ml_classes order is positive; multiclass:
  * macro averages, 0 where a class is never predicted, as scikit-learn's
  * zero_division default), log_loss (probabilities clipped to [1e-15,
- * 1 - 1e-15]) and roc_auc (binary; one-vs-rest macro for multiclass; ties
- * count one half).  A metric that is undefined on the data (roc_auc with one
+ * 1 - 1e-15]), roc_auc (binary; one-vs-rest macro for multiclass; ties
+ * count one half), brier and ece (calibrate.h: the Brier score, and the
+ * expected calibration error in ML_ECE_BINS equal-width bins).  A metric that is undefined on the data (roc_auc with one
  * class present, r2 of a constant target) is NaN.
  *
  *-------------------------------------------------------------------------
@@ -18,7 +19,9 @@
 
 #include "ml.h"
 
-#define ML_MAX_METRICS 8
+#define ML_MAX_METRICS 10
+/* the bins of the expected calibration error reported with every classification */
+#define ML_ECE_BINS 10
 
 typedef struct MLMetricSet
 {
@@ -58,7 +61,7 @@ extern const char *metrics_key(MLTask task);
 /*
  * Whether metric is one a project, a search or a deployment may rank
  * models of this task by (classification: accuracy, precision, recall,
- * f1, roc_auc, log_loss; regression: r2, rmse, mae); *lower_better (may be
+ * f1, roc_auc, log_loss, brier, ece; regression: r2, rmse, mae); *lower_better (may be
  * NULL) tells its direction.
  */
 extern bool metrics_valid(MLTask task, const char *metric, bool *lower_better);

@@ -174,6 +174,14 @@ typedef struct MLLearner
 	/* ML_AGGFIT_LLOYD: the state of k centers (k x p, row-major), and a state's centers */
 	void	   *(*from_centers) (size_t p, int k, const double *centers);
 	void		(*centers) (const void *state, double *out);
+
+	/*
+	 * Optional, for a learner that wraps one other (calibrated): the learner
+	 * whose preprocessing (encode, scale, keep_missing) a training with
+	 * these params uses, so the wrapped model sees the features it would
+	 * alone.  NULL: the learner's own.
+	 */
+	const struct MLLearner *(*preprocess_as) (const MLParams *params);
 } MLLearner;
 
 typedef struct MLModel

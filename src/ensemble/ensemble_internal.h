@@ -78,6 +78,7 @@ typedef struct Spec
 #define ML_ID_BAGGING 17
 #define ML_ID_VOTING 18
 #define ML_ID_STACKING 19
+#define ML_ID_CALIBRATED 21		/* calibrated.c: not an ensemble, a wrapper */
 
 extern const MLLearner ml_learner_bagging;
 extern const MLLearner ml_learner_voting;

@@ -30,6 +30,7 @@
 #include "utils/numeric.h"
 
 #include "core/buffer.h"
+#include "core/calibrate.h"
 #include "core/metrics.h"
 #include "core/parallel.h"
 #include "core/rng.h"
@@ -49,10 +50,38 @@ insert_artifact(int64 run_id, const char *name, MLBuffer *b)
 }
 
 /*
- * Confusion matrix (rows: true class, columns: predicted) and per-class
- * precision / recall / f1 / support of a classification model on a split,
- * as two JSON artifacts of the run.
+ * Confusion matrix (rows: true class, columns: predicted), per-class
+ * precision / recall / f1 / support and the reliability curve (calibrate.h,
+ * the ML_ECE_BINS bins the ece metric sums) of a classification model on a
+ * split, as three JSON artifacts of the run.
  */
+/* the reliability curve of n rows' probabilities (n x k) as artifact calibration_curve */
+static void
+write_curve_artifact(int64 run_id, const double *y, const double *proba, size_t n, int k,
+					 const char *split)
+{
+	int			bin[ML_ECE_BINS];
+	double		mp[ML_ECE_BINS],
+				ob[ML_ECE_BINS];
+	int64_t		cnt[ML_ECE_BINS];
+	int			used = calibration_curve(y, proba, n, k, ML_ECE_BINS, bin, mp, ob, cnt);
+	MLBuffer	c;
+
+	buffer_init(&c);
+	buffer_printf(&c, "{\"split\": \"%s\", \"bins\": %d, \"of\": \"%s\", \"points\": [",
+				  split, ML_ECE_BINS, k == 2 ? "second class" : "top label");
+	for (int i = 0; i < used; i++)
+	{
+		buffer_printf(&c, "%s{\"bin\": %d, \"mean_predicted\": ", i ? ", " : "", bin[i] + 1);
+		buffer_json_num(&c, mp[i]);
+		buffer_printf(&c, ", \"observed\": ");
+		buffer_json_num(&c, ob[i]);
+		buffer_printf(&c, ", \"n\": " INT64_FORMAT "}", (int64) cnt[i]);
+	}
+	buffer_printf(&c, "]}");
+	insert_artifact(run_id, "calibration_curve", &c);
+}
+
 void
 write_class_artifacts(int64 run_id, const MLModel *m, const MLDataset *d, const char *split)
 {
@@ -61,17 +90,21 @@ write_class_artifacts(int64 run_id, const MLModel *m, const MLDataset *d, const 
 				p = d->n_cols;
 	int64	   *cm = palloc0(sizeof(int64) * k * k);
 	double	   *row = palloc(sizeof(double) * Max(p, 1));
-	double	   *prob = palloc(sizeof(double) * k);
+	double	   *proba = palloc_extended(mul_size(Max(n, 1), sizeof(double) * k), MCXT_ALLOC_HUGE);
 	MLBuffer	a,
 				b;
 
 	for (size_t i = 0; i < n; i++)
 	{
+		double	   *prob = proba + i * k;
+
 		for (size_t j = 0; j < p; j++)
 			row[j] = d->X[j * n + i];
 		model_predict(m, row, 1, prob);
 		cm[(int) d->y[i] * k + ml_argmax(prob, k)]++;
 	}
+	write_curve_artifact(run_id, d->y, proba, n, k, split);
+	pfree(proba);
 	buffer_init(&a);
 	buffer_init(&b);
 	buffer_printf(&a, "{\"split\": \"%s\", \"labels\": [", split);

@@ -850,8 +850,9 @@ train_prepare(TrainData *td)
 
 	/* preprocessing, fitted on the training rows only */
 	{
-		MLPipelineDefaults def = {td->learner->encode ? td->learner->encode : ML_ENCODE_ONEHOT,
-		td->learner->scale ? td->learner->scale : ML_SCALE_NONE, td->learner->keep_missing};
+		const MLLearner *pl = td->learner->preprocess_as ? td->learner->preprocess_as(td->params) : td->learner;
+		MLPipelineDefaults def = {pl->encode ? pl->encode : ML_ENCODE_ONEHOT,
+		pl->scale ? pl->scale : ML_SCALE_NONE, pl->keep_missing};
 		double	   *ytr = palloc_extended(Max(td->n_train, 1) * sizeof(double), MCXT_ALLOC_HUGE);
 		double	   *Xtr;
 

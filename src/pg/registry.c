@@ -261,7 +261,7 @@ mlsql_set_metric(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("metric \"%s\" cannot rank %s models", metric, task),
-				 errhint("%s", t == ML_CLASSIFICATION ? "Use accuracy, precision, recall, f1, roc_auc or log_loss."
+				 errhint("%s", t == ML_CLASSIFICATION ? "Use accuracy, precision, recall, f1, roc_auc, log_loss, brier or ece."
 						 : t == ML_REGRESSION ? "Use r2, rmse or mae."
 						 : "Clustering and anomaly projects rank by their task's own score.")));
 	catalog_set_metric(pid, metric);

@@ -428,7 +428,7 @@ search_data(FunctionCallInfo fcinfo, Search *s)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("metric \"%s\" is not a %s metric", a->metric, ml_task_name(td->task)),
 				 errhint("%s", td->task == ML_CLASSIFICATION
-						 ? "Use accuracy, precision, recall, f1, roc_auc or log_loss."
+						 ? "Use accuracy, precision, recall, f1, roc_auc, log_loss, brier or ece."
 						 : "Use r2, rmse or mae.")));
 	a->folds = s->folds;
 	a->seed = td->seed;

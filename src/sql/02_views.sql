@@ -18,7 +18,7 @@ SELECT p.name AS project, p.task, mo.version, mo.id AS model_id, mo.algorithm, m
        k.metric, k.split, k.score,
        -- ranked only among scores taken on the same rows, in the metric's direction
        pg_catalog.rank() OVER (PARTITION BY p.id, r.test_fingerprint
-                               ORDER BY CASE WHEN k.metric OPERATOR(pg_catalog.=) ANY ('{log_loss,rmse,mae}'::pg_catalog.text[])
+                               ORDER BY CASE WHEN k.metric OPERATOR(pg_catalog.=) ANY ('{log_loss,rmse,mae,brier,ece}'::pg_catalog.text[])
                                              THEN OPERATOR(pg_catalog.-) k.score ELSE k.score END DESC NULLS LAST) AS rank,
        coalesce(mo.id OPERATOR(pg_catalog.=) dm.model_id, false) AS deployed,
        (SELECT pg_catalog.jsonb_object_agg(mt.name, mt.value) FROM mlsql.metrics mt

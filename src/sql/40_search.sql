@@ -100,7 +100,7 @@ DECLARE
     best jsonb;
     key text := coalesce(metric, (SELECT p.metric FROM mlsql.projects p
                                   WHERE p.name OPERATOR(pg_catalog.=) pg_catalog.btrim(project, E' \t\r\n')));
-    lower boolean := coalesce(key OPERATOR(pg_catalog.=) ANY ('{log_loss,rmse,mae}'::pg_catalog.text[]), false);
+    lower boolean := coalesce(key OPERATOR(pg_catalog.=) ANY ('{log_loss,rmse,mae,brier,ece}'::pg_catalog.text[]), false);
     dep record;
     cand pg_catalog.float8;
     chosen int;

@@ -153,6 +153,7 @@ DECLARE
     i int := 0;
     bars text;
     n int;
+    curve jsonb;
 BEGIN
     IF kind = 'loss_curve' OR kind = 'loss_sparkline' THEN
         SELECT min(step), max(step), min(value), max(value), count(*) INTO x0, x1, y0, y1, n
@@ -262,8 +263,37 @@ BEGIN
         RETURN pg_catalog.format('<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s">'
                    '<title>leaderboard of project %s</title><rect width="100%%" height="100%%" fill="white"/>%s</svg>',
                    w, 40 + 24 * n, w, 40 + 24 * n, id, bars);
+    ELSIF kind = 'calibration' THEN
+        -- the reliability diagram of a classification run's evaluation split (artifact calibration_curve)
+        SELECT pg_catalog.convert_from(a.content, 'UTF8')::jsonb INTO curve
+        FROM mlsql.artifacts a WHERE a.run_id = id AND a.name = 'calibration_curve';
+        IF curve IS NULL THEN
+            RAISE EXCEPTION 'run % has no calibration curve', id USING ERRCODE = 'undefined_object',
+                HINT = 'Classification runs of ml_train and ml_calibrate record one; ml_calibration_curve computes one on any source.';
+        END IF;
+        SELECT pg_catalog.string_agg(pg_catalog.format('%s,%s', px, py), ' ' ORDER BY b),
+               pg_catalog.string_agg(pg_catalog.format('<circle cx="%s" cy="%s" r="%s" fill="%s"><title>bin %s: predicted %s, observed %s, %s rows</title></circle>',
+                   px, py, 2 + least(4, floor(ln(1 + cnt))::int), colors[1], b, round(mp::numeric, 4), round(ob::numeric, 4), cnt), '' ORDER BY b)
+        INTO bars, svg
+        FROM (SELECT (e ->> 'bin')::int AS b, (e ->> 'mean_predicted')::float8 AS mp,
+                     (e ->> 'observed')::float8 AS ob, (e ->> 'n')::bigint AS cnt,
+                     round((m + (e ->> 'mean_predicted')::float8 * (w - 2 * m))::numeric, 1) AS px,
+                     round((hgt - m - (e ->> 'observed')::float8 * (hgt - 2 * m))::numeric, 1) AS py
+              FROM pg_catalog.jsonb_array_elements(curve -> 'points') e) q;
+        RETURN pg_catalog.format('<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s">'
+                   '<title>calibration of run %s (%s split, %s)</title><rect width="100%%" height="100%%" fill="white"/>'
+                   '<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="black"/><line x1="%s" y1="%s" x2="%s" y2="%s" stroke="black"/>'
+                   '<line class="diagonal" x1="%s" y1="%s" x2="%s" y2="%s" stroke="gray" stroke-dasharray="4"/>'
+                   '<text x="%s" y="%s" font-size="12">mean predicted probability</text><text x="5" y="%s" font-size="12">observed 1</text>'
+                   '<text x="5" y="%s" font-size="12">0</text>'
+                   '<g class="series"><polyline fill="none" stroke="%s" points="%s"/>%s</g></svg>',
+                   w, hgt, w, hgt, id, curve ->> 'split', curve ->> 'of',
+                   m, hgt - m, w - m, hgt - m, m, m, m, hgt - m,
+                   m, hgt - m, w - m, m,
+                   w / 2 - 80, hgt - 10, m - 5, hgt - m,
+                   colors[1], coalesce(bars, ''), coalesce(svg, ''));
     END IF;
     RAISE EXCEPTION 'unknown plot kind "%"', kind USING ERRCODE = 'invalid_parameter_value',
-        HINT = 'Use loss_curve (run id), loss_sparkline (run id), learning_curve (experiment id) or leaderboard (project id).';
+        HINT = 'Use loss_curve (run id), loss_sparkline (run id), learning_curve (experiment id), leaderboard (project id) or calibration (run id).';
 END $$;
-COMMENT ON FUNCTION ml_plot(text, bigint) IS 'a self-contained SVG: loss_curve (run id), learning_curve (experiment id), leaderboard (project id); loss_sparkline gives text';
+COMMENT ON FUNCTION ml_plot(text, bigint) IS 'a self-contained SVG: loss_curve (run id), learning_curve (experiment id), leaderboard (project id), calibration (run id: the reliability diagram of its evaluation split); loss_sparkline gives text';

@@ -54,6 +54,7 @@ static const struct
 	{"calibrate_sklearn", test_calibrate_sklearn},
 	{"calibrate_multiclass", test_calibrate_multiclass},
 	{"calibrate_bytes", test_calibrate_bytes},
+	{"calibrated", test_calibrated},
 	{"label_issues", test_label_issues},
 	{"sanity_univariate", test_sanity_univariate},
 	{"sanity_rows_shared", test_sanity_rows_shared},

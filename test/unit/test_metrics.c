@@ -35,6 +35,16 @@ test_metrics_hand(void)
 	CHECK_NEAR(metrics_get(&m, "f1"), 2.0 / 3.0, 1e-12);
 	CHECK_NEAR(metrics_get(&m, "log_loss"),
 			   -(log(0.9) + log(0.6) + log(0.35) + log(0.8)) / 4, 1e-12);
+	/*
+	 * scikit-learn 1.2: brier_score_loss(y, p1) 0.158125; calibration_curve
+	 * (10 bins) gives bins {0.1}, {0.4, 0.35}, {0.8} against 0, 0.5, 1: ece
+	 * 0.025 + 0.0625 + 0.05
+	 */
+	CHECK_NEAR(metrics_get(&m, "brier"), 0.158125, 1e-12);
+	CHECK_NEAR(metrics_get(&m, "ece"), 0.1375, 1e-12);
+	CHECK(metrics_valid(ML_CLASSIFICATION, "brier", NULL) && metrics_lower_better("brier"));
+	CHECK(metrics_valid(ML_CLASSIFICATION, "ece", NULL) && metrics_lower_better("ece"));
+	CHECK(!metrics_valid(ML_REGRESSION, "ece", NULL));
 
 	/* ties count one half */
 	{

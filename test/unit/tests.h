@@ -79,6 +79,8 @@ extern void test_search_space(void);
 extern void test_calibrate_sklearn(void);
 extern void test_calibrate_multiclass(void);
 extern void test_calibrate_bytes(void);
+/* test_calibrated.c */
+extern void test_calibrated(void);
 
 /* test_labels.c */
 extern void test_label_issues(void);

@@ -159,7 +159,7 @@ SELECT p.name AS project, p.task, mo.version, mo.id AS model_id, mo.algorithm, m
        k.metric, k.split, k.score,
        -- ranked only among scores taken on the same rows, in the metric's direction
        pg_catalog.rank() OVER (PARTITION BY p.id, r.test_fingerprint
-                               ORDER BY CASE WHEN k.metric OPERATOR(pg_catalog.=) ANY ('{log_loss,rmse,mae}'::pg_catalog.text[])
+                               ORDER BY CASE WHEN k.metric OPERATOR(pg_catalog.=) ANY ('{log_loss,rmse,mae,brier,ece}'::pg_catalog.text[])
                                              THEN OPERATOR(pg_catalog.-) k.score ELSE k.score END DESC NULLS LAST) AS rank,
        coalesce(mo.id OPERATOR(pg_catalog.=) dm.model_id, false) AS deployed,
        (SELECT pg_catalog.jsonb_object_agg(mt.name, mt.value) FROM mlsql.metrics mt
@@ -364,7 +364,7 @@ DECLARE
     best jsonb;
     key text := coalesce(metric, (SELECT p.metric FROM mlsql.projects p
                                   WHERE p.name OPERATOR(pg_catalog.=) pg_catalog.btrim(project, E' \t\r\n')));
-    lower boolean := coalesce(key OPERATOR(pg_catalog.=) ANY ('{log_loss,rmse,mae}'::pg_catalog.text[]), false);
+    lower boolean := coalesce(key OPERATOR(pg_catalog.=) ANY ('{log_loss,rmse,mae,brier,ece}'::pg_catalog.text[]), false);
     dep record;
     cand pg_catalog.float8;
     chosen int;
@@ -830,3 +830,280 @@ IS 'the model''s metrics per value of slice (an expression over the source''s co
 ALTER TABLE mlsql.experiments DROP CONSTRAINT experiments_kind_check;
 ALTER TABLE mlsql.experiments ADD CONSTRAINT experiments_kind_check
     CHECK (kind IN ('train', 'search', 'cv', 'learning_curve', 'ensemble', 'sanity_check', 'label_issues', 'rule', 'automl'));
+-- ==== calibration (issue 22): ml_plot gains kind calibration; ml_calibrate, ml_calibration_curve ====
+CREATE OR REPLACE FUNCTION ml_plot(kind text, id bigint) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    svg text;
+    x0 float8; x1 float8; y0 float8; y1 float8;
+    w constant int := 640;
+    hgt constant int := 360;
+    m constant int := 50;
+    colors constant text[] := ARRAY['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
+    s record;
+    i int := 0;
+    bars text;
+    n int;
+    curve jsonb;
+BEGIN
+    IF kind = 'loss_curve' OR kind = 'loss_sparkline' THEN
+        SELECT min(step), max(step), min(value), max(value), count(*) INTO x0, x1, y0, y1, n
+        FROM mlsql.metrics WHERE run_id = id AND step IS NOT NULL AND value = value;
+        IF n = 0 THEN
+            RAISE EXCEPTION 'run % has no per-step metrics', id USING ERRCODE = 'undefined_object',
+                HINT = 'Loss curves come from iterative learners such as logistic.';
+        END IF;
+        IF x1 = x0 THEN x1 := x0 + 1; END IF;
+        IF y1 = y0 THEN y1 := y0 + 1; END IF;
+        IF kind = 'loss_sparkline' THEN
+            RETURN (SELECT pg_catalog.string_agg(split || ' ' || name || ' ' || line, E'\n' ORDER BY split, name)
+                    FROM (SELECT split, name,
+                                 pg_catalog.string_agg(substr('▁▂▃▄▅▆▇█',
+                                     1 + least(7, floor((value - y0) / (y1 - y0) * 8)::int), 1), '' ORDER BY step)
+                                 || pg_catalog.format(' %s → %s',
+                                        round((array_agg(value ORDER BY step))[1]::numeric, 4),
+                                        round((array_agg(value ORDER BY step DESC))[1]::numeric, 4)) AS line
+                          FROM mlsql.metrics WHERE run_id = id AND step IS NOT NULL AND value = value
+                          GROUP BY split, name) q);
+        END IF;
+        svg := pg_catalog.format('<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s">'
+                   '<title>loss curve of run %s</title><rect width="100%%" height="100%%" fill="white"/>'
+                   '<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="black"/><line x1="%s" y1="%s" x2="%s" y2="%s" stroke="black"/>'
+                   '<text x="%s" y="%s" font-size="12">step</text><text x="5" y="%s" font-size="12">%s</text>'
+                   '<text x="5" y="%s" font-size="12">%s</text>',
+                   w, hgt, w, hgt, id, m, hgt - m, w - m, hgt - m, m, m, m, hgt - m,
+                   w / 2, hgt - 10, m - 5, round(y1::numeric, 4), hgt - m, round(y0::numeric, 4));
+        FOR s IN SELECT split, name FROM mlsql.metrics WHERE run_id = id AND step IS NOT NULL
+                 GROUP BY split, name ORDER BY split, name LOOP
+            i := i + 1;
+            svg := svg || (
+                SELECT pg_catalog.format('<g class="series" data-split="%s" data-metric="%s"><polyline fill="none" stroke="%s" points="%s"/>%s</g>',
+                           s.split, s.name, colors[1 + (i - 1) % 6],
+                           pg_catalog.string_agg(pg_catalog.format('%s,%s', px, py), ' ' ORDER BY step),
+                           pg_catalog.string_agg(pg_catalog.format('<circle cx="%s" cy="%s" r="2" fill="%s"><title>step %s: %s</title></circle>',
+                               px, py, colors[1 + (i - 1) % 6], step, value), '' ORDER BY step))
+                FROM (SELECT step, value,
+                             round((m + (step - x0) / (x1 - x0) * (w - 2 * m))::numeric, 1) AS px,
+                             round((hgt - m - (value - y0) / (y1 - y0) * (hgt - 2 * m))::numeric, 1) AS py
+                      FROM mlsql.metrics
+                      WHERE run_id = id AND step IS NOT NULL AND split = s.split AND name = s.name AND value = value) q)
+                || pg_catalog.format('<text x="%s" y="%s" font-size="12" fill="%s">%s %s</text>',
+                       w - m - 150, m + 15 * i, colors[1 + (i - 1) % 6], s.split, s.name);
+        END LOOP;
+        RETURN svg || '</svg>';
+    ELSIF kind = 'learning_curve' THEN
+        SELECT min(f.value), max(f.value), min(mt.value), max(mt.value), count(*) INTO x0, x1, y0, y1, n
+        FROM mlsql.runs r
+        JOIN mlsql.metrics f ON f.run_id = r.id AND f.name = 'train_fraction'
+        JOIN mlsql.metrics mt ON mt.run_id = r.id AND mt.name NOT LIKE '%_std' AND mt.name <> 'train_fraction'
+        JOIN mlsql.experiments e ON e.id = r.experiment_id AND e.kind = 'learning_curve'
+        WHERE r.experiment_id = ml_plot.id;
+        IF n = 0 THEN
+            RAISE EXCEPTION 'experiment % is not a learning curve', id USING ERRCODE = 'undefined_object',
+                HINT = 'Record one with ml_learning_curve(..., project => ''name'').';
+        END IF;
+        IF x1 = x0 THEN x1 := x0 + 1; END IF;
+        IF y1 = y0 THEN y1 := y0 + 1; END IF;
+        svg := pg_catalog.format('<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s">'
+                   '<title>learning curve of experiment %s</title><rect width="100%%" height="100%%" fill="white"/>'
+                   '<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="black"/><line x1="%s" y1="%s" x2="%s" y2="%s" stroke="black"/>'
+                   '<text x="%s" y="%s" font-size="12">share of training rows</text><text x="5" y="%s" font-size="12">%s</text>'
+                   '<text x="5" y="%s" font-size="12">%s</text>',
+                   w, hgt, w, hgt, id, m, hgt - m, w - m, hgt - m, m, m, m, hgt - m,
+                   w / 2, hgt - 10, m - 5, round(y1::numeric, 4), hgt - m, round(y0::numeric, 4));
+        FOR s IN SELECT split FROM (VALUES ('train'), ('validation')) v(split) LOOP
+            i := i + 1;
+            svg := svg || (
+                SELECT pg_catalog.format('<g class="series" data-split="%s"><polyline fill="none" stroke="%s" points="%s"/>%s</g>',
+                           s.split, colors[i],
+                           pg_catalog.string_agg(pg_catalog.format('%s,%s', px, py), ' ' ORDER BY fx),
+                           pg_catalog.string_agg(pg_catalog.format('<circle cx="%s" cy="%s" r="3" fill="%s"><title>%s of the rows: %s</title></circle>',
+                               px, py, colors[i], fx, my), '' ORDER BY fx))
+                FROM (SELECT f.value AS fx, mt.value AS my,
+                             round((m + (f.value - x0) / (x1 - x0) * (w - 2 * m))::numeric, 1) AS px,
+                             round((hgt - m - (mt.value - y0) / (y1 - y0) * (hgt - 2 * m))::numeric, 1) AS py
+                      FROM mlsql.runs r
+                      JOIN mlsql.metrics f ON f.run_id = r.id AND f.name = 'train_fraction'
+                      JOIN mlsql.metrics mt ON mt.run_id = r.id AND mt.split = s.split
+                           AND mt.name NOT LIKE '%_std' AND mt.name <> 'train_fraction'
+                      WHERE r.experiment_id = ml_plot.id) q)
+                || pg_catalog.format('<text x="%s" y="%s" font-size="12" fill="%s">%s</text>',
+                       w - m - 150, m + 15 * i, colors[i], s.split);
+        END LOOP;
+        RETURN svg || '</svg>';
+    ELSIF kind = 'leaderboard' THEN
+        SELECT count(*), min(score), max(score) INTO n, y0, y1
+        FROM mlsql.leaderboard l JOIN mlsql.projects p ON p.name = l.project WHERE p.id = ml_plot.id;
+        IF n = 0 THEN
+            RAISE EXCEPTION 'project % has no models', id USING ERRCODE = 'undefined_object',
+                HINT = 'The id is mlsql.projects.id.';
+        END IF;
+        y0 := least(0, y0);
+        IF y1 <= y0 THEN y1 := y0 + 1; END IF;
+        SELECT pg_catalog.string_agg(pg_catalog.format(
+                   '<g class="bar"><rect x="%s" y="%s" width="%s" height="18" fill="%s"/>'
+                   '<text x="5" y="%s" font-size="12">v%s %s</text><text x="%s" y="%s" font-size="12">%s %s</text></g>',
+                   150, 30 + 24 * (rk - 1), greatest(1, round(((coalesce(score, y0) - y0) / (y1 - y0) * (w - 260))::numeric)),
+                   CASE WHEN deployed THEN '#2ca02c' ELSE '#1f77b4' END,
+                   44 + 24 * (rk - 1), version, algorithm,
+                   160 + greatest(1, round(((coalesce(score, y0) - y0) / (y1 - y0) * (w - 260))::numeric)),
+                   44 + 24 * (rk - 1), metric, round(score::numeric, 4)), '' ORDER BY rk), max(rk)
+        INTO bars, n
+        FROM (SELECT l.*, pg_catalog.row_number() OVER (ORDER BY l.score DESC NULLS LAST, l.version) AS rk
+              FROM mlsql.leaderboard l JOIN mlsql.projects p ON p.name = l.project WHERE p.id = ml_plot.id) q;
+        RETURN pg_catalog.format('<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s">'
+                   '<title>leaderboard of project %s</title><rect width="100%%" height="100%%" fill="white"/>%s</svg>',
+                   w, 40 + 24 * n, w, 40 + 24 * n, id, bars);
+    ELSIF kind = 'calibration' THEN
+        -- the reliability diagram of a classification run's evaluation split (artifact calibration_curve)
+        SELECT pg_catalog.convert_from(a.content, 'UTF8')::jsonb INTO curve
+        FROM mlsql.artifacts a WHERE a.run_id = id AND a.name = 'calibration_curve';
+        IF curve IS NULL THEN
+            RAISE EXCEPTION 'run % has no calibration curve', id USING ERRCODE = 'undefined_object',
+                HINT = 'Classification runs of ml_train and ml_calibrate record one; ml_calibration_curve computes one on any source.';
+        END IF;
+        SELECT pg_catalog.string_agg(pg_catalog.format('%s,%s', px, py), ' ' ORDER BY b),
+               pg_catalog.string_agg(pg_catalog.format('<circle cx="%s" cy="%s" r="%s" fill="%s"><title>bin %s: predicted %s, observed %s, %s rows</title></circle>',
+                   px, py, 2 + least(4, floor(ln(1 + cnt))::int), colors[1], b, round(mp::numeric, 4), round(ob::numeric, 4), cnt), '' ORDER BY b)
+        INTO bars, svg
+        FROM (SELECT (e ->> 'bin')::int AS b, (e ->> 'mean_predicted')::float8 AS mp,
+                     (e ->> 'observed')::float8 AS ob, (e ->> 'n')::bigint AS cnt,
+                     round((m + (e ->> 'mean_predicted')::float8 * (w - 2 * m))::numeric, 1) AS px,
+                     round((hgt - m - (e ->> 'observed')::float8 * (hgt - 2 * m))::numeric, 1) AS py
+              FROM pg_catalog.jsonb_array_elements(curve -> 'points') e) q;
+        RETURN pg_catalog.format('<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s">'
+                   '<title>calibration of run %s (%s split, %s)</title><rect width="100%%" height="100%%" fill="white"/>'
+                   '<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="black"/><line x1="%s" y1="%s" x2="%s" y2="%s" stroke="black"/>'
+                   '<line class="diagonal" x1="%s" y1="%s" x2="%s" y2="%s" stroke="gray" stroke-dasharray="4"/>'
+                   '<text x="%s" y="%s" font-size="12">mean predicted probability</text><text x="5" y="%s" font-size="12">observed 1</text>'
+                   '<text x="5" y="%s" font-size="12">0</text>'
+                   '<g class="series"><polyline fill="none" stroke="%s" points="%s"/>%s</g></svg>',
+                   w, hgt, w, hgt, id, curve ->> 'split', curve ->> 'of',
+                   m, hgt - m, w - m, hgt - m, m, m, m, hgt - m,
+                   m, hgt - m, w - m, m,
+                   w / 2 - 80, hgt - 10, m - 5, hgt - m,
+                   colors[1], coalesce(bars, ''), coalesce(svg, ''));
+    END IF;
+    RAISE EXCEPTION 'unknown plot kind "%"', kind USING ERRCODE = 'invalid_parameter_value',
+        HINT = 'Use loss_curve (run id), loss_sparkline (run id), learning_curve (experiment id), leaderboard (project id) or calibration (run id).';
+END $$;
+COMMENT ON FUNCTION ml_plot(text, bigint) IS 'a self-contained SVG: loss_curve (run id), learning_curve (experiment id), leaderboard (project id), calibration (run id: the reliability diagram of its evaluation split); loss_sparkline gives text';
+
+/*
+ * Calibration: ml_calibrate wraps a project's deployed classifier in the
+ * "calibrated" learner (src/ensemble/calibrated.c), fitted on out-of-fold
+ * predictions of the same training split, recorded and deployed like any
+ * ml_train; ml_calibration_curve reads the reliability curve of a model on
+ * a source (src/pg/calibrate.c).
+ */
+
+CREATE FUNCTION mlsql.calibration_config(project text, method text) RETURNS jsonb
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+-- the ml_train arguments that refit the deployed model's configuration with the
+-- calibrated learner, and what the result is checked against (calibration_check)
+DECLARE
+    pname text;
+    ptask text;
+    dep record;
+    c jsonb;
+    p jsonb;
+    base jsonb;
+    -- the keys of params that configure ml_train itself (src/pg/params.c, general_keys)
+    general constant text[] := '{preprocess,split,split_key,split_column,retarget,skip_identical,engine,partitions}';
+BEGIN
+    IF project IS NULL OR method IS NULL THEN
+        RAISE EXCEPTION 'project and method must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT (method = ANY ('{isotonic,sigmoid}'::text[])) THEN
+        RAISE EXCEPTION 'unknown calibration method "%"', method USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Use ''isotonic'' or ''sigmoid''.';
+    END IF;
+    pname := btrim(project, E' \t\r\n');
+    SELECT pr.task INTO ptask FROM mlsql.projects pr WHERE pr.name = pname;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'project "%" does not exist', pname USING ERRCODE = 'undefined_object';
+    END IF;
+    IF ptask IS DISTINCT FROM 'classification' THEN
+        RAISE EXCEPTION 'project "%" is a % project; ml_calibrate calibrates classifiers', pname, coalesce(ptask, 'untyped')
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = 'Calibration maps predicted class probabilities to observed frequencies.';
+    END IF;
+    SELECT dm.model_id, dm.version, r.dataset_id, r.test_fingerprint INTO dep
+    FROM mlsql.deployed_models dm
+    JOIN mlsql.models mo ON mo.id = dm.model_id
+    JOIN mlsql.runs r ON r.id = mo.run_id
+    WHERE dm.project = pname;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'project "%" has no deployed model', pname USING ERRCODE = 'undefined_object',
+            HINT = 'ml_calibrate calibrates the deployed model: train one with ml_train or deploy one with ml_deploy.';
+    END IF;
+    -- the deployed model's configuration, recorded by the caller (else an error)
+    c := mlsql.last_training(pname);
+    p := coalesce(c -> 'params', '{}');
+    IF coalesce(p ->> 'engine', 'memory') <> 'memory' THEN
+        RAISE EXCEPTION 'version % of project "%" was trained by the % engine', dep.version, pname, p ->> 'engine'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'ml_calibrate refits the base on the memory engine; calibrate a model the memory engine trained.';
+    END IF;
+    IF c ->> 'algorithm' = 'calibrated' THEN
+        -- recalibrating a calibrated model: its base again, with the new method
+        base := p -> 'base';
+        p := p - 'base' - 'method' - 'folds';
+    ELSE
+        base := jsonb_build_object('algorithm', c ->> 'algorithm')
+                || (SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}') FROM jsonb_each(p) e
+                    WHERE NOT e.key = ANY (general));
+        p := (SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}') FROM jsonb_each(p) e
+              WHERE e.key = ANY (general));
+    END IF;
+    RETURN jsonb_build_object('project', pname, 'source', c -> 'source', 'target', c -> 'target',
+                              'task', c -> 'task', 'features', c -> 'features',
+                              'test_size', c -> 'test_size', 'seed', c -> 'seed',
+                              'params', p || jsonb_build_object('base', base, 'method', method),
+                              'version', dep.version, 'dataset_id', dep.dataset_id,
+                              'test_fingerprint', dep.test_fingerprint);
+END $$;
+COMMENT ON FUNCTION mlsql.calibration_config(text, text) IS 'the body of ml_calibrate: the deployed model''s recorded configuration with the calibrated learner around it';
+
+CREATE FUNCTION mlsql.calibration_check(c jsonb, new_run bigint) RETURNS boolean
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+-- the calibrated model's base is the deployed model only when it was refit on
+-- the same rows with the same split: otherwise an error undoes the training.
+-- VOLATILE: it must see the run the ml_train of the same statement wrote
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM mlsql.runs r
+                   JOIN mlsql.datasets d ON d.id = r.dataset_id
+                   JOIN mlsql.datasets d0 ON d0.id = (c ->> 'dataset_id')::bigint
+                   WHERE r.id = new_run AND d.fingerprint = d0.fingerprint
+                     AND r.test_fingerprint IS NOT DISTINCT FROM c ->> 'test_fingerprint') THEN
+        RAISE EXCEPTION 'the source of project "%" changed since version % was trained', c ->> 'project', c ->> 'version'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'A calibrated model wraps the deployed model, refit on the same rows and split; on other rows it would wrap another model.',
+                  HINT = 'Retrain first (ml_retrain), then calibrate.';
+    END IF;
+    RETURN true;
+END $$;
+COMMENT ON FUNCTION mlsql.calibration_check(jsonb, bigint) IS 'ml_calibrate''s check that it calibrated the deployed model on its own rows';
+
+-- not SET search_path: the recorded source is read with the caller's search_path, as
+-- ml_train read it; every function and operator here is qualified instead
+CREATE FUNCTION ml_calibrate(project text, method text DEFAULT 'isotonic')
+RETURNS TABLE (project text, version int, model_id bigint, run_id bigint, algorithm text,
+               task text, metrics jsonb, baseline jsonb, deployed boolean)
+LANGUAGE sql VOLATILE AS $$
+    SELECT t.* FROM mlsql.calibration_config($1, $2) c,
+        LATERAL @extschema@.ml_train(
+            c OPERATOR(pg_catalog.->>) 'project', c OPERATOR(pg_catalog.->>) 'source',
+            c OPERATOR(pg_catalog.->>) 'target', 'calibrated', c OPERATOR(pg_catalog.->) 'params',
+            c OPERATOR(pg_catalog.->>) 'task',
+            ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c OPERATOR(pg_catalog.->) 'features')),
+            (c OPERATOR(pg_catalog.->>) 'test_size')::pg_catalog.float8,
+            (c OPERATOR(pg_catalog.->>) 'seed')::pg_catalog.int8, 'if_better') t
+    WHERE mlsql.calibration_check(c, t.run_id)
+$$;
+COMMENT ON FUNCTION ml_calibrate(text, text) IS 'calibrate the deployed classifier (isotonic or sigmoid) on out-of-fold predictions of its own training split; the result is a new version (algorithm calibrated), tested on the test split and deployed only through the if_better gate';
+
+CREATE FUNCTION ml_calibration_curve(project text, source text, bins int DEFAULT 10)
+RETURNS TABLE (bin int, mean_predicted float8, observed float8, n bigint)
+AS 'MODULE_PATHNAME', 'mlsql_calibration_curve' LANGUAGE C STABLE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ml_calibration_curve(text, text, int) IS 'reliability curve of the deployed classifier (or ''project@version'') on a source: per non-empty bin of equal width (1..bins), the mean predicted probability (binary: of the second class; multiclass: of the top label), the observed frequency and the row count';
