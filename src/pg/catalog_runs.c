@@ -474,3 +474,13 @@ catalog_apply_params(Jsonb *params, Datum vals)
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 }
 
+char *
+catalog_default_space(const char *algorithm)
+{
+	catalog_read_exec("SELECT mlsql.default_space($1)::pg_catalog.text", 1,
+			  (Oid[]) {TEXTOID}, (Datum[]) {CStringGetTextDatum(algorithm)}, NULL, true, 1);
+	if (SPI_processed != 1)
+		elog(ERROR, "default_space failed");
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+

@@ -55,6 +55,7 @@ static const struct
 	{"calibrate_bytes", test_calibrate_bytes},
 	{"label_issues", test_label_issues},
 	{"ensemble_select", test_ensemble_select},
+	{"automl", test_automl},
 };
 
 int

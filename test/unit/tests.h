@@ -80,6 +80,7 @@ extern void test_calibrate_bytes(void);
 /* test_labels.c */
 extern void test_label_issues(void);
 extern void test_ensemble_select(void);
+extern void test_automl(void);
 
 /* test_sketch.c */
 extern void test_sketch_exact(void);
