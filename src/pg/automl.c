@@ -465,7 +465,8 @@ am_trial(AutoML *a, const MLLearner *l, int phase, char *params, double box_end)
 		pfree(a->tr[evicted].oof);
 		a->tr[evicted].oof = NULL;
 	}
-	mlsql_progress_report(psprintf("%s trial", automl_phase_name(phase)), a->n_tr, 0, a->metric, T->score);
+	mlsql_progress_report(psprintf("%s trial", automl_phase_name(phase)), a->n_tr, 0,
+						  isnan(T->score) ? NULL : a->metric, T->score);
 	return t;
 }
 
