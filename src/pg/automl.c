@@ -131,6 +131,7 @@ typedef struct AutoML
 	double		pool_key[AUTOML_POOL];
 	int			pool_trial[AUTOML_POOL];
 	int			n_pool;
+	int			pool_cap;		/* AUTOML_POOL, or fewer in mlsql.max_memory */
 	int			skipped;		/* trials that would have started too late */
 	double		longest;		/* the longest trial, seconds */
 } AutoML;
@@ -258,6 +259,13 @@ am_data(AutoML *a)
 						2 * AUTOML_FOLDS),
 				 errhint("Use a larger source.")));
 	a->fold = dataset_folds(td->train, AUTOML_FOLDS, ml_mix64((uint64_t) AUTOML_SEED ^ 0xF07Dull));
+	/* the kept predictions (and one trial's) take at most a quarter of mlsql.max_memory */
+	{
+		double		one = (double) a->n * a->width * sizeof(double);
+		double		room = (double) mlsql_max_memory_kb * 1024.0 / 4;
+
+		a->pool_cap = (int) Max(1, Min(AUTOML_POOL, floor(room / one) - 1));
+	}
 }
 
 /* ---- trials ---- */
@@ -429,7 +437,8 @@ am_key(const AutoML *a, double score)
 
 /*
  * Run, record and pool one trial (its out-of-fold predictions kept while
- * it is among the AUTOML_POOL best).  Returns its index.
+ * it is among the pool_cap best, unless a pooled trial predicted the very
+ * same).  Returns its index.
  */
 static int
 am_trial(AutoML *a, const MLLearner *l, int phase, char *params, double box_end)
@@ -453,7 +462,15 @@ am_trial(AutoML *a, const MLLearner *l, int phase, char *params, double box_end)
 	T->params = params;
 	am_run(a, T, box_end);
 	T->run_id = am_record(a, T, l->name);
-	slot = T->oof ? automl_pool_admit(a->pool_key, a->pool_trial, &a->n_pool, AUTOML_POOL,
+	/* a trial that predicts exactly what a pooled one does adds nothing to choose from */
+	for (int q = 0; q < a->n_pool && T->oof; q++)
+		if (a->pool_key[q] == am_key(a, T->score) &&
+			memcmp(a->tr[a->pool_trial[q]].oof, T->oof, sizeof(double) * a->n * a->width) == 0)
+		{
+			pfree(T->oof);
+			T->oof = NULL;
+		}
+	slot = T->oof ? automl_pool_admit(a->pool_key, a->pool_trial, &a->n_pool, a->pool_cap,
 									  am_key(a, T->score), t, &evicted) : -1;
 	if (slot < 0 && T->oof)
 	{
@@ -650,9 +667,11 @@ am_best(const AutoML *a)
  * Greedy selection with replacement over the pooled trials' out-of-fold
  * predictions, recorded as a run of phase 4 (its members' weights as
  * their metric ensemble_weight).  *algorithm and *params get what phase 5
- * refits: the ensemble when it has two members or more, is at least as
- * good as the best single trial out of fold and its refit is expected to
- * fit in the budget; else the best trial.  Returns the run the refit
+ * refits: the ensemble when it has two members or more, its score (the
+ * key metric over the folds of the blended out-of-fold predictions, as a
+ * trial's) is at least the best trial's, and its refit is expected to fit
+ * in the budget (or to take no longer than the best trial's); else the
+ * best trial.  Returns the run the refit
  * descends from.
  */
 static int64
@@ -666,8 +685,7 @@ am_ensemble(AutoML *a, const char **algorithm, char **params)
 	double	   *blend = palloc(sizeof(double) * a->n * a->width);
 	double		start = am_now(a),
 				estimate = 0,
-				total = 0,
-				best_pooled;
+				total = 0;
 	int			distinct = 0;
 	AmTrial		E = {0};
 
@@ -695,8 +713,8 @@ am_ensemble(AutoML *a, const char **algorithm, char **params)
 	E.learner = ensemble_voting_learner();
 	E.phase = AUTOML_ENSEMBLE;
 	E.params = am_voting_params(a, members, counts, m);
-	E.score = automl_pooled_score(a->y, blend, a->n, a->k, a->metric);
-	E.std = NAN;
+	/* scored as every trial is: the mean over the folds of its out-of-fold predictions */
+	E.score = automl_cv_score(a->y, blend, a->fold, a->n, AUTOML_FOLDS, a->k, a->metric, &E.std);
 	E.status = "finished";
 	E.seconds = am_now(a) - start;
 	E.run_id = am_record(a, &E, E.learner->name);
@@ -709,8 +727,7 @@ am_ensemble(AutoML *a, const char **algorithm, char **params)
 			add_metric(&rows, "validation", "ensemble_weight", -1, counts[c] / total);
 			catalog_insert_metrics(a->tr[members[c]].run_id, &rows);
 		}
-	best_pooled = automl_pooled_score(a->y, a->tr[best].oof, a->n, a->k, a->metric);
-	if (distinct >= 2 && !metrics_better(a->metric, best_pooled, E.score) &&
+	if (distinct >= 2 && !isnan(E.score) && !metrics_better(a->metric, a->tr[best].score, E.score) &&
 		(am_now(a) + estimate <= a->budget ||
 		 estimate <= am_refit_estimate(&a->tr[best])))
 	{
