@@ -290,6 +290,9 @@ extern char *catalog_first_trial_error(int64 experiment_id);
 /* params with each value of vals set at its dotted path (mlsql.apply_params), as text */
 extern char *catalog_apply_params(Jsonb *params, Datum vals);
 
+/* the search space ml_compare gives an algorithm (mlsql.default_space), as text; NULL: none */
+extern char *catalog_default_space(const char *algorithm);
+
 /* ---- jsonb ---- */
 
 extern Datum json_text_to_jsonb(const char *json, size_t len);

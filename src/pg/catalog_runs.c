@@ -576,3 +576,15 @@ catalog_last_training(int64 project_id, Oid *created_by)
 		*created_by = DatumGetObjectId(who);
 	return config;
 }
+
+/* the default search space of a learner (mlsql.default_space) */
+char *
+catalog_default_space(const char *algorithm)
+{
+	catalog_read_exec("SELECT mlsql.default_space($1)::pg_catalog.text", 1,
+			  (Oid[]) {TEXTOID}, (Datum[]) {CStringGetTextDatum(algorithm)}, NULL, true, 1);
+	if (SPI_processed != 1)
+		elog(ERROR, "default_space failed");
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+

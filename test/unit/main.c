@@ -59,6 +59,7 @@ static const struct
 	{"sanity_univariate", test_sanity_univariate},
 	{"sanity_rows_shared", test_sanity_rows_shared},
 	{"ensemble_select", test_ensemble_select},
+	{"automl", test_automl},
 };
 
 int

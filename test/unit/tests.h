@@ -85,6 +85,7 @@ extern void test_calibrated(void);
 /* test_labels.c */
 extern void test_label_issues(void);
 extern void test_ensemble_select(void);
+extern void test_automl(void);
 
 /* test_sanity.c */
 extern void test_sanity_univariate(void);
