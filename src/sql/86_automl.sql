@@ -2,8 +2,6 @@
  * AutoML (src/pg/automl.c): ml_automl and its leaderboard.
  */
 
--- an automl call is an experiment of its own kind
-
 CREATE FUNCTION ml_automl(project text, source text, target text,
                           budget interval DEFAULT '5 minutes', task text DEFAULT NULL)
 RETURNS TABLE (project text, version int, model_id bigint, run_id bigint, algorithm text,

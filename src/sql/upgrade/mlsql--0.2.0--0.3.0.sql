@@ -1113,8 +1113,6 @@ COMMENT ON FUNCTION ml_calibration_curve(text, text, int) IS 'reliability curve 
  * AutoML (src/pg/automl.c): ml_automl and its leaderboard.
  */
 
--- an automl call is an experiment of its own kind
-
 CREATE FUNCTION ml_automl(project text, source text, target text,
                           budget interval DEFAULT '5 minutes', task text DEFAULT NULL)
 RETURNS TABLE (project text, version int, model_id bigint, run_id bigint, algorithm text,
