@@ -68,6 +68,34 @@ FROM mlsql.automl_leaderboard WHERE project = 'auto_diab';
 SELECT (SELECT algorithm FROM mlsql.automl_leaderboard WHERE project = 'auto_diab' AND refit)
        = (SELECT algorithm FROM mlsql.deployed_models WHERE project = 'auto_diab') AS deployed_is_refit;
 
+-- the project's rules are phase 1 trials beside the baseline: a rule does not
+-- train, its cv score is its key metric on each fold's held-out rows; it
+-- stays out of the ensemble (a voting refit trains its members) and is never refit
+SELECT version FROM ml_train('auto_bc', 'bc', 'target', 'logistic');
+SELECT version FROM ml_rule('auto_bc', 'CASE WHEN worst_area > 800 THEN 0 ELSE 1 END', 'area');
+SELECT version FROM ml_automl('auto_bc', 'bc', 'target', '2 seconds');
+SELECT version FROM ml_automl('auto_bc', 'SELECT * FROM bc', 'target', '2 seconds');
+-- a source without the rule's column: the rule is skipped (a NOTICE)
+SELECT version FROM ml_automl('auto_bc', 'SELECT id, mean_radius, mean_texture, target FROM bc', 'target', '1 second');
+SELECT dense_rank() OVER (ORDER BY experiment_id) AS call, algorithm, params,
+       cv_score > 0 AND cv_score < 1 AS plausible, cv_std >= 0 AS has_std, status, chosen, refit
+FROM mlsql.automl_leaderboard WHERE project = 'auto_bc' AND phase = 'baselines'
+ORDER BY experiment_id, rank;
+-- the same data gives the same score; it is the rule's accuracy on the training
+-- split (ml_rule's, on the same split) up to the folds' unequal sizes
+SELECT count(*) AS rule_trials, count(DISTINCT l.cv_score) AS distinct_scores,
+       bool_and(abs(l.cv_score - m.value) < 0.002) AS matches_rule_train_accuracy
+FROM mlsql.automl_leaderboard l, mlsql.runs r
+JOIN mlsql.experiments e ON e.id = r.experiment_id AND e.kind = 'rule' AND r.algorithm = 'rule'
+JOIN mlsql.metrics m ON m.run_id = r.id AND m.split = 'train' AND m.name = 'accuracy'
+JOIN mlsql.projects p ON p.id = r.project_id AND p.name = 'auto_bc'
+WHERE l.project = 'auto_bc' AND l.algorithm = 'rule';
+SELECT count(*) FILTER (WHERE phase = 'ensemble') AS ensembles,
+       bool_and(NOT params->'estimators' @> '[{"algorithm": "rule"}]') FILTER (WHERE phase = 'ensemble')
+           AS no_rule_in_ensembles,
+       count(*) FILTER (WHERE algorithm = 'rule' AND (chosen OR refit)) AS rules_chosen_or_refit
+FROM mlsql.automl_leaderboard WHERE project = 'auto_bc';
+
 -- a second call on the project is another experiment; its refit faces the usual gate
 SELECT version, task FROM ml_automl('auto_iris', 'iris', 'species', '2 seconds');
 SELECT count(DISTINCT experiment_id) AS calls FROM mlsql.automl_leaderboard WHERE project = 'auto_iris';

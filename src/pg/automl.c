@@ -16,7 +16,13 @@
  * selection (core/ensemble_select.c) chooses from.
  *
  * Phases (core/automl.c plans them):
- *	1. the baseline;
+ *	1. the baseline, and the project's rules (ml_rule: the latest version of
+ *	   each name, as ml_train's baseline picks them, rule_inputs in
+ *	   rule.c; a rule of another task or classes, or that reads columns
+ *	   the source lacks, is skipped with a NOTICE).  A rule does not
+ *	   train: it predicts the training split once, and its cv score is
+ *	   the key metric of those predictions on each fold's held-out rows,
+ *	   exactly as a trial's out-of-fold predictions are scored;
  *	2. every learner that supports the task, but composites and the
  *	   baseline, with its default params, until 40 % of the budget;
  *	3. a TPE search (ml_search's sampler, ml_compare's default spaces) on
@@ -40,11 +46,13 @@
  * Recorded: an experiment of kind 'automl', one run per trial (status
  * 'failed' with its error for a failing or timed-out trial) with the
  * validation key metric and its standard deviation over the folds, the
- * phase (metric automl_phase), and for the ensemble's members their weight
- * (metric ensemble_weight); the ensemble itself is a run of phase 4; the
- * refit's run (ml_train's) has the chosen run as its parent.  The view
- * mlsql.automl_leaderboard shows them.  Everything is written in the
- * caller's transaction: an error or a cancel writes nothing.
+ * phase (metric automl_phase; a rule's run has algorithm 'rule' and as
+ * params the rule's name and version, keys rule and version), and for the
+ * ensemble's members their weight (metric ensemble_weight); the ensemble
+ * itself is a run of phase 4; the refit's run (ml_train's) has the chosen
+ * run as its parent.  The view mlsql.automl_leaderboard shows them.
+ * Everything is written in the caller's transaction: an error or a cancel
+ * writes nothing.
  *
  *-------------------------------------------------------------------------
  */
@@ -68,6 +76,7 @@
 #include "utils/resowner.h"
 #include "utils/timeout.h"
 
+#include "algo/rule.h"
 #include "core/automl.h"
 #include "core/buffer.h"
 #include "core/ensemble_select.h"
@@ -77,9 +86,11 @@
 #include "core/search.h"
 #include "ensemble/ensemble.h"
 #include "pg/catalog.h"
+#include "pg/evaluate.h"
 #include "pg/mlsql_pg.h"
 #include "pg/params.h"
 #include "pg/prepare.h"
+#include "pg/rule.h"
 
 PG_FUNCTION_INFO_V1(mlsql_automl);
 
@@ -435,6 +446,19 @@ am_key(const AutoML *a, double score)
 	return search_rank_key(score, a->lower_better);
 }
 
+/* a new, zeroed trial; its index */
+static int
+am_new_trial(AutoML *a)
+{
+	if (a->n_tr == a->cap)
+	{
+		a->cap *= 2;
+		a->tr = repalloc(a->tr, sizeof(AmTrial) * a->cap);
+	}
+	memset(&a->tr[a->n_tr], 0, sizeof(AmTrial));
+	return a->n_tr++;
+}
+
 /*
  * Run, record and pool one trial (its out-of-fold predictions kept while
  * it is among the pool_cap best, unless a pooled trial predicted the very
@@ -448,14 +472,8 @@ am_trial(AutoML *a, const MLLearner *l, int phase, char *params, double box_end)
 				evicted,
 				t;
 
-	if (a->n_tr == a->cap)
-	{
-		a->cap *= 2;
-		a->tr = repalloc(a->tr, sizeof(AmTrial) * a->cap);
-	}
-	t = a->n_tr++;
+	t = am_new_trial(a);
 	T = &a->tr[t];
-	memset(T, 0, sizeof(AmTrial));
 	T->learner = l;
 	T->prep = am_prep(a, l);
 	T->phase = phase;
@@ -487,7 +505,66 @@ am_trial(AutoML *a, const MLLearner *l, int phase, char *params, double box_end)
 	return t;
 }
 
-/* phases 1 and 2: the baseline, then every applicable learner with its defaults */
+/*
+ * Phase 1's rules: each predicts the training split once (its own
+ * pipeline on the source's rows, as ml_train's baseline scores it), and
+ * its cv score is the key metric of those predictions on each fold's
+ * held-out rows (automl_cv_score, as a trial's out-of-fold predictions).
+ * Recorded as a trial of phase 1, algorithm 'rule'.
+ *
+ * A rule never joins the ensemble pool (its oof is not kept, so neither
+ * am_best nor ensemble selection sees it): phase 5 refits the choice with
+ * ml_train, and the voting refit trains its members, but a rule cannot be
+ * trained.  Nor is a rule searched (phase 3 takes phase 2's learners).
+ */
+static void
+am_rules(AutoML *a)
+{
+	const TrainData *td = a->prep[0];
+	RuleInput  *rules;
+	int			n_rules;
+
+	rules = rule_inputs(a->project_id, td->model, td->src, td->train_rows, a->n, "the leaderboard",
+						&n_rules);
+	for (int r = 0; r < n_rules; r++)
+	{
+		AmTrial    *T = &a->tr[am_new_trial(a)];
+		double		start = am_now(a);
+		double	   *pred;
+		MLBuffer	b;
+
+		T->learner = learner_rule();
+		T->prep = 0;
+		T->phase = AUTOML_BASELINE;
+		buffer_init(&b);
+		buffer_printf(&b, "{\"rule\": ");
+		buffer_json_str(&b, rules[r].name);
+		buffer_printf(&b, ", \"version\": %d}", (int) rules[r].version);
+		buffer_put_u8(&b, '\0');
+		T->params = (char *) b.data;
+		T->score = T->std = NAN;
+		if (model_output_width(rules[r].model) != (size_t) a->width)
+			T->error = pstrdup("the rule predicts another number of outputs than the task has");
+		else
+		{
+			pred = MemoryContextAllocHuge(a->trial_cxt, sizeof(double) * a->n * a->width);
+			predict_rows(rules[r].model, make_dataset(rules[r].X, a->n, rules[r].model, td->all_y,
+													  td->train_rows), pred);
+			T->score = automl_cv_score(a->y, pred, a->fold, a->n, AUTOML_FOLDS, a->k, a->metric,
+									   &T->std);
+			if (isnan(T->score))
+				T->error = psprintf("validation %s is not finite", a->metric);
+		}
+		MemoryContextReset(a->trial_cxt);
+		T->status = T->error ? "failed" : "finished";
+		T->seconds = am_now(a) - start;
+		T->run_id = am_record(a, T, T->learner->name);
+		mlsql_progress_report(psprintf("%s rule", automl_phase_name(AUTOML_BASELINE)), a->n_tr, 0,
+							  isnan(T->score) ? NULL : a->metric, T->score);
+	}
+}
+
+/* phases 1 and 2: the baseline and the rules, then every applicable learner with its defaults */
 static void
 am_defaults(AutoML *a, double end_defaults)
 {
@@ -495,6 +572,7 @@ am_defaults(AutoML *a, double end_defaults)
 
 	am_trial(a, learner_baseline(), AUTOML_BASELINE, pstrdup("{}"),
 			 Max(end_defaults, am_now(a) + 1));
+	am_rules(a);
 	for (int i = 0; i < learner_count(); i++)
 		left += am_candidate(a, learner_at(i));
 	for (int i = 0; i < learner_count(); i++)

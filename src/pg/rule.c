@@ -318,22 +318,19 @@ mlsql_rule(PG_FUNCTION_ARGS)
 
 /* ---- the project's rules beside a training's baseline ---- */
 
-RuleScore *
-rule_scores(int64 project_id, const MLModel *model, const SourceData *src, const double *all_y,
-			const size_t *rows, size_t n_rows, int *n)
+RuleInput *
+rule_inputs(int64 project_id, const MLModel *model, const SourceData *src, const size_t *rows,
+			size_t n_rows, const char *where, int *n)
 {
 	int			n_ids = 0,
 				n_seen = 0;
 	int64	   *ids;
-	RuleScore  *out;
+	RuleInput  *out;
 	const char **seen_names;
 
 	*n = 0;
-	if (project_id == 0 || n_rows == 0 ||
-		(model->task != ML_REGRESSION && model->task != ML_CLASSIFICATION))
-		return NULL;
 	ids = catalog_project_models(project_id, learner_rule()->name, &n_ids);
-	out = palloc0(sizeof(RuleScore) * Max(n_ids, 1));
+	out = palloc0(sizeof(RuleInput) * Max(n_ids, 1));
 	seen_names = palloc(sizeof(char *) * Max(n_ids, 1));
 	for (int i = 0; i < n_ids; i++)
 	{
@@ -356,16 +353,41 @@ rule_scores(int64 project_id, const MLModel *model, const SourceData *src, const
 		if (X == NULL)
 		{
 			ereport(NOTICE,
-					(errmsg("rule \"%s\" (version %d) is not in the baseline: it reads other columns or classes than this training",
-							name, catalog_model_version(ids[i]))));
+					(errmsg("rule \"%s\" (version %d) is not in %s: it reads other columns or classes than this training",
+							name, catalog_model_version(ids[i]), where)));
 			continue;
 		}
 		out[*n].name = name;
-		out[*n].algorithm = rm->learner->name;
 		out[*n].model_id = ids[i];
 		out[*n].version = catalog_model_version(ids[i]);
-		mlsql_evaluate_dataset(rm, make_dataset(X, n_rows, rm, all_y, rows), &out[*n].test);
+		out[*n].model = rm;
+		out[*n].X = X;
 		(*n)++;
+	}
+	return out;
+}
+
+RuleScore *
+rule_scores(int64 project_id, const MLModel *model, const SourceData *src, const double *all_y,
+			const size_t *rows, size_t n_rows, int *n)
+{
+	RuleInput  *in;
+	RuleScore  *out;
+
+	*n = 0;
+	if (project_id == 0 || n_rows == 0 ||
+		(model->task != ML_REGRESSION && model->task != ML_CLASSIFICATION))
+		return NULL;
+	in = rule_inputs(project_id, model, src, rows, n_rows, "the baseline", n);
+	out = palloc0(sizeof(RuleScore) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+	{
+		out[i].name = in[i].name;
+		out[i].algorithm = in[i].model->learner->name;
+		out[i].model_id = in[i].model_id;
+		out[i].version = in[i].version;
+		mlsql_evaluate_dataset(in[i].model, make_dataset(in[i].X, n_rows, in[i].model, all_y, rows),
+							   &out[i].test);
 	}
 	return out;
 }

@@ -34,6 +34,26 @@ extern Node *expression_parse_one(const char *text, const char *what);
 extern MLModel *rule_compile(const char *name, const char *expression, Node *expr,
 							 const SourceData *src, const MLModel *base);
 
+/* a rule of the project, its features on rows of a source (rule_inputs) */
+typedef struct RuleInput
+{
+	const char *name;
+	int64		model_id;
+	int32		version;
+	MLModel    *model;
+	double	   *X;				/* n_rows x features, column-major */
+} RuleInput;
+
+/*
+ * The project's rules (the latest version of each name) with their
+ * features on rows of src: *n of them.  A rule of another task or other
+ * classes than model's, or that reads columns the source lacks, is left
+ * out with a NOTICE that it is not in `where` ("the baseline").  Shared by
+ * rule_scores and ml_automl's phase 1 (automl.c), so both pick the same.
+ */
+extern RuleInput *rule_inputs(int64 project_id, const MLModel *model, const SourceData *src,
+							  const size_t *rows, size_t n_rows, const char *where, int *n);
+
 /*
  * The project's rules (the latest version of each name) scored on rows of
  * a training's source: *n of them, NULL when none.  A rule that reads
