@@ -134,6 +134,13 @@ SELECT slice, n, round((metrics->>'accuracy')::numeric, 4) AS accuracy, round(ga
        (SELECT array_agg(round(v::numeric, 3)) FROM jsonb_array_elements_text(metrics->'flag_interval') v) AS interval,
        round((metrics->>'flag_overall')::numeric, 4) AS overall
 FROM ml_evaluate_slices('rule_groups', 'rule_groups', 'grp');
+-- recorded as a run of the project: a "slices" experiment, its counts, every row as an artifact
+SELECT e.kind, e.config ->> 'slice' AS slice, m.name, m.value,
+       jsonb_array_length(convert_from(a.content, 'UTF8')::jsonb) AS artifact_rows
+FROM mlsql.experiments e JOIN mlsql.projects p ON p.id = e.project_id
+JOIN mlsql.runs r ON r.experiment_id = e.id JOIN mlsql.metrics m ON m.run_id = r.id
+JOIN mlsql.artifacts a ON a.run_id = r.id AND a.name = 'slices'
+WHERE p.name = 'rule_groups' AND e.kind = 'slices' ORDER BY m.name;
 
 -- Simpson's paradox: women look under-served overall, yet are served better
 -- than men in each department (they apply where it is hard)

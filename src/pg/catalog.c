@@ -562,6 +562,13 @@ catalog_project_for_manage(const char *project, char **task)
 	return pid;
 }
 
+/* whether the current role may manage the project (no error either way) */
+bool
+catalog_may_manage(int64 project_id)
+{
+	return project_access(NULL, project_id, false, NULL, NULL) == ACCESS_MANAGE;
+}
+
 void
 catalog_require_manage(int64 project_id, const char *project)
 {

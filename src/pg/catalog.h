@@ -84,6 +84,7 @@ extern int64 catalog_project_for_manage(const char *project, char **task);
 
 /* error unless the caller manages the project (42704 when it cannot see it) */
 extern void catalog_require_manage(int64 project_id, const char *project);
+extern bool catalog_may_manage(int64 project_id);
 
 /* ---- models, deployments, aliases, grants ---- */
 

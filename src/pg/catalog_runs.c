@@ -277,7 +277,7 @@ catalog_insert_run(const CatalogRun *r)
 	OPT(1, r->parent_run_id != 0, Int64GetDatum(r->parent_run_id));
 	v[2] = Int64GetDatum(r->project_id);
 	v[3] = TEXT_ARG(r->algorithm);
-	v[4] = r->params;
+	v[4] = r->params != (Datum) 0 ? r->params : json_text_to_jsonb("{}", 2);	/* none given: {} */
 	v[5] = Int64GetDatum(r->seed);
 	OPT(6, r->dataset_id != 0, Int64GetDatum(r->dataset_id));
 	v[7] = TEXT_ARG(r->status);

@@ -192,6 +192,74 @@ slice_metrics(const MLModel *m, const size_t *rows, size_t n, const double *y, c
  * ml_evaluate_slices(project, source, slice): one row per slice value, in
  * byte order of the values, NULL last.
  */
+/* the model's outputs (k per row) for n rows of column-major X, a row at a time as ml_predict */
+static double *
+slice_predict(const MLModel *m, const double *X, size_t n, size_t k)
+{
+	double	   *pred = palloc_extended(Max(n, 1) * k * sizeof(double), MCXT_ALLOC_HUGE);
+	double	   *row = palloc(sizeof(double) * Max(m->n_features, 1));
+
+	for (size_t i = 0; i < n; i++)
+	{
+		for (size_t j = 0; j < m->n_features; j++)
+			row[j] = X[j * n + i];
+		model_predict(m, row, 1, pred + i * k);
+		if (i % 1024 == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	return pred;
+}
+
+/*
+ * Record the slices as a run of the project (an experiment of kind
+ * "slices": the number of slices and of flagged ones as metrics, every row
+ * as a JSON artifact) when the caller manages the project; a role that may
+ * only use it gets the rows and a NOTICE, since recording would be a write
+ * its grant does not give.
+ */
+static void
+record_slices(int64 project_id, int64 model_id, const MLModel *m, const char *source,
+			  const char *slice, MLBuffer *rows, int n_slices, int n_flagged, size_t n)
+{
+	MLBuffer	cfg;
+	int64		experiment_id;
+	CatalogRun	run;
+	int64		run_id;
+	MetricRows	metrics = {0};
+	Datum		cfg_datum;
+
+	if (!catalog_may_manage(project_id))
+	{
+		ereport(NOTICE,
+				(errmsg("the slices are not recorded: recording them needs the manage right on the project")));
+		return;
+	}
+	buffer_init(&cfg);
+	buffer_printf(&cfg, "{\"source\": ");
+	buffer_json_str(&cfg, source);
+	buffer_printf(&cfg, ", \"slice\": ");
+	buffer_json_str(&cfg, slice);
+	buffer_printf(&cfg, ", \"model_id\": " INT64_FORMAT ", \"algorithm\": ", model_id);
+	buffer_json_str(&cfg, m->learner->name);
+	buffer_printf(&cfg, "}");
+	cfg_datum = jsonb_datum(&cfg);
+	experiment_id = catalog_find_experiment(project_id, "slices", cfg_datum);
+	if (experiment_id == 0)
+		experiment_id = catalog_insert_experiment(project_id, "slices", "slices", cfg_datum);
+	catalog_run_init(&run);
+	run.experiment_id = experiment_id;
+	run.project_id = project_id;
+	run.algorithm = m->learner->name;
+	run.params = json_text_to_jsonb("{}", 2);
+	run.task = ml_task_name(m->task);
+	run.n_test = (int64) n;
+	run_id = catalog_insert_run(&run);
+	add_metric(&metrics, "test", "slices", 0, n_slices);
+	add_metric(&metrics, "test", "flagged_slices", 0, n_flagged);
+	catalog_insert_metrics(run_id, &metrics);
+	catalog_insert_artifact(run_id, "slices", "application/json", rows->data, rows->len);
+}
+
 Datum
 mlsql_evaluate_slices(PG_FUNCTION_ARGS)
 {
@@ -217,6 +285,10 @@ mlsql_evaluate_slices(PG_FUNCTION_ARGS)
 				lo,
 				hi;
 	const char *stat_name;
+	int64		model_id;
+	MLBuffer	rows;
+	int			n_slices = 0,
+				n_flagged = 0;
 
 	for (int i = 0; i < 3; i++)
 		if (PG_ARGISNULL(i))
@@ -229,7 +301,8 @@ mlsql_evaluate_slices(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	(void) expression_parse_one(slice, "slice");
 
-	m = model_for_id(resolve_model_ref(ref, &project_id));
+	model_id = resolve_model_ref(ref, &project_id);
+	m = model_for_id(model_id);
 	if (m->task != ML_CLASSIFICATION && m->task != ML_REGRESSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -259,19 +332,7 @@ mlsql_evaluate_slices(PG_FUNCTION_ARGS)
 	y = slice_targets(m, src);
 	X = mlsql_model_matrix(m, src, NULL, n, true);
 	k = model_output_width(m);
-	pred = palloc_extended(Max(n, 1) * k * sizeof(double), MCXT_ALLOC_HUGE);
-	{
-		double	   *row = palloc(sizeof(double) * Max(m->n_features, 1));
-
-		for (size_t i = 0; i < n; i++)
-		{
-			for (size_t j = 0; j < m->n_features; j++)
-				row[j] = X[j * n + i];
-			model_predict(m, row, 1, pred + i * k);
-			if (i % 1024 == 0)
-				CHECK_FOR_INTERRUPTS();
-		}
-	}
+	pred = slice_predict(m, X, n, k);
 
 	order = palloc_extended(Max(n, 1) * sizeof(size_t), MCXT_ALLOC_HUGE);
 	for (size_t i = 0; i < n; i++)
@@ -280,6 +341,8 @@ mlsql_evaluate_slices(PG_FUNCTION_ARGS)
 	slice_vals = (const char *const *) src->aux_text[0];
 	qsort(order, n, sizeof(size_t), cmp_slice);
 	stat_name = m->task == ML_CLASSIFICATION ? "accuracy" : "mean_absolute_error";
+	buffer_init(&rows);
+	buffer_printf(&rows, "[");
 
 	for (size_t start = 0; start < n;)
 	{
@@ -324,8 +387,21 @@ mlsql_evaluate_slices(PG_FUNCTION_ARGS)
 		out[4] = BoolGetDatum(m->task == ML_CLASSIFICATION ? all_stat > hi : all_stat < lo);
 		nulls[4] = isnan(lo) || isnan(hi);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, nulls);
+		/* the row as the artifact keeps it */
+		buffer_printf(&rows, "%s{\"slice\": ", n_slices ? ", " : "");
+		if (v)
+			buffer_json_str(&rows, v);
+		else
+			buffer_printf(&rows, "null");
+		buffer_printf(&rows, ", \"n\": %zu, \"metrics\": %.*s, \"flagged\": %s}", end - start,
+					  (int) b.len, (const char *) b.data,
+					  nulls[4] ? "null" : DatumGetBool(out[4]) ? "true" : "false");
+		n_slices++;
+		n_flagged += !nulls[4] && DatumGetBool(out[4]);
 		start = end;
 	}
+	buffer_printf(&rows, "]");
+	record_slices(project_id, model_id, m, source, slice, &rows, n_slices, n_flagged, n);
 	SPI_finish();
 	return (Datum) 0;
 }

@@ -46,7 +46,7 @@ CREATE TABLE mlsql.experiments (
     id          bigserial PRIMARY KEY,
     project_id  bigint NOT NULL REFERENCES mlsql.projects (id) ON DELETE CASCADE,
     name        text NOT NULL,
-    kind        text NOT NULL CHECK (kind IN ('train', 'search', 'cv', 'learning_curve', 'ensemble', 'sanity_check', 'label_issues', 'rule', 'automl')),
+    kind        text NOT NULL CHECK (kind IN ('train', 'search', 'cv', 'learning_curve', 'ensemble', 'sanity_check', 'label_issues', 'rule', 'automl', 'slices')),
     config      jsonb NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now(),
     created_by  regrole

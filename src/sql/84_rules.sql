@@ -16,7 +16,7 @@ IS 'register a heuristic (one SQL expression over the source''s columns, compile
 CREATE FUNCTION ml_evaluate_slices(project text, source text, slice text)
 RETURNS TABLE (slice text, n bigint, metrics jsonb, gap float8, flagged boolean)
 AS 'MODULE_PATHNAME', 'mlsql_evaluate_slices'
-LANGUAGE C STABLE PARALLEL UNSAFE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ml_evaluate_slices(text, text, text)
 IS 'the model''s metrics per value of slice (an expression over the source''s columns, run as the caller), the gap to the overall key metric and a flag where the slice is worse beyond its 95 % interval';
 

@@ -820,7 +820,7 @@ IS 'register a heuristic (one SQL expression over the source''s columns, compile
 CREATE FUNCTION ml_evaluate_slices(project text, source text, slice text)
 RETURNS TABLE (slice text, n bigint, metrics jsonb, gap float8, flagged boolean)
 AS 'MODULE_PATHNAME', 'mlsql_evaluate_slices'
-LANGUAGE C STABLE PARALLEL UNSAFE;
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION ml_evaluate_slices(text, text, text)
 IS 'the model''s metrics per value of slice (an expression over the source''s columns, run as the caller), the gap to the overall key metric and a flag where the slice is worse beyond its 95 % interval';
 
@@ -829,7 +829,7 @@ IS 'the model''s metrics per value of slice (an expression over the source''s co
 -- issues, rules, AutoML) ----
 ALTER TABLE mlsql.experiments DROP CONSTRAINT experiments_kind_check;
 ALTER TABLE mlsql.experiments ADD CONSTRAINT experiments_kind_check
-    CHECK (kind IN ('train', 'search', 'cv', 'learning_curve', 'ensemble', 'sanity_check', 'label_issues', 'rule', 'automl'));
+    CHECK (kind IN ('train', 'search', 'cv', 'learning_curve', 'ensemble', 'sanity_check', 'label_issues', 'rule', 'automl', 'slices'));
 
 -- ==== calibration (issue 22): ml_plot gains kind calibration; ml_calibrate, ml_calibration_curve ====
 CREATE OR REPLACE FUNCTION ml_plot(kind text, id bigint) RETURNS text
