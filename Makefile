@@ -23,7 +23,7 @@ CORE_SRCS = $(wildcard src/core/*.c) $(wildcard src/algo/*.c) $(wildcard src/ens
 PG_SRCS = $(wildcard src/pg/*.c)
 OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 
-REGRESS = install train predict evaluate deploy errors preprocess data registry learners gbdt ensemble search aggregate hostile security trust loud distribute engine bytes costs practices rules calibrate automl
+REGRESS = install train predict evaluate deploy errors preprocess data registry learners gbdt ensemble search aggregate hostile security trust loud distribute engine bytes costs practices rules calibrate automl practices_roles
 REGRESS_OPTS = --load-extension=mlsql
 # no progress NOTICE in expected outputs, however slow the machine
 installcheck: export PGOPTIONS := $(PGOPTIONS) -c mlsql.progress=0
