@@ -99,40 +99,7 @@ engine_metrics(const MLEngineState *s, int m, int split, MLMetricSet *out)
 						}
 					}
 				put_metric(out, "accuracy", a->n ? correct / n : NAN);
-				if (k == 2)
-				{
-					double		prec = pc[1] > 0 ? tp[1] / pc[1] : 0.0,
-								rec = tc[1] > 0 ? tp[1] / tc[1] : 0.0;
-
-					put_metric(out, "precision", prec);
-					put_metric(out, "recall", rec);
-					put_metric(out, "f1", prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0.0);
-				}
-				else
-				{
-					double		sp = 0,
-								sr = 0,
-								sf = 0;
-					int			present = 0;
-
-					for (int c = 0; c < k; c++)
-					{
-						double		prec,
-									rec;
-
-						if (tc[c] == 0 && pc[c] == 0)
-							continue;
-						present++;
-						prec = pc[c] > 0 ? tp[c] / pc[c] : 0.0;
-						rec = tc[c] > 0 ? tp[c] / tc[c] : 0.0;
-						sp += prec;
-						sr += rec;
-						sf += prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0.0;
-					}
-					put_metric(out, "precision", present ? sp / present : NAN);
-					put_metric(out, "recall", present ? sr / present : NAN);
-					put_metric(out, "f1", present ? sf / present : NAN);
-				}
+				metrics_put_prf(tp, pc, tc, k, out);
 				put_metric(out, "log_loss", a->n ? a->log_loss / n : NAN);
 				{
 					double		auc = 0,

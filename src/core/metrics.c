@@ -165,6 +165,52 @@ metrics_classification(const double *y, const double *proba, size_t n, int k,
 	metrics_classification_at(y, proba, n, k, NAN, out);
 }
 
+/*
+ * precision, recall and f1 from per-class counts of true positives,
+ * predictions and true labels: binary, of the second class; multiclass,
+ * macro averages over the classes present in the labels or predictions
+ * (0 where a class is never predicted, scikit-learn's zero_division)
+ */
+void
+metrics_put_prf(const double *tp, const double *pred_count, const double *true_count, int k,
+				MLMetricSet *out)
+{
+	if (k == 2)
+	{
+		double		prec = pred_count[1] > 0 ? tp[1] / pred_count[1] : 0.0,
+					rec = true_count[1] > 0 ? tp[1] / true_count[1] : 0.0;
+
+		put(out, "precision", prec);
+		put(out, "recall", rec);
+		put(out, "f1", prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0.0);
+	}
+	else
+	{
+		double		sp = 0,
+					sr = 0,
+					sf = 0;
+		int			present = 0;
+
+		for (int c = 0; c < k; c++)
+		{
+			double		prec,
+						rec;
+
+			if (true_count[c] == 0 && pred_count[c] == 0)
+				continue;
+			present++;
+			prec = pred_count[c] > 0 ? tp[c] / pred_count[c] : 0.0;
+			rec = true_count[c] > 0 ? tp[c] / true_count[c] : 0.0;
+			sp += prec;
+			sr += rec;
+			sf += prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0.0;
+		}
+		put(out, "precision", present ? sp / present : NAN);
+		put(out, "recall", present ? sr / present : NAN);
+		put(out, "f1", present ? sf / present : NAN);
+	}
+}
+
 void
 metrics_classification_at(const double *y, const double *proba, size_t n, int k,
 						  double threshold, MLMetricSet *out)
@@ -201,41 +247,7 @@ metrics_classification_at(const double *y, const double *proba, size_t n, int k,
 	}
 	put(out, "accuracy", n ? correct / n : NAN);
 
-	if (k == 2)
-	{
-		double		prec = pred_count[1] > 0 ? tp[1] / pred_count[1] : 0.0,
-					rec = true_count[1] > 0 ? tp[1] / true_count[1] : 0.0;
-
-		put(out, "precision", prec);
-		put(out, "recall", rec);
-		put(out, "f1", prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0.0);
-	}
-	else
-	{
-		double		sp = 0,
-					sr = 0,
-					sf = 0;
-		int			present = 0;
-
-		/* macro over the labels present in y_true or predictions */
-		for (int c = 0; c < k; c++)
-		{
-			double		prec,
-						rec;
-
-			if (true_count[c] == 0 && pred_count[c] == 0)
-				continue;
-			present++;
-			prec = pred_count[c] > 0 ? tp[c] / pred_count[c] : 0.0;
-			rec = true_count[c] > 0 ? tp[c] / true_count[c] : 0.0;
-			sp += prec;
-			sr += rec;
-			sf += prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0.0;
-		}
-		put(out, "precision", present ? sp / present : NAN);
-		put(out, "recall", present ? sr / present : NAN);
-		put(out, "f1", present ? sf / present : NAN);
-	}
+	metrics_put_prf(tp, pred_count, true_count, k, out);
 	put(out, "log_loss", n ? ll / n : NAN);
 
 	{

@@ -51,6 +51,10 @@ extern void metrics_clustering(const double *X, size_t n, size_t p, const double
 /* anomaly: share flagged and mean score of (label, score) pairs */
 extern void metrics_anomaly(const double *label_score, size_t n, MLMetricSet *out);
 
+/* precision, recall, f1 from per-class counts (as metrics_classification reports them) */
+extern void metrics_put_prf(const double *tp, const double *pred_count, const double *true_count,
+							int k, MLMetricSet *out);
+
 extern double metrics_roc_auc_binary(const double *positive, const double *score, size_t n);
 
 extern double metrics_get(const MLMetricSet *m, const char *name);
