@@ -37,21 +37,21 @@ count() {
 }
 LOGDIR=$(mktemp -d /tmp/mlsql-check.XXXXXX)
 
-echo "== source checks (the catalog door, exported symbols)"
+echo "== source checks (the catalog door, exported symbols) (at $SECONDS s)"
 (cd "$ROOT" && bash test/check_sources.sh) | tee "$LOGDIR/sources.log"
 count "$LOGDIR/sources.log" "${PIPESTATUS[0]}" sources
 
-echo "== the shape of src/ (layers, call and include cycles, sizes)"
+echo "== the shape of src/ (layers, call and include cycles, sizes) (at $SECONDS s)"
 (cd "$ROOT" && bash test/check_graph.sh) | tee "$LOGDIR/graph.log"
 count "$LOGDIR/graph.log" "${PIPESTATUS[0]}" graph
 
-echo "== C unit tests"
+echo "== C unit tests (at $SECONDS s)"
 make -s -C "$ROOT" test/unit/run >/dev/null && (cd "$ROOT" && test/unit/run) | tee "$LOGDIR/unit.log"
 status=${PIPESTATUS[0]}
 grep -q '^unit: ' "$LOGDIR/unit.log" || echo "not ok - unit tests did not run" >>"$LOGDIR/unit.log"
 count "$LOGDIR/unit.log" "$status" unit
 
-echo "== C unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+echo "== C unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (at $SECONDS s)"
 (cd "$ROOT" && make -s sanitize) >"$LOGDIR/asan.log" 2>&1
 if grep -q '^unit: [0-9]* passed, 0 failed' "$LOGDIR/asan.log" && ! grep -q 'runtime error\|ERROR: AddressSanitizer' "$LOGDIR/asan.log"; then
 	echo "ok - sanitize/unit: $(grep '^unit:' "$LOGDIR/asan.log")" | tee "$LOGDIR/asan.tap"
@@ -62,7 +62,7 @@ fi
 echo "1..1" >>"$LOGDIR/asan.tap"
 count "$LOGDIR/asan.tap" 0 sanitize/unit
 
-echo "== C unit tests under valgrind memcheck"
+echo "== C unit tests under valgrind memcheck (at $SECONDS s)"
 if (cd "$ROOT" && make -s valgrind) >"$LOGDIR/valgrind.log" 2>&1; then
 	echo "ok - valgrind/unit: $(grep '^unit:' "$LOGDIR/valgrind.log")" | tee "$LOGDIR/valgrind.tap"
 else
@@ -72,13 +72,13 @@ fi
 echo "1..1" >>"$LOGDIR/valgrind.tap"
 count "$LOGDIR/valgrind.tap" 0 valgrind/unit
 
-echo "== libFuzzer, ${FUZZ_SECONDS:-20} s per target"
+echo "== libFuzzer, ${FUZZ_SECONDS:-20} s per target (at $SECONDS s)"
 (cd "$ROOT" && make -s fuzz-run FUZZ_SECONDS="${FUZZ_SECONDS:-20}") 2>&1 | tee "$LOGDIR/fuzz.log"
 status=${PIPESTATUS[0]}
 grep -qE '^(ok|not ok) - fuzz/' "$LOGDIR/fuzz.log" || echo "not ok - fuzz targets did not run" >>"$LOGDIR/fuzz.log"
 count "$LOGDIR/fuzz.log" "$status" fuzz
 
-echo "== pg_regress"
+echo "== pg_regress (at $SECONDS s)"
 (cd "$ROOT" && make -s installcheck) >"$LOGDIR/regress.log" 2>&1
 cat "$LOGDIR/regress.log"
 # PostgreSQL 15's pg_regress prints "test NAME ... ok" / "... FAILED"
@@ -91,19 +91,20 @@ if [ -f "$ROOT/regression.diffs" ]; then head -200 "$ROOT/regression.diffs"; fi
 echo "1..$(make -s -C "$ROOT" print-regress | wc -w)" >>"$LOGDIR/regress.tap"
 count "$LOGDIR/regress.tap" 0 regress
 
-echo "== pg_regress, each test alone on a fresh database (its own fixtures)"
+echo "== pg_regress, each test alone on a fresh database (its own fixtures) (at $SECONDS s)"
 (cd "$ROOT" && bash test/regress_alone.sh) 2>&1 | tee "$LOGDIR/regress-alone.log"
 count "$LOGDIR/regress-alone.log" "${PIPESTATUS[0]}" regress_alone
 
-echo "== pg_regress under AddressSanitizer + UndefinedBehaviorSanitizer (private server copy)"
+echo "== pg_regress under AddressSanitizer + UndefinedBehaviorSanitizer (private server copy) (at $SECONDS s)"
 (cd "$ROOT" && make -s sanitize-installcheck) 2>&1 | tee "$LOGDIR/sanitize-regress.log"
 status=${PIPESTATUS[0]}
 grep -qE '^(ok|not ok) - sanitize/regress' "$LOGDIR/sanitize-regress.log" ||
 	echo "not ok - sanitize/regress did not run" | tee -a "$LOGDIR/sanitize-regress.log"
 count "$LOGDIR/sanitize-regress.log" "$status" sanitize/regress
 
-echo "== integration tests"
+echo "== integration tests (at $SECONDS s)"
 for t in "$ROOT"/test/integration/*.sh; do
+	echo "# $(basename "$t") at $SECONDS s"
 	bash "$t" 2>&1 | tee "$LOGDIR/$(basename "$t").log"
 	status=${PIPESTATUS[0]}
 	grep -qE '^(ok|not ok) ' "$LOGDIR/$(basename "$t").log" ||
@@ -112,5 +113,6 @@ for t in "$ROOT"/test/integration/*.sh; do
 done
 
 rm -rf "$LOGDIR"
+echo "# the test command took $SECONDS s"
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
