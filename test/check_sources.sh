@@ -6,12 +6,14 @@
 #  - mlsql.so exports only its fmgr entry points, their info functions, the
 #    magic block and _PG_init (built with -fvisibility=hidden);
 #  - the upgrade scripts of src/sql/upgrade lead from the frozen first
-#    release to the version mlsql.control installs.
+#    release to the version mlsql.control installs;
+#  - the keys of params that configure ml_train itself are the same in
+#    src/pg/params.c and in the SQL that passes them on (ml_calibrate).
 # Usage: test/check_sources.sh [path/to/mlsql.so]
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 SO=${1:-mlsql.so}
-echo "1..6"
+echo "1..7"
 
 # a C string literal holding an SQL keyword and a name in schema mlsql; the
 # aggregate engine's pass queries (src/pg/engine.c) read the caller's source
@@ -78,6 +80,19 @@ if [ -n "$want" ] && [ "$v" = "$want" ]; then
 	echo "ok - sources/upgrade_path: $path"
 else
 	echo "not ok - sources/upgrade_path: src/sql/upgrade leads from '$roots' to '$path', not on to $want (one root, one script per step)"
+fi
+
+# ml_train's own params keys (src/pg/params.c, general_keys) against the copy
+# ml_calibrate's SQL keeps apart from the learner's (src/sql/85_calibrate.sql
+# and the upgrade script that installs it)
+c_keys=$(sed -n '/general_keys\[\] = {/,/};/p' src/pg/params.c | grep -o '"[a-z_]*"' | tr -d '"' | sort | tr '\n' ',')
+sql_keys=$(grep -h "general constant text\[\]" src/sql/*.sql src/sql/upgrade/*.sql |
+	sed -E "s/.*'\{([^}]*)\}'.*/\1/" | sort -u)
+mismatch=$(for k in $sql_keys; do [ "$(echo "$k" | tr ',' '\n' | sort | tr '\n' ',')" = "$c_keys" ] || echo "$k"; done)
+if [ -n "$c_keys" ] && [ -n "$sql_keys" ] && [ -z "$mismatch" ]; then
+	echo "ok - sources/train_keys: ml_calibrate passes on the params keys params.c gives ml_train (${c_keys%,})"
+else
+	echo "not ok - sources/train_keys: params.c's general_keys (${c_keys%,}) differ from the SQL's: ${mismatch:-none found}"
 fi
 
 if [ ! -f "$SO" ]; then

@@ -91,16 +91,38 @@ practice_score(const MLModel *m, const MLDataset *d)
 }
 
 int64
+practice_record_run(int64 project_id, const char *kind, Datum config, const char *algorithm,
+					Datum params, int64 seed, const char *task, int64 n_train, int64 n_test,
+					MetricRows *metrics, const char *artifact, const MLBuffer *content)
+{
+	int64		experiment_id = catalog_find_experiment(project_id, kind, config);
+	CatalogRun	run;
+	int64		run_id;
+
+	if (experiment_id == 0)
+		experiment_id = catalog_insert_experiment(project_id, kind, kind, config);
+	catalog_run_init(&run);
+	run.experiment_id = experiment_id;
+	run.project_id = project_id;
+	run.algorithm = algorithm;
+	run.params = params;
+	run.seed = seed;
+	run.task = task;
+	run.n_train = n_train;
+	run.n_test = n_test;
+	run_id = catalog_insert_run(&run);
+	catalog_insert_metrics(run_id, metrics);
+	catalog_insert_artifact(run_id, artifact, "application/json", content->data, content->len);
+	return run_id;
+}
+
+int64
 practice_record(const TrainData *td, int64 project_id, const char *kind, const char *extra,
 				MetricRows *metrics, const char *artifact, const MLBuffer *content,
 				int64 n_train, int64 n_test)
 {
 	MLBuffer	cfg;
 	char	   *pj = JsonbToCString(NULL, &td->params_jb->root, VARSIZE(td->params_jb));
-	Datum		cfg_datum;
-	int64		experiment_id;
-	CatalogRun	run;
-	int64		run_id;
 
 	buffer_init(&cfg);
 	buffer_printf(&cfg, "{\"source\": ");
@@ -124,22 +146,7 @@ practice_record(const TrainData *td, int64 project_id, const char *kind, const c
 	buffer_json_num(&cfg, td->test_size);
 	buffer_printf(&cfg, ", \"seed\": " INT64_FORMAT "%s%s}", td->seed, extra ? ", " : "",
 				  extra ? extra : "");
-	cfg_datum = jsonb_datum(&cfg);
-	experiment_id = catalog_find_experiment(project_id, kind, cfg_datum);
-	if (experiment_id == 0)
-		experiment_id = catalog_insert_experiment(project_id, kind, kind, cfg_datum);
-
-	catalog_run_init(&run);
-	run.experiment_id = experiment_id;
-	run.project_id = project_id;
-	run.algorithm = td->learner->name;
-	run.params = json_text_to_jsonb(pj, strlen(pj));
-	run.seed = td->seed;
-	run.task = ml_task_name(td->task);
-	run.n_train = n_train;
-	run.n_test = n_test;
-	run_id = catalog_insert_run(&run);
-	catalog_insert_metrics(run_id, metrics);
-	catalog_insert_artifact(run_id, artifact, "application/json", content->data, content->len);
-	return run_id;
+	return practice_record_run(project_id, kind, jsonb_datum(&cfg), td->learner->name,
+							   json_text_to_jsonb(pj, strlen(pj)), td->seed, ml_task_name(td->task),
+							   n_train, n_test, metrics, artifact, content);
 }

@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * practices.h
- *	  What ml_sanity_check and ml_label_issues share (practices.c): a
- *	  project's recorded training configuration made ready to fit again,
- *	  a fit of it on any rows, and the run that records what they found.
+ *	  What the book's practices share (practices.c): a project's recorded
+ *	  training configuration made ready to fit again, a fit of it on any
+ *	  rows, and the run that records what they found (ml_sanity_check,
+ *	  ml_label_issues; ml_evaluate_slices records through it too).
  *
  *-------------------------------------------------------------------------
  */
@@ -44,5 +45,15 @@ extern double practice_score(const MLModel *m, const MLDataset *d);
 extern int64 practice_record(const TrainData *td, int64 project_id, const char *kind,
 							 const char *extra, MetricRows *metrics, const char *artifact,
 							 const MLBuffer *content, int64 n_train, int64 n_test);
+
+/*
+ * The recording itself: the experiment of this kind and config (found or
+ * made), one run of it with the metrics (n_train, n_test < 0: NULL), and a
+ * JSON artifact; returns the run id.  ml_evaluate_slices records with it too.
+ */
+extern int64 practice_record_run(int64 project_id, const char *kind, Datum config,
+								 const char *algorithm, Datum params, int64 seed, const char *task,
+								 int64 n_train, int64 n_test, MetricRows *metrics,
+								 const char *artifact, const MLBuffer *content);
 
 #endif							/* MLSQL_PRACTICES_H */

@@ -50,6 +50,7 @@
 #include "pg/evaluate.h"
 #include "pg/mlsql_pg.h"
 #include "pg/params.h"
+#include "pg/practices.h"
 #include "pg/rule.h"
 #include "pg/source.h"
 
@@ -222,11 +223,7 @@ record_slices(int64 project_id, int64 model_id, const MLModel *m, const char *so
 			  const char *slice, MLBuffer *rows, int n_slices, int n_flagged, size_t n)
 {
 	MLBuffer	cfg;
-	int64		experiment_id;
-	CatalogRun	run;
-	int64		run_id;
 	MetricRows	metrics = {0};
-	Datum		cfg_datum;
 
 	if (!catalog_may_manage(project_id))
 	{
@@ -242,22 +239,11 @@ record_slices(int64 project_id, int64 model_id, const MLModel *m, const char *so
 	buffer_printf(&cfg, ", \"model_id\": " INT64_FORMAT ", \"algorithm\": ", model_id);
 	buffer_json_str(&cfg, m->learner->name);
 	buffer_printf(&cfg, "}");
-	cfg_datum = jsonb_datum(&cfg);
-	experiment_id = catalog_find_experiment(project_id, "slices", cfg_datum);
-	if (experiment_id == 0)
-		experiment_id = catalog_insert_experiment(project_id, "slices", "slices", cfg_datum);
-	catalog_run_init(&run);
-	run.experiment_id = experiment_id;
-	run.project_id = project_id;
-	run.algorithm = m->learner->name;
-	run.params = json_text_to_jsonb("{}", 2);
-	run.task = ml_task_name(m->task);
-	run.n_test = (int64) n;
-	run_id = catalog_insert_run(&run);
 	add_metric(&metrics, "test", "slices", 0, n_slices);
 	add_metric(&metrics, "test", "flagged_slices", 0, n_flagged);
-	catalog_insert_metrics(run_id, &metrics);
-	catalog_insert_artifact(run_id, "slices", "application/json", rows->data, rows->len);
+	(void) practice_record_run(project_id, "slices", jsonb_datum(&cfg), m->learner->name,
+							   json_text_to_jsonb("{}", 2), 0, ml_task_name(m->task), -1, (int64) n,
+							   &metrics, "slices", rows);
 }
 
 Datum
