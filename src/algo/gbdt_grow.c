@@ -186,18 +186,24 @@ leaf_weight(const Grower *gr, double g, double h)
 	return h + gr->lambda > 0 ? -soft(g, gr->alpha) / (h + gr->lambda) : 0.0;
 }
 
-/* add rows[0..n) into H for the tree's features (H zeroed by the caller) */
+/*
+ * add rows[0..n) into H for the tree's features feats[a0..a1) (H zeroed by
+ * the caller).  Each entry sums its rows in row order whatever the range,
+ * so splitting the features among tasks gives the same sums.
+ */
 static void
-hist_rows(const Grower *gr, const uint32_t *rows, size_t n, GH *H)
+hist_rows(const Grower *gr, const uint32_t *rows, size_t n, GH *H, int a0, int a1)
 {
 	size_t		p = gr->p;
 	const uint8_t *bins = gr->bins;
 	const GH   *gh = gr->gh;
-	int			nf = gr->nf;
 
-	if (nf == (int) p)
+	if (gr->nf == (int) p)
 	{
-		/* every feature: the row's p bytes are contiguous */
+		/* every feature: the row's bytes a0..a1 are contiguous */
+		size_t		f0 = (size_t) a0,
+					f1 = (size_t) a1;
+
 		for (size_t i = 0; i < n; i++)
 		{
 			uint32_t	r = rows[i];
@@ -207,10 +213,10 @@ hist_rows(const Grower *gr, const uint32_t *rows, size_t n, GH *H)
 
 			if (i + GB_PREFETCH < n)
 			{
-				__builtin_prefetch(bins + (size_t) rows[i + GB_PREFETCH] * p);
+				__builtin_prefetch(bins + (size_t) rows[i + GB_PREFETCH] * p + f0);
 				__builtin_prefetch(gh + rows[i + GB_PREFETCH]);
 			}
-			for (size_t f = 0; f < p; f++)
+			for (size_t f = f0; f < f1; f++)
 			{
 				GH		   *e = H + f * GB_STRIDE + b[f];
 
@@ -229,10 +235,10 @@ hist_rows(const Grower *gr, const uint32_t *rows, size_t n, GH *H)
 
 		if (i + GB_PREFETCH < n)
 		{
-			__builtin_prefetch(bins + (size_t) rows[i + GB_PREFETCH] * p + gr->feats[0]);
+			__builtin_prefetch(bins + (size_t) rows[i + GB_PREFETCH] * p + gr->feats[a0]);
 			__builtin_prefetch(gh + rows[i + GB_PREFETCH]);
 		}
-		for (int a = 0; a < nf; a++)
+		for (int a = a0; a < a1; a++)
 		{
 			int			f = gr->feats[a];
 			GH		   *e = H + (size_t) f * GB_STRIDE + b[f];
@@ -249,9 +255,9 @@ hist_rows(const Grower *gr, const uint32_t *rows, size_t n, GH *H)
  * and subtracting only these keeps small nodes cheap.
  */
 static void
-zero_hist(const Grower *gr, GH *H)
+zero_hist(const Grower *gr, GH *H, int a0, int a1)
 {
-	for (int a = 0; a < gr->nf; a++)
+	for (int a = a0; a < a1; a++)
 	{
 		int			f = gr->feats[a];
 		GH		   *e = H + (size_t) f * GB_STRIDE;
@@ -282,44 +288,77 @@ add_hist(const Grower *gr, GH *D, const GH *S, double sign)
 	}
 }
 
-/* task t: chunk t of the rows into its partial histogram */
+/* the features of group g of h_groups: feats[*a0..*a1) */
+static void
+hist_group(const Grower *gr, int g, int *a0, int *a1)
+{
+	*a0 = (int) ((long) gr->nf * g / gr->h_groups);
+	*a1 = (int) ((long) gr->nf * (g + 1) / gr->h_groups);
+}
+
+/*
+ * task t: chunk t / h_groups of the rows, the features of group
+ * t % h_groups, into the chunk's partial histogram (or into h_out when the
+ * rows are one chunk)
+ */
 static void
 hist_task(void *arg, int t)
 {
 	Grower	   *gr = arg;
-	size_t		lo = (size_t) t * GB_CHUNK,
+	int			c = t / gr->h_groups,
+				a0,
+				a1;
+	size_t		lo = (size_t) c * GB_CHUNK,
 				hi = lo + GB_CHUNK < gr->h_n ? lo + GB_CHUNK : gr->h_n;
+	GH		   *H = gr->h_out ? gr->h_out : gr->partial[c];
 
-	zero_hist(gr, gr->partial[t]);
-	hist_rows(gr, gr->h_rows + lo, hi - lo, gr->partial[t]);
+	hist_group(gr, t % gr->h_groups, &a0, &a1);
+	zero_hist(gr, H, a0, a1);
+	hist_rows(gr, gr->h_rows + lo, hi - lo, H, a0, a1);
 }
 
 /*
  * The histogram of rows[0..n) into H.  Rows are summed in chunks of
- * GB_CHUNK, each into its own partial histogram (on worker threads when
- * there are several), and the partials are added in chunk order: the sums
- * depend on the rows only, never on the thread count.
+ * GB_CHUNK, each into its own partial histogram, and the partials are added
+ * in chunk order: the sums depend on the rows only, never on the thread
+ * count.  With several threads, the tasks are the chunks times groups of
+ * features when the chunks alone are too few to share out (a group's
+ * entries are summed in the same row order, so the sums do not change).
  */
 static void
 build_hist(Grower *gr, const uint32_t *rows, size_t n, GH *H)
 {
-	int			chunks = (int) ((n + GB_CHUNK - 1) / GB_CHUNK);
+	int			chunks = (int) ((n + GB_CHUNK - 1) / GB_CHUNK),
+				groups = 1;
 
-	zero_hist(gr, H);
-	if (chunks <= 1)
+	if (gr->threads > 1 && chunks == 1 && n * (size_t) gr->nf >= GB_GROUP_WORK)
 	{
-		hist_rows(gr, rows, n, H);
+		groups = gr->threads;
+		if (groups > gr->nf / GB_GROUP_MIN)
+			groups = gr->nf / GB_GROUP_MIN;
+		if (groups < 1)
+			groups = 1;
+	}
+	if (chunks <= 1 && groups <= 1)
+	{
+		zero_hist(gr, H, 0, gr->nf);
+		hist_rows(gr, rows, n, H, 0, gr->nf);
 		return;
 	}
-	while (gr->n_partial < chunks)
-		gr->partial[gr->n_partial++] = ml_alloc(ml_mul_size(ml_mul_size(gr->p, GB_STRIDE), sizeof(GH)));
 	gr->h_rows = rows;
 	gr->h_n = n;
+	gr->h_groups = groups;
+	gr->h_out = chunks <= 1 ? H : NULL;
+	while (chunks > 1 && gr->n_partial < chunks)
+		gr->partial[gr->n_partial++] = ml_alloc(ml_mul_size(ml_mul_size(gr->p, GB_STRIDE), sizeof(GH)));
 	if (gr->threads > 1)
-		ml_parallel_for(chunks, gr->threads, hist_task, gr);
+		ml_parallel_for(chunks * groups, gr->threads, hist_task, gr);
 	else
-		for (int t = 0; t < chunks; t++)
+		for (int t = 0; t < chunks * groups; t++)
 			hist_task(gr, t);
+	if (chunks <= 1)
+		return;
+	zero_hist(gr, H, 0, gr->nf);
 	for (int t = 0; t < chunks; t++)
 		add_hist(gr, H, gr->partial[t], 1.0);
 }

@@ -24,6 +24,8 @@
 #define GB_MISSING 255			/* bin of a missing value */
 #define GB_STRIDE 256			/* histogram entries per feature */
 #define GB_CHUNK 32768			/* rows per partial histogram */
+#define GB_GROUP_WORK 65536		/* row x feature updates worth sharing by feature groups */
+#define GB_GROUP_MIN 4			/* features per group at least */
 
 typedef enum GbObjective
 {
@@ -163,6 +165,8 @@ typedef struct Grower
 	/* chunked histogram task */
 	const uint32_t *h_rows;
 	size_t		h_n;
+	int			h_groups;		/* feature groups per chunk */
+	GH		   *h_out;			/* one chunk: the histogram itself */
 	GH		  **partial;		/* one per chunk of GB_CHUNK rows */
 	int			n_partial;
 	/* chunked partition task */

@@ -291,12 +291,179 @@ ml_thread_count(int setting, int tasks)
 	return t < 1 ? 1 : t;
 }
 
+/*
+ * The crew: helper threads kept for the life of the process, so that a pool
+ * started by the host's thread costs a wake-up, not a thread creation (a
+ * gbdt fit runs thousands of pools).  The calling thread runs tasks too, so
+ * `threads` workers are the caller and threads - 1 helpers.  Helpers start
+ * with every signal blocked, wait on a condition variable between pools,
+ * and never call the host.  Nested pools, and a pool started while the crew
+ * is busy, start their own threads as before.
+ */
+typedef struct Crew
+{
+	pthread_mutex_t lock;
+	pthread_cond_t work;		/* a new generation was posted */
+	pthread_cond_t done;		/* busy reached 0 */
+	int			started;		/* helper threads running */
+	unsigned	gen;			/* generation of the posted pool */
+	Pool	   *pool;
+	int			want;			/* helpers that join this generation */
+	int			busy;			/* helpers still in the posted pool */
+	bool		in_use;			/* a caller owns the crew */
+} Crew;
+
+static Crew crew = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
+	0, 0, NULL, 0, 0, false};
+
+#define CREW_SPIN 2000			/* polls of the generation before sleeping */
+#if defined(__x86_64__) || defined(__i386__)
+#define crew_pause() __builtin_ia32_pause()
+#else
+#define crew_pause() ((void) 0)
+#endif
+
+static void *
+helper_main(void *p)
+{
+	int			me = (int) (intptr_t) p;
+	unsigned	seen = 0;
+
+	for (;;)
+	{
+		Pool	   *pool = NULL;
+
+		/* a short spin first: pools follow one another closely in a fit */
+		for (int s = 0; s < CREW_SPIN; s++)
+		{
+			if (__atomic_load_n(&crew.gen, __ATOMIC_ACQUIRE) != seen)
+				break;
+			crew_pause();
+		}
+		pthread_mutex_lock(&crew.lock);
+		while (crew.gen == seen)
+			pthread_cond_wait(&crew.work, &crew.lock);
+		seen = crew.gen;
+		if (me < crew.want)
+			pool = crew.pool;
+		pthread_mutex_unlock(&crew.lock);
+		if (pool == NULL)
+			continue;
+		worker_main(pool);
+		pthread_mutex_lock(&crew.lock);
+		if (--crew.busy == 0)
+			pthread_cond_signal(&crew.done);
+		pthread_mutex_unlock(&crew.lock);
+	}
+	return NULL;
+}
+
+int
+ml_crew_threads(void)
+{
+	int			n;
+
+	pthread_mutex_lock(&crew.lock);
+	n = crew.started;
+	pthread_mutex_unlock(&crew.lock);
+	return n;
+}
+
+/* claim the crew with at least `helpers` threads; the count it has, or -1 */
+static int
+crew_claim(int helpers)
+{
+	int			have;
+
+	pthread_mutex_lock(&crew.lock);
+	if (crew.in_use)
+	{
+		pthread_mutex_unlock(&crew.lock);
+		return -1;
+	}
+	crew.in_use = true;
+	if (crew.started < helpers)
+	{
+		sigset_t	all,
+					old;
+
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		while (crew.started < helpers)
+		{
+			pthread_t	tid;
+			pthread_attr_t attr;
+			int			rc;
+
+			pthread_attr_init(&attr);
+			pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+			rc = pthread_create(&tid, &attr, helper_main, (void *) (intptr_t) crew.started);
+			pthread_attr_destroy(&attr);
+			if (rc != 0)
+				break;
+			crew.started++;
+		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	have = crew.started < helpers ? crew.started : helpers;
+	pthread_mutex_unlock(&crew.lock);
+	return have;
+}
+
+/* run pool on the caller and `helpers` crew threads; returns when all are done */
+static void
+crew_run(Pool *pool, int helpers)
+{
+	pthread_mutex_lock(&crew.lock);
+	crew.pool = pool;
+	crew.want = helpers;
+	crew.busy = helpers;
+	__atomic_add_fetch(&crew.gen, 1, __ATOMIC_RELEASE);
+	if (helpers > 0)
+		pthread_cond_broadcast(&crew.work);
+	pthread_mutex_unlock(&crew.lock);
+	worker_main(pool);
+	pthread_mutex_lock(&crew.lock);
+	while (crew.busy > 0)
+		pthread_cond_wait(&crew.done, &crew.lock);
+	crew.pool = NULL;
+	crew.in_use = false;
+	pthread_mutex_unlock(&crew.lock);
+}
+
+/* run pool on `threads` new threads and join them */
+static void
+spawn_run(Pool *pool, int threads)
+{
+	pthread_t  *tid = malloc(sizeof(pthread_t) * threads);
+	int			started = 0;
+
+	if (tid == NULL)
+		ml_error(ML_ERR_LIMIT, NULL, "out of memory starting worker threads");
+	{
+		sigset_t	all,
+					old;
+
+		/* workers take no signals: the host's handlers run in its own thread */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		for (int i = 0; i < threads; i++)
+			if (pthread_create(&tid[i], NULL, worker_main, pool) == 0)
+				started++;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	if (started == 0)
+		worker_main(pool);		/* no thread could start: run here */
+	for (int i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	free(tid);
+}
+
 void
 ml_parallel_for(int n, int threads, MLTaskFn fn, void *arg)
 {
 	Pool		pool;
-	pthread_t  *tid;
-	int			started = 0;
+	int			helpers = -1;
 
 	if (n <= 0)
 		return;
@@ -309,26 +476,12 @@ ml_parallel_for(int n, int threads, MLTaskFn fn, void *arg)
 		threads = n;
 	if (threads < 1)
 		threads = 1;
-	tid = malloc(sizeof(pthread_t) * threads);
-	if (tid == NULL)
-		ml_error(ML_ERR_LIMIT, NULL, "out of memory starting worker threads");
-	{
-		sigset_t	all,
-					old;
-
-		/* workers take no signals: the host's handlers run in its own thread */
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, &old);
-		for (int i = 0; i < threads; i++)
-			if (pthread_create(&tid[i], NULL, worker_main, &pool) == 0)
-				started++;
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
-	if (started == 0)
-		worker_main(&pool);		/* no thread could start: run here */
-	for (int i = 0; i < started; i++)
-		pthread_join(tid[i], NULL);
-	free(tid);
+	if (current_worker == NULL)
+		helpers = crew_claim(threads - 1);
+	if (helpers >= 0)
+		crew_run(&pool, helpers);
+	else
+		spawn_run(&pool, threads);
 	pthread_mutex_destroy(&pool.lock);
 	if (pool.failed)
 	{

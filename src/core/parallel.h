@@ -15,6 +15,10 @@
  * then they are freed too before the error is raised.  A task frees only
  * what it allocated itself (or what a pool it ran handed back to it).
  *
+ * A pool started outside a task runs on the calling thread and helper
+ * threads kept for the life of the process (the crew), started on first
+ * use; nested pools start threads of their own.
+ *
  * Results do not depend on the number of threads: each task gets its index
  * and derives its own random stream from the run's seed.
  *
@@ -48,6 +52,9 @@ extern void ml_worker_release(void *ptr);
 
 /* blocks allocated in tasks and not yet freed (for tests) */
 extern size_t ml_worker_outstanding(void);
+
+/* helper threads the process keeps for pools (for tests) */
+extern int	ml_crew_threads(void);
 
 /* threads to use for a setting: 0 = all cores, capped by the work */
 extern int	ml_thread_count(int setting, int tasks);

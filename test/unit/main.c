@@ -44,6 +44,7 @@ static const struct
 	{"search_space", test_search_space},
 	{"ensembles", test_ensembles},
 	{"worker_errors", test_worker_errors},
+	{"worker_crew", test_worker_crew},
 	{"split", test_split},
 	{"metrics_hand", test_metrics_hand},
 	{"metrics_sklearn", test_metrics_sklearn},

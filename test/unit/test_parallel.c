@@ -2,8 +2,10 @@
  * test_parallel.c
  *	  Unit tests of src/core/parallel.c: worker pools free what failed tasks
  *	  allocated, hand back the first error, and give the caller the blocks
- *	  tasks hand back, nested pools included.
+ *	  tasks hand back, nested pools included; the crew of helper threads
+ *	  is reused from pool to pool.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "unit.h"
@@ -103,4 +105,67 @@ test_worker_errors(void)
 		EXPECT_ERROR(ML_ERR_DATA, ml_parallel_for(8, 2, keep_task, kept));
 		CHECK(ml_worker_outstanding() == before);
 	}
+}
+
+/* task t records the thread it ran on and sums its range */
+typedef struct CrewArg
+{
+	long		sum[64];
+	pthread_t	who[64];
+} CrewArg;
+
+static void
+crew_task(void *arg, int t)
+{
+	CrewArg    *a = arg;
+	long		s = 0;
+
+	for (long i = 0; i < 100000; i++)
+		s += (i * (t + 1)) % 7;
+	a->sum[t] = s;
+	a->who[t] = pthread_self();
+	if (t == 40 && a->sum[63] == -1)
+		ml_error(ML_ERR_DATA, NULL, "crew task %d failed", t);
+}
+
+/*
+ * Pools started one after another reuse the same helper threads (their
+ * number stays at threads - 1, the caller runs tasks too), give the same
+ * results as a serial run, and a failed pool leaves the crew usable.
+ */
+void
+test_worker_crew(void)
+{
+	CrewArg		serial,
+				a;
+	size_t		before = ml_worker_outstanding();
+	int			crew0;
+
+	memset(&serial, 0, sizeof(serial));
+	for (int t = 0; t < 64; t++)
+		crew_task(&serial, t);
+	ml_parallel_for(64, 3, crew_task, &a);
+	crew0 = ml_crew_threads();
+	CHECK(crew0 >= 2);
+	for (int round = 0; round < 200; round++)
+	{
+		bool		caller = false;
+
+		memset(&a, 0, sizeof(a));
+		ml_parallel_for(64, 3, crew_task, &a);
+		CHECK(memcmp(a.sum, serial.sum, sizeof(a.sum)) == 0);
+		for (int t = 0; t < 64; t++)
+			caller |= pthread_equal(a.who[t], pthread_self()) != 0;
+		if (round == 0)
+			CHECK(caller);		/* the calling thread took tasks */
+	}
+	CHECK(ml_crew_threads() == crew0);
+	a.sum[63] = -1;
+	EXPECT_ERROR(ML_ERR_DATA, ml_parallel_for(64, 3, crew_task, &a));
+	CHECK(strcmp(unit_last_msg, "crew task 40 failed") == 0);
+	memset(&a, 0, sizeof(a));
+	ml_parallel_for(64, 3, crew_task, &a);
+	CHECK(memcmp(a.sum, serial.sum, sizeof(a.sum)) == 0);
+	CHECK(ml_crew_threads() == crew0);
+	CHECK(ml_worker_outstanding() == before);
 }
