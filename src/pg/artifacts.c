@@ -83,28 +83,23 @@ write_curve_artifact(int64 run_id, const double *y, const double *proba, size_t 
 }
 
 void
-write_class_artifacts(int64 run_id, const MLModel *m, const MLDataset *d, const char *split)
+write_class_artifacts(int64 run_id, const MLModel *m, const MLDataset *d, const char *split,
+					  const double *proba)
 {
 	int			k = m->n_classes;
-	size_t		n = d->n_rows,
-				p = d->n_cols;
+	size_t		n = d->n_rows;
 	int64	   *cm = palloc0(sizeof(int64) * k * k);
-	double	   *row = palloc(sizeof(double) * Max(p, 1));
-	double	   *proba = palloc_extended(mul_size(Max(n, 1), sizeof(double) * k), MCXT_ALLOC_HUGE);
+	double	   *own = proba ? NULL : mlsql_predict_dataset(m, d);
 	MLBuffer	a,
 				b;
 
+	if (own)
+		proba = own;
 	for (size_t i = 0; i < n; i++)
-	{
-		double	   *prob = proba + i * k;
-
-		for (size_t j = 0; j < p; j++)
-			row[j] = d->X[j * n + i];
-		model_predict(m, row, 1, prob);
-		cm[(int) d->y[i] * k + ml_argmax(prob, k)]++;
-	}
+		cm[(int) d->y[i] * k + ml_argmax(proba + i * k, k)]++;
 	write_curve_artifact(run_id, d->y, proba, n, k, split);
-	pfree(proba);
+	if (own)
+		pfree(own);
 	buffer_init(&a);
 	buffer_init(&b);
 	buffer_printf(&a, "{\"split\": \"%s\", \"labels\": [", split);

@@ -13,9 +13,12 @@
 #include "core/dataset.h"
 #include "core/model.h"
 
-/* per-class reports and the confusion matrix on the evaluation split */
+/*
+ * per-class reports and the confusion matrix on the evaluation split, from
+ * the model's predictions of d when proba is not NULL
+ */
 extern void write_class_artifacts(int64 run_id, const MLModel *m, const MLDataset *d,
-								  const char *split);
+								  const char *split, const double *proba);
 /* feature importance: the learner's own, or permutation importance */
 extern void write_importance(int64 run_id, const MLModel *m, const MLDataset *train,
 							 const MLDataset *eval, uint64_t seed, size_t model_bytes);

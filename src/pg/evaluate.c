@@ -61,11 +61,11 @@ mlsql_metrics_from_predictions(const MLModel *m, const MLDataset *d, const doubl
 }
 
 /*
- * Score a dataset with a model and compute the task's metrics.  The dataset
- * is column-major; models read rows, so rows are transposed in blocks.
+ * Score a dataset with a model.  The dataset is column-major; models read
+ * rows, so rows are transposed in blocks.
  */
-void
-mlsql_evaluate_dataset(const MLModel *m, const MLDataset *d, MLMetricSet *out)
+double *
+mlsql_predict_dataset(const MLModel *m, const MLDataset *d)
 {
 	size_t		n = d->n_rows,
 				p = d->n_cols,
@@ -83,9 +83,18 @@ mlsql_evaluate_dataset(const MLModel *m, const MLDataset *d, MLMetricSet *out)
 		model_predict(m, block, len, pred + start * k);
 		CHECK_FOR_INTERRUPTS();
 	}
+	pfree(block);
+	return pred;
+}
+
+/* score a dataset with a model and compute the task's metrics */
+void
+mlsql_evaluate_dataset(const MLModel *m, const MLDataset *d, MLMetricSet *out)
+{
+	double	   *pred = mlsql_predict_dataset(m, d);
+
 	mlsql_metrics_from_predictions(m, d, pred, out);
 	pfree(pred);
-	pfree(block);
 }
 
 /* a dataset over rows of the source with an already transformed matrix */

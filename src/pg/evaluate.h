@@ -18,6 +18,8 @@
 /* the task's metrics from predictions of a dataset's rows (model_predict's layout) */
 extern void mlsql_metrics_from_predictions(const MLModel *m, const MLDataset *d,
 										   const double *pred, MLMetricSet *out);
+/* predictions of a column-major dataset's rows (model_predict's layout), palloc'd */
+extern double *mlsql_predict_dataset(const MLModel *m, const MLDataset *d);
 /* score a column-major dataset and compute the task's metrics */
 extern void mlsql_evaluate_dataset(const MLModel *m, const MLDataset *d, MLMetricSet *out);
 

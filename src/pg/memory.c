@@ -46,6 +46,7 @@ typedef struct MemoryArgs
 	size_t	   *eval_rows;		/* the rows if_better scores: test, or training */
 	size_t		n_eval;
 	const char *eval_split;
+	double	   *test_pred;		/* the model's predictions of test, or NULL */
 } MemoryArgs;
 
 static double
@@ -67,7 +68,8 @@ memory_extras(TrainRecord *r, int64 run_id, int64 experiment_id, int64 project_i
 	MLDataset  *eval = r->n_test > 0 ? a->test : a->train;
 
 	if (r->task == ML_CLASSIFICATION)
-		write_class_artifacts(run_id, r->model, eval, a->eval_split);
+		write_class_artifacts(run_id, r->model, eval, a->eval_split,
+							  r->n_test > 0 ? a->test_pred : NULL);
 	write_importance(run_id, r->model, a->train, eval, (uint64_t) r->seed, r->bytes.len);
 	if (ensemble_is(r->learner))
 		write_members(run_id, experiment_id, project_id, dataset_id, r->seed, r->model, r->ctx,
@@ -165,10 +167,12 @@ memory_fit(TrainData *td, TrainRecord *r, MLFitContext *ctx)
 /*
  * The baseline on the same split (supervised tasks only), and the metrics
  * of the model and the baseline on the training and test rows (the
- * training rows again when there is no test split, with a NOTICE).
+ * training rows again when there is no test split, with a NOTICE).  The
+ * model's predictions of the test rows go to *test_pred (kept for the class
+ * artifacts, which read the same rows).
  */
 static void
-memory_scores(TrainData *td, TrainRecord *r, MLFitContext *ctx)
+memory_scores(TrainData *td, TrainRecord *r, MLFitContext *ctx, double **test_pred)
 {
 	MLModel    *model = td->model;
 	MLDataset  *train = td->train;
@@ -209,7 +213,8 @@ memory_scores(TrainData *td, TrainRecord *r, MLFitContext *ctx)
 	}
 	if (td->n_test > 0)
 	{
-		mlsql_evaluate_dataset(model, td->test, &r->m_test);
+		*test_pred = mlsql_predict_dataset(model, td->test);
+		mlsql_metrics_from_predictions(model, td->test, *test_pred, &r->m_test);
 		if (base_model)
 			mlsql_evaluate_dataset(base_model, td->test, &r->b_test);
 	}
@@ -249,7 +254,7 @@ memory_train(TrainData *td, const char *deploy, bool skip_identical, struct Retu
 	eval_rows = td->n_test > 0 ? td->test_rows : td->train_rows;
 
 	memory_fit(td, &r, &ctx);
-	memory_scores(td, &r, &ctx);
+	memory_scores(td, &r, &ctx, &a.test_pred);
 
 	buffer_init(&r.bytes);
 	model_write(td->model, &r.bytes);

@@ -80,7 +80,7 @@ rule_extras(TrainRecord *r, int64 run_id, int64 experiment_id, int64 project_id,
 	(void) project_id;
 	(void) dataset_id;
 	if (r->task == ML_CLASSIFICATION)
-		write_class_artifacts(run_id, a->model, a->eval, a->eval_split);
+		write_class_artifacts(run_id, a->model, a->eval, a->eval_split, NULL);
 }
 
 /*
