@@ -109,15 +109,14 @@ grad_task(void *arg, int t)
 	gradients(a->obj, a->K, a->c, a->F, a->y, a->w, a->n, lo, hi, a->delta, a->out);
 }
 
-/* mean loss of rows 0, step, 2 step, ... < n at F (n x K, class-major) */
+/* summed loss of rows i0, i0 + step, ... < i1 at F (n x K, class-major) */
 static double
-mean_loss(int obj, int K, const double *F, const double *y, size_t n, size_t step,
-		  double delta)
+sum_loss(int obj, int K, const double *F, const double *y, size_t n, size_t step,
+		 double delta, size_t i0, size_t i1)
 {
 	double		s = 0;
-	size_t		cnt = 0;
 
-	for (size_t i = 0; i < n; i += step, cnt++)
+	for (size_t i = i0; i < i1; i += step)
 	{
 		switch (obj)
 		{
@@ -156,6 +155,17 @@ mean_loss(int obj, int K, const double *F, const double *y, size_t n, size_t ste
 				break;
 		}
 	}
+	return s;
+}
+
+/* mean loss of rows 0, step, 2 step, ... < n at F (n x K, class-major) */
+static double
+mean_loss(int obj, int K, const double *F, const double *y, size_t n, size_t step,
+		  double delta)
+{
+	size_t		cnt = n ? (n - 1) / step + 1 : 0;
+	double		s = sum_loss(obj, K, F, y, n, step, delta, 0, n);
+
 	s = cnt ? s / cnt : 0;
 	return obj == GB_SQUARED ? sqrt(s) : s;
 }
@@ -811,6 +821,53 @@ round_trees(Boost *b, int round, size_t nr)
 }
 
 /*
+ * The training loss logged each round: its stride sample is summed in
+ * GB_LOSS_PARTS fixed parts (on worker threads) added in order, so the
+ * value does not depend on the thread count.
+ */
+#define GB_LOSS_PARTS 8
+
+typedef struct LossTask
+{
+	const Boost *b;
+	size_t		step,
+				cnt;
+	double		part[GB_LOSS_PARTS];
+} LossTask;
+
+static void
+loss_task(void *arg, int t)
+{
+	LossTask   *a = arg;
+	const Boost *b = a->b;
+	size_t		j0 = a->cnt * (size_t) t / GB_LOSS_PARTS,
+				j1 = a->cnt * (size_t) (t + 1) / GB_LOSS_PARTS;
+
+	a->part[t] = sum_loss(b->obj, b->K, b->F, b->y, b->n, a->step, b->delta,
+						  j0 * a->step, j1 * a->step < b->n ? j1 * a->step : b->n);
+}
+
+static double
+train_loss(const Boost *b)
+{
+	LossTask	a;
+	double		s = 0;
+
+	a.b = b;
+	a.step = (b->n + 65535) / 65536;	/* a stride sample of at most ~65536 rows */
+	a.cnt = b->n ? (b->n - 1) / a.step + 1 : 0;
+	if (b->threads > 1)
+		ml_parallel_for(GB_LOSS_PARTS, b->threads, loss_task, &a);
+	else
+		for (int t = 0; t < GB_LOSS_PARTS; t++)
+			loss_task(&a, t);
+	for (int t = 0; t < GB_LOSS_PARTS; t++)
+		s += a.part[t];
+	s = a.cnt ? s / a.cnt : 0;
+	return b->obj == GB_SQUARED ? sqrt(s) : s;
+}
+
+/*
  * Log the round's train and validation loss; keep the best validation
  * round.  True when early stopping ends the fit.
  */
@@ -819,9 +876,7 @@ log_round(Boost *b, int round, double *best_loss, int *best_round)
 {
 	int			obj = b->obj;
 
-	/* the train loss curve reads a stride sample of at most ~65536 rows */
-	ml_log_metric(b->ctx, "train", loss_name(obj), round + 1,
-				  mean_loss(obj, b->K, b->F, b->y, b->n, (b->n + 65535) / 65536, b->delta));
+	ml_log_metric(b->ctx, "train", loss_name(obj), round + 1, train_loss(b));
 	if (b->vd)
 	{
 		double		vl = mean_loss(obj, b->K, b->Fv, b->yv, b->nv, 1, b->delta);
