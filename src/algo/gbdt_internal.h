@@ -22,7 +22,14 @@
 #include <stdint.h>
 
 #define GB_MISSING 255			/* bin of a missing value */
-#define GB_STRIDE 256			/* histogram entries per feature */
+/*
+ * Histogram entries per feature: 256 bins and 8 of padding.  A stride of
+ * exactly 4 KiB put bin b of every feature in the same cache sets, so wide
+ * data whose features share a most frequent bin (the zero pixels of images)
+ * missed the caches on nearly every update: 5.0 against 0.77 ns per update
+ * measured on 784 features with half their values in one bin.
+ */
+#define GB_STRIDE 264
 #define GB_CHUNK 32768			/* rows per partial histogram */
 #define GB_GROUP_WORK 65536		/* row x feature updates worth sharing by feature groups */
 #define GB_GROUP_MIN 4			/* features per group at least */
