@@ -35,6 +35,7 @@ static const struct
 	{"forest_threads", test_forest_threads},
 	{"sortcount", test_sortcount},
 	{"split_assign", test_split_assign},
+	{"row_hashes", test_row_hashes},
 	{"pipeline", test_pipeline},
 	{"crc32c", test_crc32c},
 	{"buffer_roundtrip", test_buffer_roundtrip},

@@ -4,6 +4,7 @@
  *	  deterministic and a function of the row, and split_assign's strategies
  *	  (random splits append-stable, time, stratified).
  */
+#include <math.h>
 #include <string.h>
 
 #include "unit.h"
@@ -115,4 +116,59 @@ test_split_assign(void)
 		for (int c = 0; c < 3; c++)
 			CHECK(per[c] == (size_t) floor(cnt[c] * 0.25 + 0.5));
 	}
+}
+
+/*
+ * raw_row_hashes (blocks of rows, column by column, on threads) gives
+ * raw_row_hash of every row: NULLs, -0, categories, numeric and text
+ * targets, row counts that end mid-block and mid-chunk
+ */
+void
+test_row_hashes(void)
+{
+	size_t		n = 65536 + 300;
+	MLRawColumn cols[3] = {{0}};
+	double	   *a = ml_alloc(n * sizeof(double)),
+			   *b = ml_alloc(n * sizeof(double)),
+			   *y = ml_alloc(n * sizeof(double));
+	char	  **s = ml_alloc(n * sizeof(char *)),
+			  **yt = ml_alloc(n * sizeof(char *));
+	uint64_t   *h = ml_alloc(n * sizeof(uint64_t));
+	static char *words[] = {"red", "green", NULL, "blue"};
+	int			bad = 0;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		a[i] = i % 7 == 0 ? NAN : (i % 11 == 0 ? -0.0 : (double) (i % 97) / 3);
+		b[i] = (float) sin((double) i);
+		s[i] = words[i % 4];
+		y[i] = (double) (i % 3);
+		yt[i] = i % 5 == 0 ? NULL : words[(i + 1) % 4];
+	}
+	cols[0].kind = ML_COL_NUMERIC;
+	cols[0].num = a;
+	cols[1].kind = ML_COL_CATEGORICAL;
+	cols[1].str = s;
+	cols[2].kind = ML_COL_NUMERIC;
+	cols[2].num = b;
+	for (int t = 1; t <= 2; t++)
+		for (int target = 0; target < 3; target++)
+		{
+			const double *ty = target == 1 ? y : NULL;
+			const char *const *tt = target == 2 ? (const char *const *) yt : NULL;
+			size_t		m = target == 0 ? 1000 + 7 : n;
+
+			raw_row_hashes(cols, 3, ty, tt, m, 42 + target, h, t);
+			for (size_t i = 0; i < m; i++)
+				bad += h[i] != raw_row_hash(cols, 3, ty, tt, i, 42 + target);
+		}
+	CHECK(bad == 0);
+	/* -0 hashes as 0 */
+	CHECK(ml_row_hash_num(5, -0.0) == ml_row_hash_num(5, 0.0));
+	ml_free(a);
+	ml_free(b);
+	ml_free(y);
+	ml_free(s);
+	ml_free(yt);
+	ml_free(h);
 }
