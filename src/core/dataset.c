@@ -364,13 +364,18 @@ typedef struct NumStats
 	double		shares[10];		/* share of non-NULL rows per bin */
 } NumStats;
 
+/*
+ * The statistics of x[0..n) (NaN = NULL), with v (n values) and buf as
+ * scratch.  Sums run over the sorted values, so they are a function of the
+ * values, not of the rows' order.
+ */
 static void
-numeric_stats(const double *x, size_t n, NumStats *st)
+numeric_stats(const double *x, size_t n, NumStats *st, double *v, MLSortBuf *buf)
 {
-	double	   *v = ml_alloc(ml_mul_size(n ? n : 1, sizeof(double)));
 	size_t		m = 0;
 	double		mean = 0,
 				ss = 0;
+	size_t		bins[10] = {0};
 
 	memset(st, 0, sizeof(NumStats));
 	for (size_t i = 0; i < n; i++)
@@ -380,12 +385,23 @@ numeric_stats(const double *x, size_t n, NumStats *st)
 		else
 			v[m++] = x[i];
 	}
-	ml_sort_doubles(v, m);
-	for (size_t i = 0; i < m; i++)
+	ml_sort_doubles_buf(v, m, buf);
+	/* inner decile edges, then one pass for the sum, distinct values and bins */
+	for (int q = 1; q <= 9 && m > 0; q++)
+	{
+		double		e = v[(size_t) ((double) q / 10.0 * (m - 1))];
+
+		if (st->n_edges == 0 || e > st->edges[st->n_edges - 1])
+			st->edges[st->n_edges++] = e;
+	}
+	for (size_t i = 0, b = 0; i < m; i++)
 	{
 		mean += v[i];
 		if (i == 0 || v[i] != v[i - 1])
 			st->distinct++;
+		while ((int) b < st->n_edges && v[i] > st->edges[b])
+			b++;
+		bins[b]++;
 	}
 	mean = m ? mean / m : NAN;
 	for (size_t i = 0; i < m; i++)
@@ -394,27 +410,8 @@ numeric_stats(const double *x, size_t n, NumStats *st)
 	st->std = m ? sqrt(ss / m) : NAN;
 	st->min = m ? v[0] : NAN;
 	st->max = m ? v[m - 1] : NAN;
-	if (m > 0)
-	{
-		size_t		bins[10] = {0};
-
-		for (int q = 1; q <= 9; q++)
-		{
-			double		e = v[(size_t) ((double) q / 10.0 * (m - 1))];
-
-			if (st->n_edges == 0 || e > st->edges[st->n_edges - 1])
-				st->edges[st->n_edges++] = e;
-		}
-		for (size_t i = 0, b = 0; i < m; i++)
-		{
-			while ((int) b < st->n_edges && v[i] > st->edges[b])
-				b++;
-			bins[b]++;
-		}
-		for (int q = 0; q <= st->n_edges; q++)
-			st->shares[q] = (double) bins[q] / m;
-	}
-	ml_free(v);
+	for (int q = 0; m > 0 && q <= st->n_edges; q++)
+		st->shares[q] = (double) bins[q] / m;
 }
 
 static void
@@ -496,28 +493,50 @@ typedef struct StatsTask
 	const MLRawColumn *cols;
 	size_t		n;
 	NumStats   *st;
+	const int  *numeric;		/* the numeric columns, */
+	int			n_numeric;		/* how many, */
+	int			tasks;			/* dealt round robin to this many tasks */
 } StatsTask;
 
+/* task t's numeric columns, sharing one set of sort scratch */
 static void
 stats_task(void *arg, int t)
 {
 	StatsTask  *a = arg;
+	double	   *v = ml_alloc(ml_mul_size(a->n ? a->n : 1, sizeof(double)));
+	MLSortBuf	buf = {0};
 
-	if (a->cols[t].kind == ML_COL_NUMERIC)
-		numeric_stats(a->cols[t].num, a->n, &a->st[t]);
+	for (int k = t; k < a->n_numeric; k += a->tasks)
+	{
+		int			c = a->numeric[k];
+
+		numeric_stats(a->cols[c].num, a->n, &a->st[c], v, &buf);
+		ml_check_interrupts();
+	}
+	ml_sort_buf_free(&buf);
+	ml_free(v);
 }
 
 void
 column_stats_json_all(const MLRawColumn *cols, int n_cols, size_t n, MLBuffer *json, int threads)
 {
-	StatsTask	a = {cols, n, ml_alloc(sizeof(NumStats) * (n_cols > 0 ? n_cols : 1))};
+	StatsTask	a = {0};
+	int		   *numeric = ml_alloc(sizeof(int) * (n_cols > 0 ? n_cols : 1));
 
+	a.cols = cols;
+	a.n = n;
+	a.st = ml_alloc(sizeof(NumStats) * (n_cols > 0 ? n_cols : 1));
+	for (int c = 0; c < n_cols; c++)
+		if (cols[c].kind == ML_COL_NUMERIC)
+			numeric[a.n_numeric++] = c;
+	a.numeric = numeric;
+	a.tasks = threads < 1 ? 1 : threads;
+	a.tasks = a.tasks < a.n_numeric ? a.tasks : a.n_numeric;
 	/* the sorts on worker threads; the JSON (and string counts) here */
-	if (threads > 1 && n_cols > 1)
-		ml_parallel_for(n_cols, threads, stats_task, &a);
-	else
-		for (int c = 0; c < n_cols; c++)
-			stats_task(&a, c);
+	if (a.tasks > 1)
+		ml_parallel_for(a.tasks, a.tasks, stats_task, &a);
+	else if (a.tasks == 1)
+		stats_task(&a, 0);
 	for (int c = 0; c < n_cols; c++)
 	{
 		if (cols[c].kind == ML_COL_NUMERIC)
@@ -525,6 +544,7 @@ column_stats_json_all(const MLRawColumn *cols, int n_cols, size_t n, MLBuffer *j
 		else
 			categorical_stats_json(&cols[c], n, &json[c]);
 	}
+	ml_free(numeric);
 	ml_free(a.st);
 }
 
