@@ -681,6 +681,10 @@ typedef struct Reader
 	char	   *(*aux_seen)[AUX_SEEN];	/* its latest distinct values */
 	size_t		cap;			/* rows the buffers hold */
 	size_t		n;				/* rows read */
+	size_t		batch_start;	/* the row that began the batch of FETCH_ROWS */
+	size_t		batch_cap;		/* cap then, */
+	double		batch_cells;	/* cells_per_row then, */
+	bool		batch_check;	/* its memory check waits for the batch's end */
 	double		cells_per_row;
 	Datum	   *row_values;
 	bool	   *row_nulls;
@@ -712,9 +716,12 @@ reader_aux_setup(Reader *r)
 	}
 }
 
-/* room for got more rows in every buffer, within mlsql.max_memory */
+/*
+ * Room for got more rows in every buffer, within mlsql.max_memory (unless
+ * not check: batch_begin checks later).
+ */
 static void
-reader_reserve(Reader *r, uint64 got)
+reader_reserve(Reader *r, uint64 got, bool check)
 {
 	SourceData *s = r->s;
 	size_t		ncap;
@@ -724,7 +731,8 @@ reader_reserve(Reader *r, uint64 got)
 	ncap = Max(r->cap * 2, 1024);
 	while (ncap < r->n + got)
 		ncap *= 2;
-	check_memory((double) (r->n + got) * r->cells_per_row);
+	if (check)
+		check_memory((double) (r->n + got) * r->cells_per_row);
 	for (int f = 0; f < r->ncols; f++)
 		grow(&r->rc[f], ncap, r->n, r->main_cxt);
 	s->y_num = s->y_num ? repalloc_huge(s->y_num, ncap * sizeof(double))
@@ -740,6 +748,34 @@ reader_reserve(Reader *r, uint64 got)
 			: MemoryContextAllocHuge(r->main_cxt, ncap * sizeof(double));
 	}
 	r->cap = ncap;
+}
+
+/*
+ * Row r->n begins a batch of FETCH_ROWS rows: the buffers grow, and
+ * mlsql.max_memory is checked, by batches, as when the rows came through
+ * a cursor (so the limit trips at the same row count, with the same
+ * message).  A batch that would pass the limit is read first, since its
+ * rows may be the source's last: batch_end checks it with its real size.
+ */
+static void
+batch_begin(Reader *r)
+{
+	double		kb = (double) (r->n + FETCH_ROWS) * r->cells_per_row * sizeof(double) / 1024.0;
+
+	r->batch_start = r->n;
+	r->batch_cap = r->cap;
+	r->batch_cells = r->cells_per_row;
+	r->batch_check = r->n + FETCH_ROWS > r->cap && kb > (double) mlsql_max_memory_kb;
+	reader_reserve(r, FETCH_ROWS, !r->batch_check);
+}
+
+/* the batch's memory check, once its rows are known (at FETCH_ROWS or the last row) */
+static void
+batch_end(Reader *r)
+{
+	if (r->batch_check && r->n > r->batch_cap)
+		check_memory((double) r->n * r->batch_cells);
+	r->batch_check = false;
 }
 
 /* row n's value of an array feature column: one number per element */
@@ -977,8 +1013,8 @@ typedef struct SourceDest
 	int			n_features;
 	char	  **aux;
 	MemoryContext batch_cxt;	/* per-row temporaries, reset every FETCH_ROWS rows */
+	ErrorContextCallback *outer;	/* our errors' context: source_read's caller's, not SPI's */
 	int			last_att;		/* the highest attribute read, 1-based */
-	int			in_batch;
 } SourceDest;
 
 static void
@@ -987,8 +1023,10 @@ source_dest_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	SourceDest *d = (SourceDest *) self;
 	Reader	   *r = d->r;
 	MemoryContext old = MemoryContextSwitchTo(r->main_cxt);
+	ErrorContextCallback *spi = error_context_stack;
 
 	(void) operation;
+	error_context_stack = d->outer;
 	/* a copy: the executor's goes with it, and the columns are named after it ends */
 	r->td = CreateTupleDescCopy(typeinfo);
 	r->ncols = select_columns(r->td, r->target, d->features, d->n_features, d->aux, r->n_aux,
@@ -1002,6 +1040,7 @@ source_dest_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 		d->last_att = Max(d->last_att, r->aux_att[x] + 1);
 	d->batch_cxt = AllocSetContextCreate(r->main_cxt, "mlsql source batch", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(old);
+	error_context_stack = spi;
 }
 
 static bool
@@ -1010,9 +1049,12 @@ source_dest_receive(TupleTableSlot *slot, DestReceiver *self)
 	SourceDest *d = (SourceDest *) self;
 	Reader	   *r = d->r;
 	MemoryContext old;
+	ErrorContextCallback *spi = error_context_stack;
 
-	if (r->n >= r->cap)
-		reader_reserve(r, 1);
+	/* the errors of the rows' values say nothing of SPI's statement */
+	error_context_stack = d->outer;
+	if (r->n % FETCH_ROWS == 0)
+		batch_begin(r);
 	/* the columns up to the last one read, decoded in place in the slot */
 	slot_getsomeattrs(slot, d->last_att);
 	r->row_values = slot->tts_values;
@@ -1020,12 +1062,13 @@ source_dest_receive(TupleTableSlot *slot, DestReceiver *self)
 	old = MemoryContextSwitchTo(d->batch_cxt);
 	read_row(r);
 	MemoryContextSwitchTo(old);
-	if (++d->in_batch == FETCH_ROWS)
+	if (r->n % FETCH_ROWS == 0)
 	{
-		d->in_batch = 0;
+		batch_end(r);
 		MemoryContextReset(d->batch_cxt);
 		CHECK_FOR_INTERRUPTS();
 	}
+	error_context_stack = spi;
 	return true;
 }
 
@@ -1064,6 +1107,7 @@ source_read(const char *source, const char *target, char **features,
 	dest.features = features;
 	dest.n_features = n_features;
 	dest.aux = aux;
+	dest.outer = error_context_stack;
 
 	/*
 	 * A query runs read-only (no data-modifying CTE can sneak in).  A
@@ -1080,6 +1124,7 @@ source_read(const char *source, const char *target, char **features,
 	if ((rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY) || r.td == NULL)
 		elog(ERROR, "could not read the source: %s", SPI_result_code_string(rc));
 	MemoryContextDelete(dest.batch_cxt);
+	batch_end(&r);
 	reader_check(&r, source, require_rows);
 
 	/* expand into raw columns */
