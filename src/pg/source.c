@@ -7,9 +7,11 @@
  * a query starting with SELECT, WITH, VALUES or TABLE, or "snapshot:<id>"
  * (a table materialized by ml_snapshot).  A name is parsed as an identifier
  * list and resolved with the catalog, never pasted into SQL; a query is
- * planned as one read-only statement.  Rows come through an SPI cursor in
- * batches of 1000 with the caller's privileges; per-row temporaries live in
- * a batch memory context reset after each batch.
+ * planned as one read-only statement.  Its rows go, with the caller's
+ * privileges, to a DestReceiver (SPI_execute_plan_extended) that decodes
+ * each from the executor's slot straight into the column arrays; per-row
+ * temporaries live in a batch memory context reset every 1000 rows, when
+ * interrupts are also checked.
  *
  * Column types become raw columns (see core/pipeline.h):
  *	int2/4/8, float4/8, numeric, bool (0 / 1)		numeric
@@ -31,10 +33,10 @@
 
 #include <math.h>
 
-#include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "utils/array.h"
@@ -44,7 +46,6 @@
 #include "utils/memutils.h"
 #include "utils/plancache.h"
 #include "utils/numeric.h"
-#include "utils/portal.h"
 #include "utils/regproc.h"
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
@@ -680,6 +681,10 @@ typedef struct Reader
 	char	   *(*aux_seen)[AUX_SEEN];	/* its latest distinct values */
 	size_t		cap;			/* rows the buffers hold */
 	size_t		n;				/* rows read */
+	size_t		batch_start;	/* the row that began the batch of FETCH_ROWS */
+	size_t		batch_cap;		/* cap then, */
+	double		batch_cells;	/* cells_per_row then, */
+	bool		batch_check;	/* its memory check waits for the batch's end */
 	double		cells_per_row;
 	Datum	   *row_values;
 	bool	   *row_nulls;
@@ -711,9 +716,12 @@ reader_aux_setup(Reader *r)
 	}
 }
 
-/* room for got more rows in every buffer, within mlsql.max_memory */
+/*
+ * Room for got more rows in every buffer, within mlsql.max_memory (unless
+ * not check: batch_begin checks later).
+ */
 static void
-reader_reserve(Reader *r, uint64 got)
+reader_reserve(Reader *r, uint64 got, bool check)
 {
 	SourceData *s = r->s;
 	size_t		ncap;
@@ -723,7 +731,8 @@ reader_reserve(Reader *r, uint64 got)
 	ncap = Max(r->cap * 2, 1024);
 	while (ncap < r->n + got)
 		ncap *= 2;
-	check_memory((double) (r->n + got) * r->cells_per_row);
+	if (check)
+		check_memory((double) (r->n + got) * r->cells_per_row);
 	for (int f = 0; f < r->ncols; f++)
 		grow(&r->rc[f], ncap, r->n, r->main_cxt);
 	s->y_num = s->y_num ? repalloc_huge(s->y_num, ncap * sizeof(double))
@@ -739,6 +748,34 @@ reader_reserve(Reader *r, uint64 got)
 			: MemoryContextAllocHuge(r->main_cxt, ncap * sizeof(double));
 	}
 	r->cap = ncap;
+}
+
+/*
+ * Row r->n begins a batch of FETCH_ROWS rows: the buffers grow, and
+ * mlsql.max_memory is checked, by batches, as when the rows came through
+ * a cursor (so the limit trips at the same row count, with the same
+ * message).  A batch that would pass the limit is read first, since its
+ * rows may be the source's last: batch_end checks it with its real size.
+ */
+static void
+batch_begin(Reader *r)
+{
+	double		kb = (double) (r->n + FETCH_ROWS) * r->cells_per_row * sizeof(double) / 1024.0;
+
+	r->batch_start = r->n;
+	r->batch_cap = r->cap;
+	r->batch_cells = r->cells_per_row;
+	r->batch_check = r->n + FETCH_ROWS > r->cap && kb > (double) mlsql_max_memory_kb;
+	reader_reserve(r, FETCH_ROWS, !r->batch_check);
+}
+
+/* the batch's memory check, once its rows are known (at FETCH_ROWS or the last row) */
+static void
+batch_end(Reader *r)
+{
+	if (r->batch_check && r->n > r->batch_cap)
+		check_memory((double) r->n * r->batch_cells);
+	r->batch_check = false;
 }
 
 /* row n's value of an array feature column: one number per element */
@@ -877,14 +914,11 @@ read_target_aux(Reader *r)
 	}
 }
 
-/* one row of the cursor into row n of the buffers */
+/* one row (r->row_values / r->row_nulls) into row n of the buffers */
 static void
-read_row(Reader *r, HeapTuple tup)
+read_row(Reader *r)
 {
 	size_t		n = r->n;
-
-	/* one pass over the tuple: heap_getattr per column is quadratic after a varlena */
-	heap_deform_tuple(tup, r->td, r->row_values, r->row_nulls);
 
 	for (int f = 0; f < r->ncols; f++)
 	{
@@ -907,7 +941,11 @@ read_row(Reader *r, HeapTuple tup)
 				c->nulls++;
 			else
 			{
-				v = source_datum_double(d, c->base);
+				/* the common types without the general conversion's switch */
+				v = c->base == FLOAT4OID ? DatumGetFloat4(d)
+					: c->base == FLOAT8OID ? DatumGetFloat8(d)
+					: c->base == INT4OID ? DatumGetInt32(d)
+					: source_datum_double(d, c->base);
 				if (!isfinite(v))
 				{
 					c->nonfinite++;
@@ -961,15 +999,95 @@ reader_check(Reader *r, const char *source, bool require_rows)
 						 quote_identifier(target))));
 }
 
+/*
+ * The receiver the source's query sends its rows to: each row is decoded
+ * from the executor's slot straight into the column arrays (no copy into
+ * a tuple table, no second deforming).  The columns are chosen when the
+ * query starts and its row type is known.
+ */
+typedef struct SourceDest
+{
+	DestReceiver pub;
+	Reader	   *r;
+	char	  **features;
+	int			n_features;
+	char	  **aux;
+	MemoryContext batch_cxt;	/* per-row temporaries, reset every FETCH_ROWS rows */
+	ErrorContextCallback *outer;	/* our errors' context: source_read's caller's, not SPI's */
+	int			last_att;		/* the highest attribute read, 1-based */
+} SourceDest;
+
+static void
+source_dest_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+	SourceDest *d = (SourceDest *) self;
+	Reader	   *r = d->r;
+	MemoryContext old = MemoryContextSwitchTo(r->main_cxt);
+	ErrorContextCallback *spi = error_context_stack;
+
+	(void) operation;
+	error_context_stack = d->outer;
+	/* a copy: the executor's goes with it, and the columns are named after it ends */
+	r->td = CreateTupleDescCopy(typeinfo);
+	r->ncols = select_columns(r->td, r->target, d->features, d->n_features, d->aux, r->n_aux,
+							  r->s, &r->rc, &r->aux_att, &r->target_col, &r->target_out);
+	r->cells_per_row = r->ncols + 1 + r->n_aux;
+	reader_aux_setup(r);
+	d->last_att = r->target_col + 1;
+	for (int f = 0; f < r->ncols; f++)
+		d->last_att = Max(d->last_att, r->rc[f].att + 1);
+	for (int x = 0; x < r->n_aux; x++)
+		d->last_att = Max(d->last_att, r->aux_att[x] + 1);
+	d->batch_cxt = AllocSetContextCreate(r->main_cxt, "mlsql source batch", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(old);
+	error_context_stack = spi;
+}
+
+static bool
+source_dest_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	SourceDest *d = (SourceDest *) self;
+	Reader	   *r = d->r;
+	MemoryContext old;
+	ErrorContextCallback *spi = error_context_stack;
+
+	/* the errors of the rows' values say nothing of SPI's statement */
+	error_context_stack = d->outer;
+	if (r->n % FETCH_ROWS == 0)
+		batch_begin(r);
+	/* the columns up to the last one read, decoded in place in the slot */
+	slot_getsomeattrs(slot, d->last_att);
+	r->row_values = slot->tts_values;
+	r->row_nulls = slot->tts_isnull;
+	old = MemoryContextSwitchTo(d->batch_cxt);
+	read_row(r);
+	MemoryContextSwitchTo(old);
+	if (r->n % FETCH_ROWS == 0)
+	{
+		batch_end(r);
+		MemoryContextReset(d->batch_cxt);
+		CHECK_FOR_INTERRUPTS();
+	}
+	error_context_stack = spi;
+	return true;
+}
+
+static void
+source_dest_noop(DestReceiver *self)
+{
+	(void) self;
+}
+
 SourceData *
 source_read(const char *source, const char *target, char **features,
 			int n_features, char **aux, int n_aux, bool require_rows)
 {
 	Reader		r = {0};
 	SourceData *s = palloc0(sizeof(SourceData));
-	MemoryContext batch_cxt;
+	SourceDest	dest;
+	SPIExecuteOptions opts = {0};
 	SPIPlanPtr	plan;
-	Portal		portal;
+	int			rc;
 
 	r.s = s;
 	r.main_cxt = CurrentMemoryContext;
@@ -979,49 +1097,34 @@ source_read(const char *source, const char *target, char **features,
 	r.n_aux = n_aux;
 	s->relation_or_query = pstrdup(source);
 	plan = source_prepare(source, NULL);
+	memset(&dest, 0, sizeof(dest));
+	dest.pub.receiveSlot = source_dest_receive;
+	dest.pub.rStartup = source_dest_startup;
+	dest.pub.rShutdown = source_dest_noop;
+	dest.pub.rDestroy = source_dest_noop;
+	dest.pub.mydest = DestNone;
+	dest.r = &r;
+	dest.features = features;
+	dest.n_features = n_features;
+	dest.aux = aux;
+	dest.outer = error_context_stack;
+
 	/*
 	 * A query runs read-only (no data-modifying CTE can sneak in).  A
 	 * relation is read as "SELECT * FROM rel", which cannot modify data, with
 	 * a fresh snapshot, so a table made earlier in this statement (a
-	 * snapshot) is visible.
+	 * snapshot) is visible.  The plan was prepared without
+	 * CURSOR_OPT_PARALLEL_OK: a serial plan, rows in the order a cursor
+	 * gave them.
 	 */
-	portal = SPI_cursor_open(NULL, plan, NULL, NULL, is_query(source));
-	/* a copy: the portal's own goes with it, and the columns are named after it closes */
-	r.td = CreateTupleDescCopy(portal->tupDesc);
-
-	r.ncols = select_columns(r.td, target, features, n_features, aux, n_aux, s, &r.rc, &r.aux_att,
-							 &r.target_col, &r.target_out);
-	r.cells_per_row = r.ncols + 1 + n_aux;
-	reader_aux_setup(&r);
-
-	batch_cxt = AllocSetContextCreate(r.main_cxt, "mlsql source batch", ALLOCSET_DEFAULT_SIZES);
-	for (;;)
-	{
-		SPITupleTable *tt;
-		uint64		got;
-		MemoryContext old;
-
-		SPI_cursor_fetch(portal, true, FETCH_ROWS);
-		got = SPI_processed;
-		tt = SPI_tuptable;
-		if (got == 0)
-			break;
-		reader_reserve(&r, got);
-		old = MemoryContextSwitchTo(batch_cxt);
-		if (r.row_values == NULL)
-		{
-			r.row_values = MemoryContextAlloc(r.main_cxt, sizeof(Datum) * Max(r.td->natts, 1));
-			r.row_nulls = MemoryContextAlloc(r.main_cxt, sizeof(bool) * Max(r.td->natts, 1));
-		}
-		for (uint64 i = 0; i < got; i++)
-			read_row(&r, tt->vals[i]);
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(batch_cxt);
-		SPI_freetuptable(tt);
-		CHECK_FOR_INTERRUPTS();
-	}
-	SPI_cursor_close(portal);
-	MemoryContextDelete(batch_cxt);
+	opts.read_only = is_query(source);
+	opts.dest = (DestReceiver *) &dest;
+	rc = SPI_execute_plan_extended(plan, &opts);
+	/* SPI calls a SELECT whose rows go to a DestNone receiver a utility */
+	if ((rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY) || r.td == NULL)
+		elog(ERROR, "could not read the source: %s", SPI_result_code_string(rc));
+	MemoryContextDelete(dest.batch_cxt);
+	batch_end(&r);
 	reader_check(&r, source, require_rows);
 
 	/* expand into raw columns */

@@ -113,3 +113,51 @@ test_sortcount(void)
 	}
 	CHECK(total == 5);
 }
+
+/*
+ * Sorts above the two-level threshold equal qsort (and -0 comes back as
+ * 0): spread values, clusters that crowd into one first-level bucket,
+ * runs of equal values, exact floats, and with a shared scratch buffer
+ */
+void
+test_sort_large(void)
+{
+	size_t		n = 300000;
+	double	   *a = ml_alloc(n * sizeof(double)),
+			   *b = ml_alloc(n * sizeof(double));
+	MLSortBuf	buf = {0};
+	uint64_t	x = 7;
+
+	for (int pass = 0; pass < 4; pass++)
+	{
+		int			bad = 0;
+
+		for (size_t i = 0; i < n; i++)
+		{
+			double		u;
+
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			u = (double) (x >> 11) * 0x1.0p-53;
+			if (pass == 0)			/* spread, a few huge outliers */
+				a[i] = i % 50000 == 0 ? 1e12 : u - 0.5;
+			else if (pass == 1)		/* exact floats, many duplicates */
+				a[i] = (float) ((double) ((x >> 20) % 1000) / 7.0);
+			else if (pass == 2)		/* most values crowded near 0, zeros of both signs */
+				a[i] = i % 3 == 0 ? (i % 2 ? -0.0 : 0.0) : (i % 5 == 0 ? u * 1e6 : u * 1e-9);
+			else				/* two constant runs and a spread */
+				a[i] = i % 2 ? 3.0 : (i % 4 == 0 ? -2.0 : u);
+			b[i] = a[i];
+		}
+		if (pass % 2)
+			ml_sort_doubles_buf(a, n, &buf);
+		else
+			ml_sort_doubles(a, n);
+		qsort(b, n, sizeof(double), unit_cmp_double);
+		for (size_t i = 0; i < n; i++)
+			bad += a[i] != b[i] || (i > 0 && !(a[i - 1] <= a[i])) || (a[i] == 0 && signbit(a[i]));
+		CHECK(bad == 0);
+	}
+	ml_sort_buf_free(&buf);
+	ml_free(a);
+	ml_free(b);
+}

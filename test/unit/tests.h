@@ -18,6 +18,9 @@ extern void test_buffer_roundtrip(void);
 /* test_dataset.c */
 extern void test_split(void);
 extern void test_split_assign(void);
+extern void test_column_stats(void);
+extern void test_sort_large(void);
+extern void test_row_hashes(void);
 
 /* test_engine.c */
 extern void test_engine_merge(void);
