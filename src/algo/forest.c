@@ -346,4 +346,5 @@ const MLLearner ml_learner_forest = {
 	.importance_method = "impurity",
 	.explain = forest_explain,
 	.engines = ML_ENGINE_MEMORY | ML_ENGINE_PARTITIONS,
+	.predict_in_tasks = true,
 };

@@ -481,4 +481,5 @@ const MLLearner ml_learner_gbdt = {
 	.engines = ML_ENGINE_MEMORY | ML_ENGINE_PARTITIONS,
 	.importance_kinds = gbdt_importance_kinds,
 	.importance_kind = gbdt_importance_kind,
+	.predict_in_tasks = true,
 };

@@ -575,4 +575,5 @@ const MLLearner ml_learner_tree = {
 	.importance_method = "impurity",
 	.explain = tree_explain,
 	.engines = ML_ENGINE_MEMORY | ML_ENGINE_PARTITIONS,
+	.predict_in_tasks = true,
 };

@@ -6,6 +6,7 @@
  *-------------------------------------------------------------------------
  */
 #include "model.h"
+#include "parallel.h"
 
 #include <math.h>
 #include <string.h>
@@ -212,6 +213,66 @@ void
 model_predict(const MLModel *m, const double *X, size_t n, double *out)
 {
 	m->learner->predict(m->state, X, n, out);
+}
+
+#define PREDICT_BLOCK 256		/* rows transposed and scored at a time */
+#define PREDICT_TASK 4096		/* rows per worker task */
+
+typedef struct PredictTask
+{
+	const MLModel *m;
+	const double *X;
+	size_t		n,
+				p,
+				k,
+				rows;			/* per task */
+	double	   *out;
+} PredictTask;
+
+/* rows [lo, hi) of a column-major matrix, transposed by blocks and scored */
+static void
+predict_rows(const PredictTask *a, size_t lo, size_t hi, double *block)
+{
+	for (size_t start = lo; start < hi; start += PREDICT_BLOCK)
+	{
+		size_t		len = hi - start < PREDICT_BLOCK ? hi - start : PREDICT_BLOCK;
+
+		for (size_t i = 0; i < len; i++)
+			for (size_t j = 0; j < a->p; j++)
+				block[i * a->p + j] = a->X[j * a->n + start + i];
+		model_predict(a->m, block, len, a->out + start * a->k);
+		ml_check_interrupts();
+	}
+}
+
+static void
+predict_task(void *arg, int t)
+{
+	const PredictTask *a = arg;
+	size_t		lo = (size_t) t * a->rows,
+				hi = lo + a->rows < a->n ? lo + a->rows : a->n;
+	double	   *block = ml_alloc(ml_mul_size(ml_mul_size(PREDICT_BLOCK, a->p ? a->p : 1), sizeof(double)));
+
+	predict_rows(a, lo, hi, block);
+	ml_free(block);
+}
+
+void
+model_predict_columns(const MLModel *m, const double *X, size_t n, size_t p, double *out,
+					  int threads)
+{
+	PredictTask a = {m, X, n, p, model_output_width(m), PREDICT_TASK, out};
+	size_t		tasks = (n + PREDICT_TASK - 1) / PREDICT_TASK;
+
+	if (threads > 1 && tasks > 1 && m->learner->predict_in_tasks)
+		ml_parallel_for((int) tasks, threads, predict_task, &a);
+	else
+	{
+		double	   *block = ml_alloc(ml_mul_size(ml_mul_size(PREDICT_BLOCK, p ? p : 1), sizeof(double)));
+
+		predict_rows(&a, 0, n, block);
+		ml_free(block);
+	}
 }
 
 size_t

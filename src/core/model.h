@@ -88,6 +88,12 @@ typedef struct MLLearner
 	MLScale		scale;			/* preferred scaling (0: none) */
 	bool		keep_missing;	/* numeric NULLs reach fit / predict as NaN */
 	/*
+	 * predict may run on worker threads, on disjoint rows at once: it only
+	 * reads the state, and a row's output does not depend on the rows
+	 * scored with it
+	 */
+	bool		predict_in_tasks;
+	/*
 	 * ML_TASK_BIT of the tasks in which it fits a small sample
 	 * (ml_sanity_check's overfit_small: at most 50 rows) almost exactly
 	 * with its default parameters: training accuracy 1, r2 near 1.
@@ -233,6 +239,12 @@ extern MLModel *model_read(const uint8_t *data, size_t len);
 
 /* out: n values, or n x k probabilities (classification) */
 extern void model_predict(const MLModel *m, const double *X, size_t n, double *out);
+/*
+ * model_predict of n rows held column-major (X[j * n + i]), in blocks of
+ * rows on up to `threads` worker threads when the learner allows it
+ */
+extern void model_predict_columns(const MLModel *m, const double *X, size_t n, size_t p,
+								  double *out, int threads);
 
 /* outputs per row of model_predict: k classes, 2 for anomaly (label, score), else 1 */
 extern size_t model_output_width(const MLModel *m);

@@ -71,19 +71,9 @@ mlsql_predict_dataset(const MLModel *m, const MLDataset *d)
 				p = d->n_cols,
 				k = model_output_width(m);
 	double	   *pred = palloc_extended(Max(n, 1) * k * sizeof(double), MCXT_ALLOC_HUGE);
-	double	   *block = palloc(sizeof(double) * 256 * Max(p, 1));
 
-	for (size_t start = 0; start < n; start += 256)
-	{
-		size_t		len = Min(256, n - start);
-
-		for (size_t i = 0; i < len; i++)
-			for (size_t j = 0; j < p; j++)
-				block[i * p + j] = d->X[j * n + start + i];
-		model_predict(m, block, len, pred + start * k);
-		CHECK_FOR_INTERRUPTS();
-	}
-	pfree(block);
+	model_predict_columns(m, d->X, n, p, pred,
+						  ml_thread_count(mlsql_threads, (int) Min(n / 4096 + 1, INT_MAX)));
 	return pred;
 }
 

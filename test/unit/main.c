@@ -48,6 +48,7 @@ static const struct
 	{"ensembles", test_ensembles},
 	{"worker_errors", test_worker_errors},
 	{"worker_crew", test_worker_crew},
+	{"predict_columns", test_predict_columns},
 	{"split", test_split},
 	{"metrics_hand", test_metrics_hand},
 	{"metrics_sklearn", test_metrics_sklearn},

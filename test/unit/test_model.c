@@ -129,3 +129,39 @@ test_learner_roundtrip(void)
 			unit_check_round_trip(unit_fit_model(l->name, d, NULL, 0), x, rows, &b, o);
 		}
 }
+
+/*
+ * model_predict_columns scores a column-major matrix like model_predict
+ * does row by row, on one thread and on several (learners that allow it
+ * score blocks of rows on worker threads; the others on the caller).
+ */
+void
+test_predict_columns(void)
+{
+	const char *learners[] = {"gbdt", "forest", "tree", "logistic"};
+	size_t		n = 9000;
+	MLDataset  *d = unit_toy_classes(n, 3);
+
+	for (size_t l = 0; l < sizeof(learners) / sizeof(learners[0]); l++)
+	{
+		MLModel    *m = unit_fit_model(learners[l], d, NULL, 0);
+		size_t		k = model_output_width(m);
+		double	   *one = ml_alloc(sizeof(double) * n * k),
+				   *t1 = ml_alloc(sizeof(double) * n * k),
+				   *t3 = ml_alloc(sizeof(double) * n * k);
+
+		for (size_t i = 0; i < n; i++)
+		{
+			double		x[2] = {d->X[i], d->X[n + i]};
+
+			model_predict(m, x, 1, one + i * k);
+		}
+		model_predict_columns(m, d->X, n, 2, t1, 1);
+		model_predict_columns(m, d->X, n, 2, t3, 3);
+		CHECK(memcmp(one, t1, sizeof(double) * n * k) == 0);
+		CHECK(memcmp(one, t3, sizeof(double) * n * k) == 0);
+		ml_free(one);
+		ml_free(t1);
+		ml_free(t3);
+	}
+}

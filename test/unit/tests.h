@@ -63,6 +63,7 @@ extern void test_learner_roundtrip(void);
 /* test_parallel.c */
 extern void test_worker_errors(void);
 extern void test_worker_crew(void);
+extern void test_predict_columns(void);
 
 /* test_params.c */
 extern void test_params(void);
