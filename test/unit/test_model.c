@@ -139,12 +139,14 @@ void
 test_predict_columns(void)
 {
 	const char *learners[] = {"gbdt", "forest", "tree", "logistic"};
+	MLParamValue small[] = {{.name = "n_trees", .kind = ML_VALUE_NUMBER, .num = 5},
+	{.name = "n_estimators", .kind = ML_VALUE_NUMBER, .num = 5}, {0}, {0}};
 	size_t		n = 9000;
 	MLDataset  *d = unit_toy_classes(n, 3);
 
 	for (size_t l = 0; l < sizeof(learners) / sizeof(learners[0]); l++)
 	{
-		MLModel    *m = unit_fit_model(learners[l], d, NULL, 0);
+		MLModel    *m = unit_fit_model(learners[l], d, &small[l], l < 2 ? 1 : 0);
 		size_t		k = model_output_width(m);
 		double	   *one = ml_alloc(sizeof(double) * n * k),
 				   *t1 = ml_alloc(sizeof(double) * n * k),
