@@ -17,7 +17,10 @@
  *
  * A pool started outside a task runs on the calling thread and helper
  * threads kept for the life of the process (the crew), started on first
- * use; nested pools start threads of their own.
+ * use; nested pools start threads of their own.  Since the calling thread
+ * runs tasks too, the rule that tasks never call the host matters there
+ * as well: an error raised by the host inside a task would leave the
+ * helpers running on a pool that is gone.
  *
  * Results do not depend on the number of threads: each task gets its index
  * and derives its own random stream from the run's seed.
