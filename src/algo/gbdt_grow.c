@@ -216,6 +216,7 @@ hist_rows(const Grower *gr, const uint32_t *rows, size_t n, GH *H, int a0, int a
 				__builtin_prefetch(bins + (size_t) rows[i + GB_PREFETCH] * p + f0);
 				__builtin_prefetch(gh + rows[i + GB_PREFETCH]);
 			}
+#pragma GCC unroll 4
 			for (size_t f = f0; f < f1; f++)
 			{
 				GH		   *e = H + f * GB_STRIDE + b[f];
