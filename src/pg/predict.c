@@ -50,6 +50,8 @@
 
 /* ---- per-call state ---- */
 
+#define DIRECT_MAX_RUNS 9		/* fixed-width runs: at most 8 varlena attributes before */
+
 typedef enum PredictOutput
 {
 	OUT_VALUE,
@@ -87,6 +89,15 @@ typedef struct PredictState
 	int		   *array_len;		/* per raw column: expected array length */
 	bool		array_checked;	/* the model's columns suit the float8[] form */
 	SourceConversion *conv;		/* per raw column: how its values are read */
+	/* the one-pass form: every raw column a fixed-width number at a fixed offset */
+	bool		direct;			/* rows without NULLs can be read in place */
+	int			direct_natts;	/* attributes a row needs for the offsets to hold */
+	int			n_runs;			/* runs of fixed-width attributes (map_direct) */
+	int			run_end[DIRECT_MAX_RUNS];	/* per run: where its varlena begins, unaligned */
+	char		var_align[DIRECT_MAX_RUNS]; /* per run: that varlena's alignment */
+	int			run_align[DIRECT_MAX_RUNS]; /* per run: alignment of its start, bytes */
+	int		   *direct_run;		/* per raw column: its run */
+	int		   *direct_off;		/* per raw column: its offset in the run */
 	Datum	   *values;
 	bool	   *nulls;
 	double	   *raw_num;		/* per raw column */
@@ -210,6 +221,161 @@ anonymous_row(TupleDesc td)
 	return td->natts > 0;
 }
 
+/* the base types the one-pass form reads in place */
+static bool
+direct_type(Oid t)
+{
+	return t == FLOAT4OID || t == FLOAT8OID || t == INT2OID || t == INT4OID ||
+		t == INT8OID || t == BOOLOID;
+}
+
+static int
+align_bytes(char a)
+{
+	return a == TYPALIGN_DOUBLE ? ALIGNOF_DOUBLE : a == TYPALIGN_INT ? ALIGNOF_INT :
+		a == TYPALIGN_SHORT ? ALIGNOF_SHORT : 1;
+}
+
+/*
+ * Decide whether the row type allows the one-pass form (read_direct): every
+ * raw column a plain number (no array element, no conversion) of a type
+ * read in place.  The attributes up to the last one read are cut into runs
+ * of fixed-width ones, each run after a variable-length attribute: in a
+ * row without NULLs, an attribute sits at its run's start plus an offset
+ * computed here with heap_fill_tuple's alignment rules, and a run's start
+ * is the aligned end of the variable-length attribute before it.  That
+ * holds when no attribute of a later run is aligned wider than the run's
+ * first; otherwise (or for cstrings, or more than 8 variable-length
+ * attributes) the general path reads every row.
+ */
+static void
+map_direct(FunctionCallInfo fcinfo, PredictState *st, const MLPipeline *p)
+{
+	TupleDesc	td = st->tupdesc;
+	int			last = -1,
+				run = 0,
+				run_align = 1;
+	int		   *run_of,
+			   *off;
+	uint32		o = 0;
+
+	st->direct = false;
+	for (int c = 0; c < p->n_cols; c++)
+	{
+		const MLPipeCol *pc = &p->cols[c];
+
+		if (pc->kind != ML_COL_NUMERIC || pc->element != 0 ||
+			st->conv[c] != CONV_AS_IS || !direct_type(st->atttype[c]))
+			return;
+		last = Max(last, st->attno[c]);
+	}
+	run_of = palloc(sizeof(int) * (last + 1));
+	off = palloc(sizeof(int) * (last + 1));
+	for (int a = 0; a <= last; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(td, a);
+
+		if (att->attlen == -1)
+		{
+			if (run + 1 >= DIRECT_MAX_RUNS)
+				return;
+			st->run_end[run] = (int) o;
+			st->var_align[run] = att->attalign;
+			run++;
+			run_align = 0;		/* the next fixed attribute sets it */
+			st->run_align[run] = 1;
+			o = 0;
+			continue;
+		}
+		if (att->attlen <= 0)
+			return;
+		if (run > 0 && run_align == 0)
+			run_align = st->run_align[run] = align_bytes(att->attalign);
+		else if (run > 0 && align_bytes(att->attalign) > run_align)
+			return;
+		o = att_align_nominal(o, att->attalign);
+		run_of[a] = run;
+		off[a] = (int) o;
+		o += att->attlen;
+	}
+	st->direct_run = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
+										sizeof(int) * Max(p->n_cols, 1));
+	st->direct_off = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
+										sizeof(int) * Max(p->n_cols, 1));
+	for (int c = 0; c < p->n_cols; c++)
+	{
+		st->direct_run[c] = run_of[st->attno[c]];
+		st->direct_off[c] = off[st->attno[c]];
+	}
+	pfree(run_of);
+	pfree(off);
+	st->n_runs = run + 1;
+	st->direct_natts = last + 1;
+	st->direct = true;
+}
+
+/*
+ * The one-pass form: the model's features straight from a row without
+ * NULLs, each value read at its offset and transformed as
+ * pipeline_transform_row does a present number.  False (nothing to rely
+ * on in st->row) when the row has NULLs, fewer attributes, or a value that
+ * is not finite: the general path then reads it, and reports what it must.
+ */
+static bool
+read_direct(PredictState *st, const MLPipeline *p, HeapTupleHeader rec)
+{
+	const char *data;
+	uint32		start[DIRECT_MAX_RUNS];
+
+	if (!st->direct || (rec->t_infomask & HEAP_HASNULL) != 0 ||
+		HeapTupleHeaderGetNatts(rec) < st->direct_natts)
+		return false;
+	data = (const char *) rec + rec->t_hoff;
+	start[0] = 0;
+	for (int r = 0; r + 1 < st->n_runs; r++)
+	{
+		uint32		o = start[r] + st->run_end[r];
+
+		o = att_align_pointer(o, st->var_align[r], -1, data + o);
+		o = att_addlength_pointer(o, -1, data + o);
+		start[r + 1] = TYPEALIGN(st->run_align[r + 1], o);
+	}
+	for (int c = 0; c < p->n_cols; c++)
+	{
+		const MLPipeCol *pc = &p->cols[c];
+		const char *at = data + start[st->direct_run[c]] + st->direct_off[c];
+		double		v;
+
+		switch (st->atttype[c])
+		{
+			case FLOAT4OID:
+				v = *(const float4 *) at;
+				break;
+			case FLOAT8OID:
+				v = *(const float8 *) at;
+				break;
+			case INT2OID:
+				v = *(const int16 *) at;
+				break;
+			case INT4OID:
+				v = *(const int32 *) at;
+				break;
+			case INT8OID:
+				v = (double) *(const int64 *) at;
+				break;
+			default:			/* BOOLOID */
+				v = *(const bool *) at ? 1.0 : 0.0;
+				break;
+		}
+		if (!isfinite(v))
+			return false;
+		st->row[pc->out_start] = (v - pc->shift) / pc->factor;
+		if (pc->out_width == 2)
+			st->row[pc->out_start + 1] = 0.0;
+	}
+	return true;
+}
+
 /*
  * Map a row type to the pipeline's raw columns by source column name; the
  * mapping is kept in fn_extra until the row type or the model changes.
@@ -303,6 +469,7 @@ map_record(FunctionCallInfo fcinfo, PredictState *st, const MLModel *m,
 			getTypeOutputInfo(typid, &st->out_fn[c], &varlena);
 		}
 	}
+	map_direct(fcinfo, st, p);
 	st->tuptype = tuptype;
 	st->tuptypmod = tuptypmod;
 }
@@ -405,6 +572,8 @@ features_arg(FunctionCallInfo fcinfo, PredictState *st, bool is_record)
 
 		if (st->tuptype != tuptype || st->tuptypmod != tuptypmod)
 			map_record(fcinfo, st, m, tuptype, tuptypmod);
+		if (read_direct(st, p, rec))
+			return;
 		tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
 		ItemPointerSetInvalid(&tuple.t_self);
 		tuple.t_tableOid = InvalidOid;
