@@ -35,12 +35,14 @@
  * round.  Every round's train and validation loss is logged (the loss
  * curve).  Prediction walks 16-byte nodes with adjacent children (x <
  * threshold goes left, NaN follows the default direction), blocks of rows
- * through each tree, eight in lockstep.  ml_explain uses TreeSHAP
- * (treeshap.c) over the nodes' hessian covers.
+ * through each tree, eight in lockstep; rows of floats walk a float copy
+ * of the nodes (gbdt_score.c).  ml_explain uses TreeSHAP (treeshap.c) over
+ * the nodes' hessian covers.
  *
  * Files: this one is the learner (parameters, prediction, model bytes,
  * description, importance, explanation, the registry entry); gbdt_grow.c
  * bins the features and grows one tree; gbdt_fit.c is the boosting loop;
+ * gbdt_score.c the scoring layouts and walks;
  * gbdt_xgboost.c imports XGBoost's JSON models.  gbdt_internal.h holds what
  * they share.
  *
@@ -86,101 +88,6 @@ static const MLParamSpec gbdt_params[] = {
 };
 
 /* ---- predict, serialize ---- */
-
-/* one step down: missing values take the default direction */
-static inline int32_t
-pnode_step(const PNode *tree, int32_t at, const double *x)
-{
-	const PNode *nd = tree + at;
-	double		v = x[nd->fd >> 1];
-	int			nan = v != v;
-
-	return nd->left + (!(v < nd->thr) ^ (nan & nd->fd & 1));
-}
-
-#define GB_BLOCK 64				/* rows scored together through every tree */
-
-/*
- * One row's raw scores: eight trees walk in lockstep, so their chains of
- * loads overlap (one row's walk is latency-bound); the leaves are still
- * added in tree order, so the sums equal a tree-by-tree walk bit for bit.
- */
-static void
-gbdt_raw_row(const Gbdt *m, const double *x, double *raw)
-{
-	int			K = m->K,
-				T = m->n_rounds * m->K,
-				t = 0;
-
-	for (; t + 8 <= T; t += 8)
-	{
-		const PNode *tree[8];
-		int32_t		at[8] = {0};
-		uint32_t	depth = 0;
-
-		for (int r = 0; r < 8; r++)
-		{
-			tree[r] = m->pnodes + m->start[t + r];
-			if (m->depth[t + r] > depth)
-				depth = m->depth[t + r];
-		}
-		for (uint32_t d = 0; d < depth; d++)
-#pragma GCC unroll 8
-			for (int r = 0; r < 8; r++)
-				at[r] = pnode_step(tree[r], at[r], x);
-		for (int r = 0; r < 8; r++)
-			raw[(t + r) % K] += m->leaf[m->start[t + r] + at[r]];
-	}
-	for (; t < T; t++)
-	{
-		const PNode *tree = m->pnodes + m->start[t];
-		int32_t		at = 0;
-
-		for (uint32_t d = 0; d < m->depth[t]; d++)
-			at = pnode_step(tree, at, x);
-		raw[t % K] += m->leaf[m->start[t] + at];
-	}
-}
-
-/* raw scores (K per row) of n rows: blocks of rows walk each tree in turn */
-static void
-gbdt_raw(const Gbdt *m, const double *X, size_t n, double *raw)
-{
-	int			K = m->K,
-				T = m->n_rounds * m->K;
-	size_t		p = m->p;
-
-	for (size_t i = 0; i < n; i++)
-		for (int c = 0; c < K; c++)
-			raw[i * K + c] = m->base[c];
-	for (size_t b0 = 0; b0 < n; b0 += GB_BLOCK)
-	{
-		size_t		b1 = b0 + GB_BLOCK < n ? b0 + GB_BLOCK : n,
-					full = b0 + (b1 - b0) / 8 * 8;
-
-		for (int t = 0; t < T && full > b0; t++)
-		{
-			const PNode *tree = m->pnodes + m->start[t];
-			int			c = t % K;
-
-			/* eight rows walk in lockstep: independent chains of loads overlap */
-			for (size_t i = b0; i < full; i += 8)
-			{
-				int32_t		at[8] = {0};
-
-				for (uint32_t d = 0; d < m->depth[t]; d++)
-#pragma GCC unroll 8
-					for (int r = 0; r < 8; r++)
-						at[r] = pnode_step(tree, at[r], X + (i + r) * p);
-				for (int r = 0; r < 8; r++)
-					raw[(i + r) * K + c] += m->leaf[m->start[t] + at[r]];
-			}
-		}
-		/* the last rows, fewer than eight, walk eight trees at a time */
-		for (size_t i = full; i < b1; i++)
-			gbdt_raw_row(m, X + i * p, raw + i * K);
-	}
-}
 
 static void
 gbdt_predict(const void *state, const double *X, size_t n, double *out)

@@ -6,8 +6,8 @@
  *
  * gbdt.c is the learner (its parameters, prediction, model bytes and
  * insight), gbdt_fit.c the boosting loop, gbdt_grow.c binning and the growth
- * of one tree from a histogram per node, gbdt_xgboost.c the import of
- * XGBoost's JSON models.  The method is described at the top of gbdt.c.
+ * of one tree from a histogram per node, gbdt_score.c the scoring layouts
+ * and tree walks, gbdt_xgboost.c the import of XGBoost's JSON models.  The method is described at the top of gbdt.c.
  * Only these files include this header; callers elsewhere use gbdt.h.
  *
  *-------------------------------------------------------------------------
@@ -69,8 +69,11 @@ typedef struct Gbdt
 	uint32_t   *start;			/* n_rounds * K + 1 offsets into nodes */
 	GbNode	   *nodes;
 	struct PNode *pnodes;		/* compact copy for scoring (not stored) */
+	struct FNode *fnodes;		/* float copy for scoring, or NULL (gbdt_score.c) */
 	double	   *leaf;			/* per node: the leaf value (scoring) */
 	uint32_t   *depth;			/* per tree: its depth (scoring) */
+	uint32_t   *used;			/* the features some split reads, ascending */
+	uint32_t	n_used;
 } Gbdt;
 
 /*
@@ -86,6 +89,18 @@ typedef struct PNode
 	int32_t		fd;
 	int32_t		left;
 } PNode;
+
+/*
+ * The same node on floats (gbdt_score.c): the smallest float not below the
+ * threshold; fd = 2 * feature + default_left indexes a row's two copies of
+ * each feature; left in 16 bits (a root leaf's is -1).
+ */
+typedef struct FNode
+{
+	float		thr;
+	uint16_t	fd;
+	int16_t		left;
+} FNode;
 
 /* ---- binning (gbdt_grow.c) ---- */
 
@@ -227,8 +242,11 @@ extern void gbdt_grow_tree(Grower *gr, size_t n);
 extern void *gbdt_fit(const MLDataset *train, const MLDataset *valid, const MLParams *params,
 					  MLFitContext *ctx);
 
-/* gbdt_compile: the scoring copy of m's nodes (children must be adjacent) */
+/* gbdt_compile: the scoring copies of m's nodes (children must be adjacent; gbdt_score.c) */
 extern void gbdt_compile(Gbdt *m);
+
+/* gbdt_raw: raw scores (K per row, base score included) of n rows of X (gbdt_score.c) */
+extern void gbdt_raw(const Gbdt *m, const double *X, size_t n, double *raw);
 
 /*
  * gbdt_raw_to_output: predictions from raw scores F (class c of row i at
