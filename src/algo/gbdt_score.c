@@ -37,6 +37,7 @@
 
 #define GB_BLOCK 64				/* rows scored together through every tree */
 #define GB_ROW_FLOATS 1024		/* features a single row converts on the stack */
+#define GB_LANES 16			/* trees one row walks in lockstep */
 
 /* the smallest float not below t (t not NaN) */
 static float
@@ -175,23 +176,23 @@ NAME##_row(const Gbdt *m, const X *x, double *raw) \
 				c = 0; \
 	double		s = raw[0]; \
 \
-	for (; t + 8 <= T; t += 8) \
+	for (; t + GB_LANES <= T; t += GB_LANES) \
 	{ \
-		const NODE *tree[8]; \
-		int32_t		at[8] = {0}; \
+		const NODE *tree[GB_LANES]; \
+		int32_t		at[GB_LANES] = {0}; \
 		uint32_t	depth = 0; \
 \
-		for (int r = 0; r < 8; r++) \
+		for (int r = 0; r < GB_LANES; r++) \
 		{ \
 			tree[r] = m->NODES + m->start[t + r]; \
 			if (m->depth[t + r] > depth) \
 				depth = m->depth[t + r]; \
 		} \
 		for (uint32_t d = 0; d < depth; d++) \
-			_Pragma("GCC unroll 8") \
-			for (int r = 0; r < 8; r++) \
+			_Pragma("GCC unroll 16") \
+			for (int r = 0; r < GB_LANES; r++) \
 				at[r] = STEP(tree[r], at[r], x); \
-		for (int r = 0; r < 8; r++) \
+		for (int r = 0; r < GB_LANES; r++) \
 			GB_ADD(m->leaf[m->start[t + r] + at[r]]); \
 	} \
 	for (; t < T; t++) \
@@ -286,9 +287,10 @@ gbdt_raw(const Gbdt *m, const double *X, size_t n, double *raw)
 	{
 		size_t		need = (n < GB_BLOCK ? n : GB_BLOCK) * 2 * p;
 
-		/* zeroed once: leaves read feature 0, which the trees may not use */
 		xf = need <= GB_ROW_FLOATS ? row : ml_alloc(sizeof(float) * need);
-		memset(xf, 0, sizeof(float) * need);
+		/* leaves read feature 0 (any value), which the trees may not use */
+		for (size_t i = 0; i < need; i += 2 * p)
+			xf[i] = xf[i + 1] = 0;
 	}
 	for (size_t b0 = 0; b0 < n; b0 += GB_BLOCK)
 	{

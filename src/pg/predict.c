@@ -69,11 +69,25 @@ typedef enum RefKind
 	REF_SHIPPED					/* the model's bytes, with its threshold last */
 } RefKind;
 
+/* one raw column in the one-pass form (map_direct, read_direct) */
+typedef struct DirectCol
+{
+	uint32		off;			/* byte offset in its run */
+	uint8		run;			/* its run of fixed-width attributes */
+	bool		identity;		/* no shift or scale: the value itself */
+	bool		indicator;		/* a missing-value indicator follows (0 here) */
+	Oid			type;			/* base type */
+	int			out;			/* its feature */
+	double		shift,
+				factor;
+} DirectCol;
+
 typedef struct PredictState
 {
 	bool		resolved;
 	BytesCache *shipped;		/* REF_SHIPPED: the model of the bytes */
 	char	   *ref;			/* last text reference, or NULL */
+	size_t		ref_len;		/* its strlen */
 	int64		ref_id;			/* last model id argument */
 	MLModel    *model;
 	double	   *row;			/* n_features */
@@ -96,8 +110,9 @@ typedef struct PredictState
 	int			run_end[DIRECT_MAX_RUNS];	/* per run: where its varlena begins, unaligned */
 	char		var_align[DIRECT_MAX_RUNS]; /* per run: that varlena's alignment */
 	int			run_align[DIRECT_MAX_RUNS]; /* per run: alignment of its start, bytes */
-	int		   *direct_run;		/* per raw column: its run */
-	int		   *direct_off;		/* per raw column: its offset in the run */
+	struct DirectCol *dcol;		/* per raw column: where and how to read it */
+	Oid			direct_plain;	/* the one type of all raw columns when they are all
+								 * float4 or float8, untransformed; else 0 */
 	Datum	   *values;
 	bool	   *nulls;
 	double	   *raw_num;		/* per raw column */
@@ -174,7 +189,7 @@ model_arg(FunctionCallInfo fcinfo, RefKind kind)
 		text	   *t = PG_GETARG_TEXT_PP(0);
 		size_t		len = VARSIZE_ANY_EXHDR(t);
 
-		if (!st->resolved || st->ref == NULL || strlen(st->ref) != len ||
+		if (!st->resolved || st->ref == NULL || st->ref_len != len ||
 			memcmp(st->ref, VARDATA_ANY(t), len) != 0)
 		{
 			char	   *ref = text_to_cstring(t);
@@ -183,6 +198,7 @@ model_arg(FunctionCallInfo fcinfo, RefKind kind)
 			if (st->ref)
 				pfree(st->ref);
 			st->ref = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, ref);
+			st->ref_len = strlen(ref);
 			st->resolved = true;
 		}
 	}
@@ -298,15 +314,29 @@ map_direct(FunctionCallInfo fcinfo, PredictState *st, const MLPipeline *p)
 		off[a] = (int) o;
 		o += att->attlen;
 	}
-	st->direct_run = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
-										sizeof(int) * Max(p->n_cols, 1));
-	st->direct_off = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
-										sizeof(int) * Max(p->n_cols, 1));
+	st->dcol = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
+								  sizeof(DirectCol) * Max(p->n_cols, 1));
 	for (int c = 0; c < p->n_cols; c++)
 	{
-		st->direct_run[c] = run_of[st->attno[c]];
-		st->direct_off[c] = off[st->attno[c]];
+		const MLPipeCol *pc = &p->cols[c];
+		DirectCol  *dc = &st->dcol[c];
+
+		dc->run = (uint8) run_of[st->attno[c]];
+		dc->off = (uint32) off[st->attno[c]];
+		dc->type = st->atttype[c];
+		dc->out = pc->out_start;
+		dc->indicator = pc->out_width == 2;
+		dc->shift = pc->shift;
+		dc->factor = pc->factor;
+		/* (v - +0) / 1 is v, -0 included (v - -0 is not, for v = -0) */
+		dc->identity = pc->shift == 0 && !signbit(pc->shift) && pc->factor == 1;
 	}
+	st->direct_plain = st->dcol[0].type;
+	for (int c = 0; c < p->n_cols; c++)
+		if (st->dcol[c].type != st->direct_plain || !st->dcol[c].identity ||
+			st->dcol[c].indicator ||
+			(st->direct_plain != FLOAT4OID && st->direct_plain != FLOAT8OID))
+			st->direct_plain = InvalidOid;
 	pfree(run_of);
 	pfree(off);
 	st->n_runs = run + 1;
@@ -325,6 +355,7 @@ static bool
 read_direct(PredictState *st, const MLPipeline *p, HeapTupleHeader rec)
 {
 	const char *data;
+	double	   *row = st->row;
 	uint32		start[DIRECT_MAX_RUNS];
 
 	if (!st->direct || (rec->t_infomask & HEAP_HASNULL) != 0 ||
@@ -340,13 +371,38 @@ read_direct(PredictState *st, const MLPipeline *p, HeapTupleHeader rec)
 		o = att_addlength_pointer(o, -1, data + o);
 		start[r + 1] = TYPEALIGN(st->run_align[r + 1], o);
 	}
+	if (st->direct_plain != InvalidOid)
+	{
+		int			bad = 0;
+
+		/* the common case in one tight loop: a table of real or float8 columns */
+		if (st->direct_plain == FLOAT4OID)
+			for (int c = 0; c < p->n_cols; c++)
+			{
+				const DirectCol *dc = &st->dcol[c];
+				double		v = *(const float4 *) (data + start[dc->run] + dc->off);
+
+				bad |= !isfinite(v);
+				row[dc->out] = v;
+			}
+		else
+			for (int c = 0; c < p->n_cols; c++)
+			{
+				const DirectCol *dc = &st->dcol[c];
+				double		v = *(const float8 *) (data + start[dc->run] + dc->off);
+
+				bad |= !isfinite(v);
+				row[dc->out] = v;
+			}
+		return !bad;
+	}
 	for (int c = 0; c < p->n_cols; c++)
 	{
-		const MLPipeCol *pc = &p->cols[c];
-		const char *at = data + start[st->direct_run[c]] + st->direct_off[c];
+		const DirectCol *dc = &st->dcol[c];
+		const char *at = data + start[dc->run] + dc->off;
 		double		v;
 
-		switch (st->atttype[c])
+		switch (dc->type)
 		{
 			case FLOAT4OID:
 				v = *(const float4 *) at;
@@ -369,9 +425,9 @@ read_direct(PredictState *st, const MLPipeline *p, HeapTupleHeader rec)
 		}
 		if (!isfinite(v))
 			return false;
-		st->row[pc->out_start] = (v - pc->shift) / pc->factor;
-		if (pc->out_width == 2)
-			st->row[pc->out_start + 1] = 0.0;
+		row[dc->out] = dc->identity ? v : (v - dc->shift) / dc->factor;
+		if (dc->indicator)
+			row[dc->out + 1] = 0.0;
 	}
 	return true;
 }
