@@ -221,3 +221,32 @@ SELECT version FROM ml_save('xgb_db', (SELECT model FROM xgb_models WHERE datase
 SELECT array_agg(feature ORDER BY feature) FILTER (WHERE feature IN ('age', 'bmi')) AS named
 FROM ml_explain('xgb_db', (SELECT features FROM xgb_pred WHERE dataset = 'diabetes' LIMIT 1));
 SELECT ml_import_xgboost(:'xgb_db', ARRAY['age']);
+
+-- scoring: rows of floats walk a float copy of the nodes (the smallest float
+-- not below each threshold), other rows the double nodes.  Nudging each real
+-- up by a relative 2^-40 moves a row off the float grid, to the double walk,
+-- and keeps it on the same side of every threshold (midpoints between
+-- training values, at least half a float step away): the predictions are the
+-- same to the last bit, NULLs (default directions) included, by record, by
+-- array and in ml_evaluate's blocks of rows
+CREATE TEMP TABLE bc_real AS
+SELECT id, target, mean_radius::real AS a, mean_texture::real AS b, (mean_smoothness - 0.1)::real AS c,
+       worst_area::real AS d, CASE WHEN id % 9 = 0 THEN NULL ELSE worst_concavity::real END AS e
+FROM bc;
+SELECT 1 AS trained FROM ml_train('gb_real', 'SELECT target, a, b, c, d, e FROM bc_real', 'target', 'gbdt',
+                                  '{"n_trees": 30, "max_depth": 4}');
+CREATE TEMP TABLE bc_real_p AS
+SELECT r.id,
+       ml_predict_proba('gb_real', r)::text AS by_record,
+       ml_predict_proba('gb_real', ARRAY[a, b, c, d, e]::float8[])::text AS by_array,
+       ml_predict_proba('gb_real', (SELECT array_agg(v + abs(v) * 2 ^ -40 ORDER BY o)
+                                    FROM unnest(ARRAY[a, b, c, d, e]::float8[]) WITH ORDINALITY u(v, o)))::text AS nudged
+FROM bc_real r;
+SELECT count(*) AS rows, count(*) FILTER (WHERE by_record = by_array) AS array_same,
+       count(*) FILTER (WHERE by_record = nudged) AS nudged_same
+FROM bc_real_p;
+CREATE TEMP TABLE bc_real_nudged AS
+SELECT id, target, a + abs(a) * 2 ^ -40 AS a, b + abs(b) * 2 ^ -40 AS b, c + abs(c) * 2 ^ -40 AS c,
+       d + abs(d) * 2 ^ -40 AS d, e + abs(e) * 2 ^ -40 AS e
+FROM bc_real;
+SELECT ml_evaluate('gb_real', 'bc_real') = ml_evaluate('gb_real', 'bc_real_nudged') AS evaluate_same;

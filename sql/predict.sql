@@ -69,3 +69,23 @@ SELECT j->>'algorithm' AS algorithm, j->>'task' AS task, j->>'target' AS target,
        jsonb_array_length(j->'features') AS n_features, j->'classes' AS classes,
        jsonb_array_length(j->'model'->'coef'->0) AS n_coef
 FROM ml_model_info('cancer') j;
+
+-- a record without NULLs is read in place (per call site, the offsets of the
+-- model's columns, past variable-length ones); with a NULL anywhere, column
+-- by column: the same features and predictions to the last bit, for a
+-- standardizing model and one that takes the values as they are
+CREATE TEMP TABLE mixed AS
+SELECT id, 'row ' || id AS note, target, mean_radius::real AS r4, mean_texture AS f8,
+       (mean_perimeter * 10)::smallint AS i2, mean_area::int AS i4, (mean_area * 1000)::bigint AS i8,
+       mean_smoothness > 0.1 AS flag, repeat('x', id % 5) AS filler, worst_radius::real AS r4b
+FROM bc;
+SELECT 1 AS trained FROM ml_train('mixed_lin', 'SELECT target, r4, f8, i2, i4, i8, flag, r4b FROM mixed', 'target',
+                                  'logistic', '{"preprocess": {"*": {"scale": "standard"}}}');
+SELECT 1 AS trained FROM ml_train('mixed_gb', 'SELECT target, r4, f8, i2, i4, i8, flag, r4b FROM mixed', 'target',
+                                  'gbdt', '{"n_trees": 10}');
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE ml_predict_proba('mixed_lin', m)::text = ml_predict_proba('mixed_lin', g)::text) AS lin_same,
+       count(*) FILTER (WHERE ml_transform('mixed_lin', m)::text = ml_transform('mixed_lin', g)::text) AS transform_same,
+       count(*) FILTER (WHERE ml_predict_proba('mixed_gb', m)::text = ml_predict_proba('mixed_gb', g)::text) AS gb_same,
+       count(*) FILTER (WHERE ml_transform('mixed_lin', m)::text <> ml_transform('mixed_gb', m)::text) AS scaled
+FROM mixed m, LATERAL (SELECT m.*, NULL::int AS extra) g;
