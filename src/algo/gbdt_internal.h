@@ -78,10 +78,10 @@ typedef struct Gbdt
 
 /*
  * Scoring node: 16 bytes.  fd = 2 * feature + default_left; children are
- * adjacent (right = left + 1).  A leaf loops to itself: feature 0, missing
- * goes right, threshold NaN (so every value goes right) and left = its own
- * index - 1.  So a walk of the tree's depth steps, without a test for
- * leaves, ends on the row's leaf, whose value is in Gbdt.leaf.
+ * adjacent (right = left + 1), left counted from this node.  A leaf loops
+ * to itself: feature 0, missing goes right, threshold NaN (so every value
+ * goes right) and left = -1.  So a walk of the tree's depth steps, without
+ * a test for leaves, ends on the row's leaf, whose value is in Gbdt.leaf.
  */
 typedef struct PNode
 {
@@ -93,7 +93,7 @@ typedef struct PNode
 /*
  * The same node on floats (gbdt_score.c): the smallest float not below the
  * threshold; fd = 2 * feature + default_left indexes a row's two copies of
- * each feature; left in 16 bits (a root leaf's is -1).
+ * each feature; left, from this node, in 16 bits.
  */
 typedef struct FNode
 {

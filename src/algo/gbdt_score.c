@@ -82,7 +82,7 @@ gbdt_compile(Gbdt *m)
 			if (nd->feature < 0)
 			{
 				pn->fd = 0;
-				pn->left = (int32_t) (i - s0) - 1;
+				pn->left = -1;
 				pn->thr = NAN;
 				m->leaf[i] = nd->value;
 				if (node_depth[i] > m->depth[t])
@@ -92,7 +92,7 @@ gbdt_compile(Gbdt *m)
 			if (nd->right != nd->left + 1)
 				ml_error(ML_ERR_CORRUPT, NULL, "gbdt model node children are not adjacent");
 			pn->fd = 2 * nd->feature + (nd->default_left ? 1 : 0);
-			pn->left = nd->left;
+			pn->left = nd->left - (int32_t) (i - s0);
 			pn->thr = nd->threshold;
 			used[nd->feature] = true;
 			if (nd->threshold == -INFINITY)
@@ -116,7 +116,7 @@ gbdt_compile(Gbdt *m)
 		const PNode *pn = &m->pnodes[i];
 		FNode	   *fn = &m->fnodes[i];
 
-		/* a leaf: NaN sends every value right, to left + 1 = itself */
+		/* a leaf: NaN sends every value right, to itself - 1 + 1 */
 		fn->thr = isnan(pn->thr) ? NAN : float_up(pn->thr);
 		fn->fd = (uint16_t) pn->fd;
 		fn->left = (int16_t) pn->left;
@@ -124,14 +124,13 @@ gbdt_compile(Gbdt *m)
 }
 
 /* one step down: missing values take the default direction */
-static inline int32_t
-pnode_step(const PNode *tree, int32_t at, const double *x)
+static inline const PNode *
+pnode_step(const PNode *nd, const double *x)
 {
-	const PNode *nd = tree + at;
 	double		v = x[nd->fd >> 1];
 	int			nan = v != v;
 
-	return nd->left + (!(v < nd->thr) ^ (nan & nd->fd & 1));
+	return nd + nd->left + (!(v < nd->thr) ^ (nan & nd->fd & 1));
 }
 
 /*
@@ -140,12 +139,10 @@ pnode_step(const PNode *tree, int32_t at, const double *x)
  * direction, in which a missing value is -inf (goes left: no threshold is
  * -inf) or +inf (goes right), so the step needs no test for NaN.
  */
-static inline int32_t
-fnode_step(const FNode *tree, int32_t at, const float *x)
+static inline const FNode *
+fnode_step(const FNode *nd, const float *x)
 {
-	const FNode *nd = tree + at;
-
-	return nd->left + !(x[nd->fd] < nd->thr);
+	return nd + nd->left + !(x[nd->fd] < nd->thr);
 }
 
 /*
@@ -178,31 +175,29 @@ NAME##_row(const Gbdt *m, const X *x, double *raw) \
 \
 	for (; t + GB_LANES <= T; t += GB_LANES) \
 	{ \
-		const NODE *tree[GB_LANES]; \
-		int32_t		at[GB_LANES] = {0}; \
+		const NODE *at[GB_LANES]; \
 		uint32_t	depth = 0; \
 \
 		for (int r = 0; r < GB_LANES; r++) \
 		{ \
-			tree[r] = m->NODES + m->start[t + r]; \
+			at[r] = m->NODES + m->start[t + r]; \
 			if (m->depth[t + r] > depth) \
 				depth = m->depth[t + r]; \
 		} \
 		for (uint32_t d = 0; d < depth; d++) \
 			_Pragma("GCC unroll 16") \
 			for (int r = 0; r < GB_LANES; r++) \
-				at[r] = STEP(tree[r], at[r], x); \
+				at[r] = STEP(at[r], x); \
 		for (int r = 0; r < GB_LANES; r++) \
-			GB_ADD(m->leaf[m->start[t + r] + at[r]]); \
+			GB_ADD(m->leaf[at[r] - m->NODES]); \
 	} \
 	for (; t < T; t++) \
 	{ \
-		const NODE *tree = m->NODES + m->start[t]; \
-		int32_t		at = 0; \
+		const NODE *at = m->NODES + m->start[t]; \
 \
 		for (uint32_t d = 0; d < m->depth[t]; d++) \
-			at = STEP(tree, at, x); \
-		GB_ADD(m->leaf[m->start[t] + at]); \
+			at = STEP(at, x); \
+		GB_ADD(m->leaf[at - m->NODES]); \
 	} \
 	if (K == 1) \
 		raw[0] = s; \
@@ -223,14 +218,16 @@ NAME##_block(const Gbdt *m, const X *X_, size_t b0, size_t b1, double *raw) \
 \
 		for (size_t i = b0; i < full; i += 8) \
 		{ \
-			int32_t		at[8] = {0}; \
+			const NODE *at[8]; \
 \
+			for (int r = 0; r < 8; r++) \
+				at[r] = tree; \
 			for (uint32_t d = 0; d < m->depth[t]; d++) \
 				_Pragma("GCC unroll 8") \
 				for (int r = 0; r < 8; r++) \
-					at[r] = STEP(tree, at[r], X_ + (i - b0 + r) * W); \
+					at[r] = STEP(at[r], X_ + (i - b0 + r) * W); \
 			for (int r = 0; r < 8; r++) \
-				raw[(i + r) * K + c] += m->leaf[m->start[t] + at[r]]; \
+				raw[(i + r) * K + c] += m->leaf[at[r] - m->NODES]; \
 		} \
 	} \
 	for (size_t i = full; i < b1; i++) \

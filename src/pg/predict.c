@@ -102,6 +102,7 @@ typedef struct PredictState
 	Oid		   *out_fn;			/* per raw column: output function (categorical) */
 	int		   *array_len;		/* per raw column: expected array length */
 	bool		array_checked;	/* the model's columns suit the float8[] form */
+	bool		array_plain;	/* and all are numbers taken as they are (plain_columns) */
 	SourceConversion *conv;		/* per raw column: how its values are read */
 	/* the one-pass form: every raw column a fixed-width number at a fixed offset */
 	bool		direct;			/* rows without NULLs can be read in place */
@@ -531,6 +532,24 @@ map_record(FunctionCallInfo fcinfo, PredictState *st, const MLModel *m,
 }
 
 /*
+ * Whether every raw column is a number the pipeline passes on as it is when
+ * present: one feature, no shift (+0) or scale (1), so (v - 0) / 1 = v.
+ */
+static bool
+plain_columns(const MLPipeline *p)
+{
+	for (int c = 0; c < p->n_cols; c++)
+	{
+		const MLPipeCol *pc = &p->cols[c];
+
+		if (pc->kind != ML_COL_NUMERIC || pc->element != 0 || pc->out_width != 1 ||
+			pc->shift != 0 || signbit(pc->shift) || pc->factor != 1)
+			return false;
+	}
+	return true;
+}
+
+/*
  * The float8[] form takes the model's raw columns, in training order: only
  * for models whose columns are all numbers (or booleans as 0 / 1).  A
  * category, date or timestamp column needs the record form, which knows
@@ -581,7 +600,10 @@ features_arg(FunctionCallInfo fcinfo, PredictState *st, bool is_record)
 					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 					 errmsg("features must be a one-dimensional array")));
 		if (!st->array_checked)
+		{
 			check_array_form(m);
+			st->array_plain = plain_columns(p);
+		}
 		st->array_checked = true;
 		if (n != p->n_cols)
 			ereport(ERROR,
@@ -590,6 +612,19 @@ features_arg(FunctionCallInfo fcinfo, PredictState *st, bool is_record)
 							p->n_cols, p->n_cols == 1 ? "" : "s", n, n == 1 ? "" : "s"),
 					 errdetail("Its columns, in order: %s.", raw_columns_text(p)),
 					 errhint("Pass one value per column in this order (NULL for a missing one), or score a row, which maps columns by name: ml_predict('p', t) FROM t.")));
+		/* untransformed numbers without NULLs: the values are the features */
+		if (st->array_plain && bitmap == NULL)
+		{
+			int			bad = 0;
+
+			for (int j = 0; j < n; j++)
+			{
+				bad |= !isfinite(data[j]);
+				st->row[p->cols[j].out_start] = data[j];
+			}
+			if (!bad)
+				return;
+		}
 		/* the array's values are the raw columns; the model's own preprocessing runs */
 		for (int j = 0; j < n; j++)
 		{
