@@ -7,7 +7,9 @@
  * Models come from the backend caches (cache.c).  A reference ('p', 'p@3',
  * 'p@alias' or a model id) is resolved once per query in the calling
  * expression's fn_extra, so the per-row path does no catalog lookup and no
- * allocation beyond its result.
+ * allocation beyond its result.  So is the mapping of a record's columns to
+ * the model's: a row of plain numbers without NULLs is read in place, in
+ * one pass (direct.c); other rows are deformed and read column by column.
  *
  *-------------------------------------------------------------------------
  */
@@ -44,13 +46,13 @@
 #include "pg/aggregate.h"
 #include "pg/cache.h"
 #include "pg/catalog.h"
+#include "pg/direct.h"
 #include "pg/evaluate.h"
 #include "pg/mlsql_pg.h"
 #include "pg/source.h"
 
 /* ---- per-call state ---- */
 
-#define DIRECT_MAX_RUNS 9		/* fixed-width runs: at most 8 varlena attributes before */
 
 typedef enum PredictOutput
 {
@@ -68,19 +70,6 @@ typedef enum RefKind
 	REF_ID,						/* bigint model id */
 	REF_SHIPPED					/* the model's bytes, with its threshold last */
 } RefKind;
-
-/* one raw column in the one-pass form (map_direct, read_direct) */
-typedef struct DirectCol
-{
-	uint32		off;			/* byte offset in its run */
-	uint8		run;			/* its run of fixed-width attributes */
-	bool		identity;		/* no shift or scale: the value itself */
-	bool		indicator;		/* a missing-value indicator follows (0 here) */
-	Oid			type;			/* base type */
-	int			out;			/* its feature */
-	double		shift,
-				factor;
-} DirectCol;
 
 typedef struct PredictState
 {
@@ -104,16 +93,7 @@ typedef struct PredictState
 	bool		array_checked;	/* the model's columns suit the float8[] form */
 	bool		array_plain;	/* and all are numbers taken as they are (plain_columns) */
 	SourceConversion *conv;		/* per raw column: how its values are read */
-	/* the one-pass form: every raw column a fixed-width number at a fixed offset */
-	bool		direct;			/* rows without NULLs can be read in place */
-	int			direct_natts;	/* attributes a row needs for the offsets to hold */
-	int			n_runs;			/* runs of fixed-width attributes (map_direct) */
-	int			run_end[DIRECT_MAX_RUNS];	/* per run: where its varlena begins, unaligned */
-	char		var_align[DIRECT_MAX_RUNS]; /* per run: that varlena's alignment */
-	int			run_align[DIRECT_MAX_RUNS]; /* per run: alignment of its start, bytes */
-	struct DirectCol *dcol;		/* per raw column: where and how to read it */
-	Oid			direct_plain;	/* the one type of all raw columns when they are all
-								 * float4 or float8, untransformed; else 0 */
+	DirectRow	direct;			/* the one-pass form of the row type (direct.c) */
 	Datum	   *values;
 	bool	   *nulls;
 	double	   *raw_num;		/* per raw column */
@@ -238,201 +218,6 @@ anonymous_row(TupleDesc td)
 	return td->natts > 0;
 }
 
-/* the base types the one-pass form reads in place */
-static bool
-direct_type(Oid t)
-{
-	return t == FLOAT4OID || t == FLOAT8OID || t == INT2OID || t == INT4OID ||
-		t == INT8OID || t == BOOLOID;
-}
-
-static int
-align_bytes(char a)
-{
-	return a == TYPALIGN_DOUBLE ? ALIGNOF_DOUBLE : a == TYPALIGN_INT ? ALIGNOF_INT :
-		a == TYPALIGN_SHORT ? ALIGNOF_SHORT : 1;
-}
-
-/*
- * Decide whether the row type allows the one-pass form (read_direct): every
- * raw column a plain number (no array element, no conversion) of a type
- * read in place.  The attributes up to the last one read are cut into runs
- * of fixed-width ones, each run after a variable-length attribute: in a
- * row without NULLs, an attribute sits at its run's start plus an offset
- * computed here with heap_fill_tuple's alignment rules, and a run's start
- * is the aligned end of the variable-length attribute before it.  That
- * holds when no attribute of a later run is aligned wider than the run's
- * first; otherwise (or for cstrings, or more than 8 variable-length
- * attributes) the general path reads every row.
- */
-static void
-map_direct(FunctionCallInfo fcinfo, PredictState *st, const MLPipeline *p)
-{
-	TupleDesc	td = st->tupdesc;
-	int			last = -1,
-				run = 0,
-				run_align = 1;
-	int		   *run_of,
-			   *off;
-	uint32		o = 0;
-
-	st->direct = false;
-	for (int c = 0; c < p->n_cols; c++)
-	{
-		const MLPipeCol *pc = &p->cols[c];
-
-		if (pc->kind != ML_COL_NUMERIC || pc->element != 0 ||
-			st->conv[c] != CONV_AS_IS || !direct_type(st->atttype[c]))
-			return;
-		last = Max(last, st->attno[c]);
-	}
-	run_of = palloc(sizeof(int) * (last + 1));
-	off = palloc(sizeof(int) * (last + 1));
-	for (int a = 0; a <= last; a++)
-	{
-		Form_pg_attribute att = TupleDescAttr(td, a);
-
-		if (att->attlen == -1)
-		{
-			if (run + 1 >= DIRECT_MAX_RUNS)
-				return;
-			st->run_end[run] = (int) o;
-			st->var_align[run] = att->attalign;
-			run++;
-			run_align = 0;		/* the next fixed attribute sets it */
-			st->run_align[run] = 1;
-			o = 0;
-			continue;
-		}
-		if (att->attlen <= 0)
-			return;
-		if (run > 0 && run_align == 0)
-			run_align = st->run_align[run] = align_bytes(att->attalign);
-		else if (run > 0 && align_bytes(att->attalign) > run_align)
-			return;
-		o = att_align_nominal(o, att->attalign);
-		run_of[a] = run;
-		off[a] = (int) o;
-		o += att->attlen;
-	}
-	st->dcol = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
-								  sizeof(DirectCol) * Max(p->n_cols, 1));
-	for (int c = 0; c < p->n_cols; c++)
-	{
-		const MLPipeCol *pc = &p->cols[c];
-		DirectCol  *dc = &st->dcol[c];
-
-		dc->run = (uint8) run_of[st->attno[c]];
-		dc->off = (uint32) off[st->attno[c]];
-		dc->type = st->atttype[c];
-		dc->out = pc->out_start;
-		dc->indicator = pc->out_width == 2;
-		dc->shift = pc->shift;
-		dc->factor = pc->factor;
-		/* (v - +0) / 1 is v, -0 included (v - -0 is not, for v = -0) */
-		dc->identity = pc->shift == 0 && !signbit(pc->shift) && pc->factor == 1;
-	}
-	st->direct_plain = st->dcol[0].type;
-	for (int c = 0; c < p->n_cols; c++)
-		if (st->dcol[c].type != st->direct_plain || !st->dcol[c].identity ||
-			st->dcol[c].indicator ||
-			(st->direct_plain != FLOAT4OID && st->direct_plain != FLOAT8OID))
-			st->direct_plain = InvalidOid;
-	pfree(run_of);
-	pfree(off);
-	st->n_runs = run + 1;
-	st->direct_natts = last + 1;
-	st->direct = true;
-}
-
-/*
- * The one-pass form: the model's features straight from a row without
- * NULLs, each value read at its offset and transformed as
- * pipeline_transform_row does a present number.  False (nothing to rely
- * on in st->row) when the row has NULLs, fewer attributes, or a value that
- * is not finite: the general path then reads it, and reports what it must.
- */
-static bool
-read_direct(PredictState *st, const MLPipeline *p, HeapTupleHeader rec)
-{
-	const char *data;
-	double	   *row = st->row;
-	uint32		start[DIRECT_MAX_RUNS];
-
-	if (!st->direct || (rec->t_infomask & HEAP_HASNULL) != 0 ||
-		HeapTupleHeaderGetNatts(rec) < st->direct_natts)
-		return false;
-	data = (const char *) rec + rec->t_hoff;
-	start[0] = 0;
-	for (int r = 0; r + 1 < st->n_runs; r++)
-	{
-		uint32		o = start[r] + st->run_end[r];
-
-		o = att_align_pointer(o, st->var_align[r], -1, data + o);
-		o = att_addlength_pointer(o, -1, data + o);
-		start[r + 1] = TYPEALIGN(st->run_align[r + 1], o);
-	}
-	if (st->direct_plain != InvalidOid)
-	{
-		int			bad = 0;
-
-		/* the common case in one tight loop: a table of real or float8 columns */
-		if (st->direct_plain == FLOAT4OID)
-			for (int c = 0; c < p->n_cols; c++)
-			{
-				const DirectCol *dc = &st->dcol[c];
-				double		v = *(const float4 *) (data + start[dc->run] + dc->off);
-
-				bad |= !isfinite(v);
-				row[dc->out] = v;
-			}
-		else
-			for (int c = 0; c < p->n_cols; c++)
-			{
-				const DirectCol *dc = &st->dcol[c];
-				double		v = *(const float8 *) (data + start[dc->run] + dc->off);
-
-				bad |= !isfinite(v);
-				row[dc->out] = v;
-			}
-		return !bad;
-	}
-	for (int c = 0; c < p->n_cols; c++)
-	{
-		const DirectCol *dc = &st->dcol[c];
-		const char *at = data + start[dc->run] + dc->off;
-		double		v;
-
-		switch (dc->type)
-		{
-			case FLOAT4OID:
-				v = *(const float4 *) at;
-				break;
-			case FLOAT8OID:
-				v = *(const float8 *) at;
-				break;
-			case INT2OID:
-				v = *(const int16 *) at;
-				break;
-			case INT4OID:
-				v = *(const int32 *) at;
-				break;
-			case INT8OID:
-				v = (double) *(const int64 *) at;
-				break;
-			default:			/* BOOLOID */
-				v = *(const bool *) at ? 1.0 : 0.0;
-				break;
-		}
-		if (!isfinite(v))
-			return false;
-		row[dc->out] = dc->identity ? v : (v - dc->shift) / dc->factor;
-		if (dc->indicator)
-			row[dc->out + 1] = 0.0;
-	}
-	return true;
-}
-
 /*
  * Map a row type to the pipeline's raw columns by source column name; the
  * mapping is kept in fn_extra until the row type or the model changes.
@@ -526,7 +311,8 @@ map_record(FunctionCallInfo fcinfo, PredictState *st, const MLModel *m,
 			getTypeOutputInfo(typid, &st->out_fn[c], &varlena);
 		}
 	}
-	map_direct(fcinfo, st, p);
+	direct_map(&st->direct, st->tupdesc, p, st->attno, st->atttype, st->conv,
+			   fcinfo->flinfo->fn_mcxt);
 	st->tuptype = tuptype;
 	st->tuptypmod = tuptypmod;
 }
@@ -663,7 +449,7 @@ features_arg(FunctionCallInfo fcinfo, PredictState *st, bool is_record)
 
 		if (st->tuptype != tuptype || st->tuptypmod != tuptypmod)
 			map_record(fcinfo, st, m, tuptype, tuptypmod);
-		if (read_direct(st, p, rec))
+		if (direct_read(&st->direct, p, rec, st->row))
 			return;
 		tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
 		ItemPointerSetInvalid(&tuple.t_self);
