@@ -257,7 +257,9 @@ extern double *gbdt_raw_to_output(const Gbdt *m, const double *F, size_t n);
 static inline double
 gb_sigmoid(double z)
 {
-	return z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
+	double		e = exp(z >= 0 ? -z : z);	/* one exp call (not CSE'd: errno) */
+
+	return z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
 }
 
 #endif							/* ML_GBDT_INTERNAL_H */

@@ -327,11 +327,14 @@ logistic_predict(const void *state, const double *X, size_t n, double *out)
 		if (K == 1)
 		{
 			double		z = m->b[0],
+						e,
 						p1;
 
 			for (size_t j = 0; j < p; j++)
 				z += x[j] * m->W[j];
-			p1 = z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
+			/* one exp: e / (1 + e) with e = exp(z) for z < 0, as before */
+			e = exp(z >= 0 ? -z : z);
+			p1 = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
 			o[0] = 1.0 - p1;
 			o[1] = p1;
 		}
