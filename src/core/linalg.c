@@ -32,10 +32,22 @@ to_int(size_t v)
 	return (int) v;
 }
 
+/*
+ * OpenBLAS's pthread build starts a worker thread per core when it loads,
+ * which spins on sched_yield for a while before it sleeps: about 0.1 s of
+ * a core in every backend that loads mlsql.  With one thread they are
+ * never used, so they are stopped (the build's own fork handler does the
+ * same); builds without the entry point (serial, OpenMP) have no such
+ * threads.
+ */
+extern int	blas_thread_shutdown_(void) __attribute__((weak));
+
 void
 linalg_set_threads(int n)
 {
 	openblas_set_num_threads(n < 1 ? 1 : n);
+	if (n <= 1 && blas_thread_shutdown_ != NULL)
+		blas_thread_shutdown_();
 }
 
 void
