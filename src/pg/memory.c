@@ -254,6 +254,8 @@ memory_train(TrainData *td, const char *deploy, bool skip_identical, struct Retu
 	eval_rows = td->n_test > 0 ? td->test_rows : td->train_rows;
 
 	memory_fit(td, &r, &ctx);
+	/* the test matrix, from the kept raw rows (rows 0..n_test-1 since compact_source) */
+	td->test = transform_rows(td->model, td->src, td->all_y, td->test_rows, td->n_test);
 	memory_scores(td, &r, &ctx, &a.test_pred);
 
 	buffer_init(&r.bytes);

@@ -508,13 +508,15 @@ keep_raw_rows(MLRawColumn *rc, const size_t *rows, size_t n)
 /*
  * ml_train's preprocessing without a second copy of the data: the data
  * version's column statistics first (every row), then, one raw column at a
- * time, its training, test and validation outputs, after which the column
- * keeps only its test rows (what an if_better comparison scores; the
- * training rows when the test split is empty).  The
- * training matrix is allocated without zeroing, so its pages arrive as the
- * columns are written while the raw columns go: the peak is about one copy
- * of the data instead of two.  The same pipeline and matrices as
- * pipeline_fit and transform_rows.
+ * time, its training and validation outputs, after which the column keeps
+ * only its test rows (what an if_better comparison scores; the training
+ * rows when the test split is empty).  The training matrix is allocated
+ * without zeroing, so its pages arrive as the columns are written while
+ * the raw columns go: the peak is about one copy of the data instead of
+ * two.  The test matrix is not built here (td->test stays NULL): the
+ * caller builds it from the kept raw rows with transform_rows after the
+ * fit, when the training matrix may be gone.  The same pipeline and
+ * matrices as pipeline_fit and transform_rows.
  */
 static void
 train_prepare_slim(TrainData *td, const MLPipelineDefaults *def, const double *ytr)
@@ -523,7 +525,6 @@ train_prepare_slim(TrainData *td, const MLPipelineDefaults *def, const double *y
 	MLPipeline *p;
 	size_t		n_out;
 	double	   *Xtr,
-			   *Xte,
 			   *Xva;
 
 	td->stats = palloc(sizeof(MLBuffer) * Max(src->n_raw, 1));
@@ -536,13 +537,11 @@ train_prepare_slim(TrainData *td, const MLPipelineDefaults *def, const double *y
 						   td->model->n_classes);
 	n_out = Max(p->n_out, 1);
 	Xtr = palloc_extended(Max(td->n_train, 1) * n_out * sizeof(double), MCXT_ALLOC_HUGE);
-	Xte = palloc_extended(Max(td->n_test, 1) * n_out * sizeof(double), MCXT_ALLOC_HUGE);
 	Xva = palloc_extended(Max(td->n_valid, 1) * n_out * sizeof(double), MCXT_ALLOC_HUGE);
 	for (int c = 0; c < src->n_raw; c++)
 	{
 		pipeline_fit_column(p, src->raw, c, td->train_rows, td->n_train, ytr,
 							td->model->n_classes, (uint64_t) td->seed, Xtr);
-		pipeline_transform_column(p, src->raw, c, td->test_rows, td->n_test, Xte);
 		pipeline_transform_column(p, src->raw, c, td->valid_rows, td->n_valid, Xva);
 		/* what if_better scores: the test rows, or the training rows when there are none */
 		if (td->n_test > 0)
@@ -555,7 +554,7 @@ train_prepare_slim(TrainData *td, const MLPipelineDefaults *def, const double *y
 	td->model->n_features = p->n_out;
 	td->model->feature_names = p->out_names;
 	td->train = make_dataset(Xtr, td->n_train, td->model, td->all_y, td->train_rows);
-	td->test = make_dataset(Xte, td->n_test, td->model, td->all_y, td->test_rows);
+	td->test = NULL;			/* built from the kept raw rows after the fit */
 	td->valid = td->n_valid > 0 ? make_dataset(Xva, td->n_valid, td->model, td->all_y, td->valid_rows) : NULL;
 }
 

@@ -36,7 +36,8 @@ typedef struct TrainData
 	double		test_size;
 	int64		seed;
 	const MLLearner *learner;	/* "linear" becomes "logistic" on a class target */
-	bool		slim;			/* keep only the test rows of the raw columns */
+	bool		slim;			/* keep only the test rows of the raw columns;
+								 * td->test is left to the caller */
 	size_t		target_distinct;	/* distinct numeric targets; 0: count them */
 	/* outputs */
 	struct SourceData *src;
