@@ -32,9 +32,6 @@
 #include "postgres.h"
 
 #include <math.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -1081,26 +1078,6 @@ source_dest_noop(DestReceiver *self)
 	(void) self;
 }
 
-/*
- * glibc raises its mmap threshold each time a mapped chunk is freed (up to
- * 32 MB); after that, the column arrays a training allocates and frees (a
- * few hundred KB to a few MB each) come from the heap and stay resident
- * once freed.  Fashion-MNIST's gbdt fit peaked at 1 029 MiB so; with the
- * threshold held at 128 KiB 500 MiB, at 256 KiB 538, at 1 MiB 788.  It is
- * held at 256 KiB from a backend's first training read on (setting it ends
- * the raising): chunks that size and above are mapped and given back.
- */
-static void
-hold_mmap_threshold(void)
-{
-#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
-	static bool held = false;
-
-	if (!held)
-		held = mallopt(M_MMAP_THRESHOLD, 256 * 1024) == 1;
-#endif
-}
-
 SourceData *
 source_read(const char *source, const char *target, char **features,
 			int n_features, char **aux, int n_aux, bool require_rows)
@@ -1112,7 +1089,6 @@ source_read(const char *source, const char *target, char **features,
 	SPIPlanPtr	plan;
 	int			rc;
 
-	hold_mmap_threshold();
 	r.s = s;
 	r.main_cxt = CurrentMemoryContext;
 	r.target = target;
