@@ -369,6 +369,31 @@ ml_crew_threads(void)
 	return n;
 }
 
+/*
+ * Start a thread running fn(arg) with every signal blocked (the host's
+ * handlers run in its own thread only): joinable into *tid, or detached
+ * when tid is NULL.  False when it could not start.
+ */
+static bool
+start_thread(pthread_t *tid, void *(*fn) (void *), void *arg)
+{
+	sigset_t	all,
+				old;
+	pthread_attr_t attr;
+	pthread_t	detached;
+	int			rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_attr_init(&attr);
+	if (tid == NULL)
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(tid ? tid : &detached, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc == 0;
+}
+
 /* claim the crew with at least `helpers` threads; the count it has, or -1 */
 static int
 crew_claim(int helpers)
@@ -382,29 +407,9 @@ crew_claim(int helpers)
 		return -1;
 	}
 	crew.in_use = true;
-	if (crew.started < helpers)
-	{
-		sigset_t	all,
-					old;
-
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, &old);
-		while (crew.started < helpers)
-		{
-			pthread_t	tid;
-			pthread_attr_t attr;
-			int			rc;
-
-			pthread_attr_init(&attr);
-			pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-			rc = pthread_create(&tid, &attr, helper_main, (void *) (intptr_t) crew.started);
-			pthread_attr_destroy(&attr);
-			if (rc != 0)
-				break;
-			crew.started++;
-		}
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
+	while (crew.started < helpers &&
+		   start_thread(NULL, helper_main, (void *) (intptr_t) crew.started))
+		crew.started++;
 	have = crew.started < helpers ? crew.started : helpers;
 	pthread_mutex_unlock(&crew.lock);
 	return have;
@@ -440,18 +445,8 @@ spawn_run(Pool *pool, int threads)
 
 	if (tid == NULL)
 		ml_error(ML_ERR_LIMIT, NULL, "out of memory starting worker threads");
-	{
-		sigset_t	all,
-					old;
-
-		/* workers take no signals: the host's handlers run in its own thread */
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, &old);
-		for (int i = 0; i < threads; i++)
-			if (pthread_create(&tid[i], NULL, worker_main, pool) == 0)
-				started++;
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
+	for (int i = 0; i < threads; i++)
+		started += start_thread(&tid[started], worker_main, pool);
 	if (started == 0)
 		worker_main(pool);		/* no thread could start: run here */
 	for (int i = 0; i < started; i++)
